@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import manifest from '../package.json' with { type: 'json' };
+import * as api from '../src/index.js';
+
+describe('@cxkit/dedup package', () => {
+  it('exposes its public API through src/index.ts with the seed defaults', () => {
+    expect(Object.isFrozen(api.defaults)).toBe(true);
+    expect(Object.values(api.defaults).every((v) => typeof v === 'number' && v > 0)).toBe(true);
+  });
+
+  it('publishes ESM, CJS and types with no side effects', () => {
+    expect(manifest.name).toBe('@cxkit/dedup');
+    expect(manifest.sideEffects).toBe(false);
+    expect(manifest.exports['.'].import.types).toBe('./dist/index.d.ts');
+    expect(manifest.exports['.'].require.default).toBe('./dist/index.cjs');
+  });
+});
