@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { defaults } from './defaults.js';
+import { ConfigError } from './errors.js';
+import type { CheckDefinition, CheckFn, Logger } from './types.js';
+
+const fn = <T>(what: string) =>
+  z.custom<T>((v) => typeof v === 'function', { message: `expected ${what} (a function)` });
+const ms = z.number().int().positive();
+
+const definition = z.object({
+  check: fn<CheckFn>('check(signal)'),
+  critical: z.boolean().optional(),
+  groups: z.array(z.string().min(1)).optional(),
+  timeoutMs: ms.optional(),
+  observe: fn<NonNullable<CheckDefinition['observe']>>('observe(result)').optional(),
+  componentType: z.string().optional(),
+  close: fn<() => void>('close()').optional(),
+});
+
+const loggerSchema = z.custom<Logger>((v) => typeof v === 'object' && v !== null, {
+  message: 'expected a pino-compatible logger object',
+});
+
+export const monitorOptionsSchema = z
+  .object({
+    checks: z
+      .record(
+        z.string().regex(/^[A-Za-z0-9_.-]+$/, 'component names use letters, digits, _ . - (no ":")'),
+        z.union([fn<CheckFn>('check(signal)'), definition]),
+      )
+      .refine((r) => Object.keys(r).length > 0, 'at least one check is required'),
+    timeoutMs: ms.default(defaults.timeoutMs),
+    intervalMs: ms.default(defaults.intervalMs),
+    recoverAfter: ms.default(defaults.recoverAfter),
+    failAfter: ms.default(defaults.failAfter),
+    maxStalenessMs: ms.optional(),
+    abortGraceMs: z.number().int().nonnegative().default(defaults.abortGraceMs),
+    logger: loggerSchema.optional(),
+  })
+  .strict();
+
+export type HealthMonitorOptions = z.input<typeof monitorOptionsSchema> & {
+  /** Named checks; the name is the component key in the report. */
+  checks: Record<string, CheckFn | CheckDefinition>;
+};
+
+export interface ResolvedMonitorOptions {
+  checks: Map<string, Required<Pick<CheckDefinition, 'critical' | 'groups' | 'timeoutMs'>> & CheckDefinition>;
+  timeoutMs: number;
+  intervalMs: number;
+  recoverAfter: number;
+  failAfter: number;
+  maxStalenessMs: number;
+  abortGraceMs: number;
+  logger: Logger | undefined;
+}
+
+/** Validates with zod once and fills defaults; a bad option throws `ConfigError` naming the field. */
+export function parseWith<S extends z.ZodType>(schema: S, input: unknown, prefix = ''): z.output<S> {
+  const parsed = schema.safeParse(input ?? {});
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const field = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.') || 'options';
+  throw new ConfigError(field, issue?.message ?? 'invalid');
+}
+
+export function resolveMonitorOptions(input: HealthMonitorOptions): ResolvedMonitorOptions {
+  const o = parseWith(monitorOptionsSchema, input);
+  const checks: ResolvedMonitorOptions['checks'] = new Map();
+  for (const [name, entry] of Object.entries(o.checks)) {
+    const def: CheckDefinition =
+      typeof entry === 'function' ? { check: entry as CheckFn } : (entry as CheckDefinition);
+    checks.set(name, {
+      ...def,
+      critical: def.critical ?? true,
+      groups: def.groups ?? ['readiness'],
+      timeoutMs: def.timeoutMs ?? o.timeoutMs,
+    });
+  }
+  // A snapshot is stale once about three rounds were missed: long enough to ride out one slow round.
+  const maxStalenessMs = o.maxStalenessMs ?? 3 * (o.intervalMs + o.timeoutMs);
+  if (maxStalenessMs <= o.intervalMs) {
+    throw new ConfigError(
+      'maxStalenessMs',
+      `must exceed intervalMs (${o.intervalMs}), got ${maxStalenessMs}`,
+    );
+  }
+  return { ...o, checks, maxStalenessMs, logger: o.logger };
+}
