@@ -1,0 +1,132 @@
+import { randomUUID } from 'node:crypto';
+import { type Queryable, withRetry } from './db.js';
+import {
+  IdempotencyInProgressError,
+  IdempotencyKeyReusedError,
+  IdempotencyStoreUnavailableError,
+  StaleFenceError,
+} from './errors.js';
+import type { IdempotencyEvents, TypedEvents } from './events.js';
+import { FINGERPRINT_VERSION } from './json.js';
+import type { LocalCache } from './local-cache.js';
+import type { ResolvedOptions } from './options.js';
+import { deserializeResponse, type IdempotentResponse } from './response.js';
+import { runClaimed } from './run.js';
+import type { RecordRow, Statements } from './sql.js';
+
+/** What one attempt of one call needs from the store. */
+export interface Core {
+  db: Queryable;
+  sql: Statements;
+  options: ResolvedOptions;
+  events: TypedEvents<IdempotencyEvents>;
+  cache: LocalCache;
+  channel: string | null;
+}
+
+export interface HandlerContext {
+  key: string;
+  /** 1 for the first run of a key, 2+ when a failed or expired run is retried. */
+  attempt: number;
+  /** Aborts when the caller's signal aborts or this run's lease expires (it may be taken over). */
+  signal: AbortSignal;
+}
+
+export type Handler<R> = (ctx: HandlerContext) => R | Promise<R>;
+
+export interface AttemptInput {
+  key: string;
+  fingerprint: string;
+  fence: string | null;
+  /** The caller's PoolClient in transactional mode. */
+  client: Queryable | undefined;
+  signal: AbortSignal | undefined;
+}
+
+export interface Outcome {
+  replayed: boolean;
+  response: IdempotentResponse;
+}
+
+/** Fence comparison in bigint: fences come from Redis counters and may pass 2^53. */
+export const lowerFence = (fence: string | null, recorded: string | null) =>
+  fence !== null && recorded !== null && BigInt(fence) < BigInt(recorded);
+
+/** Claims `key` in one statement and runs the handler, or answers from the existing record. */
+export async function attempt(core: Core, input: AttemptInput, handler: Handler<unknown>): Promise<Outcome> {
+  const { key, fingerprint, fence, client } = input;
+  const db = client ?? core.db;
+  // Transactional mode cannot retry on a broken connection: the caller's transaction is gone.
+  const budget = client ? 0 : core.options.unavailableRetryMs;
+  const token = randomUUID();
+  const params = [
+    key,
+    fingerprint,
+    FINGERPRINT_VERSION,
+    token,
+    core.options.inProgressTtlMs,
+    fence,
+    core.options.ttlSeconds,
+  ];
+  for (let round = 0; round < 3; round++) {
+    let row: RecordRow | undefined = (
+      await withRetry('claim', budget, () => db.query(core.sql.claim, params), input.signal)
+    ).rows[0];
+    // The claim's snapshot may predate a concurrent insert it conflicted with: read it afresh.
+    row ??= (await withRetry('read', budget, () => db.query(core.sql.read, [key]), input.signal)).rows[0];
+    if (!row) continue; // swept in between: claim again
+    if (row.claimed) {
+      if (row.claimed_from === 'lease_expired')
+        core.events.emit('lease-expired', { key, attempt: row.attempts });
+      core.events.emit('miss', { key, attempt: row.attempts });
+      return runClaimed(core, input, handler, token, row);
+    }
+    const outcome = classify(core, input, row);
+    if (outcome) return outcome;
+  }
+  throw new IdempotencyStoreUnavailableError('claim', {
+    cause: new Error(`record for "${key}" kept changing`),
+  });
+}
+
+/** Turns an existing record into a replay or the error the caller needs; undefined = claim again. */
+function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | undefined {
+  const { key } = input;
+  if (row.fingerprint_version === FINGERPRINT_VERSION && row.fingerprint !== input.fingerprint) {
+    core.events.emit('mismatch', { key });
+    throw new IdempotencyKeyReusedError(key);
+  }
+  if (row.state === 'completed') {
+    const response = deserializeResponse(row.response_status, row.response_headers, row.response_body);
+    if (!input.client) {
+      const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
+      core.cache.set(key, freezeRecord(row, response), row.ttl_ms, bytes);
+    }
+    core.events.emit('replay', { key, source: 'database' });
+    return { replayed: true, response };
+  }
+  if (lowerFence(input.fence, row.fence))
+    throw new StaleFenceError(key, input.fence as string, row.fence as string);
+  if (row.state === 'in_progress' && row.lease_ms !== null && row.lease_ms > 0) {
+    const retryAfterMs = Math.max(1, Math.ceil(row.lease_ms));
+    core.events.emit('conflict', { key, retryAfterMs });
+    throw new IdempotencyInProgressError(key, retryAfterMs);
+  }
+  return undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Cached records are frozen: every hit hands out the same object, so nobody may mutate it. */
+export function freezeRecord(
+  row: { fingerprint: string; fingerprint_version: number },
+  response: IdempotentResponse,
+) {
+  return deepFreeze({ fingerprint: row.fingerprint, fingerprintVersion: row.fingerprint_version, response });
+}

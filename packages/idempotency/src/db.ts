@@ -1,0 +1,75 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { IdempotencyStoreUnavailableError } from './errors.js';
+
+/** Anything with pg's `query(text, params)` returning `{ rows }`: a pg.Pool, a PoolClient, PGlite. */
+export interface Queryable {
+  // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each statement's caller
+  query(text: string, params?: unknown[]): Promise<{ rows: any[] }>;
+}
+
+/** The parts of a pg.PoolClient used for LISTEN. */
+export interface ListenClient extends Queryable {
+  on(event: 'notification', listener: (msg: { channel: string; payload?: string }) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  release(err?: Error | boolean): void;
+}
+
+/** A pg.Pool-like db: can lend a dedicated connection (used for LISTEN/NOTIFY). */
+export interface PoolLike extends Queryable {
+  connect(): Promise<ListenClient>;
+}
+
+export function isPoolLike(db: Queryable): db is PoolLike {
+  return typeof (db as Partial<PoolLike>).connect === 'function';
+}
+
+// SQLSTATE classes 08 (connection exception), 57P01-03 (shutdown, crash, starting up), 53300 (too many
+// connections) and socket errors: the server is unreachable, the request itself was fine.
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|connection error|timeout exceeded when trying to connect|Connection ended|not queryable|ECONNREFUSED/i;
+
+export function isUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (UNAVAILABLE_CODES.has(code) || code.startsWith('08')) return true;
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors) && errors.some(isUnavailable)) return true;
+  return UNAVAILABLE_MESSAGES.test(String((err as { message?: unknown }).message ?? ''));
+}
+
+/**
+ * Runs an idempotent statement, retrying while the server is unreachable until `budgetMs` has passed;
+ * then throws `IdempotencyStoreUnavailableError`. Other errors pass through at once.
+ */
+export async function withRetry<T>(
+  operation: string,
+  budgetMs: number,
+  fn: () => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  let delay = 25;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) throw new IdempotencyStoreUnavailableError(operation, { cause: err });
+      await sleep(Math.min(delay, left), undefined, { ref: false });
+      delay = Math.min(delay * 2, 500);
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/** Payloads of the events an `IdempotencyStore` emits. */
+export interface IdempotencyEvents {
+  /** Served from the in-process LRU front: no database query. */
+  hit: { key: string };
+  /** No usable record: this call claimed the key and runs the handler. */
+  miss: { key: string; attempt: number };
+  /** Served a stored response from Postgres (or from a shared in-flight call). */
+  replay: { key: string; source: 'database' | 'in-flight' };
+  /** Another run holds a live lease on the key. */
+  conflict: { key: string; retryAfterMs: number };
+  /** The key was used before with a different request. */
+  mismatch: { key: string };
+  /** This call took over a run whose lease had expired (a crashed or stalled pod). */
+  'lease-expired': { key: string; attempt: number };
+  /** One `sweep()` finished. */
+  sweep: { deleted: number; batches: number };
+}
+
+export type IdempotencyEventName = keyof IdempotencyEvents;
+
+/** Unsubscribes a listener; also usable with `using`. */
+export type Unsubscribe = (() => void) & Disposable;
+
+/** A tiny typed emitter: listeners never break the store (their errors are reported to `onError`). */
+export class TypedEvents<E extends object> {
+  readonly #listeners = new Map<keyof E, Set<(payload: never) => void>>();
+
+  constructor(private readonly onError: (err: unknown) => void) {}
+
+  on<K extends keyof E>(event: K, listener: (payload: E[K]) => void): Unsubscribe {
+    let set = this.#listeners.get(event);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(event, set);
+    }
+    set.add(listener as (payload: never) => void);
+    const off = (() => {
+      set.delete(listener as (payload: never) => void);
+    }) as Unsubscribe;
+    off[Symbol.dispose] = off;
+    return off;
+  }
+
+  emit<K extends keyof E>(event: K, payload: E[K]): void {
+    const set = this.#listeners.get(event);
+    if (!set) return;
+    for (const listener of set) {
+      try {
+        (listener as (p: E[K]) => void)(payload);
+      } catch (err) {
+        this.onError(err);
+      }
+    }
+  }
+}

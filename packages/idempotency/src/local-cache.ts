@@ -1,0 +1,56 @@
+import { LRUCache } from 'lru-cache';
+import type { IdempotentResponse } from './response.js';
+
+/** A completed, validated record as the LRU front keeps it. */
+export interface CachedRecord {
+  fingerprint: string;
+  fingerprintVersion: number;
+  response: IdempotentResponse;
+}
+
+/**
+ * In-process LRU front: only completed records, bounded by count and bytes, each entry living at most
+ * `ttlMs` and never past the row's own expiry (the remaining lifetime Postgres reported).
+ */
+export class LocalCache {
+  readonly #lru: LRUCache<string, CachedRecord> | undefined;
+
+  constructor(options: { max: number; ttlMs: number; maxBytes: number } | false) {
+    if (options === false || options.max === 0) return;
+    this.#lru = new LRUCache<string, CachedRecord>({
+      max: options.max,
+      maxSize: options.maxBytes,
+      ttl: options.ttlMs,
+      // Expired entries are dropped when read; no timer keeps the process alive.
+      ttlAutopurge: false,
+      updateAgeOnGet: false,
+    });
+    this.ttlMs = options.ttlMs;
+  }
+
+  readonly ttlMs: number = 0;
+
+  get(key: string): CachedRecord | undefined {
+    return this.#lru?.get(key);
+  }
+
+  /** Caches `record` for min(ttlMs, rowTtlMs); `bytes` is the stored response size. */
+  set(key: string, record: CachedRecord, rowTtlMs: number, bytes: number): void {
+    if (!this.#lru) return;
+    const ttl = Math.floor(Math.min(this.ttlMs, rowTtlMs));
+    if (ttl <= 0) return;
+    this.#lru.set(key, record, { ttl, size: Math.max(1, bytes + key.length) });
+  }
+
+  delete(key: string): void {
+    this.#lru?.delete(key);
+  }
+
+  clear(): void {
+    this.#lru?.clear();
+  }
+
+  get size(): number {
+    return this.#lru?.size ?? 0;
+  }
+}

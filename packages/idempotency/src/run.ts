@@ -1,0 +1,101 @@
+import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
+import { freezeRecord, lowerFence } from './attempt.js';
+import { withRetry } from './db.js';
+import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
+import { deserializeResponse, type SerializedResponse, serializeResponse } from './response.js';
+import type { CompletionRow, RecordRow } from './sql.js';
+
+const NOTHING: SerializedResponse = { status: null, headers: null, body: null, bytes: 0 };
+
+/** The problem document stored for a thrown error when `storeFailures` is on. */
+function failureResponse(err: unknown): SerializedResponse {
+  const e = err as { name?: string; message?: string; code?: unknown; status?: unknown };
+  const status = typeof e.status === 'number' && e.status >= 400 && e.status <= 599 ? e.status : 500;
+  const body = { title: e.name ?? 'Error', status, detail: e.message ?? String(err), code: e.code };
+  return serializeResponse(
+    { status, headers: { 'content-type': 'application/problem+json' }, body },
+    Infinity,
+  );
+}
+
+/** Runs the handler under this call's lease and stores (or releases) its outcome. */
+export async function runClaimed(
+  core: Core,
+  input: AttemptInput,
+  handler: Handler<unknown>,
+  token: string,
+  row: RecordRow,
+): Promise<Outcome> {
+  const leaseMs = row.lease_ms ?? core.options.inProgressTtlMs;
+  const leaseDeadline = Date.now() + leaseMs;
+  const lease = new AbortController();
+  const timer = setTimeout(() => lease.abort(new IdempotencyLeaseLostError(input.key)), leaseMs);
+  timer.unref();
+  const signal = input.signal ? AbortSignal.any([input.signal, lease.signal]) : lease.signal;
+  const finish = (state: 'completed' | 'failed', r: SerializedResponse) =>
+    finishRun(core, input, token, state, r, leaseDeadline);
+
+  let response: unknown;
+  try {
+    response = await handler({ key: input.key, attempt: row.attempts, signal });
+  } catch (err) {
+    clearTimeout(timer);
+    const stored = core.options.storeFailures ? failureResponse(err) : NOTHING;
+    await finish(core.options.storeFailures ? 'completed' : 'failed', stored).catch((e) =>
+      core.options.logger?.warn(
+        { err: e, key: input.key },
+        'idempotency release failed; the lease will expire',
+      ),
+    );
+    throw err;
+  }
+  clearTimeout(timer);
+  let serialized: SerializedResponse;
+  try {
+    serialized = serializeResponse(response, core.options.maxResponseBytes);
+  } catch (err) {
+    await finish('failed', NOTHING).catch(() => undefined);
+    throw err;
+  }
+  const final = core.options.storeFailures || serialized.status === null || serialized.status < 500;
+  const ttlMs = await finish(final ? 'completed' : 'failed', final ? serialized : NOTHING);
+  if (final && !input.client && ttlMs !== null) {
+    const copy = deserializeResponse(serialized.status, serialized.headers, serialized.body);
+    core.cache.set(
+      input.key,
+      freezeRecord({ fingerprint: input.fingerprint, fingerprint_version: row.fingerprint_version }, copy),
+      ttlMs,
+      serialized.bytes,
+    );
+  }
+  return { replayed: false, response: response as Outcome['response'] };
+}
+
+/**
+ * Completes or releases the run, only while this call's token still owns the lease. Retries through
+ * an outage until the lease would lapse (the handler already ran: losing its result means running it
+ * twice). Resolves the record's remaining lifetime, or null when only a retry could confirm it.
+ */
+async function finishRun(
+  core: Core,
+  input: AttemptInput,
+  token: string,
+  state: 'completed' | 'failed',
+  r: SerializedResponse,
+  leaseDeadline: number,
+): Promise<number | null> {
+  const db = input.client ?? core.db;
+  const budget = input.client ? 0 : Math.max(core.options.unavailableRetryMs, leaseDeadline - Date.now());
+  const params = [input.key, token, state, r.status, r.headers, r.body, input.fence, core.channel];
+  const operation = state === 'completed' ? 'complete' : 'release';
+  const rows = (await withRetry(operation, budget, () => db.query(core.sql.finish, params)))
+    .rows as CompletionRow[];
+  const result = rows[0];
+  if (result?.done) return result.ttl_ms;
+  // An earlier try committed but its reply was lost: the row already holds what this run wrote.
+  if (result && result.lease_owner === token && result.state === state) return null;
+  if (result && lowerFence(input.fence, result.fence)) {
+    throw new StaleFenceError(input.key, input.fence as string, result.fence as string);
+  }
+  throw new IdempotencyLeaseLostError(input.key);
+}

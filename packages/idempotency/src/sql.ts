@@ -1,0 +1,145 @@
+/** Quotes `name` or `schema.name` (already validated against the identifier pattern). */
+export function quoteTable(table: string): string {
+  return table
+    .split('.')
+    .map((p) => `"${p}"`)
+    .join('.');
+}
+
+/** Columns every read returns; texts for JSON so `null` and absent stay distinct. */
+const RECORD = `fingerprint, fingerprint_version, state, response_status,
+  response_headers::text AS response_headers, response_body::text AS response_body,
+  lease_owner::text AS lease_owner, fence::text AS fence, attempts, claimed_from,
+  (extract(epoch FROM expires_at - now()) * 1000)::float8 AS ttl_ms,
+  (extract(epoch FROM lease_expires_at - now()) * 1000)::float8 AS lease_ms`;
+
+export interface RecordRow {
+  fingerprint: string;
+  fingerprint_version: number;
+  state: 'in_progress' | 'completed' | 'failed';
+  response_status: number | null;
+  response_headers: string | null;
+  response_body: string | null;
+  lease_owner: string | null;
+  fence: string | null;
+  attempts: number;
+  claimed_from: string | null;
+  ttl_ms: number;
+  lease_ms: number | null;
+  claimed?: boolean;
+}
+
+export interface CompletionRow {
+  done: boolean;
+  state: string | null;
+  fence: string | null;
+  lease_owner: string | null;
+  ttl_ms: number | null;
+}
+
+/** Every statement the store issues, built once per table. All time comes from the server's now(). */
+export function statements(table: string) {
+  const t = quoteTable(table);
+  const base = table.split('.').pop() as string;
+  const idx = (suffix: string) => `"${`${base}_${suffix}`.slice(0, 63)}"`;
+  return {
+    migrate: [
+      `CREATE TABLE IF NOT EXISTS ${t} (
+        key text PRIMARY KEY,
+        fingerprint text NOT NULL,
+        fingerprint_version smallint NOT NULL,
+        state text NOT NULL CHECK (state IN ('in_progress', 'completed', 'failed')),
+        response_status integer,
+        response_headers json,
+        response_body json,
+        lease_owner uuid,
+        lease_expires_at timestamptz,
+        fence bigint,
+        attempts integer NOT NULL DEFAULT 1,
+        claimed_from text,
+        contended boolean NOT NULL DEFAULT false,
+        expires_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      // The primary key serves the hot path; this one lets sweep find expired rows without a scan.
+      `CREATE INDEX IF NOT EXISTS ${idx('expires_at_idx')} ON ${t} (expires_at)`,
+    ],
+
+    /**
+     * One round trip: insert, or take over an expired record / failed run / expired lease with the same
+     * fingerprint (and a fence not lower than the recorded one). A conflict that is not taken over
+     * returns the existing row through the UNION branch; no unique violation is ever raised.
+     * $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 lease ms, $6 fence, $7 ttl s.
+     */
+    claim: `WITH claim AS (
+      INSERT INTO ${t} AS r (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
+      VALUES ($1, $2, $3, 'in_progress', $4::uuid, now() + $5::integer * interval '1 millisecond', $6::bigint,
+              now() + $7::integer * interval '1 second')
+      ON CONFLICT (key) DO UPDATE SET
+        fingerprint = EXCLUDED.fingerprint,
+        fingerprint_version = EXCLUDED.fingerprint_version,
+        state = 'in_progress',
+        response_status = NULL, response_headers = NULL, response_body = NULL,
+        lease_expires_at = EXCLUDED.lease_expires_at,
+        fence = CASE WHEN r.expires_at <= now() THEN EXCLUDED.fence ELSE GREATEST(r.fence, EXCLUDED.fence) END,
+        attempts = CASE WHEN r.expires_at <= now() THEN 1
+                        WHEN r.lease_owner = EXCLUDED.lease_owner THEN r.attempts ELSE r.attempts + 1 END,
+        claimed_from = CASE WHEN r.expires_at <= now() THEN 'expired'
+                            WHEN r.lease_owner = EXCLUDED.lease_owner THEN r.claimed_from
+                            WHEN r.state = 'in_progress' THEN 'lease_expired' ELSE r.state END,
+        lease_owner = EXCLUDED.lease_owner,
+        contended = false,
+        expires_at = CASE WHEN r.expires_at <= now() THEN EXCLUDED.expires_at ELSE r.expires_at END,
+        created_at = CASE WHEN r.expires_at <= now() THEN now() ELSE r.created_at END,
+        updated_at = now()
+      WHERE r.expires_at <= now()
+         OR (r.state = 'in_progress' AND r.lease_owner = EXCLUDED.lease_owner)
+         OR ((r.fingerprint = EXCLUDED.fingerprint OR r.fingerprint_version <> EXCLUDED.fingerprint_version)
+             AND (EXCLUDED.fence IS NULL OR r.fence IS NULL OR EXCLUDED.fence >= r.fence)
+             AND (r.state = 'failed' OR (r.state = 'in_progress' AND r.lease_expires_at <= now())))
+      RETURNING ${RECORD}, true AS claimed
+    )
+    SELECT * FROM claim
+    UNION ALL
+    SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM claim)`,
+
+    /** Fresh-snapshot read for a conflicting row the claim's snapshot could not see. $1 key. */
+    read: `SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1`,
+
+    /**
+     * Completion or release, only by the lease owner and never with a lower fence. Wakes waiters with
+     * NOTIFY only when one marked the row contended. A rejected call reads back why in the same trip.
+     * $1 key, $2 owner, $3 state, $4 status, $5 headers, $6 body, $7 fence, $8 notify channel.
+     */
+    finish: `WITH done AS (
+      UPDATE ${t} SET state = $3, response_status = $4, response_headers = $5::json, response_body = $6::json,
+        lease_expires_at = NULL, fence = GREATEST(fence, $7::bigint), updated_at = now()
+      WHERE key = $1 AND lease_owner = $2::uuid AND state = 'in_progress'
+        AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
+      RETURNING contended, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS ttl_ms
+    ), woken AS (
+      SELECT pg_notify($8::text, $1) FROM done WHERE done.contended AND $8::text IS NOT NULL
+    )
+    SELECT true AS done, NULL::text AS state, NULL::text AS fence, NULL::text AS lease_owner, d.ttl_ms,
+      (SELECT count(*) FROM woken) AS woken FROM done d
+    UNION ALL
+    SELECT false, state, fence::text, lease_owner::text, NULL, 0 FROM ${t}
+    WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM done)`,
+
+    /** A waiter asks the finisher to NOTIFY; returns the live lease so the wait is bounded. $1 key. */
+    markContended: `UPDATE ${t} SET contended = true WHERE key = $1 AND state = 'in_progress'
+      RETURNING (extract(epoch FROM lease_expires_at - now()) * 1000)::float8 AS lease_ms`,
+
+    /** Deletes up to $1 expired rows; SKIP LOCKED lets many pods sweep without waiting on each other. */
+    sweep: `WITH doomed AS (
+      SELECT key FROM ${t} WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+    )
+    ), gone AS (
+      DELETE FROM ${t} AS r USING doomed WHERE r.key = doomed.key RETURNING 1
+    )
+    SELECT count(*)::integer AS deleted FROM gone`,
+  };
+}
+
+export type Statements = ReturnType<typeof statements>;

@@ -1,0 +1,216 @@
+import { type AttemptInput, attempt, type Core, type Handler, type Outcome } from './attempt.js';
+import { isPoolLike, type Queryable, withRetry } from './db.js';
+import { defaults } from './defaults.js';
+import {
+  ConfigError,
+  IdempotencyKeyReusedError,
+  InvalidRequestError,
+  isIdempotencyInProgressError,
+} from './errors.js';
+import {
+  type IdempotencyEventName,
+  type IdempotencyEvents,
+  TypedEvents,
+  type Unsubscribe,
+} from './events.js';
+import { canonicalJson, FINGERPRINT_VERSION, sha256Hex } from './json.js';
+import { assertValidKey } from './key.js';
+import { LocalCache } from './local-cache.js';
+import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import type { IdempotentResponse } from './response.js';
+import { SingleFlight } from './single-flight.js';
+import { statements } from './sql.js';
+import { Sweeper, type SweepOptions, type SweepResult, sweep } from './sweeper.js';
+import { Waiter } from './waiter.js';
+
+export interface ExecuteOptions {
+  /** Wait up to this many ms for a run in progress elsewhere instead of failing with 409 at once. @default 0 */
+  wait?: number;
+  /** Lock fence of the caller (e.g. `lock.fence` from @cxkit/locks); a lower one than recorded is rejected. */
+  fence?: number | bigint | string;
+  /** The caller's PoolClient inside a transaction: claim, business writes and response commit together. */
+  client?: Queryable;
+  signal?: AbortSignal;
+}
+
+export interface ExecuteResult<R> {
+  /** True when the response comes from an earlier run (database, LRU front or a shared in-flight call). */
+  replayed: boolean;
+  response: R;
+}
+
+function normalizeFence(fence: ExecuteOptions['fence']): string | null {
+  if (fence === undefined) return null;
+  const text = typeof fence === 'string' ? fence : String(fence);
+  if (!/^\d{1,19}$/.test(text) || BigInt(text) > 9_223_372_036_854_775_807n) {
+    throw new ConfigError('fence', 'expected a non-negative integer that fits in bigint');
+  }
+  if (typeof fence === 'number' && !Number.isSafeInteger(fence))
+    throw new ConfigError('fence', 'unsafe integer; pass a bigint or string');
+  return text;
+}
+
+/** Postgres idempotency store with an LRU front, single-flight and leases. */
+export class IdempotencyStore {
+  readonly options: Readonly<Omit<ResolvedOptions, 'db' | 'logger'>>;
+  readonly #core: Core;
+  readonly #flights: SingleFlight<Outcome>;
+  readonly #marks: SingleFlight<boolean>;
+  readonly #waiter: Waiter;
+  readonly #sweepers = new Set<Sweeper>();
+
+  constructor(options: IdempotencyStoreOptions) {
+    const resolved = resolveOptions(options);
+    const { db, logger, ...rest } = resolved;
+    this.options = Object.freeze(rest);
+    const channel = `cxkit_idem_${resolved.table.replace('.', '_')}`.slice(0, 63);
+    const events = new TypedEvents<IdempotencyEvents>((err) =>
+      logger?.error({ err }, 'idempotency event listener threw'),
+    );
+    this.#core = {
+      db,
+      sql: statements(resolved.table),
+      options: resolved,
+      events,
+      cache: new LocalCache(resolved.localCache),
+      channel: isPoolLike(db) ? channel : null,
+    };
+    this.#flights = new SingleFlight(defaults.maxInFlight);
+    this.#marks = new SingleFlight(defaults.maxInFlight);
+    this.#waiter = new Waiter(db, channel, resolved.waitPollMs, defaults.maxInFlight, logger);
+  }
+
+  /** Subscribes to an event; the returned function (also a Disposable) unsubscribes. */
+  on<K extends IdempotencyEventName>(
+    event: K,
+    listener: (payload: IdempotencyEvents[K]) => void,
+  ): Unsubscribe {
+    return this.#core.events.on(event, listener);
+  }
+
+  /** Creates the table and its indexes if missing. Safe to run from many pods at once. */
+  async migrate(): Promise<void> {
+    const { db, sql } = this.#core;
+    for (const statement of sql.migrate) {
+      // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; the loser retries once.
+      await db.query(statement).catch(async (err: { code?: string }) => {
+        if (err.code !== '23505' && err.code !== '42P07') throw err;
+        await db.query(statement);
+      });
+    }
+  }
+
+  /**
+   * Runs `handler` at most once per `key` for the same `request` and answers every repeat with its
+   * stored response. Validation (key, request, fence) happens before anything is written.
+   */
+  async execute<R extends IdempotentResponse>(
+    key: string,
+    request: unknown,
+    handler: Handler<R>,
+    options: ExecuteOptions = {},
+  ): Promise<ExecuteResult<R>> {
+    assertValidKey(key);
+    const canonical = canonicalJson(request);
+    if (typeof canonical !== 'string') throw new InvalidRequestError(canonical.path, canonical.reason);
+    const fence = normalizeFence(options.fence);
+    const wait = options.wait ?? 0;
+    if (!Number.isFinite(wait) || wait < 0)
+      throw new ConfigError('wait', 'expected a non-negative number of ms');
+    const { signal, client } = options;
+    signal?.throwIfAborted();
+    const fingerprint = sha256Hex(canonical);
+
+    const cached = this.#core.cache.get(key);
+    if (cached && cached.fingerprintVersion === FINGERPRINT_VERSION) {
+      if (cached.fingerprint !== fingerprint) {
+        this.#core.events.emit('mismatch', { key });
+        throw new IdempotencyKeyReusedError(key);
+      }
+      this.#core.events.emit('hit', { key });
+      return { replayed: true, response: cached.response as R };
+    }
+
+    const input: AttemptInput = { key, fingerprint, fence, client, signal };
+    const deadline = Date.now() + wait;
+    for (;;) {
+      try {
+        return (await this.#once(input, handler as Handler<unknown>)) as ExecuteResult<R>;
+      } catch (err) {
+        const left = deadline - Date.now();
+        if (!isIdempotencyInProgressError(err) || left <= 0 || client) throw err;
+        await this.#waitFor(key, Math.min(left, err.retryAfterMs), signal);
+      }
+    }
+  }
+
+  /** One attempt; without a caller's transaction, concurrent identical calls share it. */
+  async #once(input: AttemptInput, handler: Handler<unknown>): Promise<Outcome> {
+    if (input.client) return attempt(this.#core, input, handler);
+    const { joined, value } = await raceSignal(
+      this.#flights.run(input.key, input.fingerprint, () =>
+        attempt(this.#core, { ...input, signal: undefined }, handler),
+      ),
+      input.signal,
+    );
+    if (!joined) return value;
+    this.#core.events.emit('replay', { key: input.key, source: 'in-flight' });
+    return { replayed: true, response: value.response };
+  }
+
+  /** Asks the running pod to NOTIFY (once per key) and sleeps until woken, polled or out of time. */
+  async #waitFor(key: string, ms: number, signal?: AbortSignal): Promise<void> {
+    if (await this.#waiter.listen()) {
+      const { db, sql } = this.#core;
+      const stillRunning = await this.#marks
+        .run(
+          key,
+          '',
+          async () => (await withRetry('wait', 0, () => db.query(sql.markContended, [key]))).rows.length > 0,
+        )
+        .then((r) => r.value)
+        .catch(() => true); // unreachable: polling will find out
+      if (!stillRunning) return;
+    }
+    await this.#waiter.wait(key, ms, signal);
+  }
+
+  /** Deletes expired rows in bounded batches (FOR UPDATE SKIP LOCKED: safe from many pods at once). */
+  async sweep(options: SweepOptions = {}): Promise<SweepResult> {
+    const result = await sweep(this.#core.db, this.#core.sql.sweep, options);
+    this.#core.events.emit('sweep', result);
+    return result;
+  }
+
+  /** Runs `sweep()` every `intervalMs` (unref'd timer, never overlapping) until `stop()` or `close()`. */
+  startSweeper(intervalMs: number, options: SweepOptions = {}): { stop(): void } {
+    if (!Number.isInteger(intervalMs) || intervalMs < 1)
+      throw new ConfigError('intervalMs', 'expected a positive integer');
+    const sweeper = new Sweeper(
+      intervalMs,
+      () => this.sweep(options),
+      this.#core.options.logger,
+      () => this.#sweepers.delete(sweeper),
+    );
+    this.#sweepers.add(sweeper);
+    return sweeper;
+  }
+
+  /** Stops sweepers, releases the LISTEN connection and empties the LRU front. Does not end `db`. */
+  async close(): Promise<void> {
+    for (const s of [...this.#sweepers]) s.stop();
+    await this.#waiter.close();
+    this.#core.cache.clear();
+  }
+}
+
+/** Settles with `promise` unless `signal` aborts first (the shared call itself keeps running). */
+function raceSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return promise;
+  signal.throwIfAborted();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
