@@ -5,7 +5,9 @@ import * as api from '../src/index.js';
 describe('@cxkit/checkpoint package', () => {
   it('exposes its public API through src/index.ts with the seed defaults', () => {
     expect(Object.isFrozen(api.defaults)).toBe(true);
-    expect(Object.values(api.defaults).every((v) => typeof v === 'number' && v > 0)).toBe(true);
+    expect(api.defaults).toMatchObject({ ttlSeconds: 3_600, history: 10, maxBytes: 64 * 1024 });
+    const numbers = Object.values(api.defaults).filter((v) => typeof v === 'number');
+    expect(numbers.every((v) => v > 0)).toBe(true);
   });
 
   it('publishes ESM, CJS and types with no side effects', () => {

@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '@cxkit/testkit';
+import { describe, expect, it } from 'vitest';
+import {
+  isRevisionConflictError,
+  isStaleFenceError,
+  RevisionConflictError,
+  StaleFenceError,
+} from '../../src/index.js';
+import type { Harness } from './harness.js';
+import { seedVariables, v1, v2, v3, v3Quarantine, v4 } from './schemas.js';
+
+const sid = () => `session_${randomUUID()}`;
+const base = { region: 'eu-west-1', flowVersion: '12' };
+
+/** One contract, run against every backend and topology. */
+export function conformance(name: string, harness: () => Harness): void {
+  describe(`conformance: ${name}`, () => {
+    it('round-trips a checkpoint with a per-session revision and server time', async () => {
+      const store = harness().store(v3);
+      const id = sid();
+      const before = Date.now();
+      const first = await store.save(id, {
+        ...base,
+        checkpointId: 'chk_1715788320',
+        variables: seedVariables,
+      });
+      expect(first.revision).toBe(1);
+      expect(first.checkpointId).toBe('chk_1715788320');
+      expect(Math.abs(first.savedAt.getTime() - before)).toBeLessThan(60_000);
+      const second = await store.save(id, { ...base, variables: { ...seedVariables, retry_count: 1 } });
+      expect(second.revision).toBe(2);
+      expect(second.checkpointId).toMatch(/^chk_[0-9a-f-]{36}$/);
+      const latest = await store.latest(id);
+      expect(latest.status).toBe('restored');
+      if (latest.status !== 'restored') return;
+      expect(latest.checkpoint).toMatchObject({
+        sessionId: id,
+        revision: 2,
+        checkpointId: second.checkpointId,
+        region: 'eu-west-1',
+        flowVersion: '12',
+        schemaVersion: 3,
+      });
+      expect(latest.checkpoint.savedAt.getTime()).toBe(second.savedAt.getTime());
+      const { last_menu_selection: _, ...persisted } = seedVariables;
+      expect(latest.checkpoint.variables).toEqual({ ...persisted, retry_count: 1 });
+      const one = await store.get(id, 1);
+      expect(one.status === 'restored' && one.checkpoint.checkpointId).toBe('chk_1715788320');
+    });
+
+    it('answers absent with the schema defaults for an unknown session', async () => {
+      const latest = await harness().store(v3).latest(sid());
+      expect(latest).toEqual({
+        status: 'absent',
+        variables: { routing_queue: 'general', crm_record_id: '', auth_status: 'unverified', retry_count: 0 },
+      });
+    });
+
+    it('keeps the newest `history` checkpoints plus the first one, newest first', async () => {
+      const store = harness().store(v3, { history: 3 });
+      const id = sid();
+      for (let i = 0; i < 7; i++)
+        await store.save(id, { ...base, variables: { ...seedVariables, retry_count: i } });
+      const entries = await store.history(id);
+      const revisions = entries.map((e) => (e.status === 'restored' ? e.checkpoint.revision : -1));
+      expect(revisions).toEqual([7, 6, 5, 1]);
+      expect((await store.history(id, { limit: 2 })).length).toBe(2);
+      expect((await store.get(id, 3)).status).toBe('absent');
+      expect((await store.get(id, 4)).status).toBe('absent');
+      const first = await store.get(id, 1);
+      expect(first.status === 'restored' && first.checkpoint.variables.retry_count).toBe(0);
+      expect((await store.get(id, 99)).status).toBe('absent');
+    });
+
+    it('expires a session after ttlSeconds without saves', async () => {
+      const store = harness().store(v3, { ttlSeconds: 1, maxAgeSeconds: 60 });
+      const id = sid();
+      await store.save(id, { ...base, variables: seedVariables });
+      expect((await store.latest(id)).status).toBe('restored');
+      await waitUntil(
+        'checkpoint expired',
+        async () => (await store.latest(id)).status === 'absent',
+        10_000,
+        100,
+      );
+      // After expiry the counter starts over: the session is new in every respect.
+      expect((await store.save(id, { ...base, variables: seedVariables })).revision).toBe(1);
+    });
+
+    it('slides the TTL on each save but never past maxAgeSeconds from the first save', async () => {
+      const store = harness().store(v3, { ttlSeconds: 3, maxAgeSeconds: 4 });
+      const id = sid();
+      const first = await store.save(id, { ...base, variables: seedVariables });
+      await sleep(1_500);
+      await store.save(id, { ...base, variables: seedVariables });
+      await sleep(1_500);
+      const last = await store.save(id, { ...base, variables: seedVariables });
+      expect(last.revision).toBe(3);
+      // 3 s after the first save the sliding TTL alone (1.5 s + 3 s) would have dropped the first one.
+      expect((await store.latest(id)).status).toBe('restored');
+      await waitUntil(
+        'hard max age reached',
+        async () => (await store.latest(id)).status === 'absent',
+        10_000,
+        100,
+      );
+      // Gone before the last save's own sliding TTL ran out: the hard age cut it.
+      expect(Date.now()).toBeLessThan(last.savedAt.getTime() + 3_000);
+      expect(Date.now()).toBeGreaterThanOrEqual(first.savedAt.getTime() + 3_900);
+    });
+
+    it('rejects a stale expectedRevision with 409 and writes nothing', async () => {
+      const store = harness().store(v3);
+      const id = sid();
+      await expect(
+        store.save(id, { ...base, variables: seedVariables, expectedRevision: 3 }),
+      ).rejects.toThrow(RevisionConflictError);
+      expect((await store.latest(id)).status).toBe('absent');
+      expect(
+        (await store.save(id, { ...base, variables: seedVariables, expectedRevision: 0 })).revision,
+      ).toBe(1);
+      expect(
+        (await store.save(id, { ...base, variables: seedVariables, expectedRevision: 1 })).revision,
+      ).toBe(2);
+      const err = await store
+        .save(id, { ...base, variables: seedVariables, expectedRevision: 1 })
+        .catch((e) => e);
+      expect(isRevisionConflictError(err)).toBe(true);
+      expect(err).toMatchObject({
+        code: 'REVISION_CONFLICT',
+        status: 409,
+        expectedRevision: 1,
+        actualRevision: 2,
+      });
+      const again = await store
+        .save(id, { ...base, variables: seedVariables, expectedRevision: 0 })
+        .catch((e) => e);
+      expect(isRevisionConflictError(again)).toBe(true);
+      const latest = await store.latest(id);
+      expect(latest.status === 'restored' && latest.checkpoint.revision).toBe(2);
+    });
+
+    it('rejects a fence lower than the highest seen, also on retry, and keeps large fences exact', async () => {
+      const store = harness().store(v3);
+      const id = sid();
+      await store.save(id, { ...base, variables: seedVariables, fence: 5 });
+      await store.save(id, { ...base, variables: seedVariables, fence: 5 });
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const current = await store.latest(id);
+        const expectedRevision = current.status === 'restored' ? current.checkpoint.revision : 0;
+        const err = await store
+          .save(id, { ...base, variables: seedVariables, fence: 4, expectedRevision })
+          .catch((e) => e);
+        expect(isStaleFenceError(err)).toBe(true);
+        expect(err).toMatchObject({ code: 'STALE_FENCE', status: 409, fence: 4, highestFence: 5 });
+      }
+      const big = Number.MAX_SAFE_INTEGER - 1;
+      expect((await store.save(id, { ...base, variables: seedVariables, fence: big })).revision).toBe(3);
+      await expect(store.save(id, { ...base, variables: seedVariables, fence: big - 1 })).rejects.toThrow(
+        StaleFenceError,
+      );
+      const latest = await store.latest(id);
+      expect(latest.status === 'restored' && latest.checkpoint.fence).toBe(big);
+      expect(latest.status === 'restored' && latest.checkpoint.revision).toBe(3);
+    });
+
+    it('upcasts v1 -> v3 through a mapping table and code, optionally writing it back', async () => {
+      const h = harness();
+      const id = sid();
+      await h
+        .store(v1)
+        .save(id, { ...base, variables: { queue: 'billing', crm: 'cust_1', authenticated: true } });
+      const plain = await h.store(v3).latest(id);
+      expect(plain).toMatchObject({ status: 'migrated', fromVersion: 1, writtenBack: false });
+      expect(plain.status === 'migrated' && plain.checkpoint.variables).toEqual({
+        routing_queue: 'billing',
+        crm_record_id: 'cust_1',
+        auth_status: 'verified',
+        retry_count: 0,
+      });
+      expect((await h.store(v2).latest(id)).status).toBe('migrated');
+      const writing = h.store(v3, { writeBackMigrated: true });
+      expect(await writing.latest(id)).toMatchObject({ status: 'migrated', writtenBack: true });
+      const after = await writing.latest(id);
+      expect(after.status).toBe('restored');
+      expect(after.status === 'restored' && after.checkpoint.revision).toBe(1);
+      // A region still on v2 now sees a newer payload and takes its degradation path.
+      expect(await h.store(v2).latest(id)).toMatchObject({ status: 'incompatible', reason: 'newer-version' });
+    });
+
+    it('answers incompatible for a newer schema version, quarantining it on request', async () => {
+      const h = harness();
+      const id = sid();
+      await h.store(v4).save(id, { ...base, variables: { routing: { queue: 'vip' } } });
+      const ignored = await h.store(v3).latest(id);
+      expect(ignored).toMatchObject({
+        status: 'incompatible',
+        reason: 'newer-version',
+        storedVersion: 4,
+        revision: 1,
+        quarantined: false,
+        variables: { routing_queue: 'general' },
+      });
+      const store = h.store(v3Quarantine);
+      expect(await store.latest(id)).toMatchObject({ status: 'incompatible', quarantined: true });
+      expect(await store.latest(id)).toMatchObject({ status: 'incompatible', quarantined: true });
+      const kept = await store.quarantined(id);
+      expect(kept).toHaveLength(1);
+      expect(kept[0]).toMatchObject({ reason: 'newer-version' });
+      expect(JSON.parse(kept[0]!.raw).variables).toEqual({ routing: { queue: 'vip' } });
+    });
+
+    it('answers incompatible, never throws, for malformed or invalid stored payloads', async () => {
+      const h = harness();
+      const store = h.store(v3);
+      const id = sid();
+      await store.save(id, { ...base, variables: seedVariables });
+      await h.corrupt(id, '{"revision":1,"variables":[1,2');
+      expect(await store.latest(id)).toMatchObject({
+        status: 'incompatible',
+        reason: 'malformed',
+        revision: 1,
+      });
+      await h.corrupt(id, '[]');
+      expect(await store.latest(id)).toMatchObject({ status: 'incompatible', reason: 'malformed' });
+      const wrongShape = {
+        revision: 1,
+        savedAt: Date.now(),
+        checkpointId: 'c',
+        region: 'r',
+        flowVersion: '1',
+      };
+      // Edge case 3 of the seed: an array where the schema wants a string.
+      const drifted = {
+        ...wrongShape,
+        schemaVersion: 3,
+        variables: { ...seedVariables, routing_queue: ['a'] },
+      };
+      await h.corrupt(id, JSON.stringify(drifted));
+      const invalid = await store.latest(id);
+      expect(invalid).toMatchObject({ status: 'incompatible', reason: 'invalid', storedVersion: 3 });
+      expect(invalid.status === 'incompatible' && invalid.detail).toContain('variables.routing_queue');
+      await h.corrupt(id, JSON.stringify({ ...wrongShape, schemaVersion: 0, variables: {} }));
+      expect(await store.latest(id)).toMatchObject({ status: 'incompatible', reason: 'unknown-version' });
+      // The session can move on: the next save is revision 2 and readable again.
+      expect((await store.save(id, { ...base, variables: seedVariables })).revision).toBe(2);
+      expect((await store.latest(id)).status).toBe('restored');
+    });
+
+    it('never stores transient fields', async () => {
+      const h = harness();
+      const store = h.store(v3);
+      const id = sid();
+      await store.save(id, { ...base, variables: { ...seedVariables, temp_total: 42.5 } });
+      const raw = await h.rawLatest(id);
+      expect(raw).toBeDefined();
+      expect(raw).not.toContain('last_menu_selection');
+      expect(raw).not.toContain('billing_options');
+      expect(raw).not.toContain('temp_total');
+      const latest = await store.latest(id);
+      expect(latest.status === 'restored' && Object.keys(latest.checkpoint.variables).sort()).toEqual([
+        'auth_status',
+        'crm_record_id',
+        'retry_count',
+        'routing_queue',
+      ]);
+    });
+
+    it('deletes a session: counter, fence and checkpoints', async () => {
+      const store = harness().store(v3);
+      const id = sid();
+      await store.save(id, { ...base, variables: seedVariables, fence: 9 });
+      expect(await store.delete(id)).toBe(true);
+      expect(await store.delete(id)).toBe(false);
+      expect((await store.latest(id)).status).toBe('absent');
+      expect((await store.save(id, { ...base, variables: seedVariables, fence: 1 })).revision).toBe(1);
+    });
+  });
+}

@@ -1,0 +1,22 @@
+import type { BaseCheckpointStore, CheckpointSchema, Logger } from '../../src/index.js';
+
+/** Options every backend accepts (the store-specific client option is added by the harness). */
+export interface CommonStoreOptions {
+  ttlSeconds?: number;
+  maxAgeSeconds?: number;
+  history?: number;
+  maxBytes?: number;
+  maxSessionIdLength?: number;
+  maxQuarantined?: number;
+  writeBackMigrated?: boolean;
+  logger?: Logger;
+}
+
+/** What the conformance suite needs from one backend/topology. */
+export interface Harness {
+  store<V, I>(schema: CheckpointSchema<V, I>, options?: CommonStoreOptions): BaseCheckpointStore<V, I>;
+  /** Replaces the latest stored payload byte for byte (simulates a foreign or broken writer). */
+  corrupt(sessionId: string, raw: string): Promise<void>;
+  /** The latest stored payload exactly as stored. */
+  rawLatest(sessionId: string): Promise<string | undefined>;
+}
