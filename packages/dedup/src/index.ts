@@ -1,1 +1,12 @@
+export type { DedupPipeline, DedupRedis, DedupSubscriber } from './client.js';
+export { Deduplicator } from './deduplicator.js';
 export { defaults } from './defaults.js';
+export * from './errors/index.js';
+export type { DedupEventName, DedupEvents, Subscription } from './events.js';
+export type { RecordState } from './inspect.js';
+export type { Lease, LeaseState } from './lease.js';
+export type { DedupLogger } from './logger.js';
+export type { DeduplicatorOptions } from './options.js';
+export type { ClaimOutcome } from './outcomes.js';
+export type { HandlerContext, ProcessHandler, ProcessOptions, ProcessResult } from './process.js';
+export type { DedupStats } from './stats.js';

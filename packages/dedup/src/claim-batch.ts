@@ -1,0 +1,100 @@
+import { randomBytes } from 'node:crypto';
+import calculateSlot from 'cluster-key-slot';
+import type { DedupRedis } from './client.js';
+import { type DedupCore, inProgressTtlMs } from './core.js';
+import { runClaim } from './scripts.js';
+
+/** Unique per process; with a counter it makes owner tokens unique without a random draw per claim. */
+const processTag = randomBytes(9).toString('base64url');
+let sequence = 0;
+
+function tokenPrefix(): string {
+  sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
+  return `${processTag}.${sequence.toString(36)}`;
+}
+
+/** Claim script arguments for one group of keys (one slot on a Cluster). */
+function claimArgs(core: DedupCore): (string | number)[] {
+  const { owner, leaseMs } = core.options;
+  return [tokenPrefix(), owner, leaseMs, inProgressTtlMs(leaseMs)];
+}
+
+/** Splits indexes of `ids` into groups that share a hash slot, and those groups by serving node. */
+function groupBySlotAndNode(core: DedupCore, ids: string[]): Map<string, number[][]> {
+  const bySlot = new Map<number, number[]>();
+  ids.forEach((id, i) => {
+    const slot = calculateSlot(core.keys.wireKey(id));
+    const group = bySlot.get(slot);
+    if (group) group.push(i);
+    else bySlot.set(slot, [i]);
+  });
+  const byNode = new Map<string, number[][]>();
+  for (const [slot, group] of bySlot) {
+    // Unknown slot owner (topology still loading or resharding): that group goes alone and lets
+    // ioredis route and redirect it.
+    const node = core.redis.slots?.[slot]?.join(',') ?? `slot:${slot}`;
+    const groups = byNode.get(node);
+    if (groups) groups.push(group);
+    else byNode.set(node, [group]);
+  }
+  return byNode;
+}
+
+const redirected = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
+
+async function claimGroup(core: DedupCore, target: DedupRedis, keys: string[]): Promise<unknown[]> {
+  return (await runClaim(target, keys, claimArgs(core))) as unknown[];
+}
+
+/**
+ * Sends one pipeline per node, one claim script per slot inside it. A group whose pipelined reply is an
+ * error (MOVED during resharding, a failover) is retried once on its own, which ioredis routes.
+ */
+async function claimOnNode(
+  core: DedupCore,
+  ids: string[],
+  groups: number[][],
+  replies: unknown[],
+): Promise<void> {
+  const keysOf = (group: number[]) => group.map((i) => core.keys.key(ids[i]!));
+  const place = (group: number[], reply: unknown[]) => {
+    for (const [j, i] of group.entries()) replies[i] = reply[j];
+  };
+  if (groups.length === 1) {
+    place(groups[0]!, await claimGroup(core, core.redis, keysOf(groups[0]!)));
+    return;
+  }
+  const pipeline = core.redis.pipeline();
+  for (const group of groups) runClaim(pipeline, keysOf(group), claimArgs(core));
+  const results = (await pipeline.exec()) ?? [];
+  await Promise.all(
+    groups.map(async (group, g) => {
+      const [err, reply] = results[g] ?? [new Error('pipeline returned no reply'), undefined];
+      if (!err) {
+        place(group, reply as unknown[]);
+        return;
+      }
+      // Only redirections are retried: they mean the script did not run, so nothing was claimed twice.
+      if (!redirected.test(err.message)) throw err;
+      place(group, await claimGroup(core, core.redis, keysOf(group)));
+    }),
+  );
+}
+
+/**
+ * Claims every id in one round trip per node: one script call on a single master, one pipeline of
+ * per-slot script calls per master on a Cluster. Resolves to the raw reply entries in input order.
+ */
+export async function claimBatch(core: DedupCore, ids: string[]): Promise<unknown[]> {
+  if (!core.redis.isCluster) {
+    return claimGroup(
+      core,
+      core.redis,
+      ids.map((id) => core.keys.key(id)),
+    );
+  }
+  const replies: unknown[] = new Array(ids.length);
+  const byNode = groupBySlotAndNode(core, ids);
+  await Promise.all([...byNode.values()].map((groups) => claimOnNode(core, ids, groups, replies)));
+  return replies;
+}

@@ -1,0 +1,44 @@
+import type { DedupRedis } from './client.js';
+import type { DedupEvents, TypedEvents } from './events.js';
+import type { Keyspace } from './keys.js';
+import type { ResolvedOptions } from './options.js';
+import type { DedupStats } from './stats.js';
+
+/** What the deduplicator's parts share: client, keys, options, events and counters. */
+export interface DedupCore {
+  readonly redis: DedupRedis;
+  readonly keys: Keyspace;
+  readonly options: ResolvedOptions;
+  readonly events: TypedEvents<DedupEvents>;
+  readonly stats: DedupStats;
+}
+
+/** Key TTL while in progress: lease plus an equal grace, so the next claimer sees (and reports) a takeover. */
+export function inProgressTtlMs(leaseMs: number): number {
+  return leaseMs * 2;
+}
+
+/** Parses a stored result; results are written by `complete` as JSON, so this only fails on foreign data. */
+export function decodeResult(raw: unknown): unknown {
+  if (typeof raw !== 'string') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Abort as soon as any of the signals aborts (AbortSignal.any is missing before Node 20.3). */
+export function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length === 1) return present[0]!;
+  const controller = new AbortController();
+  for (const s of present) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => controller.abort(s.reason), { once: true, signal: controller.signal });
+  }
+  return controller.signal;
+}
