@@ -134,7 +134,6 @@ export function statements(table: string) {
     /** Deletes up to $1 expired rows; SKIP LOCKED lets many pods sweep without waiting on each other. */
     sweep: `WITH doomed AS (
       SELECT key FROM ${t} WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
-    )
     ), gone AS (
       DELETE FROM ${t} AS r USING doomed WHERE r.key = doomed.key RETURNING 1
     )

@@ -1,0 +1,339 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConfigError,
+  IdempotencyStore,
+  idempotencyKey,
+  isConfigError,
+  isIdempotencyKeyReusedError,
+  isStaleFenceError,
+} from '../src/index.js';
+import { counting, type Fixture, fixture, newPool, uniqueTable } from './helpers.js';
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await fixture();
+});
+afterAll(() => f.close());
+
+async function row(table: string, key: string) {
+  const { rows } = await f.pool.query(
+    `SELECT state, response_status, response_body::text AS body, attempts, fingerprint, updated_at FROM "${table}" WHERE key = $1`,
+    [key],
+  );
+  return rows[0];
+}
+
+describe('IdempotencyStore round trips', () => {
+  it('miss = 2 queries, replay from Postgres = 1, LRU hit = 0', async () => {
+    const db = counting(f.pool);
+    const table = uniqueTable();
+    const store = new IdempotencyStore({ db, table });
+    await store.migrate();
+    db.count = 0;
+    let runs = 0;
+    const handler = async () => ({
+      status: 201,
+      headers: { 'x-id': 'a' },
+      body: { id: ++runs, tags: [1, 'b'] },
+    });
+    const first = await store.execute('order-1', { b: 2, a: 1 }, handler);
+    expect(first).toEqual({
+      replayed: false,
+      response: { status: 201, headers: { 'x-id': 'a' }, body: { id: 1, tags: [1, 'b'] } },
+    });
+    expect(db.count).toBe(2);
+
+    // Key order of the request does not change the fingerprint.
+    const hit = await store.execute('order-1', { a: 1, b: 2 }, handler);
+    expect(hit).toEqual({ replayed: true, response: first.response });
+    expect(db.count).toBe(2);
+
+    const other = new IdempotencyStore({ db, table });
+    const replay = await other.execute('order-1', { a: 1, b: 2 }, handler);
+    expect(replay).toEqual({ replayed: true, response: first.response });
+    expect(db.count).toBe(3);
+    expect(runs).toBe(1);
+    expect(Object.isFrozen(hit.response)).toBe(true);
+  });
+});
+
+describe('fingerprint mismatch', () => {
+  it('same key with a different body -> 422 from the LRU and from Postgres, stored response unchanged', async () => {
+    const store = await f.store();
+    const table = store.options.table;
+    await store.execute('k', { amount: 10 }, async () => ({ status: 200, body: { charged: 10 } }));
+    const before = await row(table, 'k');
+    const mismatches: string[] = [];
+    store.on('mismatch', (e) => mismatches.push(e.key));
+
+    const viaCache = await store
+      .execute('k', { amount: 99 }, async () => ({ status: 200, body: { charged: 99 } }))
+      .catch((e) => e);
+    expect(isIdempotencyKeyReusedError(viaCache)).toBe(true);
+    expect(viaCache.status).toBe(422);
+
+    const fresh = new IdempotencyStore({ db: f.pool, table, localCache: false });
+    const viaDb = await fresh
+      .execute('k', { amount: 99 }, async () => ({ status: 200, body: { charged: 99 } }))
+      .catch((e) => e);
+    expect(viaDb.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await row(table, 'k')).toEqual(before);
+    expect(mismatches).toEqual(['k']);
+    const ok = await fresh.execute('k', { amount: 10 }, async () => ({ status: 500 }));
+    expect(ok).toEqual({ replayed: true, response: { status: 200, body: { charged: 10 } } });
+  });
+});
+
+describe('failure policy', () => {
+  it('a thrown error releases the key; the retry runs again with the original payload, a new payload is 422', async () => {
+    const store = await f.store();
+    const seen: unknown[] = [];
+    const boom = await store
+      .execute('k', { n: 1 }, async (ctx) => {
+        seen.push(ctx.attempt);
+        throw new Error('crm down');
+      })
+      .catch((e) => e);
+    expect(boom.message).toBe('crm down');
+    expect((await row(store.options.table, 'k')).state).toBe('failed');
+    const reused = await store.execute('k', { n: 2 }, async () => ({ status: 200 })).catch((e) => e);
+    expect(isIdempotencyKeyReusedError(reused)).toBe(true);
+    const retry = await store.execute('k', { n: 1 }, async (ctx) => {
+      seen.push(ctx.attempt);
+      return { status: 200, body: 'ok' };
+    });
+    expect(retry).toEqual({ replayed: false, response: { status: 200, body: 'ok' } });
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('5xx responses release the key, 4xx responses are stored and replayed', async () => {
+    const store = await f.store();
+    let runs = 0;
+    const r1 = await store.execute('five', {}, async () => ({ status: 503, body: { n: ++runs } }));
+    expect(r1.replayed).toBe(false);
+    const r2 = await store.execute('five', {}, async () => ({ status: 200, body: { n: ++runs } }));
+    expect(r2).toEqual({ replayed: false, response: { status: 200, body: { n: 2 } } });
+
+    const c1 = await store.execute('four', {}, async () => ({ status: 404, body: { n: ++runs } }));
+    const c2 = await store.execute('four', {}, async () => ({ status: 200, body: { n: ++runs } }));
+    expect(c2).toEqual({ replayed: true, response: c1.response });
+    expect(runs).toBe(3);
+  });
+
+  it('storeFailures: true stores thrown errors and 5xx as final', async () => {
+    const store = await f.store({ storeFailures: true });
+    let runs = 0;
+    const err = Object.assign(new Error('rejected by CRM'), { status: 502, code: 'CRM' });
+    await expect(
+      store.execute('k', {}, async () => {
+        runs++;
+        throw err;
+      }),
+    ).rejects.toBe(err);
+    const replay = await store.execute('k', {}, async () => ({ status: 200 }));
+    expect(replay).toEqual({
+      replayed: true,
+      response: {
+        status: 502,
+        headers: { 'content-type': 'application/problem+json' },
+        body: { title: 'Error', status: 502, detail: 'rejected by CRM', code: 'CRM' },
+      },
+    });
+    await store.execute('k5', {}, async () => ({ status: 500, body: 'x' }));
+    expect((await store.execute('k5', {}, async () => ({ status: 200 }))).response).toEqual({
+      status: 500,
+      body: 'x',
+    });
+    expect(runs).toBe(1);
+  });
+});
+
+describe('idempotencyKey', () => {
+  it('is sha256: + 64 hex of the identity with the time truncated to the second', () => {
+    const a = idempotencyKey({ sessionId: 's-1', operation: 'UPDATE_NOTES', at: '2024-05-15T14:32:00.100Z' });
+    const b = idempotencyKey({
+      sessionId: 's-1',
+      operation: 'UPDATE_NOTES',
+      at: new Date('2024-05-15T14:32:00.900Z'),
+    });
+    const c = idempotencyKey({
+      sessionId: 's-1',
+      operation: 'UPDATE_NOTES',
+      at: Date.parse('2024-05-15T14:32:01.000Z'),
+    });
+    const d = idempotencyKey({ sessionId: 's-2', operation: 'UPDATE_NOTES', at: '2024-05-15T14:32:00Z' });
+    expect(a).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(a).toBe(b);
+    expect(a).not.toBe(c);
+    expect(a).not.toBe(d);
+    expect(() => idempotencyKey({ sessionId: '', operation: 'x', at: 0 })).toThrow(/sessionId/);
+    expect(() => idempotencyKey({ sessionId: 's', operation: 'x', at: 'not a date' })).toThrow(/at/);
+  });
+});
+
+describe('options', () => {
+  it('rejects bad options with a ConfigError naming the field', () => {
+    const bad = [
+      [{ db: {} }, 'db'],
+      [{ db: f.pool, table: 'x; drop table y' }, 'table'],
+      [{ db: f.pool, ttlSeconds: 0 }, 'ttlSeconds'],
+      [{ db: f.pool, inProgressTtlMs: 5 }, 'inProgressTtlMs'],
+      [{ db: f.pool, localCache: { max: -1 } }, 'localCache.max'],
+      [{ db: f.pool, maxResponseBytes: 1.5 }, 'maxResponseBytes'],
+      [{ db: f.pool, logger: { info() {} } }, 'logger'],
+    ] as const;
+    for (const [options, field] of bad) {
+      let caught: unknown;
+      try {
+        new IdempotencyStore(options as never);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect(caught).toBeInstanceOf(TypeError);
+      expect(isConfigError(caught)).toBe(true);
+      expect((caught as ConfigError).field).toBe(field);
+    }
+  });
+});
+
+describe('fence', () => {
+  it('a caller with a lower fence than the recorded one is rejected and writes nothing', async () => {
+    const store = await f.store({ localCache: false });
+    await store.execute('k', {}, async () => ({ status: 500 }), { fence: 7 });
+    const stale = await store.execute('k', {}, async () => ({ status: 200 }), { fence: 6n }).catch((e) => e);
+    expect(isStaleFenceError(stale)).toBe(true);
+    expect(stale).toMatchObject({ fence: '6', recordedFence: '7', status: 409 });
+    expect((await row(store.options.table, 'k')).state).toBe('failed');
+    const ok = await store.execute('k', {}, async () => ({ status: 200 }), { fence: '8' });
+    expect(ok.replayed).toBe(false);
+    await expect(store.execute('k2', {}, async () => ({}), { fence: -1 })).rejects.toThrow(/fence/);
+  });
+});
+
+describe('transactional mode', () => {
+  it('claim, business write and stored response commit or roll back together', async () => {
+    const store = await f.store();
+    const table = store.options.table;
+    await f.pool.query('CREATE TABLE IF NOT EXISTS notes (id serial primary key, note text)');
+    const client = await f.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await store.execute(
+        'tx-1',
+        { note: 'a' },
+        async () => {
+          await client.query(`INSERT INTO notes (note) VALUES ('tx-1')`);
+          return { status: 201 };
+        },
+        { client },
+      );
+      await client.query('ROLLBACK');
+      expect(await row(table, 'tx-1')).toBeUndefined();
+
+      await client.query('BEGIN');
+      const res = await store.execute(
+        'tx-1',
+        { note: 'a' },
+        async () => {
+          await client.query(`INSERT INTO notes (note) VALUES ('tx-1')`);
+          return { status: 201, body: 'stored' };
+        },
+        { client },
+      );
+      expect(res.replayed).toBe(false);
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    expect((await row(table, 'tx-1')).state).toBe('completed');
+    const notes = await f.pool.query(`SELECT count(*)::int AS n FROM notes WHERE note = 'tx-1'`);
+    expect(notes.rows[0].n).toBe(1);
+    const replay = await store.execute('tx-1', { note: 'a' }, async () => ({ status: 500 }));
+    expect(replay).toEqual({ replayed: true, response: { status: 201, body: 'stored' } });
+  });
+});
+
+describe('wait', () => {
+  it('a waiting caller is woken by NOTIFY when the run completes and gets the response', async () => {
+    const table = uniqueTable();
+    const a = await f.store({ table });
+    const b = new IdempotencyStore({ db: f.pool, table, waitPollMs: 5_000 });
+    f.stores.push(b);
+    let release!: () => void;
+    const running = a.execute(
+      'w',
+      {},
+      () => new Promise<{ status: number }>((r) => (release = () => r({ status: 200 }))),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const conflicts: number[] = [];
+    b.on('conflict', (e) => conflicts.push(e.retryAfterMs));
+    const waiting = b.execute('w', {}, async () => ({ status: 500 }), { wait: 20_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    release();
+    const [x, y] = await Promise.all([running, waiting]);
+    // Woken by the notification, not by the 5 s poll.
+    expect(Date.now() - started).toBeLessThan(4_000);
+    expect(x.replayed).toBe(false);
+    expect(y).toEqual({ replayed: true, response: { status: 200 } });
+    expect(conflicts.length).toBeGreaterThan(0);
+  });
+
+  it('without LISTEN (a plain query function) waits poll; an abort signal ends the wait', async () => {
+    const table = uniqueTable();
+    const db = { query: (t: string, p?: unknown[]) => f.pool.query(t, p) };
+    const a = new IdempotencyStore({ db, table, waitPollMs: 20 });
+    await a.migrate();
+    let release!: () => void;
+    const running = a.execute('p', {}, () => new Promise<object>((r) => (release = () => r({ body: 1 }))));
+    await new Promise((r) => setTimeout(r, 50));
+    const b = new IdempotencyStore({ db, table, waitPollMs: 20 });
+    const ac = new AbortController();
+    const aborted = b.execute('p', {}, async () => ({}), { wait: 10_000, signal: ac.signal }).catch((e) => e);
+    setTimeout(() => ac.abort(new Error('client went away')), 100);
+    expect((await aborted).message).toBe('client went away');
+    const polled = b.execute('p', {}, async () => ({}), { wait: 10_000 });
+    setTimeout(() => release(), 100);
+    expect(await polled).toEqual({ replayed: true, response: { body: 1 } });
+    await running;
+  });
+});
+
+describe('sweep', () => {
+  it('deletes expired rows in bounded batches; a sweeper runs it on an interval and stops', async () => {
+    const store = await f.store();
+    const table = store.options.table;
+    for (let i = 0; i < 25; i++) await store.execute(`s${i}`, {}, async () => ({ status: 200 }));
+    await f.pool.query(`UPDATE "${table}" SET expires_at = now() - interval '1 second' WHERE key <> 's0'`);
+    const sweeps: unknown[] = [];
+    store.on('sweep', (e) => sweeps.push(e));
+    expect(await store.sweep({ batchSize: 10, maxBatches: 2 })).toEqual({ deleted: 20, batches: 2 });
+    const sweeper = store.startSweeper(20, { batchSize: 10 });
+    await new Promise((r) => setTimeout(r, 300));
+    sweeper.stop();
+    const { rows } = await f.pool.query(`SELECT key FROM "${table}"`);
+    expect(rows.map((r) => r.key)).toEqual(['s0']);
+    expect(sweeps.length).toBeGreaterThan(1);
+    // An expired key is a new key: it runs again.
+    await f.pool.query(`UPDATE "${table}" SET expires_at = now() - interval '1 second'`);
+    const fresh = new IdempotencyStore({ db: f.pool, table });
+    expect((await fresh.execute('s0', { other: true }, async () => ({ status: 201 }))).replayed).toBe(false);
+  });
+});
+
+describe('migrate', () => {
+  it('is idempotent and safe to run concurrently', async () => {
+    const table = uniqueTable();
+    const pools = Array.from({ length: 4 }, () => newPool(f.pg.url, 1));
+    f.pools.push(...pools);
+    const stores = pools.map((db) => new IdempotencyStore({ db, table }));
+    await Promise.all(stores.map((s) => s.migrate()));
+    await Promise.all(stores.map((s) => s.migrate()));
+    const { rows } = await f.pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1`, [
+      table,
+    ]);
+    expect(rows.map((r) => r.indexname)).toEqual([`${table}_expires_at_idx`, `${table}_pkey`]);
+  });
+});
