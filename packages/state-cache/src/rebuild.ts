@@ -1,0 +1,95 @@
+import { randomBytes } from 'node:crypto';
+import { RebuildError } from './errors/rebuild-error.js';
+import type { KeySpace } from './keys.js';
+import type { RebuildLease } from './lease.js';
+import { runBatch, scripted } from './scripts.js';
+import { bounded } from './timeout.js';
+import type { StateCacheRedis, StateEvent, StateSource } from './types.js';
+
+export interface RebuildContext<T> {
+  redis: StateCacheRedis;
+  keys: KeySpace;
+  source: StateSource<T>;
+  lease: RebuildLease;
+  /** Resume point recorded by an interrupted rebuild; undefined replays from the start. */
+  fromOffset: string | undefined;
+  batchSize: number;
+  timeoutMs: number;
+  /** Writes a batch through the versioned apply script (so live writes racing the rebuild still win). */
+  applyBatch(events: StateEvent<T>[]): Promise<void>;
+  onProgress(applied: number, offset: string | undefined): void;
+  signal: AbortSignal;
+}
+
+export interface RebuildResult {
+  applied: number;
+  offset: string | undefined;
+  generation: string;
+}
+
+/**
+ * Replays the source into Redis under the lease. After every batch the reached offset is recorded
+ * (fenced by the lease), so a successor resumes there. Only when the source is exhausted are the
+ * partitions' generation markers set and the namespace marked complete, so readers never take a
+ * half-built Redis for a snapshot.
+ */
+export async function rebuildFromSource<T>(ctx: RebuildContext<T>): Promise<RebuildResult> {
+  const signal = AbortSignal.any([ctx.signal, ctx.lease.signal]);
+  const fenced = async (offset: string, generation: string) => {
+    const ok = await bounded(
+      'rebuild',
+      ctx.timeoutMs,
+      scripted(ctx.redis).cxkit_sc_v1_progress(
+        ctx.keys.lease,
+        ctx.keys.meta,
+        ctx.lease.holder,
+        offset,
+        generation,
+        ctx.keys.partitionCount,
+      ),
+    );
+    if (Number(ok) !== 1) throw new RebuildError('rebuild lease lost; another instance took over', offset);
+  };
+  let applied = 0;
+  let offset = ctx.fromOffset;
+  let batch: StateEvent<T>[] = [];
+  let batchOffset: string | undefined;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    await ctx.applyBatch(batch);
+    applied += batch.length;
+    batch = [];
+    offset = batchOffset;
+    await fenced(offset ?? '', '');
+    ctx.onProgress(applied, offset);
+  };
+  try {
+    for await (const record of ctx.source.read({ fromOffset: ctx.fromOffset, signal })) {
+      signal.throwIfAborted();
+      batch.push(record.event);
+      batchOffset = record.offset;
+      if (batch.length >= ctx.batchSize) await flush();
+    }
+    await flush();
+    signal.throwIfAborted();
+    const generation = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+    await bounded(
+      'rebuild',
+      ctx.timeoutMs,
+      runBatch(
+        ctx.redis,
+        ctx.keys.partitions.map((k) => ({ name: 'cxkit_sc_v1_mark' as const, args: [k.meta, generation] })),
+      ),
+    );
+    // The namespace generation goes last: until it is set, every instance still sees an incomplete Redis.
+    await fenced(offset ?? '', generation);
+    return { applied, offset, generation };
+  } catch (err) {
+    if (err instanceof RebuildError) throw err;
+    throw new RebuildError(
+      `rebuild failed after ${applied} events`,
+      offset,
+      signal.aborted ? signal.reason : err,
+    );
+  }
+}

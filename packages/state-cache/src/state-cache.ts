@@ -1,0 +1,354 @@
+import { randomBytes } from 'node:crypto';
+import { applyEncoded } from './apply-op.js';
+import { Bus } from './bus.js';
+import { type StateCacheEvents, TypedEmitter } from './emitter.js';
+import { StateCacheClosedError } from './errors/closed-error.js';
+import { ConfigError } from './errors/config-error.js';
+import { InvalidEventError } from './errors/invalid-event-error.js';
+import { RedisUnavailableError } from './errors/unavailable-error.js';
+import { KeySpace } from './keys.js';
+import { NearCache } from './near-cache.js';
+import { type ResolvedOptions, resolveOptions, type StateCacheOptions } from './options.js';
+import { type RawRead, readKeys } from './read-op.js';
+import { Recovery } from './recovery.js';
+import { scanPartition } from './scan-op.js';
+import { registerScripts } from './scripts.js';
+import { assertConnected, bounded } from './timeout.js';
+import type {
+  ApplyResult,
+  CacheEntry,
+  CacheRead,
+  StateCacheRedis,
+  StateCacheStatus,
+  StateEvent,
+} from './types.js';
+import { encodeEvents } from './validate.js';
+
+/**
+ * Authoritative state in Redis with a near cache per instance. Writes are versioned events applied
+ * atomically in Lua; reads come from the near cache, which the bus keeps no older than the last
+ * invalidation it delivered. Start is snapshot-first; an empty or unreachable Redis makes the instance
+ * `degraded` while one instance rebuilds Redis from the source under a lease.
+ */
+export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
+  /** Identifies this instance in bus messages and as rebuild lease holder. */
+  readonly id = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  readonly #o: ResolvedOptions<T>;
+  readonly #keys: KeySpace;
+  readonly #near: NearCache<T>;
+  readonly #subscriber: StateCacheRedis;
+  readonly #ownSubscriber: boolean;
+  readonly #bus: Bus;
+  readonly #recovery: Recovery<T>;
+  readonly #closed = new AbortController();
+  #status: StateCacheStatus = 'cold';
+  #checkTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: StateCacheOptions<T>) {
+    super();
+    this.#o = resolveOptions(options);
+    const o = this.#o;
+    if (o.nearCache.max > o.recentInvalidationsMax * 10)
+      throw new ConfigError('recentInvalidationsMax', 'must be at least a tenth of nearCache.max');
+    this.#keys = new KeySpace(o.namespace, o.partitions);
+    this.#near = new NearCache<T>(
+      {
+        max: o.nearCache.max,
+        ttlMs: o.nearCache.ttlMs,
+        toldMax: o.recentInvalidationsMax,
+        partitions: o.partitions,
+      },
+      (key) => this.#keys.partitionOf(key),
+    );
+    this.#ownSubscriber = o.subscriber === undefined;
+    this.#subscriber = o.subscriber ?? (o.redis.duplicate() as StateCacheRedis);
+    this.#bus = new Bus(this.#subscriber, this.#keys.channel, o.partitions, {
+      invalidation: (m) => {
+        for (const [key, version, deleted] of m.changes) this.#near.invalidate(key, version, m.seq, deleted);
+      },
+      gap: (partition, expected, received, reason) => {
+        this.#near.suspect(partition, received);
+        this.#o.logger?.warn(
+          { namespace: o.namespace, partition, expected, received, reason },
+          'state-cache bus gap',
+        );
+        this.emit('gap', { partition, expected, received, reason });
+      },
+      control: (m) => {
+        if (m.c === 'rebuilt') this.#recovery.wake();
+      },
+      down: () => {
+        this.#near.suspectAll(undefined);
+        this.emit('gap', {
+          partition: 'all',
+          expected: undefined,
+          received: undefined,
+          reason: 'bus disconnected',
+        });
+        this.#degrade('redis unreachable');
+      },
+      up: () => this.#recovery.wake(),
+    });
+    this.#recovery = new Recovery<T>({
+      redis: o.redis,
+      keys: this.#keys,
+      options: o,
+      holder: this.id,
+      signal: this.#closed.signal,
+      setStatus: (s, reason) => this.#setStatus(s, reason),
+      emit: (event, payload) => this.emit(event, payload as never),
+      applyInternal: (events) => this.#applyInternal(events, false).then(() => {}),
+      loadSnapshot: (seqs) => this.#loadSnapshot(seqs),
+      publish: (message) => this.#bus.publish(o.redis, message),
+    });
+  }
+
+  get status(): StateCacheStatus {
+    return this.#status;
+  }
+
+  get namespace(): string {
+    return this.#o.namespace;
+  }
+
+  /** Entries held in the near cache (trusted or not). */
+  get nearCacheSize(): number {
+    return this.#near.size;
+  }
+
+  /**
+   * Snapshot-first start: subscribes to the bus, checks the generation markers and loads the near
+   * cache from Redis in batches. Resolves `ready`, or `degraded` at once when Redis is empty or
+   * unreachable (a rebuild then runs in the background). Never waits longer than a few command timeouts.
+   */
+  async start(): Promise<StateCacheStatus> {
+    this.#assertOpen();
+    if (this.#status !== 'cold') return this.#status;
+    registerScripts(this.#o.redis);
+    this.#setStatus('warming', 'start');
+    try {
+      await bounded('subscribe', this.#o.commandTimeoutMs, this.#bus.start());
+    } catch (err) {
+      this.#o.logger?.warn({ err, namespace: this.#o.namespace }, 'state-cache bus unavailable at start');
+    }
+    const started = await this.#recovery.tryComplete('start');
+    if (!started) this.#degrade('start');
+    this.#checkTimer = setInterval(() => void this.#checkBus(), this.#o.busCheckIntervalMs);
+    this.#checkTimer.unref();
+    return this.#status;
+  }
+
+  /**
+   * Resolves once the status is `ready` (at once if it is). Rejects when `signal` aborts or the cache
+   * closes. A fresh namespace becomes ready after its (empty) first generation is written.
+   */
+  ready(signal?: AbortSignal): Promise<void> {
+    this.#assertOpen();
+    if (this.#status === 'ready') return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const stop = AbortSignal.any(signal ? [signal, this.#closed.signal] : [this.#closed.signal]);
+      const onAbort = () => {
+        sub.dispose();
+        reject(stop.reason);
+      };
+      const sub = this.on('status', ({ to }) => {
+        if (to !== 'ready') return;
+        sub.dispose();
+        stop.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      if (stop.aborted) onAbort();
+      else stop.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Applies one event; resolves its outcome. */
+  apply(event: StateEvent<T>): Promise<ApplyResult>;
+  /** Applies a batch in one round trip (validated as a whole first); resolves one outcome per event. */
+  apply(events: readonly StateEvent<T>[]): Promise<ApplyResult[]>;
+  async apply(input: StateEvent<T> | readonly StateEvent<T>[]): Promise<ApplyResult | ApplyResult[]> {
+    this.#assertOpen();
+    const many = Array.isArray(input);
+    const events = (many ? input : [input]) as readonly StateEvent<T>[];
+    const results = await this.#applyInternal(events, true);
+    return many ? results : results[0]!;
+  }
+
+  async #applyInternal(events: readonly StateEvent<T>[], strict: boolean): Promise<ApplyResult[]> {
+    const o = this.#o;
+    let list = events;
+    if (!strict) {
+      // Rebuild path: a bad record in the log must not stop the rebuild forever; it is skipped and logged.
+      list = events.filter((e, i) => {
+        try {
+          encodeEvents([e], o.schema, o.maxKeyLength);
+          return true;
+        } catch (err) {
+          o.logger?.error({ err, index: i }, 'state-cache rebuild skipped an invalid event');
+          return false;
+        }
+      });
+    }
+    const encoded = encodeEvents(list, o.schema, o.maxKeyLength);
+    if (encoded.length === 0) return [];
+    assertConnected(o.redis, 'apply');
+    registerScripts(o.redis);
+    const outcome = await bounded(
+      'apply',
+      o.commandTimeoutMs,
+      applyEncoded(o.redis, this.#keys, this.id, o.tombstoneTtlMs, o.maxEventsPerScript, encoded),
+    );
+    for (const { index, seq } of outcome.applied) {
+      const e = list[index]!;
+      const value = e.type === 'DELETED' ? undefined : (JSON.parse(encoded[index]!.json) as T);
+      this.#near.invalidate(e.key, e.version, seq, e.type === 'DELETED');
+      this.#near.offer(e.key, value, e.version, seq);
+    }
+    if (outcome.unmarked.length > 0 && this.#status === 'ready') this.#degrade('redis lost its data');
+    return outcome.results;
+  }
+
+  /** Reads one key: near cache first, then Redis; `stale: true` when Redis could not confirm it. */
+  async get(key: string): Promise<CacheRead<T>> {
+    return (await this.getMany([key])).get(key)!;
+  }
+
+  /** Reads many keys; near-cache misses go to Redis in one round trip. */
+  async getMany(keys: readonly string[]): Promise<Map<string, CacheRead<T>>> {
+    this.#assertOpen();
+    const out = new Map<string, CacheRead<T>>();
+    let misses: string[] = [];
+    keys.forEach((key, i) => {
+      if (typeof key !== 'string' || key.length === 0 || key.length > this.#o.maxKeyLength)
+        throw new InvalidEventError(i, key, 'not a valid key');
+      const hit = this.#near.fresh(key);
+      if (hit) out.set(key, this.#read(hit.value, hit.version, false));
+      else misses.push(key);
+    });
+    for (let attempt = 0; attempt < 3 && misses.length > 0; attempt++) {
+      let raws: RawRead[];
+      try {
+        assertConnected(this.#o.redis, 'get');
+        raws = await bounded(
+          'get',
+          this.#o.commandTimeoutMs,
+          readKeys(this.#o.redis, this.#keys, [...new Set(misses)]),
+        );
+      } catch (err) {
+        if (!(err instanceof RedisUnavailableError)) throw err;
+        break;
+      }
+      const refused: string[] = [];
+      for (const raw of raws) {
+        const value = raw.json === undefined ? undefined : (JSON.parse(raw.json) as T);
+        if (!raw.marked) out.set(raw.key, this.#newest(raw.key, value, raw.version));
+        else if (this.#near.offer(raw.key, value, raw.version, raw.seq)) {
+          const entry = this.#near.fresh(raw.key);
+          out.set(
+            raw.key,
+            entry ? this.#read(entry.value, entry.version, false) : this.#read(value, raw.version, false),
+          );
+        } else refused.push(raw.key);
+      }
+      misses = refused;
+    }
+    for (const key of misses) if (!out.has(key)) out.set(key, this.#newest(key, undefined, -1));
+    return out;
+  }
+
+  /** Streams every live entry from Redis (HSCAN per partition); duplicates across pages are possible. */
+  async *entries(options: { batchSize?: number } = {}): AsyncGenerator<CacheEntry<T>> {
+    this.#assertOpen();
+    registerScripts(this.#o.redis);
+    for (let p = 0; p < this.#o.partitions; p++) {
+      assertConnected(this.#o.redis, 'entries');
+      const pages = scanPartition(
+        this.#o.redis,
+        this.#keys,
+        p,
+        options.batchSize ?? this.#o.snapshotBatchSize,
+        this.#o.commandTimeoutMs,
+      );
+      for await (const page of pages) {
+        for (const e of page.entries)
+          yield { key: e.key, value: JSON.parse(e.json) as T, version: e.version };
+      }
+    }
+  }
+
+  /** Stops background work and the bus. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.#closed.signal.aborted) return;
+    this.#closed.abort(new StateCacheClosedError());
+    clearInterval(this.#checkTimer);
+    await this.#bus.close();
+    if (this.#ownSubscriber) this.#subscriber.disconnect();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #read(value: T | undefined, version: number, stale: boolean): CacheRead<T> {
+    return { found: value !== undefined, value, version: version < 0 ? undefined : version, stale };
+  }
+
+  /** Stale answer: the newer of what Redis returned (if anything) and what the near cache still holds. */
+  #newest(key: string, value: T | undefined, version: number): CacheRead<T> {
+    const held = this.#near.any(key);
+    if (held && held.version > version) return this.#read(held.value, held.version, true);
+    return this.#read(value, version, true);
+  }
+
+  async #loadSnapshot(seqs: number[]): Promise<void> {
+    this.#near.suspectAll(seqs);
+    this.#bus.resync(seqs);
+    const budget = this.#o.nearCache.max;
+    let loaded = 0;
+    for (let p = 0; p < this.#o.partitions && loaded < budget; p++) {
+      const pages = scanPartition(
+        this.#o.redis,
+        this.#keys,
+        p,
+        this.#o.snapshotBatchSize,
+        this.#o.commandTimeoutMs,
+      );
+      for await (const page of pages) {
+        for (const e of page.entries) {
+          if (loaded >= budget) break;
+          if (this.#near.offer(e.key, JSON.parse(e.json) as T, e.version, page.seq)) loaded++;
+        }
+        if (loaded >= budget) break;
+      }
+    }
+  }
+
+  async #checkBus(): Promise<void> {
+    if (this.#status !== 'ready' || !this.#bus.connected) return;
+    try {
+      const markers = await this.#recovery.markers();
+      if (!markers.complete) return this.#degrade('redis lost its data');
+      this.#bus.check(markers.seqs);
+    } catch {
+      // Unreachable Redis is noticed by the bus connection; the check simply skips this round.
+    }
+  }
+
+  #degrade(reason: string): void {
+    if (this.#closed.signal.aborted) return;
+    if (this.#status === 'ready' || this.#status === 'warming') this.#setStatus('degraded', reason);
+    this.#recovery.run();
+  }
+
+  #setStatus(to: StateCacheStatus, reason: string): void {
+    const from = this.#status;
+    if (from === to) return;
+    this.#status = to;
+    this.#o.logger?.info({ namespace: this.#o.namespace, from, to, reason }, 'state-cache status');
+    this.emit('status', { from, to, reason });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed.signal.aborted) throw new StateCacheClosedError();
+  }
+}
