@@ -1,1 +1,34 @@
+export type { NodeRecoveringEvent } from './amnesia.js';
+export type { LockNodes, RedisClient, RedisClusterClient, Topology } from './client.js';
 export { defaults } from './defaults.js';
+export {
+  AcquireTimeoutError,
+  ConfigError,
+  isAcquireTimeoutError,
+  isConfigError,
+  isLockConflictError,
+  isLockError,
+  isLockLimitError,
+  isLockLostError,
+  isQuorumUnavailableError,
+  LockConflictError,
+  LockError,
+  LockLimitError,
+  LockLostError,
+  type LostReason,
+  QuorumUnavailableError,
+} from './errors.js';
+export type { LockEvents, Unsubscribe } from './events.js';
+export type { Lock } from './lock.js';
+export { LockManager } from './manager.js';
+export type { LockManagerOptions, RetryOptions } from './options.js';
+export type {
+  AcquireOptions,
+  HolderInfo,
+  Inspection,
+  Logger,
+  NodeOutcome,
+  NodeView,
+  Outcome,
+  ReleaseResult,
+} from './types.js';

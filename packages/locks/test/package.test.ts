@@ -5,7 +5,12 @@ import * as api from '../src/index.js';
 describe('@cxkit/locks package', () => {
   it('exposes its public API through src/index.ts with the seed defaults', () => {
     expect(Object.isFrozen(api.defaults)).toBe(true);
-    expect(Object.values(api.defaults).every((v) => typeof v === 'number' && v > 0)).toBe(true);
+    expect(api.defaults).toMatchObject({
+      defaultTtlMs: 15_000,
+      heartbeatIntervalMs: 5_000,
+      staleAfterMs: 15_000,
+    });
+    expect(Object.isFrozen(api.defaults.retry)).toBe(true);
   });
 
   it('publishes ESM, CJS and types with no side effects', () => {

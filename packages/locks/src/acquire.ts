@@ -1,0 +1,140 @@
+import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js';
+import { LockConflictError, QuorumUnavailableError } from './errors.js';
+import type { ResolvedAcquire } from './options.js';
+import { asArray, holderAt, majorityHolder, toNumber } from './parse.js';
+import { releaseOn } from './release.js';
+import { type Reply, round } from './round.js';
+import { scripts } from './scripts.js';
+import type { HolderInfo, NodeOutcome } from './types.js';
+
+interface Vote {
+  status: number;
+  fence: number;
+  trusted: boolean;
+  holder: HolderInfo | undefined;
+}
+
+export type Attempt =
+  | {
+      ok: true;
+      fence: number;
+      startedAt: number;
+      validUntilMono: number;
+      outcomes: NodeOutcome[];
+      /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
+      overridden: { previous: HolderInfo; nodes: string[] }[];
+    }
+  | { ok: false; error: LockConflictError | QuorumUnavailableError; conflict: boolean };
+
+const granted = (r: Reply<Vote> | undefined): r is { ok: true; value: Vote } => !!r?.ok && r.value.status > 0;
+
+/**
+ * One acquisition round: the acquire script on every node in parallel, decided at the quorum-th vote
+ * (or as soon as a quorum is impossible). In quorum mode the fence is the largest counter among the
+ * grants; if fewer than a quorum of trusted nodes already carry it, one more round raises the counters,
+ * so the next acquisition on any quorum sees a larger one. On failure every node that may hold the
+ * record is released again (queued behind the acquire on the same connection, so even late grants go).
+ */
+export async function attemptAcquire(
+  ctx: LockContext,
+  resource: string,
+  token: string,
+  a: ResolvedAcquire,
+): Promise<Attempt> {
+  const n = ctx.nodes.length;
+  const q = ctx.quorum;
+  const o = ctx.options;
+  const [guard, epochId] = ctx.guard.args();
+  const lockKey = ctx.keys.lock(resource);
+  const fenceKey = ctx.keys.fence(resource);
+  const keys = [lockKey, fenceKey, ctx.keys.audit(resource), ctx.keys.epoch(resource)];
+  const args = [token, a.ttlMs, o.staleAfterMs, o.region, a.operation, a.correlationId, guard, epochId];
+  args.push(o.auditMaxLen, resource);
+  const startedAt = performance.now();
+  const replies = await round<Vote>(
+    ctx.nodes,
+    async (node, i) => {
+      const raw = asArray(await node.run(scripts.acquire, keys, args, true));
+      const trusted = ctx.guard.observe(i, raw[2], raw[3]);
+      return { status: toNumber(raw[0]), fence: toNumber(raw[1]), trusted, holder: holderAt(raw, 4) };
+    },
+    (rs) => {
+      let votes = 0;
+      let against = 0;
+      for (const r of rs) {
+        if (!r) continue;
+        if (granted(r) && r.value.trusted) votes++;
+        else against++;
+      }
+      return votes >= q || against > n - q;
+    },
+  );
+  const outcomes: NodeOutcome[] = replies.map((r, i) => ({
+    node: ctx.nodes[i]!.label,
+    outcome: outcomeOf(ctx, i, r, (v) =>
+      v.status === 0 ? 'conflict' : !v.trusted ? 'recovering' : v.status === 2 ? 'overridden' : 'granted',
+    ),
+    ...(r?.ok && r.value.holder ? { holder: r.value.holder } : {}),
+    ...(r && !r.ok ? { error: r.error } : {}),
+  }));
+  const overridden = collectOverrides(ctx, replies);
+  const votes = replies.filter((r) => granted(r) && r.value.trusted).length;
+  let failure: Error | undefined;
+  let fence = 0;
+  if (votes >= q) {
+    fence = Math.max(...replies.map((r) => (granted(r) ? r.value.fence : 0)));
+    if (ctx.topology === 'quorum') failure = await raiseFence(ctx, replies, lockKey, fenceKey, token, fence);
+  }
+  const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
+  if (votes >= q && !failure && performance.now() < validUntilMono) {
+    return { ok: true, fence, startedAt, validUntilMono, outcomes, overridden };
+  }
+  // Clean up wherever our record may exist: grants, errors and nodes that have not answered yet.
+  const dirty = new Set(replies.flatMap((r, i) => (r?.ok && r.value.status === 0 ? [] : [i])));
+  if (dirty.size > 0) ctx.track(releaseOn(ctx, resource, token, dirty));
+  const conflicts = replies.filter((r) => r?.ok && r.value.status === 0);
+  const unreachable = replies.filter((r) => !r?.ok).length;
+  const holder = majorityHolder(conflicts.map((r) => (r?.ok ? r.value.holder : undefined)));
+  if (conflicts.length > 0 && (conflicts.length > n - q || unreachable === 0)) {
+    return { ok: false, conflict: true, error: new LockConflictError(resource, holder, outcomes) };
+  }
+  return { ok: false, conflict: false, error: new QuorumUnavailableError(resource, q, outcomes, failure) };
+}
+
+function collectOverrides(ctx: LockContext, replies: readonly (Reply<Vote> | undefined)[]) {
+  const byToken = new Map<string, { previous: HolderInfo; nodes: string[] }>();
+  replies.forEach((r, i) => {
+    if (!r?.ok || r.value.status !== 2 || !r.value.holder) return;
+    const entry = byToken.get(r.value.holder.token) ?? { previous: r.value.holder, nodes: [] };
+    entry.nodes.push(ctx.nodes[i]!.label);
+    byToken.set(r.value.holder.token, entry);
+  });
+  return [...byToken.values()];
+}
+
+/** Quorum mode: make a quorum of trusted nodes carry a counter >= fence. Resolves to an error if it cannot. */
+async function raiseFence(
+  ctx: LockContext,
+  replies: readonly (Reply<Vote> | undefined)[],
+  lockKey: string,
+  fenceKey: string,
+  token: string,
+  fence: number,
+): Promise<Error | undefined> {
+  const atMax = new Set<number>();
+  replies.forEach((r, i) => {
+    if (granted(r) && r.value.trusted && r.value.fence === fence) atMax.add(i);
+  });
+  if (atMax.size >= ctx.quorum) return undefined;
+  const trusted = (i: number) => replies[i]?.ok === true && (replies[i] as { value: Vote }).value.trusted;
+  const skip = Promise.resolve(-1);
+  const raised = await round(
+    ctx.nodes,
+    (node, i) =>
+      atMax.has(i) ? skip : node.run(scripts.raise, [lockKey, fenceKey], [token, fence], true).then(toNumber),
+    (rs) => atMax.size + rs.filter((r, i) => r?.ok && r.value >= 0 && trusted(i)).length >= ctx.quorum,
+  );
+  const acks = raised.filter((r, i) => r?.ok && r.value >= 0 && trusted(i)).length;
+  if (atMax.size + acks >= ctx.quorum) return undefined;
+  return new Error(`fence ${fence} reached ${atMax.size + acks} of ${ctx.quorum} nodes`);
+}

@@ -1,0 +1,53 @@
+import type { Cluster, Redis } from 'ioredis';
+
+/** The commands of a single ioredis client that the manager uses (pass your own `new Redis(...)`). */
+export type RedisClient = Pick<Redis, 'evalsha' | 'eval' | 'pipeline' | 'duplicate'>;
+
+/** The commands of an ioredis `Cluster` that the manager uses. */
+export type RedisClusterClient = Pick<Cluster, 'evalsha' | 'eval' | 'pipeline' | 'duplicate' | 'isCluster'>;
+
+/** One master, one Cluster, or an array of independent masters (Redlock quorum). */
+export type LockNodes = RedisClient | RedisClusterClient | readonly RedisClient[];
+
+type Arg = string | number;
+
+/** What the manager calls internally; ioredis' `Redis` and `Cluster` both satisfy it at runtime. */
+export interface ScriptClient {
+  evalsha(sha: string, numKeys: number, ...args: Arg[]): Promise<unknown>;
+  eval(source: string, numKeys: number, ...args: Arg[]): Promise<unknown>;
+  pipeline(): PipelineLike;
+  duplicate(): SubscriberClient;
+  isCluster?: boolean;
+  options?: { host?: string; port?: number };
+}
+
+export interface PipelineLike {
+  evalsha(sha: string, numKeys: number, ...args: Arg[]): PipelineLike;
+  eval(source: string, numKeys: number, ...args: Arg[]): PipelineLike;
+  call(command: string, ...args: Arg[]): PipelineLike;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
+
+export interface SubscriberClient {
+  subscribe(...channels: string[]): Promise<unknown>;
+  unsubscribe(...channels: string[]): Promise<unknown>;
+  on(event: 'message', listener: (channel: string, message: string) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
+  disconnect(): void;
+}
+
+export type Topology = 'single' | 'cluster' | 'quorum';
+
+/** Sorts the `nodes` option into a topology and a list of script clients. */
+export function topologyOf(nodes: LockNodes): { topology: Topology; clients: ScriptClient[] } {
+  if (Array.isArray(nodes)) return { topology: 'quorum', clients: nodes as unknown as ScriptClient[] };
+  const client = nodes as unknown as ScriptClient;
+  return { topology: client.isCluster === true ? 'cluster' : 'single', clients: [client] };
+}
+
+/** `host:port` of a single client, or `cluster`. */
+export function labelOf(client: ScriptClient, index: number): string {
+  if (client.isCluster) return 'cluster';
+  const o = client.options;
+  return o?.port ? `${o.host ?? '127.0.0.1'}:${o.port}` : `node${index}`;
+}

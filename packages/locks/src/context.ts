@@ -1,0 +1,59 @@
+import type { AmnesiaGuard } from './amnesia.js';
+import type { Topology } from './client.js';
+import type { Emitter, LockEvents } from './events.js';
+import type { Keys } from './keys.js';
+import { type LockNode, NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } from './node.js';
+import type { ResolvedOptions } from './options.js';
+import type { Reply } from './round.js';
+import type { Outcome } from './types.js';
+
+/** Everything the operations share inside one manager. */
+export interface LockContext {
+  readonly nodes: readonly LockNode[];
+  readonly quorum: number;
+  readonly topology: Topology;
+  readonly keys: Keys;
+  readonly guard: AmnesiaGuard;
+  readonly options: ResolvedOptions;
+  readonly events: Emitter<LockEvents>;
+  /** Nodes already reported as rejecting `WAIT` (reported once each). */
+  readonly waitUnsupported: Set<number>;
+  /** Keeps a fire-and-forget call (e.g. cleanup after a lost round) so `close()` can wait for it. */
+  track(work: Promise<unknown>): void;
+}
+
+/** Outcome name of a failed node call; reports a server that rejects `WAIT` once. */
+export function failureOutcome(ctx: LockContext, index: number, error: unknown): Outcome {
+  if (error instanceof NodeTimeoutError) return 'timeout';
+  if (error instanceof ReplicaAcksError) return 'replica-acks';
+  if (error instanceof WaitUnsupportedError) {
+    const node = ctx.nodes[index]?.label ?? `node${index}`;
+    if (ctx.waitUnsupported.has(index)) return 'replica-acks-unsupported';
+    ctx.waitUnsupported.add(index);
+    ctx.events.emit('replica-acks-unsupported', { node, error });
+    ctx.options.logger?.error({ node, err: error }, 'replicaAcks is set but the server rejects WAIT');
+    return 'replica-acks-unsupported';
+  }
+  return 'error';
+}
+
+/** Outcome of a reply slot: `pending` when the node had not answered when the round was decided. */
+export function outcomeOf<T>(
+  ctx: LockContext,
+  index: number,
+  reply: Reply<T> | undefined,
+  ok: (value: T) => Outcome,
+): Outcome {
+  if (!reply) return 'pending';
+  return reply.ok ? ok(reply.value) : failureOutcome(ctx, index, reply.error);
+}
+
+/** Milliseconds of validity to subtract for clock drift (Redlock: ttl * driftFactor + 2). */
+export function driftMs(ctx: LockContext, ttlMs: number): number {
+  return Math.round(ttlMs * ctx.options.driftFactor) + 2;
+}
+
+/** The TTL that validity is computed from: a lock is only as valid as its heartbeat is fresh. */
+export function effectiveTtl(ctx: LockContext, ttlMs: number): number {
+  return Math.min(ttlMs, ctx.options.staleAfterMs);
+}

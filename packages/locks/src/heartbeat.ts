@@ -1,0 +1,141 @@
+import { failureOutcome, type LockContext } from './context.js';
+import { QuorumUnavailableError } from './errors.js';
+import type { HeldLock } from './lock.js';
+import type { LockNode } from './node.js';
+import { asArray, toNumber } from './parse.js';
+import { round } from './round.js';
+import { scripts } from './scripts.js';
+import type { NodeOutcome } from './types.js';
+
+/** Most locks extended by one script call; larger sets are split into several calls per node. */
+const BATCH = 100;
+
+interface Tally {
+  votes: number;
+  taken: number;
+  outcomes: NodeOutcome[];
+}
+
+/** Runs the heartbeat script for `locks` on every node (one call per node per batch of 100). */
+async function extendOnNode(ctx: LockContext, node: LockNode, index: number, locks: readonly HeldLock[]) {
+  const [guard, epochId] = ctx.guard.args();
+  const keys = [ctx.keys.epoch(locks[0]!.resource)];
+  const args: (string | number)[] = [guard, epochId];
+  for (const l of locks) {
+    keys.push(ctx.keys.lock(l.resource), ctx.keys.fence(l.resource));
+    args.push(l.token, l.ttlMs, l.fence, l.region, l.operation, l.correlationId);
+  }
+  const raw = asArray(await node.run(scripts.heartbeat, keys, args, true));
+  const trusted = ctx.guard.observe(index, raw[0], raw[1]);
+  return { trusted, results: raw.slice(2).map(toNumber) };
+}
+
+function batches(ctx: LockContext, locks: readonly HeldLock[]): HeldLock[][] {
+  // A Cluster cannot run one script across slots, so there every lock is its own call.
+  if (ctx.topology === 'cluster') return locks.map((l) => [l]);
+  const out: HeldLock[][] = [];
+  for (let i = 0; i < locks.length; i += BATCH) out.push(locks.slice(i, i + BATCH));
+  return out;
+}
+
+/**
+ * Extends `locks` in one round and settles each: a quorum of trusted extensions confirms it, a
+ * majority of other owners means it was taken over, anything else is a failed extension (the lock's
+ * deadline then aborts its signal before validity runs out).
+ */
+export async function extendLocks(
+  ctx: LockContext,
+  locks: readonly HeldLock[],
+): Promise<Map<HeldLock, Tally>> {
+  const startedAt = performance.now();
+  const tallies = new Map<HeldLock, Tally>(locks.map((l) => [l, { votes: 0, taken: 0, outcomes: [] }]));
+  await Promise.all(
+    batches(ctx, locks).map((batch) =>
+      round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch)).then((replies) => {
+        replies.forEach((reply, i) => {
+          const node = ctx.nodes[i]!.label;
+          batch.forEach((lock, j) => {
+            const t = tallies.get(lock)!;
+            if (!reply?.ok) {
+              t.outcomes.push({ node, outcome: failureOutcome(ctx, i, reply?.error), error: reply?.error });
+              return;
+            }
+            const r = reply.value.results[j];
+            if (r === 0) t.taken++;
+            else if (reply.value.trusted) t.votes++;
+            const outcome =
+              r === 0 ? 'conflict' : !reply.value.trusted ? 'recovering' : r === 2 ? 'reclaimed' : 'extended';
+            t.outcomes.push({ node, outcome });
+          });
+        });
+      }),
+    ),
+  );
+  const latencyMs = performance.now() - startedAt;
+  for (const [lock, t] of tallies) {
+    const ref = { resource: lock.resource, token: lock.token, fence: lock.fence, latencyMs };
+    if (t.votes >= ctx.quorum && lock.confirmed(startedAt)) {
+      ctx.events.emit('extended', { ...ref, validUntil: lock.validUntil });
+    } else if (t.taken > ctx.nodes.length - ctx.quorum) {
+      lock.lose('taken-over');
+    } else if (lock.state === 'held') {
+      ctx.events.emit('extend-failed', { ...ref, nodes: t.outcomes });
+      ctx.options.logger?.warn(
+        { resource: lock.resource, fence: lock.fence },
+        'lock heartbeat missed quorum',
+      );
+    }
+  }
+  return tallies;
+}
+
+/** Holds the manager's locks and extends all heartbeating ones every `heartbeatIntervalMs`. */
+export class Heartbeat {
+  readonly held = new Set<HeldLock>();
+  #timer: NodeJS.Timeout | undefined;
+  #running = false;
+
+  constructor(private readonly ctx: LockContext) {}
+
+  add(lock: HeldLock): void {
+    this.held.add(lock);
+    if (lock.heartbeat && !this.#timer) {
+      this.#timer = setInterval(() => void this.tick(), this.ctx.options.heartbeatIntervalMs);
+      this.#timer.unref();
+    }
+  }
+
+  delete(lock: HeldLock): void {
+    this.held.delete(lock);
+    if (this.held.size === 0) this.stop();
+  }
+
+  /** One heartbeat round for every held, heartbeating lock (skipped while the previous one runs). */
+  async tick(): Promise<void> {
+    if (this.#running) return;
+    const now = performance.now();
+    const due = [...this.held].filter((l) => l.heartbeat && l.state === 'held' && l.validUntilMono > now);
+    if (due.length === 0) return;
+    this.#running = true;
+    try {
+      await extendLocks(this.ctx, due);
+    } catch (err) {
+      this.ctx.options.logger?.error({ err }, 'lock heartbeat round failed');
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  /** Extends one lock now (for `lock.extend()`); throws when it cannot be confirmed. */
+  async extendOne(lock: HeldLock): Promise<number> {
+    const t = (await extendLocks(this.ctx, [lock])).get(lock)!;
+    if (lock.state !== 'held') throw lock.signal.reason;
+    if (t.votes >= this.ctx.quorum) return lock.validUntil;
+    throw new QuorumUnavailableError(lock.resource, this.ctx.quorum, t.outcomes);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,175 @@
+import { driftMs, effectiveTtl, type LockContext } from './context.js';
+import { ConfigError, LockLostError, type LostReason } from './errors.js';
+import { releaseOn, releaseResult } from './release.js';
+import type { ReleaseResult } from './types.js';
+
+/** One acquisition of one resource. Dispose it (`await using`) or call `release()`. */
+export interface Lock extends AsyncDisposable {
+  readonly resource: string;
+  readonly token: string;
+  /** Strictly increasing per resource across every acquisition and override: pass it to the store you write. */
+  readonly fence: number;
+  readonly region: string;
+  readonly operation: string;
+  readonly correlationId: string;
+  /** Local time (ms since epoch) until which the lock is proven valid; moves on each heartbeat. */
+  readonly validUntil: number;
+  /** Aborts (with `LockLostError`) before validity runs out without a heartbeat, on takeover, max hold or release. */
+  readonly signal: AbortSignal;
+  /** Extends now (optionally with a new TTL); resolves to the new `validUntil`. */
+  extend(ttlMs?: number): Promise<number>;
+  /** Never throws: `{ released: false, reason }` for an expired, taken-over or unreachable lock. */
+  release(): Promise<ReleaseResult>;
+}
+
+export interface LockInit {
+  resource: string;
+  token: string;
+  fence: number;
+  operation: string;
+  correlationId: string;
+  ttlMs: number;
+  heartbeat: boolean;
+  maxHoldMs: number;
+  startedAt: number;
+  validUntilMono: number;
+}
+
+/** Hooks the manager provides: extending one lock now, and forgetting a settled one. */
+export interface LockHost {
+  extendNow(lock: HeldLock): Promise<number>;
+  forget(lock: HeldLock): void;
+}
+
+/** The manager-side state of a held lock; exposed to users through the `Lock` interface only. */
+export class HeldLock implements Lock {
+  readonly resource: string;
+  readonly token: string;
+  readonly region: string;
+  readonly operation: string;
+  readonly correlationId: string;
+  readonly heartbeat: boolean;
+  readonly acquiredAtMono: number;
+  ttlMs: number;
+  fence: number;
+  state: 'held' | LostReason = 'held';
+  #validUntilMono: number;
+  #lastRound: number;
+  readonly #controller = new AbortController();
+  #deadline: NodeJS.Timeout | undefined;
+  readonly #maxHold: NodeJS.Timeout;
+
+  constructor(
+    private readonly ctx: LockContext,
+    private readonly host: LockHost,
+    init: LockInit,
+  ) {
+    this.resource = init.resource;
+    this.token = init.token;
+    this.fence = init.fence;
+    this.region = ctx.options.region;
+    this.operation = init.operation;
+    this.correlationId = init.correlationId;
+    this.ttlMs = init.ttlMs;
+    this.heartbeat = init.heartbeat;
+    this.acquiredAtMono = init.startedAt;
+    this.#lastRound = init.startedAt;
+    this.#validUntilMono = init.validUntilMono;
+    this.#arm();
+    const holdLeft = init.startedAt + init.maxHoldMs - performance.now();
+    this.#maxHold = setTimeout(() => this.#expire('max-hold'), Math.max(0, holdLeft));
+    this.#maxHold.unref();
+  }
+
+  get validUntil(): number {
+    return Date.now() + Math.max(0, this.#validUntilMono - performance.now());
+  }
+
+  get validUntilMono(): number {
+    return this.#validUntilMono;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Records a round that a quorum confirmed; only rounds started while the lock was still valid count. */
+  confirmed(startedAt: number): boolean {
+    if (this.state !== 'held' || startedAt >= this.#validUntilMono) return false;
+    if (startedAt > this.#lastRound) {
+      this.#lastRound = startedAt;
+      this.#validUntilMono = startedAt + effectiveTtl(this.ctx, this.ttlMs) - driftMs(this.ctx, this.ttlMs);
+      this.#arm();
+    }
+    return true;
+  }
+
+  // The signal aborts a little before validity ends, so the holder can stop before anyone else may enter.
+  #arm(): void {
+    clearTimeout(this.#deadline);
+    const ttl = effectiveTtl(this.ctx, this.ttlMs);
+    const margin = Math.max(1, Math.min(Math.round(ttl * 0.1), this.ctx.options.heartbeatIntervalMs / 2));
+    this.#deadline = setTimeout(
+      () => this.lose('expired'),
+      Math.max(0, this.#validUntilMono - margin - performance.now()),
+    );
+    this.#deadline.unref();
+  }
+
+  #expire(reason: LostReason): void {
+    if (this.state !== 'held') return;
+    this.lose(reason);
+    this.ctx.track(releaseOn(this.ctx, this.resource, this.token));
+  }
+
+  /** Marks the lock lost and aborts its signal; later heartbeats skip it. */
+  lose(reason: LostReason, cause?: unknown): void {
+    if (this.state !== 'held') return;
+    this.state = reason;
+    clearTimeout(this.#deadline);
+    clearTimeout(this.#maxHold);
+    this.host.forget(this);
+    this.#controller.abort(new LockLostError(this.resource, this.fence, reason, cause));
+    if (reason !== 'released') {
+      this.ctx.events.emit('lost', { resource: this.resource, token: this.token, fence: this.fence, reason });
+      this.ctx.options.logger?.warn({ resource: this.resource, fence: this.fence, reason }, 'lock lost');
+    }
+  }
+
+  async extend(ttlMs?: number): Promise<number> {
+    if (ttlMs !== undefined) {
+      if (!Number.isInteger(ttlMs) || ttlMs <= 0)
+        throw new ConfigError('ttlMs', 'must be a positive integer');
+      if (ttlMs > this.ctx.options.maxTtlMs) {
+        throw new ConfigError('ttlMs', `must be <= maxTtlMs (${this.ctx.options.maxTtlMs})`);
+      }
+    }
+    if (this.state !== 'held') throw new LockLostError(this.resource, this.fence, this.state);
+    if (ttlMs !== undefined) this.ttlMs = ttlMs;
+    return this.host.extendNow(this);
+  }
+
+  async release(): Promise<ReleaseResult> {
+    if (this.state === 'released') return { released: false, reason: 'already-released' };
+    const wasLost = this.state;
+    const started = performance.now();
+    if (this.state === 'held') this.lose('released');
+    else this.state = 'released';
+    const result = releaseResult(this.ctx, await releaseOn(this.ctx, this.resource, this.token));
+    const final: ReleaseResult =
+      !result.released && wasLost === 'taken-over' ? { released: false, reason: 'taken-over' } : result;
+    this.ctx.events.emit('released', {
+      resource: this.resource,
+      token: this.token,
+      fence: this.fence,
+      ...final,
+      heldMs: started - this.acquiredAtMono,
+      latencyMs: performance.now() - started,
+    });
+    return final;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release().then(() => undefined);
+  }
+}

@@ -1,0 +1,10 @@
+-- cxkit_locks release: delete the record if this owner still holds it, and wake waiters.
+-- KEYS[1] lock record
+-- ARGV[1] token  ARGV[2] release channel  ARGV[3] resource name
+-- returns 1: released  0: absent (expired)  -1: held by another owner (taken over)
+local tok = redis.call('HGET', KEYS[1], 'tok')
+if not tok then return 0 end
+if tok ~= ARGV[1] then return -1 end
+redis.call('DEL', KEYS[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return 1

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import acquireLua from './lua/acquire-4.lua';
+import commonLua from './lua/common.lua';
+import heartbeatLua from './lua/heartbeat.lua';
+import inspectLua from './lua/inspect-2.lua';
+import overrideLua from './lua/override.lua';
+import raiseLua from './lua/raise-2.lua';
+import releaseLua from './lua/release-1.lua';
+
+/** Bumped whenever a script or the record layout changes, so two versions on one server never mix. */
+export const SCRIPT_VERSION = 1;
+
+/** One Lua script, identified by a versioned name and called by SHA. */
+export interface LockScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+}
+
+function script(operation: string, ...parts: string[]): LockScript {
+  const name = `cxkit_locks_v${SCRIPT_VERSION}_${operation}`;
+  // The name line makes the SHA differ between versions even if a body stays the same.
+  const source = `-- ${name}\n${parts.join('\n')}`;
+  return Object.freeze({ name, source, sha: createHash('sha1').update(source).digest('hex') });
+}
+
+export const scripts = Object.freeze({
+  acquire: script('acquire', commonLua, overrideLua, acquireLua),
+  heartbeat: script('heartbeat', commonLua, heartbeatLua),
+  release: script('release', releaseLua),
+  raise: script('raise', raiseLua),
+  inspect: script('inspect', commonLua, inspectLua),
+});

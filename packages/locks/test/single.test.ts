@@ -1,0 +1,139 @@
+import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isAcquireTimeoutError,
+  isLockConflictError,
+  isLockLostError,
+  type LockEvents,
+  LockManager,
+} from '../src/index.js';
+import { client, quit, sleep } from './helpers.js';
+
+let redis: RedisNodes;
+let clients: Redis[] = [];
+let manager: LockManager;
+
+beforeAll(async () => {
+  redis = await startRedisNodes(1, { private: true });
+  clients = [client(redis.urls[0]!), client(redis.urls[0]!)];
+  manager = new LockManager({
+    nodes: clients[0]!,
+    region: 'us-east-1',
+    heartbeatIntervalMs: 100,
+    staleAfterMs: 1_000,
+  });
+});
+
+afterAll(async () => {
+  await manager?.close();
+  await quit(clients);
+  await redis?.stop();
+});
+
+describe('LockManager on one master', () => {
+  it('acquires with owner metadata, conflicts with holder metadata, releases', async () => {
+    const lock = await manager.acquire('session:1', {
+      ttlMs: 2_000,
+      operation: 'CRM_UPDATE',
+      correlationId: 'req-1',
+    });
+    expect(lock.resource).toBe('session:1');
+    expect(lock.region).toBe('us-east-1');
+    expect(lock.fence).toBeGreaterThan(0);
+    expect(lock.validUntil).toBeGreaterThan(Date.now());
+    expect(lock.signal.aborted).toBe(false);
+    const err = await manager.acquire('session:1').catch((e: unknown) => e);
+    expect(isLockConflictError(err)).toBe(true);
+    if (!isLockConflictError(err)) return;
+    expect(err.status).toBe(409);
+    expect(err.code).toBe('LOCK_CONFLICT');
+    expect(err.holder).toMatchObject({
+      token: lock.token,
+      region: 'us-east-1',
+      operation: 'CRM_UPDATE',
+      correlationId: 'req-1',
+    });
+    const view = await manager.inspect('session:1');
+    expect(view.holder?.token).toBe(lock.token);
+    expect(view.holder?.lastHeartbeat).toBeGreaterThan(0);
+    expect(await lock.release()).toEqual({ released: true });
+    expect(lock.signal.aborted).toBe(true);
+    expect(await lock.release()).toEqual({ released: false, reason: 'already-released' });
+    expect((await manager.inspect('session:1')).holder).toBeUndefined();
+  });
+
+  it('fences strictly increase across acquisitions', async () => {
+    const fences: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await using lock = await manager.acquire('fenced');
+      fences.push(lock.fence);
+    }
+    for (let i = 1; i < fences.length; i++) expect(fences[i]!).toBeGreaterThan(fences[i - 1]!);
+  });
+
+  it('heartbeats keep a lock past its TTL; release of an expired lock resolves without throwing', async () => {
+    const extended: LockEvents['extended'][] = [];
+    const off = manager.on('extended', (e) => extended.push(e));
+    const lock = await manager.acquire('hb', { ttlMs: 400 });
+    await sleep(1_000);
+    off();
+    expect(lock.signal.aborted).toBe(false);
+    expect(extended.filter((e) => e.token === lock.token).length).toBeGreaterThan(2);
+    expect((await manager.inspect('hb')).holder?.token).toBe(lock.token);
+    await lock.release();
+
+    const once = await manager.acquire('expires', { ttlMs: 200, heartbeat: false });
+    await sleep(400);
+    expect(once.signal.aborted).toBe(true);
+    expect(isLockLostError(once.signal.reason)).toBe(true);
+    expect(await once.release()).toEqual({ released: false, reason: 'expired' });
+  });
+
+  it('extend() with a new TTL and a taken-over release', async () => {
+    const lock = await manager.acquire('ext', { ttlMs: 300, heartbeat: false });
+    const until = await lock.extend(2_000);
+    expect(until).toBeGreaterThan(Date.now() + 500);
+    await clients[1]!.hset('cxkit:locks:{ext}', 'tok', 'someone-else');
+    const result = await lock.release();
+    expect(result).toEqual({ released: false, reason: 'taken-over' });
+    await clients[1]!.del('cxkit:locks:{ext}');
+  });
+
+  it('a waiter is woken by the release through pub/sub, and waitMs bounds the wait', async () => {
+    const holder = await manager.acquire('handoff', { ttlMs: 5_000 });
+    const started = performance.now();
+    const waiting = manager.acquire('handoff', { waitMs: 10_000 });
+    await sleep(300);
+    await holder.release();
+    const next = await waiting;
+    // Woken by the release, long before a poll at maxDelayMs could have found it.
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(next.fence).toBeGreaterThan(holder.fence);
+    const timedOut = await manager.acquire('handoff', { waitMs: 300 }).catch((e: unknown) => e);
+    expect(isAcquireTimeoutError(timedOut)).toBe(true);
+    const controller = new AbortController();
+    const aborted = manager
+      .acquire('handoff', { waitMs: 10_000, signal: controller.signal })
+      .catch((e: unknown) => e);
+    await sleep(100);
+    controller.abort(new Error('caller gave up'));
+    expect(((await aborted) as Error).message).toBe('caller gave up');
+    await next.release();
+  });
+
+  it('withLock always releases and survives a script cache flush (NOSCRIPT fallback)', async () => {
+    await clients[1]!.script('FLUSH');
+    const value = await manager.withLock('with', async (lock) => {
+      expect(lock.signal.aborted).toBe(false);
+      return 42;
+    });
+    expect(value).toBe(42);
+    await expect(
+      manager.withLock('with', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect((await manager.inspect('with')).holder).toBeUndefined();
+  });
+});
