@@ -1,3 +1,24 @@
+export {
+  type BreakerState,
+  DependencyBreaker,
+  type DependencyBreakerEvents,
+  type DependencyBreakerOptions,
+  dependencyBreaker,
+} from './breaker.js';
+export { type ApplicationCheckOptions, applicationCheck } from './checks/application.js';
+export { type BreakerCheckOptions, breakerCheck } from './checks/breaker.js';
+export { type HttpLatencyCheckOptions, httpLatencyCheck } from './checks/http-latency.js';
+export {
+  type PostgresReplicationCheckOptions,
+  postgresReplicationCheck,
+  type Queryable,
+} from './checks/postgres-replication.js';
+export {
+  type ClusterLike,
+  type RedisLike,
+  type RedisQuorumCheckOptions,
+  redisQuorumCheck,
+} from './checks/redis-quorum.js';
 export { defaults } from './defaults.js';
 export {
   BreakerOpenError,
@@ -23,6 +44,7 @@ export {
 } from './health-json.js';
 export { HealthMonitor, type HealthMonitorEvents } from './monitor.js';
 export type { HealthMonitorOptions } from './options.js';
+export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 export type {
   CheckDefinition,
   CheckFn,

@@ -39,10 +39,25 @@ export const monitorOptionsSchema = z
   })
   .strict();
 
-export type HealthMonitorOptions = z.input<typeof monitorOptionsSchema> & {
-  /** Named checks; the name is the component key in the report. */
+/** Options of `new HealthMonitor(...)`. */
+export interface HealthMonitorOptions {
+  /** Named checks; the name is the component key in the report (letters, digits, `_ . -`). */
   checks: Record<string, CheckFn | CheckDefinition>;
-};
+  /** Per-check timeout; the check's AbortSignal fires then. @default 2000 */
+  timeoutMs?: number;
+  /** Pause between background rounds. @default 5000 */
+  intervalMs?: number;
+  /** Consecutive healthy rounds before a failing component counts as healthy again. @default 3 */
+  recoverAfter?: number;
+  /** Consecutive failed rounds before a healthy component counts as failing. @default 1 */
+  failAfter?: number;
+  /** A snapshot older than this reports unhealthy. @default 3 * (intervalMs + timeoutMs) */
+  maxStalenessMs?: number;
+  /** Grace after a timeout for a check to return partial details. @default 100 */
+  abortGraceMs?: number;
+  /** Pino-compatible logger. */
+  logger?: Logger;
+}
 
 export interface ResolvedMonitorOptions {
   checks: Map<string, Required<Pick<CheckDefinition, 'critical' | 'groups' | 'timeoutMs'>> & CheckDefinition>;

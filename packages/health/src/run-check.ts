@@ -75,8 +75,12 @@ export function runCheck(
       const error = timedOut ? timeoutText : message(value.error);
       return { result: { status: 'unhealthy', error }, durationMs, timedOut };
     }
-    if (timedOut)
-      return { result: { ...value.result, status: 'unhealthy', error: timeoutText }, durationMs, timedOut };
+    if (timedOut) {
+      // Keep what the check found out (e.g. which node hung) next to the timeout itself.
+      const own = typeof value.result.error === 'string' ? `: ${value.result.error}` : '';
+      const result: CheckResult = { ...value.result, status: 'unhealthy', error: `${timeoutText}${own}` };
+      return { result, durationMs, timedOut };
+    }
     return { result: value.result, durationMs, timedOut };
   })();
   return { outcome, settled };

@@ -1,0 +1,122 @@
+/** The narrow client shape the Redis check needs: an ioredis `Redis` satisfies it. */
+export interface RedisLike {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  options?: { host?: string; port?: number };
+}
+
+/** An ioredis `Cluster` (or anything that lists its node clients the same way). */
+export interface ClusterLike {
+  readonly isCluster: true;
+  nodes(role?: 'all' | 'master' | 'slave'): RedisLike[];
+}
+
+export interface NodeProbe {
+  node: string;
+  reachable: boolean;
+  error?: string;
+  role?: string;
+  /** Replicas online. */
+  replicas: number;
+  /** Replicas online within `min-replicas-max-lag`: the ones a write can count on. */
+  acked: number;
+  minReplicasToWrite: number;
+}
+
+export function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split(/\r?\n/)) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+export function nodeName(client: RedisLike): string {
+  return `${client.options?.host ?? '127.0.0.1'}:${client.options?.port ?? 6379}`;
+}
+
+/** Rejects when `signal` aborts, so a hung node cannot hold the check past its timeout. */
+export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('no answer before the timeout'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Error('no answer before the timeout'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+async function configNumber(client: RedisLike, name: string): Promise<number | undefined> {
+  try {
+    const reply = (await client.call('CONFIG', 'GET', name)) as string[];
+    const value = Number(reply?.[1]);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    // CONFIG is often renamed or ACL-denied on managed Redis: fall back to the configured option.
+    return undefined;
+  }
+}
+
+/** INFO replication plus the min-replicas settings of one node. */
+export async function probeNode(
+  client: RedisLike,
+  minReplicasOverride: number | undefined,
+): Promise<NodeProbe> {
+  const [infoText, minToWrite, maxLag] = await Promise.all([
+    client.call('INFO', 'replication') as Promise<string>,
+    minReplicasOverride === undefined ? configNumber(client, 'min-replicas-to-write') : minReplicasOverride,
+    configNumber(client, 'min-replicas-max-lag'),
+  ]);
+  const info = parseInfo(String(infoText));
+  let replicas = 0;
+  let acked = 0;
+  for (const [key, value] of Object.entries(info)) {
+    if (!/^slave\d+$/.test(key)) continue;
+    const fields = Object.fromEntries(value.split(',').map((kv) => kv.split('=') as [string, string]));
+    if (fields.state !== 'online') continue;
+    replicas++;
+    if (Number(fields.lag ?? 0) <= (maxLag ?? 10)) acked++;
+  }
+  return {
+    node: nodeName(client),
+    reachable: true,
+    role: info.role,
+    replicas,
+    acked,
+    minReplicasToWrite: minToWrite ?? 0,
+  };
+}
+
+/**
+ * Keeps at most one probe outstanding per node: a node that hangs (SIGSTOP, partition) is not sent
+ * a new INFO every round, which would pile commands up in the client's queue.
+ */
+export class ProbeGate {
+  readonly #pending = new Map<RedisLike, Promise<NodeProbe>>();
+
+  probe(client: RedisLike, minReplicas: number | undefined, signal: AbortSignal): Promise<NodeProbe> {
+    let p = this.#pending.get(client);
+    if (!p) {
+      p = probeNode(client, minReplicas).finally(() => this.#pending.delete(client));
+      this.#pending.set(client, p);
+    }
+    return untilAborted(p, signal).catch(
+      (err: unknown): NodeProbe => ({
+        node: nodeName(client),
+        reachable: false,
+        error: err instanceof Error ? err.message : String(err),
+        replicas: 0,
+        acked: 0,
+        minReplicasToWrite: minReplicas ?? 0,
+      }),
+    );
+  }
+}

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { parseWith } from '../options.js';
+import type { CheckDefinition, CheckResult, Observation, Status } from '../types.js';
+import {
+  type ClusterLike,
+  type NodeProbe,
+  ProbeGate,
+  parseInfo,
+  type RedisLike,
+  untilAborted,
+} from './redis-probe.js';
+
+export type { ClusterLike, RedisLike } from './redis-probe.js';
+
+const client = z.custom<RedisLike>((v) => typeof (v as RedisLike)?.call === 'function', {
+  message: 'expected an ioredis client (with call())',
+});
+const cluster = z.custom<ClusterLike>((v) => (v as ClusterLike)?.isCluster === true, {
+  message: 'expected an ioredis Cluster',
+});
+
+const schema = z
+  .object({
+    nodes: z.union([cluster, client, z.array(client).min(1)]),
+    quorum: z.number().int().positive().optional(),
+    minReplicasToWrite: z.number().int().min(0).optional(),
+  })
+  .strict();
+
+export type RedisQuorumCheckOptions = z.input<typeof schema>;
+
+function summary(probes: NodeProbe[]) {
+  const up = probes.filter((p) => p.reachable);
+  const failing = probes.filter((p) => !p.reachable || p.acked < p.minReplicasToWrite);
+  const nodes: Record<string, Record<string, unknown>> = {};
+  for (const p of probes) {
+    nodes[p.node] = p.reachable
+      ? {
+          status: p.acked < p.minReplicasToWrite ? 'not-writable' : 'ok',
+          role: p.role,
+          replicas: p.replicas,
+          replicas_acked: p.acked,
+        }
+      : { status: 'unreachable', error: p.error };
+  }
+  return {
+    masters: up.filter((p) => p.role === 'master').length,
+    replicas: up.reduce((n, p) => n + p.replicas, 0),
+    min_replicas_to_write: Math.max(0, ...probes.map((p) => p.minReplicasToWrite)),
+    // The weakest master decides whether a quorum write can be acknowledged.
+    current_replicas_acked: up.length > 0 ? Math.min(...up.map((p) => p.acked)) : 0,
+    writable: probes.length - failing.length,
+    failing,
+    nodes,
+  };
+}
+
+function describe(failing: NodeProbe[]): string | undefined {
+  if (failing.length === 0) return undefined;
+  return failing
+    .map((p) =>
+      p.reachable ? `${p.node}: ${p.acked}/${p.minReplicasToWrite} replicas acked` : `${p.node}: ${p.error}`,
+    )
+    .join('; ');
+}
+
+/**
+ * Redis quorum status (seed 001, section 4). Independent masters (an array, as `@cxkit/locks` uses
+ * them): masters that answer and meet `min-replicas-to-write` against `quorum` (majority by default);
+ * below quorum is `unhealthy`, any failing node `degraded`. A Cluster: `cluster_state`, every master
+ * up and meeting `min-replicas-to-write` (each owns slots, so one failing master is `unhealthy`).
+ * The report names every failing node with its error.
+ */
+export function redisQuorumCheck(options: RedisQuorumCheckOptions): CheckDefinition {
+  const o = parseWith(schema, options, 'redisQuorumCheck');
+  const gate = new ProbeGate();
+  const isCluster = (o.nodes as ClusterLike).isCluster === true;
+  const list = isCluster ? [] : Array.isArray(o.nodes) ? (o.nodes as RedisLike[]) : [o.nodes as RedisLike];
+  const quorum = o.quorum ?? Math.floor(list.length / 2) + 1;
+  if (!isCluster && quorum > list.length) {
+    throw new ConfigError('redisQuorumCheck.quorum', `must not exceed the number of nodes (${list.length})`);
+  }
+
+  async function independent(signal: AbortSignal): Promise<CheckResult> {
+    const probes = await Promise.all(list.map((c) => gate.probe(c, o.minReplicasToWrite, signal)));
+    const s = summary(probes);
+    const status: Status = s.writable < quorum ? 'unhealthy' : s.failing.length > 0 ? 'degraded' : 'healthy';
+    const { failing, ...details } = s;
+    const result: CheckResult = { status, ...details, quorum };
+    const error = describe(failing);
+    if (error) result.error = error;
+    return result;
+  }
+
+  async function clustered(signal: AbortSignal): Promise<CheckResult> {
+    const c = o.nodes as ClusterLike;
+    const masters = c.nodes('master');
+    const probes = await Promise.all(masters.map((m) => gate.probe(m, o.minReplicasToWrite, signal)));
+    const s = summary(probes);
+    let state = 'unknown';
+    const first = masters.find((_, i) => probes[i]?.reachable);
+    if (first) {
+      const info = parseInfo(
+        String(await untilAborted(first.call('CLUSTER', 'INFO'), signal).catch(() => '')),
+      );
+      state = info.cluster_state ?? 'unknown';
+    }
+    const status: Status =
+      state !== 'ok' || s.failing.length > 0
+        ? 'unhealthy'
+        : s.replicas < c.nodes('slave').length
+          ? 'degraded'
+          : 'healthy';
+    const { failing, ...details } = s;
+    const result: CheckResult = { status, cluster_state: state, ...details };
+    const error = describe(failing);
+    if (error) result.error = error;
+    return result;
+  }
+
+  return {
+    componentType: 'datastore',
+    check: isCluster ? clustered : independent,
+    observe: (r) => {
+      const out: Observation[] = [
+        { measurement: 'masters', observedValue: r.masters },
+        { measurement: 'replicasAcked', observedValue: r.current_replicas_acked },
+      ];
+      for (const [node, n] of Object.entries(
+        (r.nodes ?? {}) as Record<string, { status: string; error?: string }>,
+      )) {
+        if (n.status !== 'ok')
+          out.push({
+            measurement: 'node',
+            componentId: node,
+            status: 'unhealthy',
+            output: n.error ?? n.status,
+          });
+      }
+      return out;
+    },
+  };
+}

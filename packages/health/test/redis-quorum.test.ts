@@ -1,0 +1,142 @@
+import { RedisNode, type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HealthMonitor, redisQuorumCheck } from '../src/index.js';
+
+function client(url: string): Redis {
+  const c = new Redis(url, { maxRetriesPerRequest: 1 });
+  c.on('error', () => {}); // nodes are killed on purpose
+  return c;
+}
+
+describe('redisQuorumCheck on independent masters', () => {
+  let group: RedisNodes;
+  let clients: Redis[];
+
+  beforeAll(async () => {
+    group = await startRedisNodes(3, { private: true });
+    clients = group.urls.map(client);
+  });
+
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await group.stop();
+  });
+
+  it('reports masters, replicas and acks in the seed shape', async () => {
+    const monitor = new HealthMonitor({ checks: { redis_quorum: redisQuorumCheck({ nodes: clients }) } });
+    const report = await monitor.check();
+    expect(report.status).toBe('healthy');
+    expect(report.components.redis_quorum).toMatchObject({
+      status: 'healthy',
+      masters: 3,
+      replicas: 0,
+      min_replicas_to_write: 0,
+      current_replicas_acked: 0,
+      quorum: 2,
+    });
+    await monitor.close();
+  });
+
+  it('a SIGSTOPped node times out within timeoutMs, is named in the report, and probes stay fast', async () => {
+    const paused = group.nodes[1]!;
+    const name = `127.0.0.1:${paused.port}`;
+    const timeoutMs = 700;
+    const monitor = new HealthMonitor({
+      checks: { redis_quorum: redisQuorumCheck({ nodes: clients }) },
+      timeoutMs,
+      abortGraceMs: 100,
+      intervalMs: 60_000,
+    });
+    await monitor.check();
+    await paused.pause();
+    try {
+      const started = performance.now();
+      const round = monitor.check();
+      // While the round waits on the paused node, probes read the last snapshot at once.
+      const probeStarted = performance.now();
+      const during = monitor.report();
+      const probeMs = performance.now() - probeStarted;
+      expect(during.status).toBe('healthy');
+      expect(probeMs).toBeLessThan(timeoutMs / 2);
+      const report = await round;
+      const roundMs = performance.now() - started;
+      expect(roundMs).toBeGreaterThanOrEqual(timeoutMs - 20);
+      expect(roundMs).toBeLessThan(timeoutMs + 2_000);
+      const component = report.components.redis_quorum!;
+      expect(component.status).toBe('unhealthy');
+      expect(component.error).toMatch(new RegExp(`${name}.*no answer before the timeout`));
+      expect((component.nodes as Record<string, { status: string }>)[name]).toMatchObject({
+        status: 'unreachable',
+      });
+      expect(component.masters).toBe(2);
+      expect(report.status).toBe('unhealthy');
+      // A second round while still paused does not queue another INFO on the hung connection.
+      const again = await monitor.check();
+      expect(again.components.redis_quorum!.error).toMatch(name);
+    } finally {
+      await paused.resume();
+    }
+    await waitUntil('node answers again', async () => (await paused.command('PING')) === 'PONG');
+    const back = await monitor.check();
+    expect(back.components.redis_quorum).toMatchObject({ observed_status: 'healthy', masters: 3 });
+    await monitor.close();
+  });
+
+  it('below quorum is unhealthy, one failing node above quorum is degraded', async () => {
+    const victim = await RedisNode.start();
+    const extra = [client(victim.url), client(victim.url)];
+    // quorum 2 of [good, victim]: victim down -> 1 writable < 2
+    const check = redisQuorumCheck({ nodes: [clients[0]!, extra[0]!], quorum: 2 });
+    const loose = redisQuorumCheck({ nodes: [clients[0]!, clients[2]!, extra[1]!] });
+    await victim.kill();
+    const ctl = new AbortController();
+    setTimeout(() => ctl.abort(), 1_500).unref();
+    const strict = await check.check(ctl.signal);
+    const relaxed = await loose.check(ctl.signal);
+    expect(strict.status).toBe('unhealthy');
+    expect(relaxed.status).toBe('degraded');
+    expect(String(relaxed.error)).toContain(`127.0.0.1:${victim.port}`);
+    for (const c of extra) c.disconnect();
+    await victim.destroy();
+  });
+});
+
+describe('redisQuorumCheck with min-replicas-to-write', () => {
+  it('counts acked replicas and fails a master that cannot meet min-replicas-to-write', async () => {
+    const master = await RedisNode.start({
+      args: ['--min-replicas-to-write', '1', '--min-replicas-max-lag', '10'],
+    });
+    const replica = await RedisNode.start({ replicaOf: { host: '127.0.0.1', port: master.port } });
+    const c = client(master.url);
+    try {
+      const check = redisQuorumCheck({ nodes: c });
+      await waitUntil(
+        'replica online',
+        async () => (await check.check(new AbortController().signal)).status === 'healthy',
+        15_000,
+      );
+      const ok = await check.check(new AbortController().signal);
+      expect(ok).toMatchObject({
+        masters: 1,
+        replicas: 1,
+        min_replicas_to_write: 1,
+        current_replicas_acked: 1,
+      });
+      await replica.kill();
+      await waitUntil(
+        'master notices the replica is gone',
+        async () => (await check.check(new AbortController().signal)).status === 'unhealthy',
+        30_000,
+        200,
+      );
+      const bad = await check.check(new AbortController().signal);
+      expect(bad).toMatchObject({ current_replicas_acked: 0, min_replicas_to_write: 1 });
+      expect(String(bad.error)).toContain(`127.0.0.1:${master.port}: 0/1 replicas acked`);
+    } finally {
+      c.disconnect();
+      await replica.destroy();
+      await master.destroy();
+    }
+  });
+});
