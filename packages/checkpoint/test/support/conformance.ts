@@ -8,7 +8,9 @@ import {
   RevisionConflictError,
   StaleFenceError,
 } from '../../src/index.js';
+import { badInputSuite } from './bad-input-suite.js';
 import type { Harness } from './harness.js';
+import { raceSuite } from './race-suite.js';
 import { seedVariables, v1, v2, v3, v3Quarantine, v4 } from './schemas.js';
 
 const sid = () => `session_${randomUUID()}`;
@@ -16,6 +18,8 @@ const base = { region: 'eu-west-1', flowVersion: '12' };
 
 /** One contract, run against every backend and topology. */
 export function conformance(name: string, harness: () => Harness): void {
+  raceSuite(name, harness);
+  badInputSuite(name, harness);
   describe(`conformance: ${name}`, () => {
     it('round-trips a checkpoint with a per-session revision and server time', async () => {
       const store = harness().store(v3);
