@@ -14,15 +14,14 @@ export class SingleFlight<T> {
   constructor(private readonly max: number) {}
 
   /**
-   * Joins the flight for `key` when it was started for the same fingerprint (`joined: true`), waits for a
-   * flight with another fingerprint to end first, else starts `fn` as the new flight.
+   * Joins the flight for `key` when it was started for the same identity (`joined: true`); otherwise
+   * starts `fn` as the key's flight. A call with another identity runs on its own and lets the database
+   * decide (422, 409 or a takeover): it must never queue behind a run it does not belong to.
    */
   async run(key: string, fingerprint: string, fn: () => Promise<T>): Promise<{ joined: boolean; value: T }> {
-    for (let flight = this.#flights.get(key); flight; flight = this.#flights.get(key)) {
-      if (flight.fingerprint === fingerprint) return { joined: true, value: await flight.promise };
-      await flight.promise.catch(() => undefined);
-    }
-    if (this.#flights.size >= this.max) return { joined: false, value: await fn() };
+    const flight = this.#flights.get(key);
+    if (flight?.fingerprint === fingerprint) return { joined: true, value: await flight.promise };
+    if (flight || this.#flights.size >= this.max) return { joined: false, value: await fn() };
     const promise = fn();
     this.#flights.set(key, { fingerprint, promise });
     try {

@@ -148,7 +148,8 @@ export class IdempotencyStore {
   async #once(input: AttemptInput, handler: Handler<unknown>): Promise<Outcome> {
     if (input.client) return attempt(this.#core, input, handler);
     const { joined, value } = await raceSignal(
-      this.#flights.run(input.key, input.fingerprint, () =>
+      // A different fence is a different lock holder: it never shares another holder's run.
+      this.#flights.run(input.key, `${input.fingerprint}/${input.fence}`, () =>
         attempt(this.#core, { ...input, signal: undefined }, handler),
       ),
       input.signal,

@@ -1,0 +1,123 @@
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { spawnTs } from '@cxkit/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  IdempotencyStore,
+  isIdempotencyInProgressError,
+  isIdempotencyLeaseLostError,
+  isStaleFenceError,
+} from '../src/index.js';
+import { deferred, type Fixture, fixture, sleep, uniqueTable } from './helpers.js';
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await fixture();
+});
+afterAll(() => f.close());
+
+async function stored(table: string, key: string) {
+  const { rows } = await f.pool.query(
+    `SELECT state, response_body::text AS body, attempts, claimed_from FROM "${table}" WHERE key = $1`,
+    [key],
+  );
+  return rows[0];
+}
+
+describe('lease expiry and takeover', () => {
+  it('a stalled run is taken over after its lease; its late completion is rejected and does not overwrite', async () => {
+    const table = uniqueTable();
+    const a = await f.store({ table, inProgressTtlMs: 300 });
+    const b = new IdempotencyStore({ db: f.pool, table, inProgressTtlMs: 5_000 });
+    f.stores.push(b);
+    const expired: unknown[] = [];
+    b.on('lease-expired', (e) => expired.push(e));
+    const gate = deferred();
+    let firstSignal: AbortSignal | undefined;
+    const first = a
+      .execute('k', { v: 1 }, async (ctx) => {
+        firstSignal = ctx.signal;
+        await gate.promise;
+        return { status: 200, body: 'first' };
+      })
+      .catch((e: unknown) => e);
+    await sleep(50);
+    const early = await b
+      .execute('k', { v: 1 }, async () => ({ status: 200, body: 'early' }))
+      .catch((e) => e);
+    expect(isIdempotencyInProgressError(early)).toBe(true);
+    await sleep(400);
+    expect(firstSignal?.aborted).toBe(true);
+
+    const second = await b.execute('k', { v: 1 }, async (ctx) => ({
+      status: 200,
+      body: `second@${ctx.attempt}`,
+    }));
+    expect(second).toEqual({ replayed: false, response: { status: 200, body: 'second@2' } });
+    expect(expired).toEqual([{ key: 'k', attempt: 2 }]);
+
+    gate.resolve();
+    const late = await first;
+    expect(isIdempotencyLeaseLostError(late)).toBe(true);
+    expect(await stored(table, 'k')).toMatchObject({
+      state: 'completed',
+      body: '"second@2"',
+      attempts: 2,
+      claimed_from: 'lease_expired',
+    });
+    const replay = await a.execute('k', { v: 1 }, async () => ({ status: 200, body: 'third' }));
+    expect(replay.response.body).toBe('second@2');
+  });
+
+  it("with fences: the stale holder's late completion gets StaleFenceError", async () => {
+    const table = uniqueTable();
+    const a = await f.store({ table, inProgressTtlMs: 200 });
+    const gate = deferred();
+    const first = a
+      .execute('k', {}, async () => (await gate.promise, { status: 200, body: 'fence-5' }), { fence: 5 })
+      .catch((e: unknown) => e);
+    await sleep(400);
+    await a.execute('k', {}, async () => ({ status: 200, body: 'fence-6' }), { fence: 6 });
+    gate.resolve();
+    const late = await first;
+    expect(isStaleFenceError(late)).toBe(true);
+    expect(late).toMatchObject({ code: 'STALE_FENCE', fence: '5', recordedFence: '6' });
+    expect((await stored(table, 'k')).body).toBe('"fence-6"');
+  });
+
+  it('a pod SIGKILLed mid-run: the next call takes over after the lease and runs once more', async () => {
+    const table = uniqueTable();
+    const store = await f.store({ table, inProgressTtlMs: 1_000 });
+    const file = fileURLToPath(new URL('./fixtures/crash-holder.ts', import.meta.url));
+    const child = spawnTs(file, [f.pg.url, table, 'crash-1', '1000']);
+    try {
+      let out = '';
+      child.stdout?.on('data', (d) => {
+        out += d;
+      });
+      const started = Date.now();
+      while (!out.includes('claimed')) {
+        if (Date.now() - started > 30_000 || child.exitCode !== null)
+          throw new Error(`holder did not claim: ${out}`);
+        await sleep(50);
+      }
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    }
+    let runs = 0;
+    const result = await store.execute(
+      'crash-1',
+      { webhook: 1 },
+      async (ctx) => {
+        runs++;
+        return { status: 200, body: { attempt: ctx.attempt } };
+      },
+      { wait: 10_000 },
+    );
+    expect(runs).toBe(1);
+    expect(result).toEqual({ replayed: false, response: { status: 200, body: { attempt: 2 } } });
+    expect(await stored(table, 'crash-1')).toMatchObject({ state: 'completed', attempts: 2 });
+  });
+});
