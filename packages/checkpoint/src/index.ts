@@ -20,6 +20,11 @@ export {
   StaleFenceError,
 } from './errors.js';
 export type { CheckpointEvents, Unsubscribe } from './events.js';
+export type { QueryableLike } from './postgres/postgres-backend.js';
+export {
+  PostgresCheckpointStore,
+  type PostgresCheckpointStoreOptions,
+} from './postgres/postgres-store.js';
 export type { RedisClientLike } from './redis/client.js';
 export { CheckpointStore, type CheckpointStoreOptions } from './redis/redis-store.js';
 export {

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { defaults } from '../defaults.js';
+import { commonOptions, parseOptions } from '../options.js';
+import type { CheckpointSchema } from '../schema/define-schema.js';
+import { BaseCheckpointStore } from '../store.js';
+import type { Logger } from '../types.js';
+import { PostgresBackend, type QueryableLike } from './postgres-backend.js';
+import { ddl, tablesFor } from './sql.js';
+
+export interface PostgresCheckpointStoreOptions<V, I> {
+  /** A `pg.Pool` (or `pg.Client`, PGlite: anything with `query(text, params)` returning `{ rows }`). */
+  db: QueryableLike;
+  schema: CheckpointSchema<V, I>;
+  /** Base table name; `<table>_sessions` and `<table>_quarantine` sit beside it. @default 'cxkit_checkpoints' */
+  table?: string;
+  /** @default 3_600 */
+  ttlSeconds?: number;
+  /** @default 86_400 */
+  maxAgeSeconds?: number;
+  /** @default 10 */
+  history?: number;
+  /** @default 65_536 */
+  maxBytes?: number;
+  /** @default 256 */
+  maxSessionIdLength?: number;
+  /** @default 10 */
+  maxQuarantined?: number;
+  /** @default false */
+  writeBackMigrated?: boolean;
+  logger?: Logger;
+}
+
+const postgresOptions = commonOptions.extend({
+  db: z.custom<QueryableLike>(
+    (v) => typeof (v as { query?: unknown } | null)?.query === 'function',
+    'must have query(text, params) (pg.Pool, pg.Client)',
+  ),
+  table: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier of at most 41 characters')
+    .default(defaults.table),
+});
+
+/**
+ * The same contract as `CheckpointStore` on PostgreSQL: a durable audit copy for checkpoints that must
+ * outlive Redis. Each save is one statement; expiry uses the server's `now()`.
+ */
+export class PostgresCheckpointStore<V = Record<string, unknown>, I = V> extends BaseCheckpointStore<V, I> {
+  readonly #db: QueryableLike;
+  readonly #table: string;
+  readonly #pg: PostgresBackend;
+
+  constructor(options: PostgresCheckpointStoreOptions<V, I>) {
+    const o = parseOptions(postgresOptions, options);
+    const backend = new PostgresBackend(o.db, {
+      tables: tablesFor(o.table),
+      history: o.history,
+      ttlMs: o.ttlSeconds * 1000,
+      maxAgeMs: o.maxAgeSeconds * 1000,
+      maxQuarantined: o.maxQuarantined,
+    });
+    super(backend, {
+      ...o,
+      schema: o.schema as CheckpointSchema<unknown, unknown>,
+      logger: o.logger as Logger | undefined,
+    });
+    this.#db = o.db;
+    this.#table = o.table;
+    this.#pg = backend;
+  }
+
+  /** Creates the tables and the expiry index if missing (idempotent). */
+  async migrate(): Promise<void> {
+    for (const statement of ddl(tablesFor(this.#table), this.#table)) await this.#db.query(statement);
+  }
+
+  /** Deletes up to `limit` expired sessions with their checkpoints; resolves how many went. */
+  async sweep(options: { limit?: number } = {}): Promise<number> {
+    const limit = options.limit ?? 1_000;
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new RangeError(`limit must be a positive integer, got ${limit}`);
+    return this.#pg.sweep(limit);
+  }
+}

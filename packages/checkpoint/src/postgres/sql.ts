@@ -1,0 +1,149 @@
+/** Quoted table names of one store: checkpoints, sessions (counter, fence, expiry), quarantine. */
+export interface Tables {
+  records: string;
+  sessions: string;
+  quarantine: string;
+}
+
+export function tablesFor(table: string): Tables {
+  return { records: `"${table}"`, sessions: `"${table}_sessions"`, quarantine: `"${table}_quarantine"` };
+}
+
+export function ddl(t: Tables, table: string): string[] {
+  return [
+    `CREATE TABLE IF NOT EXISTS ${t.sessions} (
+      session_id text PRIMARY KEY,
+      revision bigint NOT NULL,
+      fence bigint,
+      first_revision bigint NOT NULL,
+      born_at timestamptz NOT NULL,
+      expires_at timestamptz NOT NULL
+    )`,
+    `CREATE INDEX IF NOT EXISTS "${table}_sessions_expires_at" ON ${t.sessions} (expires_at)`,
+    `CREATE TABLE IF NOT EXISTS ${t.records} (
+      session_id text NOT NULL,
+      revision bigint NOT NULL,
+      payload text NOT NULL,
+      PRIMARY KEY (session_id, revision)
+    )`,
+    `CREATE TABLE IF NOT EXISTS ${t.quarantine} (
+      session_id text NOT NULL,
+      revision bigint NOT NULL,
+      entry text NOT NULL,
+      PRIMARY KEY (session_id, revision)
+    )`,
+  ];
+}
+
+/**
+ * The whole save in one statement. The session row's upsert is the conditional write: its
+ * `DO UPDATE ... WHERE` checks fence and expected revision on the latest row version under its row
+ * lock, so concurrent savers serialize and exactly one wins each revision. An expired row counts as no
+ * session (counter and fence start over, as after a Redis key expires).
+ * $1 session id, $2 envelope body, $3 expected revision, $4 fence, $5 history, $6 ttl ms, $7 max age ms.
+ */
+export function saveSql(t: Tables): string {
+  const ttl = `($6::bigint * interval '1 millisecond')`;
+  const maxAge = `($7::bigint * interval '1 millisecond')`;
+  const expired = 's.expires_at <= now()';
+  return `
+WITH prev AS (
+  SELECT 1 FROM ${t.sessions} WHERE session_id = $1
+), up AS (
+  INSERT INTO ${t.sessions} AS s (session_id, revision, fence, first_revision, born_at, expires_at)
+  SELECT $1, 1, $4::bigint, 1, now(), now() + ${ttl}
+  WHERE $3::bigint IS NULL OR $3::bigint = 0 OR EXISTS (SELECT 1 FROM prev)
+  ON CONFLICT (session_id) DO UPDATE SET
+    revision = CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END,
+    fence = CASE WHEN ${expired} THEN $4::bigint ELSE GREATEST(s.fence, $4::bigint) END,
+    first_revision = CASE WHEN ${expired} THEN 1 ELSE s.first_revision END,
+    born_at = CASE WHEN ${expired} THEN now() ELSE s.born_at END,
+    expires_at = CASE WHEN ${expired} THEN now() + ${ttl} ELSE LEAST(now() + ${ttl}, s.born_at + ${maxAge}) END
+  WHERE (${expired} AND ($3::bigint IS NULL OR $3::bigint = 0))
+     OR (s.expires_at > now()
+         AND ($4::bigint IS NULL OR s.fence IS NULL OR $4::bigint >= s.fence)
+         AND ($3::bigint IS NULL OR s.revision = $3::bigint))
+  RETURNING s.revision, s.first_revision, floor(extract(epoch FROM now()) * 1000)::bigint AS saved_at
+), ins AS (
+  INSERT INTO ${t.records} (session_id, revision, payload)
+  SELECT $1, up.revision, '{"revision":' || up.revision || ',"savedAt":' || up.saved_at || ',' || substr($2, 2)
+  FROM up
+  ON CONFLICT (session_id, revision) DO UPDATE SET payload = EXCLUDED.payload
+), trimmed AS (
+  DELETE FROM ${t.records} r USING up
+  WHERE r.session_id = $1 AND r.revision <> up.first_revision
+    AND (r.revision <= up.revision - $5::int OR r.revision > up.revision)
+), stale_quarantine AS (
+  DELETE FROM ${t.quarantine} q USING up WHERE q.session_id = $1 AND q.revision >= up.revision
+)
+SELECT revision, saved_at FROM up`;
+}
+
+/** Why a save wrote nothing, read after the fact: the fence only grows, so a stale one stays stale. */
+export const stateSql = (t: Tables) =>
+  `SELECT revision, fence FROM ${t.sessions} WHERE session_id = $1 AND expires_at > now()`;
+
+/** Rows of a live session inside its retention window ($2 extra condition placeholder use below). */
+const retained = (t: Tables) => `
+  FROM ${t.sessions} s JOIN ${t.records} r ON r.session_id = s.session_id
+  WHERE s.session_id = $1 AND s.expires_at > now() AND r.revision <= s.revision
+    AND (r.revision = s.first_revision OR r.revision > s.revision - $2::int)`;
+
+export const latestSql = (t: Tables) => `
+  SELECT r.revision, r.payload FROM ${t.sessions} s
+  JOIN ${t.records} r ON r.session_id = s.session_id AND r.revision = s.revision
+  WHERE s.session_id = $1 AND s.expires_at > now()`;
+
+export const getSql = (t: Tables) =>
+  `SELECT r.revision, r.payload ${retained(t)} AND r.revision = $3::bigint`;
+
+export const historySql = (t: Tables) =>
+  `SELECT r.revision, r.payload ${retained(t)} ORDER BY r.revision DESC LIMIT $3::int`;
+
+export const rewriteSql = (t: Tables) => `
+  UPDATE ${t.records} r SET payload = $3 FROM ${t.sessions} s
+  WHERE r.session_id = $1 AND r.revision = $2::bigint
+    AND s.session_id = $1 AND s.revision = $2::bigint AND s.expires_at > now()`;
+
+export const quarantineSql = (t: Tables) => `
+WITH live AS (
+  SELECT 1 FROM ${t.sessions} WHERE session_id = $1 AND expires_at > now()
+), ins AS (
+  INSERT INTO ${t.quarantine} (session_id, revision, entry)
+  SELECT $1, $2::bigint, $3 WHERE EXISTS (SELECT 1 FROM live)
+    AND (SELECT count(*) FROM ${t.quarantine} WHERE session_id = $1) < $4::int
+  ON CONFLICT (session_id, revision) DO NOTHING
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM ins)
+  + (SELECT count(*) FROM ${t.quarantine} WHERE session_id = $1 AND revision = $2::bigint) AS kept`;
+
+export const quarantinedSql = (t: Tables) => `
+  SELECT q.entry FROM ${t.quarantine} q JOIN ${t.sessions} s ON s.session_id = q.session_id
+  WHERE q.session_id = $1 AND s.expires_at > now() ORDER BY q.revision DESC`;
+
+export const deleteSql = (t: Tables) => `
+WITH gone AS (
+  DELETE FROM ${t.sessions} WHERE session_id = $1 RETURNING expires_at > now() AS live
+), records AS (
+  DELETE FROM ${t.records} WHERE session_id = $1
+), quarantine AS (
+  DELETE FROM ${t.quarantine} WHERE session_id = $1
+)
+SELECT coalesce(bool_or(live), false) AS removed FROM gone`;
+
+/** Removes up to $1 expired sessions with their rows; a session a save revives meanwhile is skipped. */
+export const sweepSql = (t: Tables) => `
+WITH picked AS (
+  SELECT session_id FROM ${t.sessions} WHERE expires_at <= now()
+  ORDER BY expires_at LIMIT $1::int FOR UPDATE SKIP LOCKED
+), gone AS (
+  DELETE FROM ${t.sessions} s USING picked
+  WHERE s.session_id = picked.session_id AND s.expires_at <= now()
+  RETURNING s.session_id
+), records AS (
+  DELETE FROM ${t.records} WHERE session_id IN (SELECT session_id FROM gone)
+), quarantine AS (
+  DELETE FROM ${t.quarantine} WHERE session_id IN (SELECT session_id FROM gone)
+)
+SELECT count(*) AS removed FROM gone`;
