@@ -40,7 +40,8 @@ function entry(o: Observation, fallback: Status, time: string | undefined, type?
   if (o.observedValue !== undefined) out.observedValue = o.observedValue;
   if (o.observedUnit !== undefined) out.observedUnit = o.observedUnit;
   if (time !== undefined) out.time = time;
-  if (o.output !== undefined) out.output = o.output;
+  // The draft: output carries the error for warn/fail and should be omitted on pass.
+  if (o.output !== undefined && out.status !== 'pass') out.output = o.output;
   return out;
 }
 

@@ -42,6 +42,8 @@ export {
   type HealthJsonStatus,
   toHealthJson,
 } from './health-json.js';
+export { type HealthHandler, healthHandler } from './http/node.js';
+export { type HealthHttpOptions, type HealthResponse, healthResponse } from './http/respond.js';
 export { HealthMonitor, type HealthMonitorEvents } from './monitor.js';
 export type { HealthMonitorOptions } from './options.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
