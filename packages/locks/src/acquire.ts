@@ -51,10 +51,17 @@ export async function attemptAcquire(
   const args = [token, a.ttlMs, o.staleAfterMs, o.region, a.operation, a.correlationId, guard, epochId];
   args.push(o.auditMaxLen, resource);
   const startedAt = performance.now();
+  // A grant that lands after this round failed (late reply, or a NOSCRIPT retry that overtook the
+  // cleanup) is released again right away instead of blocking others until its TTL.
+  let failed = false;
+  const releaseLate = (index: number, raw: unknown) => {
+    if (failed && Array.isArray(raw) && toNumber(raw[0]) > 0)
+      ctx.track(releaseOn(ctx, resource, token, new Set([index])));
+  };
   const replies = await round<Vote>(
     ctx.nodes,
     async (node, i) => {
-      const raw = asArray(await node.run(scripts.acquire, keys, args, true));
+      const raw = asArray(await node.run(scripts.acquire, keys, args, true, (late) => releaseLate(i, late)));
       const trusted = ctx.guard.observe(i, raw[2], raw[3]);
       return { status: toNumber(raw[0]), fence: toNumber(raw[1]), trusted, holder: holderAt(raw, 4) };
     },
@@ -67,6 +74,9 @@ export async function attemptAcquire(
         else against++;
       }
       return votes >= q || against > n - q;
+    },
+    (i, late) => {
+      if (late.ok && late.value.status > 0) releaseLate(i, [late.value.status]);
     },
   );
   const outcomes: NodeOutcome[] = replies.map((r, i) => ({
@@ -89,6 +99,7 @@ export async function attemptAcquire(
   if (votes >= q && !failure && performance.now() < validUntilMono) {
     return { ok: true, fence, startedAt, validUntilMono, outcomes, overridden };
   }
+  failed = true;
   // Clean up wherever our record may exist: grants, errors and nodes that have not answered yet.
   const dirty = new Set(replies.flatMap((r, i) => (r?.ok && r.value.status === 0 ? [] : [i])));
   if (dirty.size > 0) ctx.track(releaseOn(ctx, resource, token, dirty));

@@ -48,9 +48,9 @@ export function outcomeOf<T>(
   return reply.ok ? ok(reply.value) : failureOutcome(ctx, index, reply.error);
 }
 
-/** Milliseconds of validity to subtract for clock drift (Redlock: ttl * driftFactor + 2). */
+/** Milliseconds of validity to subtract for clock drift over the validity period (Redlock: ttl * driftFactor + 2). */
 export function driftMs(ctx: LockContext, ttlMs: number): number {
-  return Math.round(ttlMs * ctx.options.driftFactor) + 2;
+  return Math.round(effectiveTtl(ctx, ttlMs) * ctx.options.driftFactor) + 2;
 }
 
 /** The TTL that validity is computed from: a lock is only as valid as its heartbeat is fresh. */

@@ -156,8 +156,13 @@ export class HeldLock implements Lock {
     if (this.state === 'held') this.lose('released');
     else this.state = 'released';
     const result = releaseResult(this.ctx, await releaseOn(this.ctx, this.resource, this.token));
+    // A lock that was already lost is reported as such even if its records were still there to delete.
     const final: ReleaseResult =
-      !result.released && wasLost === 'taken-over' ? { released: false, reason: 'taken-over' } : result;
+      wasLost === 'taken-over'
+        ? { released: false, reason: 'taken-over' }
+        : wasLost === 'expired' || wasLost === 'max-hold'
+          ? { released: false, reason: 'expired' }
+          : result;
     this.ctx.events.emit('released', {
       resource: this.resource,
       token: this.token,

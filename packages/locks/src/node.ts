@@ -36,11 +36,20 @@ export class LockNode {
     private readonly replicaAckTimeoutMs: number,
   ) {}
 
-  /** Runs `script` by SHA (loading it on NOSCRIPT), then `WAIT` when `write` and `replicaAcks > 0`. */
-  run(script: LockScript, keys: string[], args: Arg[], write: boolean): Promise<unknown> {
+  /**
+   * Runs `script` by SHA (loading it on NOSCRIPT), then `WAIT` when `write` and `replicaAcks > 0`.
+   * A call that times out may still run on the node later; `onLate` receives that late reply.
+   */
+  run(
+    script: LockScript,
+    keys: string[],
+    args: Arg[],
+    write: boolean,
+    onLate?: (reply: unknown) => void,
+  ): Promise<unknown> {
     const call =
       write && this.replicaAcks > 0 ? this.#runWaited(script, keys, args) : this.#run(script, keys, args);
-    return withTimeout(call, this.timeoutMs, this.label);
+    return withTimeout(call, this.timeoutMs, this.label, onLate);
   }
 
   async #run(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
@@ -72,13 +81,23 @@ export class LockNode {
   }
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number, label: string): Promise<T> {
+function withTimeout<T>(
+  work: Promise<T>,
+  ms: number,
+  label: string,
+  onLate?: (value: T) => void,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new NodeTimeoutError(`${label} did not answer in ${ms} ms`)), ms);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      reject(new NodeTimeoutError(`${label} did not answer in ${ms} ms`));
+    }, ms);
     timer.unref();
     work.then(
       (value) => {
         clearTimeout(timer);
+        if (timedOut) onLate?.(value);
         resolve(value);
       },
       (err) => {

@@ -6,12 +6,14 @@ export type Reply<T> = { ok: true; value: T } | { ok: false; error: unknown };
 /**
  * Sends one call to every node in parallel and resolves as soon as `settled` says the outcome is
  * decided (e.g. at the quorum-th vote, or once a quorum has become impossible), or when every node
- * has answered. Slots of nodes that have not answered yet are `undefined`.
+ * has answered. Slots of nodes that have not answered yet are `undefined`; answers arriving after
+ * the decision go to `onLate`.
  */
 export function round<T>(
   nodes: readonly LockNode[],
   call: (node: LockNode, index: number) => Promise<T>,
   settled: (replies: readonly (Reply<T> | undefined)[]) => boolean = () => false,
+  onLate?: (index: number, reply: Reply<T>) => void,
 ): Promise<(Reply<T> | undefined)[]> {
   const replies: (Reply<T> | undefined)[] = nodes.map(() => undefined);
   return new Promise((resolve) => {
@@ -34,6 +36,7 @@ export function round<T>(
         .then(
           (value) => {
             replies[index] = { ok: true, value };
+            if (done) onLate?.(index, { ok: true, value });
           },
           (error: unknown) => {
             replies[index] = { ok: false, error };

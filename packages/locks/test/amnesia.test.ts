@@ -1,0 +1,92 @@
+import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import {
+  isLockConflictError,
+  isQuorumUnavailableError,
+  LockManager,
+  type LockManagerOptions,
+  type NodeRecoveringEvent,
+} from '../src/index.js';
+import { client, quit, trusted } from './helpers.js';
+
+let redis: RedisNodes;
+const clients: Redis[] = [];
+const managers: LockManager[] = [];
+
+const base = {
+  maxTtlMs: 6_000,
+  defaultTtlMs: 6_000,
+  heartbeatIntervalMs: 1_000,
+  staleAfterMs: 6_000,
+  requestTimeoutMs: 500,
+} satisfies Partial<LockManagerOptions>;
+
+function manager(region: string, extra: Partial<LockManagerOptions> = {}): LockManager {
+  const own = redis.urls.map(client);
+  clients.push(...own);
+  const m = new LockManager({ nodes: own, region, ...base, ...extra });
+  managers.push(m);
+  return m;
+}
+
+beforeAll(async () => {
+  redis = await startRedisNodes(5, { private: true });
+});
+
+afterAll(async () => {
+  await Promise.all(managers.map((m) => m.close()));
+  await quit(clients);
+  await redis?.stop();
+});
+
+it('amnesia: 2 of the 3 nodes holding a lock restart empty; a second manager is not granted it while the first holds it', async () => {
+  const first = manager('us-east-1');
+  const second = manager('eu-west-1');
+  await trusted(first);
+  const [n0, n1, , n3, n4] = redis.nodes;
+  // The holder gets the lock on exactly nodes 0, 1, 2.
+  await n3!.pause();
+  await n4!.pause();
+  const lock = await first.acquire('amnesia', { heartbeat: false, correlationId: 'holder-1' });
+  await n3!.resume();
+  await n4!.resume();
+  // The paused nodes run the queued acquire once resumed; drop those late grants so exactly 0, 1, 2 hold it.
+  const holders = async () =>
+    (await first.inspect('amnesia')).nodes.filter((n) => n.holder?.token === lock.token);
+  await waitUntil('late grants on nodes 3 and 4', async () => (await holders()).length === 5);
+  await Promise.all([clients[3]!.del('cxkit:locks:{amnesia}'), clients[4]!.del('cxkit:locks:{amnesia}')]);
+  expect(await holders()).toHaveLength(3);
+
+  await n0!.kill();
+  await n1!.kill();
+  await n0!.restart();
+  await n1!.restart();
+
+  const recovering: NodeRecoveringEvent[] = [];
+  second.on('node-recovering', (e) => recovering.push(e));
+  const err = await second.acquire('amnesia').catch((e: unknown) => e);
+  expect(lock.signal.aborted).toBe(false);
+  expect(isLockConflictError(err) || isQuorumUnavailableError(err)).toBe(true);
+  expect(recovering.map((e) => e.node).sort()).toEqual(
+    [`127.0.0.1:${n0!.port}`, `127.0.0.1:${n1!.port}`].sort(),
+  );
+  expect(recovering.every((e) => e.trustedFrom > Date.now())).toBe(true);
+
+  const view = await second.inspect('amnesia');
+  expect(
+    view.nodes
+      .filter((n) => !n.trusted)
+      .map((n) => n.node)
+      .sort(),
+  ).toEqual(recovering.map((e) => e.node).sort());
+  expect(view.nodes.filter((n) => n.holder?.token === lock.token)).toHaveLength(1);
+
+  // What plain Redlock does in the same state: counting the empty nodes, it grants a second owner.
+  const unguarded = manager('ap-south-1', { amnesiaGuard: false });
+  const secondOwner = await unguarded.acquire('amnesia', { heartbeat: false });
+  expect(lock.signal.aborted).toBe(false);
+  expect(secondOwner.token).not.toBe(lock.token);
+  await secondOwner.release();
+  await lock.release();
+});

@@ -1,0 +1,116 @@
+import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  isLockLostError,
+  isQuorumUnavailableError,
+  LockManager,
+  type LockManagerOptions,
+} from '../src/index.js';
+import { client, quit, sleep, trusted } from './helpers.js';
+
+let redis: RedisNodes;
+const clients: Redis[] = [];
+const managers: LockManager[] = [];
+
+const base = {
+  maxTtlMs: 2_000,
+  defaultTtlMs: 1_500,
+  heartbeatIntervalMs: 200,
+  staleAfterMs: 1_000,
+  requestTimeoutMs: 300,
+} satisfies Partial<LockManagerOptions>;
+
+function manager(region: string): LockManager {
+  const own = redis.urls.map(client);
+  clients.push(...own);
+  const m = new LockManager({ nodes: own, region, ...base });
+  managers.push(m);
+  return m;
+}
+
+beforeAll(async () => {
+  redis = await startRedisNodes(5, { private: true });
+  await trusted(manager('warm'));
+});
+
+afterAll(async () => {
+  await Promise.all(managers.map((m) => m.close()));
+  await quit(clients);
+  await redis?.stop();
+});
+
+describe('LockManager over 5 independent masters', () => {
+  it('grants at the quorum-th reply and records the holder on a majority', async () => {
+    const a = manager('eu-west-1');
+    const lock = await a.acquire('q:basic', { operation: 'AGENT_ASSIGN' });
+    const view = await a.inspect('q:basic');
+    expect(view.holder?.token).toBe(lock.token);
+    expect(view.nodes.filter((n) => n.holder?.token === lock.token).length).toBeGreaterThanOrEqual(3);
+    expect(view.nodes.every((n) => n.trusted && n.reachable)).toBe(true);
+    expect(await lock.release()).toEqual({ released: true });
+  });
+
+  it('fence stays strictly increasing when the next quorum does not overlap the max counter (raise round)', async () => {
+    const a = manager('us-east-1');
+    const key = 'cxkit:locks:{q:fence}:fence';
+    await Promise.all([clients[0]!.set(key, 1000), clients[1]!.set(key, 1000)]);
+    const [n0, n1, , n3, n4] = redis.nodes;
+    await n3!.pause();
+    await n4!.pause();
+    const first = await a.acquire('q:fence', { heartbeat: false });
+    expect(first.fence).toBe(1001);
+    await first.release();
+    await n3!.resume();
+    await n4!.resume();
+    await n0!.pause();
+    await n1!.pause();
+    try {
+      // Only node 2 of this quorum saw fence 1001, and only because the raise round put it there.
+      const second = await a.acquire('q:fence', { heartbeat: false });
+      expect(second.fence).toBeGreaterThan(1001);
+      await second.release();
+    } finally {
+      await n0!.resume();
+      await n1!.resume();
+    }
+  });
+
+  it('majority lost (3 of 5 paused): acquire fails fast with QuorumUnavailableError; the holder signal aborts before validity ends', async () => {
+    const holderManager = manager('us-east-1');
+    const contender = manager('eu-west-1');
+    const lock = await holderManager.acquire('q:majority');
+    let lastValidUntil = lock.validUntil;
+    holderManager.on('extended', (e) => {
+      if (e.token === lock.token) lastValidUntil = e.validUntil;
+    });
+    const aborted = new Promise<number>((resolve) =>
+      lock.signal.addEventListener('abort', () => resolve(Date.now())),
+    );
+    await sleep(300);
+    const paused = redis.nodes.slice(0, 3);
+    await Promise.all(paused.map((n) => n.pause()));
+    try {
+      const started = performance.now();
+      const err = await contender.acquire('q:majority').catch((e: unknown) => e);
+      const took = performance.now() - started;
+      expect(isQuorumUnavailableError(err)).toBe(true);
+      if (isQuorumUnavailableError(err)) {
+        expect(err.status).toBe(503);
+        expect(err.nodes.filter((n) => n.outcome === 'timeout' || n.outcome === 'pending').length).toBe(3);
+      }
+      expect(took).toBeLessThan(3_000);
+      const abortedAt = await aborted;
+      expect(abortedAt).toBeLessThan(lastValidUntil);
+      expect(isLockLostError(lock.signal.reason)).toBe(true);
+      expect((lock.signal.reason as { reason: string }).reason).toBe('expired');
+    } finally {
+      await Promise.all(paused.map((n) => n.resume()));
+    }
+    const result = await lock.release();
+    expect(result.released).toBe(false);
+    const again = await contender.acquire('q:majority', { waitMs: 5_000 });
+    expect(again.fence).toBeGreaterThan(lock.fence);
+    await again.release();
+  });
+});
