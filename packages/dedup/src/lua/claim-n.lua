@@ -30,7 +30,7 @@ for i, key in ipairs(KEYS) do
   else
     if state == 'p' then previous = rec[2] end
     local token = ARGV[1] .. ':' .. i
-    redis.call('DEL', key)
+    -- Every field of an in-progress record is overwritten, so a lapsed lease needs no DEL first.
     redis.call('HSET', key, 's', 'p', 't', token, 'o', ARGV[2], 'x', now + lease)
     redis.call('PEXPIRE', key, ttl)
     out[i] = {1, token, now + lease, now, previous}

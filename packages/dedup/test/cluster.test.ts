@@ -1,0 +1,113 @@
+import { type RedisCluster, startRedisCluster } from '@cxkit/testkit';
+import calculateSlot from 'cluster-key-slot';
+import { Cluster } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Deduplicator } from '../src/index.js';
+
+const SLOTS = 16_384;
+let cluster: RedisCluster;
+const clients: Cluster[] = [];
+
+function connect(): Cluster {
+  const c = new Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: 2 } });
+  clients.push(c);
+  return c;
+}
+
+beforeAll(async () => {
+  cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+}, 120_000);
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+  await cluster?.stop();
+});
+
+/** One id per hash slot of `namespace:<id>`, so a batch touches all 16,384 slots. */
+function idPerSlot(namespace: string): string[] {
+  const ids = new Array<string>(SLOTS);
+  let found = 0;
+  for (let i = 0; found < SLOTS; i++) {
+    const id = `call-${i}`;
+    const slot = calculateSlot(`${namespace}:${id}`);
+    if (ids[slot] === undefined) {
+      ids[slot] = id;
+      found++;
+    }
+  }
+  return ids;
+}
+
+describe('Redis Cluster', () => {
+  it('claimMany over all 16,384 slots: correct outcomes in one call, one pipeline per master', async () => {
+    const ids = idPerSlot('cl');
+    const other = new Deduplicator({ redis: connect(), namespace: 'cl', owner: 'pod-b' });
+    const heldIds = ids.filter((_, slot) => slot % 7 === 0);
+    const doneIds = ids.filter((_, slot) => slot % 11 === 0 && slot % 7 !== 0);
+    for (const outcome of await other.claimMany(doneIds)) {
+      if (outcome.outcome === 'claimed') await outcome.lease.complete({ slotOf: outcome.id });
+    }
+    expect((await other.claimMany(heldIds)).every((o) => o.outcome === 'claimed')).toBe(true);
+
+    const redis = connect();
+    const dedup = new Deduplicator({ redis, namespace: 'cl', owner: 'pod-a', maxBatchSize: SLOTS });
+    await dedup.verify();
+    let pipelines = 0;
+    const pipeline = redis.pipeline.bind(redis);
+    redis.pipeline = ((...args: Parameters<typeof pipeline>) => {
+      pipelines++;
+      return pipeline(...args);
+    }) as typeof redis.pipeline;
+    // Script calls sent outside a pipeline (a single-group node or a redirected retry) are counted too.
+    let direct = 0;
+    const target = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const claimScript = target.cxkit_dedup_v1_claim!;
+    target.cxkit_dedup_v1_claim = function (this: unknown, ...args: unknown[]) {
+      if (this === redis) direct++;
+      return claimScript.apply(this, args);
+    };
+    const shuffledIds = [...ids].reverse();
+    const outcomes = await dedup.claimMany(shuffledIds);
+    expect(pipelines).toBe((await cluster.masters()).length);
+    expect(direct).toBe(0);
+    expect(outcomes.map((o) => o.id)).toEqual(shuffledIds);
+    const held = new Set(heldIds);
+    const done = new Set(doneIds);
+    for (const o of outcomes) {
+      if (held.has(o.id)) expect(o).toMatchObject({ outcome: 'in-progress', owner: 'pod-b' });
+      else if (done.has(o.id))
+        expect(o).toMatchObject({ outcome: 'done', owner: 'pod-b', result: { slotOf: o.id } });
+      else expect(o.outcome).toBe('claimed');
+    }
+    const claimed = outcomes.filter((o) => o.outcome === 'claimed');
+    expect(claimed).toHaveLength(SLOTS - held.size - done.size);
+    // Each record lives on the master owning its slot and holds the winner's token.
+    const sample = claimed[123]!;
+    if (sample.outcome === 'claimed')
+      expect(await redis.hget(`cl:${sample.id}`, 't')).toBe(sample.lease.token);
+    // A second batch claims nothing new.
+    const again = await other.claimMany(ids.slice(0, 2_000));
+    expect(again.some((o) => o.outcome === 'claimed')).toBe(false);
+    await dedup.close();
+    await other.close();
+  }, 60_000);
+
+  it('process and waitForResult work across the Cluster (notifications reach every node)', async () => {
+    const a = new Deduplicator({ redis: connect(), namespace: 'clp', owner: 'pod-a' });
+    const b = new Deduplicator({ redis: connect(), namespace: 'clp', owner: 'pod-b' });
+    const ids = ['x', 'y', 'z', 'w'];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const winning = ids.map((id) => a.process(id, async () => (await gate, `result-${id}`)));
+    await new Promise((r) => setTimeout(r, 100));
+    const waiting = ids.map((id) => b.process(id, () => 'never', { waitForResult: 15_000 }));
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    await Promise.all(winning);
+    const got = await Promise.all(waiting);
+    expect(got.map((o) => (o.status === 'duplicate' ? o.result : undefined))).toEqual(
+      ids.map((id) => `result-${id}`),
+    );
+    await a.close();
+    await b.close();
+  }, 60_000);
+});

@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Deduplicator, isDedupClosedError } from '../src/index.js';
+import { type Env, startEnv } from './helpers.js';
+
+let env: Env;
+let redis: Redis;
+
+beforeAll(async () => {
+  env = await startEnv();
+  redis = env.client();
+});
+afterAll(() => env?.stop());
+
+describe('events, counters and lifecycle', () => {
+  it('emits typed events in order; on() returns a disposable; counters match', async () => {
+    const warnings: unknown[] = [];
+    const logger = { warn: (obj: object) => warnings.push(obj), error: (obj: object) => warnings.push(obj) };
+    const a = new Deduplicator({ redis, namespace: 'ev', owner: 'pod-a', logger });
+    const b = new Deduplicator({ redis: env.client(), namespace: 'ev', owner: 'pod-b' });
+    const seen: string[] = [];
+    const names = ['claimed', 'duplicate', 'done', 'released', 'lease-expired'] as const;
+    const subs = names.map((name) => a.on(name, (e) => seen.push(`${name}:${e.id}`)));
+    const throwing = a.on('done', () => {
+      throw new Error('listener bug');
+    });
+
+    await a.process('ok', () => 1);
+    await a.process('ok', () => 2);
+    await a.process('fails', () => Promise.reject(new Error('x'))).catch(() => {});
+    const held = await b.claim('held');
+    await a.process('held', () => 3);
+    expect(seen).toEqual([
+      'claimed:ok',
+      'done:ok',
+      'duplicate:ok',
+      'claimed:fails',
+      'released:fails',
+      'duplicate:held',
+    ]);
+    expect(warnings).toHaveLength(1);
+    expect(a.stats()).toMatchObject({
+      claimed: 2,
+      done: 1,
+      released: 1,
+      duplicatesDone: 1,
+      duplicatesInProgress: 1,
+    });
+
+    for (const sub of subs) sub.dispose();
+    throwing[Symbol.dispose]();
+    await a.process('after', () => 4);
+    expect(seen).toHaveLength(6);
+    if (held.outcome === 'claimed') await held.lease.release();
+    await a.close();
+    await b.close();
+  });
+
+  it('close() refuses new work with DedupClosedError and leaves the caller’s client open', async () => {
+    const dedup = new Deduplicator({ redis, namespace: 'ev2' });
+    await dedup.claim('m');
+    await dedup.close();
+    await dedup.close();
+    await expect(dedup.claim('n')).rejects.toSatisfy(isDedupClosedError);
+    expect(await redis.ping()).toBe('PONG');
+  });
+});
