@@ -47,6 +47,14 @@ export { type HealthHttpOptions, type HealthResponse, healthResponse } from './h
 export { HealthMonitor, type HealthMonitorEvents } from './monitor.js';
 export type { HealthMonitorOptions } from './options.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+export {
+  GracefulShutdown,
+  type GracefulShutdownEvents,
+  type GracefulShutdownOptions,
+  gracefulShutdown,
+  type ShutdownResource,
+  type ShutdownResult,
+} from './shutdown.js';
 export type {
   CheckDefinition,
   CheckFn,
