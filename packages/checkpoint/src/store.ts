@@ -130,11 +130,11 @@ export abstract class BaseCheckpointStore<V, I> {
     found: RawCheckpoint | undefined,
     sideEffects: boolean,
   ): Promise<LatestResult<V>> {
-    if (!found) return { status: 'absent', variables: this.#defaults() };
+    if (!found) return { status: 'absent', revision: 0, variables: this.#defaults() };
     const schema = this.settings.schema as CheckpointSchema<V, I>;
     const decoded = decode(sessionId, found.raw, schema);
     if (!decoded.ok) {
-      const revision = decoded.revision ?? found.revision;
+      const revision = found.revision;
       let quarantined = false;
       if (sideEffects && schema.onUnknownVersion === 'quarantine') {
         quarantined = await this.#quarantine(sessionId, revision, decoded.reason, decoded.detail, found.raw);
@@ -154,7 +154,8 @@ export abstract class BaseCheckpointStore<V, I> {
       };
     }
     const { checkpoint, fromVersion } = decoded;
-    if (fromVersion === schema.version) return { status: 'restored', checkpoint };
+    const revision = checkpoint.revision;
+    if (fromVersion === schema.version) return { status: 'restored', revision, checkpoint };
     let writtenBack = false;
     if (sideEffects && this.settings.writeBackMigrated) {
       try {
@@ -177,7 +178,7 @@ export abstract class BaseCheckpointStore<V, I> {
         writtenBack,
       });
     }
-    return { status: 'migrated', checkpoint, fromVersion, writtenBack };
+    return { status: 'migrated', revision, checkpoint, fromVersion, writtenBack };
   }
 
   async #quarantine(sessionId: string, revision: number, reason: string, detail: string, raw: string) {

@@ -52,11 +52,15 @@ export type IncompatibleReason =
   | 'migration-failed'
   | 'invalid';
 
-/** Tagged result of `latest()`: the flow branches on `status` instead of catching. */
+/**
+ * Tagged result of `latest()`: the flow branches on `status` instead of catching. `revision` is what a
+ * following `save()` passes as `expectedRevision` (0 when absent).
+ */
 export type LatestResult<V = Record<string, unknown>> =
-  | { status: 'restored'; checkpoint: Checkpoint<V> }
+  | { status: 'restored'; revision: number; checkpoint: Checkpoint<V> }
   | {
       status: 'migrated';
+      revision: number;
       checkpoint: Checkpoint<V>;
       /** Schema version the checkpoint was stored in. */
       fromVersion: number;
@@ -65,6 +69,7 @@ export type LatestResult<V = Record<string, unknown>> =
     }
   | {
       status: 'absent';
+      revision: 0;
       /** The schema's `defaults` (a fresh copy), to start the flow from. */
       variables: V | undefined;
     }
@@ -73,7 +78,7 @@ export type LatestResult<V = Record<string, unknown>> =
       reason: IncompatibleReason;
       /** Human-readable detail (parse error, failing fields, versions). */
       detail: string;
-      revision: number | undefined;
+      revision: number;
       /** Schema version found in the stored payload, when it could be read. */
       storedVersion: number | undefined;
       /** Whether the raw payload was copied aside (`onUnknownVersion: 'quarantine'`). */

@@ -58,6 +58,7 @@ export function conformance(name: string, harness: () => Harness): void {
       const latest = await harness().store(v3).latest(sid());
       expect(latest).toEqual({
         status: 'absent',
+        revision: 0,
         variables: { routing_queue: 'general', crm_record_id: '', auth_status: 'unverified', retry_count: 0 },
       });
     });

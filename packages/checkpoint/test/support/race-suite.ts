@@ -10,8 +10,7 @@ type Store = BaseCheckpointStore<unknown, NonNullable<(typeof v3)['__input']>>;
 /** Saves once with compare-and-set, re-reading and retrying on conflict (bounded). */
 async function saveWithRetry(store: Store, id: string, checkpointId: string, retryCount: number) {
   for (let attempt = 0; attempt < 500; attempt++) {
-    const latest = await store.latest(id);
-    const expectedRevision = latest.status === 'restored' ? latest.checkpoint.revision : 0;
+    const expectedRevision = (await store.latest(id)).revision;
     try {
       const variables = { ...seedVariables, retry_count: retryCount };
       return await store.save(id, { ...base, checkpointId, variables, expectedRevision });
