@@ -18,6 +18,8 @@ export interface ScriptClient {
   pipeline(): PipelineLike;
   duplicate(): SubscriberClient;
   isCluster?: boolean;
+  /** ioredis `Cluster` only: reloads the slot map. */
+  refreshSlotsCache?(callback: (err?: Error | null) => void): void;
   options?: { host?: string; port?: number };
 }
 

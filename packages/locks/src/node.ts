@@ -25,6 +25,8 @@ export class ReplicaAcksError extends Error {
 }
 
 const isNoScript = (err: unknown) => err instanceof Error && err.message.startsWith('NOSCRIPT');
+const isRedirect = (err: unknown) =>
+  err instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(err.message);
 
 /** One Redis endpoint (a master, or a whole Cluster) and how scripts are called on it. */
 export class LockNode {
@@ -72,6 +74,15 @@ export class LockNode {
         .exec();
     let replies = await send(this.client.pipeline(), true);
     if (replies?.[0]?.[0] && isNoScript(replies[0][0])) replies = await send(this.client.pipeline(), false);
+    // A Cluster pipeline does not follow a MOVED on its own (e.g. right after a failover): refresh the
+    // slot map and send it again, a bounded number of times.
+    for (let retry = 0; retry < 3 && isRedirect(replies?.[0]?.[0]); retry++) {
+      await new Promise<void>((resolve) =>
+        this.client.refreshSlotsCache ? this.client.refreshSlotsCache(() => resolve()) : resolve(),
+      );
+      replies = await send(this.client.pipeline(), true);
+      if (replies?.[0]?.[0] && isNoScript(replies[0][0])) replies = await send(this.client.pipeline(), false);
+    }
     const [scriptErr, reply] = replies?.[0] ?? [new Error('empty pipeline reply'), undefined];
     if (scriptErr) throw scriptErr;
     const [waitErr, acked] = replies?.[1] ?? [new Error('missing WAIT reply'), undefined];

@@ -95,7 +95,8 @@ export type ResolvedOptions = Omit<z.output<typeof managerSchema>, 'nodes' | 'qu
 
 function firstIssue(error: z.ZodError, root?: string): ConfigError {
   const issue = error.issues[0];
-  const path = issue?.path.map(String).join('.') ?? '';
+  const unknown = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
+  const path = [...(issue?.path.map(String) ?? []), ...(unknown ? [unknown] : [])].join('.');
   const field = [root, path].filter(Boolean).join('.') || 'options';
   return new ConfigError(field, issue?.message ?? 'invalid', { cause: error });
 }

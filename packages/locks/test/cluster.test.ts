@@ -1,0 +1,100 @@
+import { type RedisCluster, type RedisNodes, startRedisCluster, startRedisNodes } from '@cxkit/testkit';
+import { Cluster, type Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isLockConflictError, isQuorumUnavailableError, type LockEvents, LockManager } from '../src/index.js';
+import { client, quit, sleep } from './helpers.js';
+
+let cluster: RedisCluster;
+let nodes: RedisNodes;
+let ioCluster: Cluster;
+const clients: Redis[] = [];
+
+beforeAll(async () => {
+  [cluster, nodes] = await Promise.all([
+    startRedisCluster({ masters: 3, replicasPerMaster: 1 }),
+    // node 0: a plain master with no replica; node 1: a server that does not know WAIT.
+    Promise.all([
+      startRedisNodes(1, { private: true }),
+      startRedisNodes(1, { private: true, args: ['--rename-command', 'WAIT', ''] }),
+    ]).then(([a, b]) => ({
+      nodes: [...a.nodes, ...b.nodes],
+      urls: [...a.urls, ...b.urls],
+      stop: async () => {
+        await Promise.all([a.stop(), b.stop()]);
+      },
+      [Symbol.asyncDispose]: async () => {},
+    })),
+  ]);
+  ioCluster = new Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: 2 } });
+});
+
+afterAll(async () => {
+  await ioCluster?.quit().catch(() => ioCluster.disconnect());
+  await quit(clients);
+  await Promise.all([cluster?.stop(), nodes?.stop()]);
+});
+
+describe('Cluster mode with replicaAcks', () => {
+  it('a lock held on a master survives failover() of that master: the promoted replica still holds it', async () => {
+    const manager = new LockManager({
+      nodes: ioCluster,
+      replicaAcks: 1,
+      region: 'us-east-1',
+      heartbeatIntervalMs: 500,
+      requestTimeoutMs: 3_000,
+      replicaAckTimeoutMs: 1_000,
+    });
+    const contender = new LockManager({ nodes: ioCluster, region: 'eu-west-1' });
+    try {
+      expect(manager.topology).toBe('cluster');
+      const lock = await manager.acquire('cluster:session-1', { operation: 'CRM_UPDATE' });
+      const key = 'cxkit:locks:{cluster:session-1}';
+      const slot = Number(await cluster.nodes[0]!.command('CLUSTER', 'KEYSLOT', key));
+      const owner = await cluster.masterForSlot(slot);
+      const index = (await cluster.masters()).findIndex((m) => m.port === owner.port);
+      const promoted = await cluster.failover(index);
+      expect(promoted.port).not.toBe(owner.port);
+      expect(await promoted.command('HGET', key, 'tok')).toBe(lock.token);
+      // The holder keeps heartbeating through the topology change.
+      const until = await lock.extend().catch((e) => {
+        console.log('EXTEND', e.nodes?.[0]?.error);
+        throw e;
+      });
+      expect(until).toBeGreaterThan(Date.now());
+      await sleep(1_200);
+      expect(lock.signal.aborted).toBe(false);
+      expect((await manager.inspect('cluster:session-1')).holder?.token).toBe(lock.token);
+      const err = await contender.acquire('cluster:session-1').catch((e: unknown) => e);
+      expect(isLockConflictError(err)).toBe(true);
+      const next = [await lock.release(), await contender.acquire('cluster:session-1')];
+      expect(next[0]).toEqual({ released: true });
+      await (next[1] as { release(): Promise<unknown> }).release();
+    } finally {
+      await manager.close();
+      await contender.close();
+    }
+  });
+
+  it('replicaAcks on a master without replicas, or a server without WAIT, fails the write and says why', async () => {
+    const lonely = client(nodes.urls[0]!);
+    const noWait = client(nodes.urls[1]!);
+    clients.push(lonely, noWait);
+    const a = new LockManager({ nodes: lonely, replicaAcks: 1, replicaAckTimeoutMs: 50 });
+    const b = new LockManager({ nodes: noWait, replicaAcks: 1 });
+    const unsupported: LockEvents['replica-acks-unsupported'][] = [];
+    b.on('replica-acks-unsupported', (e) => unsupported.push(e));
+    try {
+      const errA = await a.acquire('acks').catch((e: unknown) => e);
+      expect(isQuorumUnavailableError(errA)).toBe(true);
+      expect(isQuorumUnavailableError(errA) && errA.nodes[0]?.outcome).toBe('replica-acks');
+      const errB = await b.acquire('acks').catch((e: unknown) => e);
+      expect(isQuorumUnavailableError(errB) && errB.nodes[0]?.outcome).toBe('replica-acks-unsupported');
+      await b.acquire('acks').catch(() => {});
+      expect(unsupported).toHaveLength(1);
+      expect(unsupported[0]!.node).toBe(`127.0.0.1:${nodes.nodes[1]!.port}`);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import { parseInfo, type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, isConfigError, LockManager, type LockManagerOptions } from '../src/index.js';
+import { client, quit } from './helpers.js';
+
+let redis: RedisNodes;
+let clients: Redis[];
+let manager: LockManager;
+
+beforeAll(async () => {
+  redis = await startRedisNodes(1, { private: true });
+  clients = [client(redis.urls[0]!)];
+  manager = new LockManager({ nodes: clients[0]!, maxTtlMs: 60_000 });
+});
+
+afterAll(async () => {
+  await manager?.close();
+  await quit(clients);
+  await redis?.stop();
+});
+
+async function fieldOf(work: () => unknown): Promise<string> {
+  try {
+    await work();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err).toBeInstanceOf(TypeError);
+    expect(isConfigError(err)).toBe(true);
+    return (err as ConfigError).field;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('bad input', () => {
+  it('acquire() rejects bad resources and options with ConfigError naming the field, before any Redis call', async () => {
+    expect(await fieldOf(() => manager.acquire(''))).toBe('resource');
+    expect(await fieldOf(() => manager.acquire('r'.repeat(513)))).toBe('resource');
+    expect(await fieldOf(() => manager.acquire(42 as unknown as string))).toBe('resource');
+    expect(await fieldOf(() => manager.acquire('r', { ttlMs: 0 }))).toBe('ttlMs');
+    expect(await fieldOf(() => manager.acquire('r', { ttlMs: -5 }))).toBe('ttlMs');
+    expect(await fieldOf(() => manager.acquire('r', { ttlMs: 60_001 }))).toBe('ttlMs');
+    expect(await fieldOf(() => manager.acquire('r', { ttlMs: 1.5 }))).toBe('ttlMs');
+    expect(await fieldOf(() => manager.acquire('r', { ttlMs: 4_000 }))).toBe('ttlMs'); // not above the heartbeat
+    expect(await fieldOf(() => manager.acquire('r', { waitMs: -1 }))).toBe('waitMs');
+    expect(await fieldOf(() => manager.acquire('r', { operation: 'x'.repeat(200) }))).toBe('operation');
+    expect(await fieldOf(() => manager.acquire('r', { ttl: 5 } as never))).toBe('ttl');
+    expect(await fieldOf(() => manager.withLock('', async () => 1))).toBe('resource');
+    expect(await fieldOf(() => manager.inspect(''))).toBe('resource');
+    // Nothing reached the server: no script ran and no key exists.
+    const stats = parseInfo(await redis.nodes[0]!.command('INFO', 'commandstats'));
+    expect(Object.keys(stats).filter((k) => /evalsha|cmdstat_eval\b|hset|incr/.test(k))).toEqual([]);
+    expect(await redis.nodes[0]!.command('DBSIZE')).toBe('0');
+  });
+
+  it('the constructor validates every option once, naming it', async () => {
+    const nodes = clients[0]!;
+    const bad: [Partial<LockManagerOptions>, string][] = [
+      [{ retry: { retries: 1.5 } }, 'retry.retries'],
+      [{ retry: { retries: -1 } }, 'retry.retries'],
+      [{ retry: { minDelayMs: 900, maxDelayMs: 100 } }, 'retry.minDelayMs'],
+      [{ defaultTtlMs: 0 }, 'defaultTtlMs'],
+      [{ defaultTtlMs: 120_000 }, 'defaultTtlMs'],
+      [{ heartbeatIntervalMs: 20_000 }, 'heartbeatIntervalMs'],
+      [{ driftFactor: 2 }, 'driftFactor'],
+      [{ replicaAcks: 0.5 }, 'replicaAcks'],
+      [{ region: '' }, 'region'],
+      [{ quorum: 2 }, 'quorum'],
+    ];
+    for (const [options, field] of bad) {
+      expect(await fieldOf(() => new LockManager({ nodes, ...options }))).toBe(field);
+    }
+    expect(await fieldOf(() => new LockManager({ nodes: [] }))).toBe('nodes');
+    expect(await fieldOf(() => new LockManager({ nodes: [clients[0]!, {} as Redis] }))).toBe('nodes.1');
+    expect(await fieldOf(() => new LockManager({ nodes: [nodes, nodes, nodes], quorum: 1 }))).toBe('quorum');
+    expect(await fieldOf(() => new LockManager({ nodes: 'redis://x' as never }))).toBe('nodes');
+  });
+
+  it('extend() validates its TTL', async () => {
+    await using lock = await manager.acquire('ext-bad');
+    expect(await fieldOf(() => lock.extend(0))).toBe('ttlMs');
+    expect(await fieldOf(() => lock.extend(61_000))).toBe('ttlMs');
+  });
+});
