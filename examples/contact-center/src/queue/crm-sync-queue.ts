@@ -1,0 +1,43 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+
+export const CRM_SYNC_QUEUE = 'crm-sync';
+
+/** A note written locally that still has to reach the client's CRM cloud (the slow call). */
+export interface CrmSyncJob {
+  noteId: string;
+  source: 'genesys' | 'cxone' | 'api';
+  eventId: string;
+  contactId: string;
+  notes: string;
+}
+
+/**
+ * The webhook consumer's only contact with the CRM cloud: one Redis write. The slow HTTP call happens in
+ * the worker pool (seed 004: a consumer that blocks on a downstream call freezes the whole pipeline).
+ */
+export class CrmSyncQueue {
+  readonly queue: Queue<CrmSyncJob>;
+
+  constructor(connection: Redis) {
+    this.queue = new Queue<CrmSyncJob>(CRM_SYNC_QUEUE, {
+      connection,
+      defaultJobOptions: {
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 500 },
+        // Bounded history: completed jobs are not needed, failed ones are kept for inspection.
+        removeOnComplete: { count: 1000 },
+        removeOnFail: { count: 10_000 },
+      },
+    });
+  }
+
+  /** The event id is the job id, so a redelivery that reaches this point still enqueues once. */
+  async enqueue(job: CrmSyncJob): Promise<void> {
+    await this.queue.add('sync-note', job, { jobId: `${job.source}-${job.eventId}` });
+  }
+
+  close(): Promise<void> {
+    return this.queue.close();
+  }
+}

@@ -1,0 +1,78 @@
+import { isLockConflictError } from '@cxkit/locks';
+import type { FastifyInstance } from 'fastify';
+import { ProblemError } from '../http/problem.js';
+import { parse } from '../http/validate.js';
+import { acquireLockBody, heartbeatLockBody, releaseLockBody } from '../schemas/locks.js';
+import type { RegionContext } from '../services/context.js';
+
+/**
+ * The lock service of seed 001, section 1: a region's middleware (or a flow) takes a quorum lock on a
+ * session before mutating it. 200 with token and fence, or 409 naming the holder.
+ */
+export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Promise<void> {
+  const write = { onRequest: ctx.auth.require('session:write') };
+
+  app.post('/api/v1/state/locks/acquire', write, async (request) => {
+    const body = parse(acquireLockBody, request.body, 'body');
+    assertTtl(ctx, body.lock_ttl_ms, 'lock_ttl_ms');
+    ctx.heldLocks.assertCapacity();
+    let lock: Awaited<ReturnType<typeof ctx.locks.acquire>>;
+    try {
+      lock = await ctx.locks.acquire(body.resource_id, {
+        ttlMs: body.lock_ttl_ms,
+        operation: body.operation_type,
+        correlationId: body.correlation_id,
+      });
+    } catch (err) {
+      if (!isLockConflictError(err)) throw err;
+      const h = err.holder;
+      throw new ProblemError(409, 'LOCK_CONFLICT', 'Lock held by another owner', err.message, {
+        resource_id: body.resource_id,
+        holder: h && {
+          region: h.region,
+          operation_type: h.operation,
+          correlation_id: h.correlationId,
+          fence: h.fence,
+          heartbeat_age_ms: h.heartbeatAgeMs,
+          ttl_left_ms: h.ttlLeftMs,
+        },
+      });
+    }
+    const expiresAt = ctx.heldLocks.add(lock, body.lock_ttl_ms);
+    const overridden = ctx.overrides.take(lock.token);
+    return {
+      resource_id: body.resource_id,
+      lock_token: lock.token,
+      fence: lock.fence,
+      expires_at: new Date(expiresAt).toISOString(),
+      region: lock.region,
+      region_origin: body.region_origin,
+      ...(overridden ? { overridden } : {}),
+    };
+  });
+
+  app.post('/api/v1/state/locks/heartbeat', write, async (request) => {
+    const body = parse(heartbeatLockBody, request.body, 'body');
+    if (body.lock_ttl_ms !== undefined) assertTtl(ctx, body.lock_ttl_ms, 'lock_ttl_ms');
+    const { lock, expiresAt } = ctx.heldLocks.heartbeat(body.resource_id, body.lock_token, body.lock_ttl_ms);
+    return {
+      resource_id: body.resource_id,
+      lock_token: lock.token,
+      fence: lock.fence,
+      expires_at: new Date(expiresAt).toISOString(),
+    };
+  });
+
+  app.post('/api/v1/state/locks/release', write, async (request) => {
+    const body = parse(releaseLockBody, request.body, 'body');
+    const result = await ctx.heldLocks.release(body.resource_id, body.lock_token);
+    return { resource_id: body.resource_id, released: result.released, reason: result.reason ?? null };
+  });
+}
+
+function assertTtl(ctx: RegionContext, ttlMs: number, field: string): void {
+  if (ttlMs <= ctx.config.LOCK_MAX_TTL_MS) return;
+  throw new ProblemError(400, 'VALIDATION_FAILED', 'Request validation failed', 'invalid body', {
+    errors: [{ field: `body.${field}`, message: `must be at most ${ctx.config.LOCK_MAX_TTL_MS}` }],
+  });
+}

@@ -1,0 +1,63 @@
+import type { Db } from '../db/client.js';
+import { recordLockOverride } from '../db/lock-audit.js';
+
+export interface OverriddenHolder {
+  region: string;
+  fence: number;
+  operation: string;
+  correlation_id: string;
+  heartbeat_age_ms: number;
+}
+
+/**
+ * Audit trail of stale-lock overrides: every `override` event of the lock manager is written to the
+ * `lock_overrides` table (seed 001: "log all lock overrides"), and kept briefly by the new token so the
+ * acquire response can name the previous holder. Bounded to `max` recent entries.
+ */
+export class OverrideLog {
+  readonly #recent = new Map<string, OverriddenHolder>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly onError: (err: unknown) => void,
+    private readonly max = 1000,
+  ) {}
+
+  record(event: {
+    resource: string;
+    token: string;
+    fence: number;
+    region: string;
+    previous: {
+      region: string;
+      fence: number;
+      operation: string;
+      correlationId: string;
+      heartbeatAgeMs: number;
+    };
+  }): void {
+    if (this.#recent.size >= this.max) this.#recent.delete(this.#recent.keys().next().value as string);
+    this.#recent.set(event.token, {
+      region: event.previous.region,
+      fence: event.previous.fence,
+      operation: event.previous.operation,
+      correlation_id: event.previous.correlationId,
+      heartbeat_age_ms: event.previous.heartbeatAgeMs,
+    });
+    recordLockOverride(this.db, {
+      resourceId: event.resource,
+      previousRegion: event.previous.region,
+      previousFence: event.previous.fence,
+      previousOperation: event.previous.operation,
+      region: event.region,
+      fence: event.fence,
+      correlationId: event.previous.correlationId,
+    }).catch(this.onError);
+  }
+
+  take(token: string): OverriddenHolder | undefined {
+    const found = this.#recent.get(token);
+    this.#recent.delete(token);
+    return found;
+  }
+}
