@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaimOutcome, type DedupEvents, Deduplicator } from '../src/index.js';
 import { type Env, scriptCalls, startEnv } from './helpers.js';
@@ -96,5 +96,28 @@ describe('claim', () => {
     expect(await redis.hget('c3:x', 'o')).toBe('pod-live');
     await dead.close();
     await taker.close();
+  });
+
+  it('honours an ioredis keyPrefix for records and for waking waiters', async () => {
+    const prefixed = () => new Redis(env.url, { keyPrefix: 'tenant-a:' });
+    const [ra, rb] = [prefixed(), prefixed()];
+    const a = new Deduplicator({ redis: ra, namespace: 'kp', owner: 'pod-a' });
+    const b = new Deduplicator({ redis: rb, namespace: 'kp', owner: 'pod-b' });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const winning = a.process('m', async () => {
+      await gate;
+      return 'ok';
+    });
+    await sleep(50);
+    const waiting = b.process('m', () => 'never', { waitForResult: 10_000 });
+    await sleep(100);
+    release();
+    await winning;
+    expect(await waiting).toMatchObject({ status: 'duplicate', state: 'done', result: 'ok' });
+    expect(await redis.exists('tenant-a:kp:m')).toBe(1);
+    await Promise.all([a.close(), b.close()]);
+    ra.disconnect();
+    rb.disconnect();
   });
 });

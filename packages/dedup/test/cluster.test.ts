@@ -97,7 +97,12 @@ describe('Redis Cluster', () => {
     const ids = ['x', 'y', 'z', 'w'];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const winning = ids.map((id) => a.process(id, async () => (await gate, `result-${id}`)));
+    const winning = ids.map((id) =>
+      a.process(id, async () => {
+        await gate;
+        return `result-${id}`;
+      }),
+    );
     await new Promise((r) => setTimeout(r, 100));
     const waiting = ids.map((id) => b.process(id, () => 'never', { waitForResult: 15_000 }));
     await new Promise((r) => setTimeout(r, 200));
