@@ -92,13 +92,14 @@ export class LockManager {
     if (this.#heartbeat.held.size >= this.#o.maxHeldLocks)
       throw new LockLimitError('maxHeldLocks', this.#o.maxHeldLocks);
     a.signal?.throwIfAborted();
-    const token = randomBytes(16).toString('base64url');
     const started = performance.now();
     const deadline = started + a.waitMs;
     let watch: Watch | undefined;
     let subscribed = false;
     try {
       for (let attempt = 1; ; attempt++) {
+        // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
+        const token = randomBytes(16).toString('base64url');
         const result = await attemptAcquire(this.#ctx, resource, token, a);
         if (result.ok) return this.#granted(resource, token, a, result, attempt, started);
         this.#events.emit('contended', {
