@@ -1,4 +1,4 @@
-import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import { parseInfo, type RedisNodes, startRedisNodes } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -101,15 +101,22 @@ describe('LockManager on one master', () => {
   });
 
   it('a waiter is woken by the release through pub/sub, and waitMs bounds the wait', async () => {
+    // Polling only every 8-10 s: a hand-off well before that can only come from the release message.
+    const slowPoll = new LockManager({
+      nodes: clients[0]!,
+      retry: { minDelayMs: 8_000, maxDelayMs: 10_000 },
+    });
     const holder = await manager.acquire('handoff', { ttlMs: 5_000 });
-    const started = performance.now();
-    const waiting = manager.acquire('handoff', { waitMs: 10_000 });
+    const waiting = slowPoll.acquire('handoff', { waitMs: 20_000 });
     await sleep(300);
+    const releasedAt = performance.now();
     await holder.release();
-    const next = await waiting;
-    // Woken by the release, long before a poll at maxDelayMs could have found it.
-    expect(performance.now() - started).toBeLessThan(5_000);
-    expect(next.fence).toBeGreaterThan(holder.fence);
+    const handedOver = await waiting;
+    expect(performance.now() - releasedAt).toBeLessThan(4_000);
+    expect(handedOver.fence).toBeGreaterThan(holder.fence);
+    await handedOver.release();
+    await slowPoll.close();
+    const next = await manager.acquire('handoff', { ttlMs: 5_000 });
     const timedOut = await manager.acquire('handoff', { waitMs: 300 }).catch((e: unknown) => e);
     expect(isAcquireTimeoutError(timedOut)).toBe(true);
     const controller = new AbortController();
@@ -120,6 +127,31 @@ describe('LockManager on one master', () => {
     controller.abort(new Error('caller gave up'));
     expect(((await aborted) as Error).message).toBe('caller gave up');
     await next.release();
+  });
+
+  it('heartbeats are batched: one script call per node per interval for all held locks', async () => {
+    const locks = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => manager.acquire(`batch:${i}`, { ttlMs: 2_000 })),
+    );
+    const calls = async () => {
+      const stats = parseInfo(await redis.nodes[0]!.command('INFO', 'commandstats'));
+      return Number(/calls=(\d+)/.exec(stats.cmdstat_evalsha ?? '')?.[1] ?? 0);
+    };
+    const before = await calls();
+    await sleep(1_000); // ~10 heartbeat intervals of 100 ms
+    const during = (await calls()) - before;
+    expect(during).toBeGreaterThan(3);
+    expect(during).toBeLessThan(40); // unbatched it would be ~200
+    await Promise.all(locks.map((l) => l.release()));
+  });
+
+  it('maxHoldMs bounds a runaway holder: its signal aborts and the lock is freed', async () => {
+    const lock = await manager.acquire('runaway', { ttlMs: 1_000, maxHoldMs: 500 });
+    await new Promise((resolve) => lock.signal.addEventListener('abort', resolve));
+    expect((lock.signal.reason as { reason: string }).reason).toBe('max-hold');
+    await sleep(200);
+    expect((await manager.inspect('runaway')).holder).toBeUndefined();
+    expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
   });
 
   it('withLock always releases and survives a script cache flush (NOSCRIPT fallback)', async () => {
