@@ -43,31 +43,43 @@ end
 local nextRev = rev + 1
 local revText = string.format('%d', nextRev)
 local record = '{"revision":' .. revText .. ',"savedAt":' .. string.format('%d', now) .. ',' .. string.sub(ARGV[1], 2)
-if m[6] then
-  redis.call('HSET', key, 'r:' .. string.format('%d', rev), m[6])
-end
 local first = tonumber(m[3]) or nextRev
 local low = tonumber(m[4]) or nextRev
-born = born or now
+local fields = { 'rev', revText, 'cur', record }
+if m[6] then
+  -- The previous latest joins the history.
+  fields[#fields + 1] = 'r:' .. string.format('%d', rev)
+  fields[#fields + 1] = m[6]
+end
+if not born then
+  born = now
+  fields[#fields + 1] = 'first'
+  fields[#fields + 1] = revText
+  fields[#fields + 1] = 'born'
+  fields[#fields + 1] = string.format('%d', now)
+end
+if ARGV[3] ~= '' then
+  -- Stored as given: Lua numbers print in %.14g and would round large fences.
+  fields[#fields + 1] = 'fence'
+  fields[#fields + 1] = ARGV[3]
+end
 
 -- Keep the first checkpoint and the newest ARGV[4] (cur included); normally one field goes per save,
 -- more only after `history` was lowered, and then at most 1000 per save.
 local target = nextRev - tonumber(ARGV[4]) + 1
-local steps = 0
-while low < target and steps < 1000 do
+local drop = {}
+while low < target and #drop < 1000 do
   if low ~= first then
-    redis.call('HDEL', key, 'r:' .. string.format('%d', low))
+    drop[#drop + 1] = 'r:' .. string.format('%d', low)
   end
   low = low + 1
-  steps = steps + 1
 end
+fields[#fields + 1] = 'low'
+fields[#fields + 1] = string.format('%d', low)
 
-redis.call('HSET', key, 'rev', revText, 'cur', record, 'first', string.format('%d', first),
-  'low', string.format('%d', low), 'born', string.format('%d', born))
-if ARGV[3] ~= '' then
-  -- Stored as given: Lua numbers print in %.14g and would round large fences.
-  redis.call('HSET', key, 'fence', ARGV[3])
+redis.call('HSET', key, unpack(fields))
+if #drop > 0 then
+  redis.call('HDEL', key, unpack(drop))
 end
-local expireAt = math.min(now + tonumber(ARGV[5]), born + maxAge)
-redis.call('PEXPIREAT', key, string.format('%d', expireAt))
+redis.call('PEXPIREAT', key, string.format('%d', math.min(now + tonumber(ARGV[5]), born + maxAge)))
 return { 1, nextRev, now }
