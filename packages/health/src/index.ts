@@ -36,6 +36,14 @@ export {
 } from './errors.js';
 export type { Unsubscribe } from './events.js';
 export {
+  FailoverCoordinator,
+  type FailoverCoordinatorOptions,
+  type FailoverDecision,
+  type FailoverEvents,
+  type VoteCount,
+} from './failover/coordinator.js';
+export type { FailoverRedis } from './failover/scripts.js';
+export {
   HEALTH_JSON_TYPE,
   type HealthJson,
   type HealthJsonCheck,

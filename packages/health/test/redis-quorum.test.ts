@@ -62,7 +62,7 @@ describe('redisQuorumCheck on independent masters', () => {
       const report = await round;
       const roundMs = performance.now() - started;
       expect(roundMs).toBeGreaterThanOrEqual(timeoutMs - 20);
-      expect(roundMs).toBeLessThan(timeoutMs + 2_000);
+      expect(roundMs).toBeLessThan(timeoutMs + 5_000); // generous: the machine is shared
       const component = report.components.redis_quorum!;
       expect(component.status).toBe('unhealthy');
       expect(component.error).toMatch(new RegExp(`${name}.*no answer before the timeout`));
