@@ -26,15 +26,22 @@ export class ServiceProcess {
     this.#exited = once(child, 'exit');
   }
 
-  /** Starts `src/<file>`; resolves once a stdout line satisfies `ready` (or rejects if the process dies first). */
+  /**
+   * Starts `src/<file>`; resolves once a stdout line satisfies `ready` (or rejects if the process dies
+   * first), or as soon as it is spawned without `ready`.
+   */
   static async start(
     name: string,
     file: string,
     env: Record<string, string>,
-    ready: (line: string) => boolean = () => true,
+    ready?: (line: string) => boolean,
     timeoutMs = 60_000,
   ): Promise<ServiceProcess> {
     const proc = new ServiceProcess(name, spawnTs(entry(file), [], { env }));
+    if (!ready) {
+      await once(proc.child, 'spawn');
+      return proc;
+    }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`${name} did not start in ${timeoutMs} ms:\n${proc.tail()}`)),

@@ -39,7 +39,7 @@ export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Prom
       });
     }
     const expiresAt = ctx.heldLocks.add(lock, body.lock_ttl_ms);
-    const overridden = ctx.overrides.take(lock.token);
+    const overridden = await ctx.overrides.take(lock.token);
     return {
       resource_id: body.resource_id,
       lock_token: lock.token,

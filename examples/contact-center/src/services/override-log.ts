@@ -15,7 +15,7 @@ export interface OverriddenHolder {
  * acquire response can name the previous holder. Bounded to `max` recent entries.
  */
 export class OverrideLog {
-  readonly #recent = new Map<string, OverriddenHolder>();
+  readonly #recent = new Map<string, { holder: OverriddenHolder; written: Promise<void> }>();
 
   constructor(
     private readonly db: Db,
@@ -37,14 +37,14 @@ export class OverrideLog {
     };
   }): void {
     if (this.#recent.size >= this.max) this.#recent.delete(this.#recent.keys().next().value as string);
-    this.#recent.set(event.token, {
+    const holder = {
       region: event.previous.region,
       fence: event.previous.fence,
       operation: event.previous.operation,
       correlation_id: event.previous.correlationId,
       heartbeat_age_ms: event.previous.heartbeatAgeMs,
-    });
-    recordLockOverride(this.db, {
+    };
+    const written = recordLockOverride(this.db, {
       resourceId: event.resource,
       previousRegion: event.previous.region,
       previousFence: event.previous.fence,
@@ -53,11 +53,15 @@ export class OverrideLog {
       fence: event.fence,
       correlationId: event.previous.correlationId,
     }).catch(this.onError);
+    this.#recent.set(event.token, { holder, written });
   }
 
-  take(token: string): OverriddenHolder | undefined {
+  /** The holder this token replaced, once its audit row is written (audit before acknowledgement). */
+  async take(token: string): Promise<OverriddenHolder | undefined> {
     const found = this.#recent.get(token);
+    if (!found) return undefined;
     this.#recent.delete(token);
-    return found;
+    await found.written;
+    return found.holder;
   }
 }
