@@ -41,6 +41,8 @@ export interface AttemptInput {
   /** The caller's PoolClient in transactional mode. */
   client: Queryable | undefined;
   signal: AbortSignal | undefined;
+  /** Called with the lease length when this call claimed the key, just before the handler runs. */
+  onRunning?: (leaseMs: number) => void;
 }
 
 export interface Outcome {

@@ -134,7 +134,21 @@ const guard =
   (err: unknown): err is T =>
     typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 
-export const isIdempotencyError = (err: unknown): err is IdempotencyError => err instanceof IdempotencyError;
+const CODES = new Set([
+  'IDEMPOTENCY_IN_PROGRESS',
+  'IDEMPOTENCY_KEY_REUSED',
+  'IDEMPOTENCY_KEY_INVALID',
+  'IDEMPOTENCY_REQUEST_INVALID',
+  'IDEMPOTENCY_RESPONSE_INVALID',
+  'IDEMPOTENCY_RESPONSE_TOO_LARGE',
+  'STALE_FENCE',
+  'IDEMPOTENCY_LEASE_LOST',
+  'IDEMPOTENCY_STORE_UNAVAILABLE',
+]);
+
+/** Guards check `code`, not `instanceof`: the adapter entry points bundle their own copy of these classes. */
+export const isIdempotencyError = (err: unknown): err is IdempotencyError =>
+  typeof err === 'object' && err !== null && CODES.has((err as { code?: string }).code as string);
 export const isIdempotencyInProgressError = guard<IdempotencyInProgressError>('IDEMPOTENCY_IN_PROGRESS');
 export const isIdempotencyKeyReusedError = guard<IdempotencyKeyReusedError>('IDEMPOTENCY_KEY_REUSED');
 export const isInvalidIdempotencyKeyError = guard<InvalidIdempotencyKeyError>('IDEMPOTENCY_KEY_INVALID');

@@ -35,6 +35,7 @@ export async function runClaimed(
   const finish = (state: 'completed' | 'failed', r: SerializedResponse) =>
     finishRun(core, input, token, state, r, leaseDeadline);
 
+  input.onRunning?.(leaseMs);
   let response: unknown;
   try {
     response = await handler({ key: input.key, attempt: row.attempts, signal });

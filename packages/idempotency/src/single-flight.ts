@@ -1,7 +1,10 @@
-/** One in-flight call per key with the fingerprint it was started for. */
-interface Flight<T> {
-  fingerprint: string;
+/** One in-flight call for a key: its result, and when (if) it started running the handler. */
+export interface Flight<T> {
+  identity: string;
   promise: Promise<T>;
+  /** Resolves with the lease length (ms) when the call claimed the key and its handler started. */
+  running: Promise<number>;
+  startedAt: number;
 }
 
 /**
@@ -13,22 +16,34 @@ export class SingleFlight<T> {
 
   constructor(private readonly max: number) {}
 
-  /**
-   * Joins the flight for `key` when it was started for the same identity (`joined: true`); otherwise
-   * starts `fn` as the key's flight. A call with another identity runs on its own and lets the database
-   * decide (422, 409 or a takeover): it must never queue behind a run it does not belong to.
-   */
-  async run(key: string, fingerprint: string, fn: () => Promise<T>): Promise<{ joined: boolean; value: T }> {
+  /** The flight to join for `key`, only when it was started for the same identity. */
+  join(key: string, identity: string): Flight<T> | undefined {
     const flight = this.#flights.get(key);
-    if (flight?.fingerprint === fingerprint) return { joined: true, value: await flight.promise };
-    if (flight || this.#flights.size >= this.max) return { joined: false, value: await fn() };
-    const promise = fn();
-    this.#flights.set(key, { fingerprint, promise });
-    try {
-      return { joined: false, value: await promise };
-    } finally {
-      if (this.#flights.get(key)?.promise === promise) this.#flights.delete(key);
-    }
+    return flight?.identity === identity ? flight : undefined;
+  }
+
+  /**
+   * Starts `fn` as the key's flight. A call with another identity while one is in flight runs on its
+   * own and lets the database decide (422, 409 or takeover): it never queues behind a run it is not
+   * part of.
+   */
+  start(key: string, identity: string, fn: (onRunning: (leaseMs: number) => void) => Promise<T>): Promise<T> {
+    let onRunning!: (leaseMs: number) => void;
+    const running = new Promise<number>((resolve) => {
+      onRunning = resolve;
+    });
+    const promise = fn((leaseMs) => {
+      flight.startedAt = Date.now();
+      onRunning(leaseMs);
+    });
+    const flight: Flight<T> = { identity, promise, running, startedAt: 0 };
+    if (this.#flights.has(key) || this.#flights.size >= this.max) return promise;
+    this.#flights.set(key, flight);
+    const clear = () => {
+      if (this.#flights.get(key) === flight) this.#flights.delete(key);
+    };
+    promise.then(clear, clear);
+    return promise;
   }
 
   get size(): number {

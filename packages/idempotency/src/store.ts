@@ -1,8 +1,9 @@
 import { type AttemptInput, attempt, type Core, type Handler, type Outcome } from './attempt.js';
-import { isPoolLike, type Queryable, withRetry } from './db.js';
+import { isPoolLike, type Queryable } from './db.js';
 import { defaults } from './defaults.js';
 import {
   ConfigError,
+  IdempotencyInProgressError,
   IdempotencyKeyReusedError,
   InvalidRequestError,
   isIdempotencyInProgressError,
@@ -18,7 +19,7 @@ import { assertValidKey } from './key.js';
 import { LocalCache } from './local-cache.js';
 import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { IdempotentResponse } from './response.js';
-import { SingleFlight } from './single-flight.js';
+import { type Flight, SingleFlight } from './single-flight.js';
 import { statements } from './sql.js';
 import { Sweeper, type SweepOptions, type SweepResult, sweep } from './sweeper.js';
 import { Waiter } from './waiter.js';
@@ -135,7 +136,7 @@ export class IdempotencyStore {
     const deadline = Date.now() + wait;
     for (;;) {
       try {
-        return (await this.#once(input, handler as Handler<unknown>)) as ExecuteResult<R>;
+        return (await this.#once(input, handler as Handler<unknown>, deadline)) as ExecuteResult<R>;
       } catch (err) {
         const left = deadline - Date.now();
         if (!isIdempotencyInProgressError(err) || left <= 0 || client) throw err;
@@ -144,17 +145,23 @@ export class IdempotencyStore {
     }
   }
 
-  /** One attempt; without a caller's transaction, concurrent identical calls share it. */
-  async #once(input: AttemptInput, handler: Handler<unknown>): Promise<Outcome> {
+  /**
+   * One attempt. Without a caller's transaction, concurrent identical calls in this process share it:
+   * a joiner takes the shared claim's answer, and if that claim turned into a running handler, waits
+   * for it only until its own `wait` deadline (then 409, like a caller in another pod).
+   */
+  async #once(input: AttemptInput, handler: Handler<unknown>, deadline: number): Promise<Outcome> {
     if (input.client) return attempt(this.#core, input, handler);
-    const { joined, value } = await raceSignal(
-      // A different fence is a different lock holder: it never shares another holder's run.
-      this.#flights.run(input.key, `${input.fingerprint}/${input.fence}`, () =>
-        attempt(this.#core, { ...input, signal: undefined }, handler),
-      ),
-      input.signal,
-    );
-    if (!joined) return value;
+    // A different fence is a different lock holder: it never shares another holder's run.
+    const identity = `${input.fingerprint}/${input.fence}`;
+    const flight = this.#flights.join(input.key, identity);
+    if (!flight) {
+      const run = this.#flights.start(input.key, identity, (onRunning) =>
+        attempt(this.#core, { ...input, signal: undefined, onRunning }, handler),
+      );
+      return raceSignal(run, input.signal);
+    }
+    const value = await raceSignal(joinUntil(input.key, flight, deadline), input.signal);
     this.#core.events.emit('replay', { key: input.key, source: 'in-flight' });
     return { replayed: true, response: value.response };
   }
@@ -163,14 +170,11 @@ export class IdempotencyStore {
   async #waitFor(key: string, ms: number, signal?: AbortSignal): Promise<void> {
     if (await this.#waiter.listen()) {
       const { db, sql } = this.#core;
-      const stillRunning = await this.#marks
-        .run(
-          key,
-          '',
-          async () => (await withRetry('wait', 0, () => db.query(sql.markContended, [key]))).rows.length > 0,
-        )
-        .then((r) => r.value)
-        .catch(() => true); // unreachable: polling will find out
+      // Waiters of one key share one UPDATE: a storm marks the row once, not once per caller.
+      const mark =
+        this.#marks.join(key, '')?.promise ??
+        this.#marks.start(key, '', async () => (await db.query(sql.markContended, [key])).rows.length > 0);
+      const stillRunning = await mark.catch(() => true); // unreachable: polling finds out
       if (!stillRunning) return;
     }
     await this.#waiter.wait(key, ms, signal);
@@ -203,6 +207,24 @@ export class IdempotencyStore {
     await this.#waiter.close();
     this.#core.cache.clear();
   }
+}
+
+/** The flight's result, or `IdempotencyInProgressError` once it runs a handler past `deadline`. */
+function joinUntil(key: string, flight: Flight<Outcome>, deadline: number): Promise<Outcome> {
+  return new Promise<Outcome>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    flight.promise.then(resolve, reject).finally(() => clearTimeout(timer));
+    flight.running.then((leaseMs) => {
+      const giveUp = () => {
+        const leaseLeft = Math.max(1, Math.ceil(flight.startedAt + leaseMs - Date.now()));
+        reject(new IdempotencyInProgressError(key, leaseLeft));
+      };
+      const left = deadline - Date.now();
+      if (left <= 0) return giveUp();
+      timer = setTimeout(giveUp, left);
+      timer.unref();
+    });
+  });
 }
 
 /** Settles with `promise` unless `signal` aborts first (the shared call itself keeps running). */

@@ -74,7 +74,15 @@ describe('lease expiry and takeover', () => {
     const a = await f.store({ table, inProgressTtlMs: 200 });
     const gate = deferred();
     const first = a
-      .execute('k', {}, async () => (await gate.promise, { status: 200, body: 'fence-5' }), { fence: 5 })
+      .execute(
+        'k',
+        {},
+        async () => {
+          await gate.promise;
+          return { status: 200, body: 'fence-5' };
+        },
+        { fence: 5 },
+      )
       .catch((e: unknown) => e);
     await sleep(400);
     await a.execute('k', {}, async () => ({ status: 200, body: 'fence-6' }), { fence: 6 });

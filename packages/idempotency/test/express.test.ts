@@ -1,0 +1,111 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { idempotency } from '../src/express.js';
+import type { IdempotencyStore } from '../src/index.js';
+import { deferred, type Fixture, fixture } from './helpers.js';
+
+let f: Fixture;
+let server: Server;
+let base: string;
+let store: IdempotencyStore;
+const runs = { charges: 0, slow: 0, flaky: 0 };
+const gate = deferred();
+
+beforeAll(async () => {
+  f = await fixture();
+  store = await f.store();
+  const app = express();
+  app.use(express.json());
+  const guard = idempotency({ store, required: true });
+  app.post('/charges/:id', guard, (req, res) => {
+    runs.charges++;
+    res
+      .status(201)
+      .set('x-charge', `ch-${runs.charges}`)
+      .json({ charge: runs.charges, id: req.params.id, body: req.body });
+  });
+  app.post('/slow', guard, async (_req, res) => {
+    runs.slow++;
+    await gate.promise;
+    res.json({ slow: true });
+  });
+  app.post('/flaky', guard, (_req, res) => {
+    runs.flaky++;
+    if (runs.flaky === 1) throw new Error('downstream timeout');
+    res.json({ attempt: runs.flaky });
+  });
+  app.post('/chunks', guard, (_req, res) => {
+    res.type('text/plain');
+    res.write('part-1;');
+    res.end('part-2');
+  });
+  server = app.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise((r) => server.close(r));
+  await f.close();
+});
+
+const post = (path: string, key: string | undefined, body: object) =>
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { 'idempotency-key': key } : {}) },
+    body: JSON.stringify(body),
+  });
+
+describe('express middleware over a real HTTP server', () => {
+  it('runs once, replays status + headers + body with Idempotent-Replayed, scoped by route pattern', async () => {
+    const first = await post('/charges/1', 'k1', { amount: 10 });
+    expect(first.status).toBe(201);
+    const firstBody = await first.text();
+    const second = await post('/charges/1', 'k1', { amount: 10 });
+    expect(second.status).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(second.headers.get('x-charge')).toBe('ch-1');
+    expect(second.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await second.text()).toBe(firstBody);
+    // Same pattern, other id: the request body fingerprint includes only the body, the route is the pattern.
+    const otherId = await post('/charges/2', 'k1', { amount: 10 });
+    expect(otherId.headers.get('idempotent-replayed')).toBe('true');
+    expect(runs.charges).toBe(1);
+  });
+
+  it('400 for missing or malformed keys, 422 for reuse with another body (problem+json)', async () => {
+    const missing = await post('/charges/1', undefined, { amount: 10 });
+    expect(missing.status).toBe(400);
+    expect(missing.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(await missing.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_INVALID' });
+    expect((await post('/charges/1', 'x'.repeat(300), { amount: 10 })).status).toBe(400);
+    const reused = await post('/charges/1', 'k1', { amount: 99 });
+    expect(reused.status).toBe(422);
+    expect(await reused.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', status: 422 });
+    expect(runs.charges).toBe(1);
+  });
+
+  it('409 + Retry-After while in progress; thrown errors (500) release the key', async () => {
+    const first = post('/slow', 's1', {});
+    while (runs.slow === 0) await new Promise((r) => setTimeout(r, 10));
+    const conflict = await post('/slow', 's1', {});
+    expect(conflict.status).toBe(409);
+    expect(Number(conflict.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    gate.resolve();
+    expect((await first).status).toBe(200);
+
+    expect((await post('/flaky', 'f1', {})).status).toBe(500);
+    const retry = await post('/flaky', 'f1', {});
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ attempt: 2 });
+  });
+
+  it('buffers written chunks and replays them byte for byte', async () => {
+    const a = await post('/chunks', 'c1', {});
+    const b = await post('/chunks', 'c1', {});
+    expect(await a.text()).toBe('part-1;part-2');
+    expect(await b.text()).toBe('part-1;part-2');
+    expect(b.headers.get('idempotent-replayed')).toBe('true');
+  });
+});
