@@ -28,6 +28,7 @@ export class Bus {
   /** Sequence Redis reported at the previous check, per partition (what must have arrived by now). */
   readonly #due: (number | undefined)[];
   #down = false;
+  #subscribed = false;
   #listeners: [string, (...args: never[]) => void][] = [];
 
   constructor(
@@ -54,15 +55,40 @@ export class Bus {
       this.handlers.down();
     });
     on('ready', () => {
-      if (!this.#down) return;
-      this.#down = false;
-      this.handlers.up();
+      if (!this.#down) {
+        void this.#subscribe();
+        return;
+      }
+      // ioredis resubscribes by itself; subscribing again (idempotent) tells us when it took effect,
+      // and only then may the cache trust Redis reads to be followed by their invalidations.
+      this.subscriber
+        .subscribe(this.channel)
+        .then(() => {
+          this.#down = false;
+          this.handlers.up();
+        })
+        .catch(() => {});
     });
-    await this.subscriber.subscribe(this.channel);
+    if (this.subscriber.status === 'ready') await this.#subscribe();
+    else
+      await new Promise<void>((resolve) =>
+        this.subscriber.once('ready', () => this.#subscribe().then(resolve)),
+      );
+  }
+
+  /** First subscription (it may have to wait for the connection's first 'ready'). */
+  async #subscribe(): Promise<void> {
+    if (this.#subscribed) return;
+    try {
+      await this.subscriber.subscribe(this.channel);
+      this.#subscribed = true;
+    } catch {
+      // Not connected yet: the next 'ready' tries again.
+    }
   }
 
   get connected(): boolean {
-    return !this.#down && this.subscriber.status === 'ready';
+    return this.#subscribed && !this.#down && this.subscriber.status === 'ready';
   }
 
   /** Adopts Redis's current sequences (after a snapshot load or reconnect): nothing before them is due. */

@@ -19,6 +19,8 @@ export interface RecoveryDeps<T> {
   applyInternal(events: StateEvent<T>[]): Promise<void>;
   loadSnapshot(seqs: number[]): Promise<void>;
   publish(message: object): Promise<void>;
+  /** Whether invalidations can reach this instance; a snapshot loaded without them could go stale unseen. */
+  busConnected(): boolean;
 }
 
 const emptySource: StateSource<never> = { read: async function* () {} };
@@ -40,6 +42,7 @@ export class Recovery<T> {
 
   /** Loads the snapshot and becomes `ready` when Redis holds a complete generation; false otherwise. */
   async tryComplete(reason: string): Promise<Markers | false> {
+    if (!this.d.busConnected()) return false;
     let markers: Markers;
     try {
       markers = await this.markers();
@@ -87,7 +90,7 @@ export class Recovery<T> {
     }
   }
 
-  async #tryRebuild(markers: Markers): Promise<void> {
+  async #tryRebuild(seen: Markers): Promise<void> {
     const { options: o } = this.d;
     const lease = new RebuildLease(
       this.d.redis,
@@ -98,6 +101,13 @@ export class Recovery<T> {
       o.commandTimeoutMs,
     );
     if (!(await lease.acquire())) return;
+    // Another instance may have finished between our check and our acquisition.
+    const current = await this.markers().catch(() => seen);
+    if (current.complete) {
+      await lease.release();
+      return;
+    }
+    const markers = current;
     const started = Date.now();
     this.d.setStatus('rebuilding', 'redis incomplete');
     if (!o.source)

@@ -100,6 +100,7 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
       applyInternal: (events) => this.#applyInternal(events, false).then(() => {}),
       loadSnapshot: (seqs) => this.#loadSnapshot(seqs),
       publish: (message) => this.#bus.publish(o.redis, message),
+      busConnected: () => this.#bus.connected,
     });
   }
 
