@@ -51,7 +51,9 @@ describe('4 instances converge on shuffled, duplicated, out-of-order events', ()
     // Every instance reads while the others write, so near caches hold values that must be invalidated.
     const allKeys = [...expected.keys()];
     const shares: StateEvent<Agent>[][] = caches.map(() => []);
-    shuffled.forEach((e, i) => shares[i % INSTANCES]!.push(e));
+    shuffled.forEach((e, i) => {
+      shares[i % INSTANCES]!.push(e);
+    });
     let applied = 0;
     let writing = true;
     const readers = caches.map(async (c, i) => {
