@@ -18,6 +18,8 @@ export async function buildApp(ctx: RegionContext, logger: Logger): Promise<Fast
     // Requests carry a correlation id from the platform when they have one.
     requestIdHeader: 'x-correlation-id',
     return503OnClosing: true,
+    // Longer than any valid id, so overlong ids reach validation and get a 400 problem naming the field.
+    routerOptions: { maxParamLength: 512 },
   });
   installProblemHandlers(app);
   await app.register(rateLimit, {
