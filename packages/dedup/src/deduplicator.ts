@@ -24,6 +24,8 @@ export class Deduplicator implements AsyncDisposable {
   readonly #waiters: ResultWaiters;
   readonly #active = new Set<{ stop(): void }>();
   #verified: Promise<void> | undefined;
+  /** Set once the self-check passed, so the hot path skips even the resolved-promise await. */
+  #verifiedOk = false;
   #closed = false;
 
   constructor(options: DeduplicatorOptions) {
@@ -51,10 +53,15 @@ export class Deduplicator implements AsyncDisposable {
    */
   verify(): Promise<void> {
     if (!this.#verified) {
-      this.#verified = verifyClient(this.#core).catch((err) => {
-        if (!isDedupMisconfiguredError(err)) this.#verified = undefined;
-        throw err;
-      });
+      this.#verified = verifyClient(this.#core).then(
+        () => {
+          this.#verifiedOk = true;
+        },
+        (err) => {
+          if (!isDedupMisconfiguredError(err)) this.#verified = undefined;
+          throw err;
+        },
+      );
     }
     return this.#verified;
   }
@@ -77,7 +84,7 @@ export class Deduplicator implements AsyncDisposable {
     }
     for (const [i, id] of ids.entries()) this.#core.keys.validate(id, i);
     if (ids.length === 0) return [];
-    await this.verify();
+    if (!this.#verifiedOk) await this.verify();
     const sentAt = performance.now();
     const replies = await claimBatch(this.#core, ids as string[]);
     return ids.map((id, i) => toOutcome(this.#core, id, replies[i], sentAt));

@@ -33,11 +33,11 @@ export function registerScripts(redis: DedupRedis): void {
   registered.add(redis);
 }
 
-function fn(target: DedupRedis | DedupPipeline, command: Command): ScriptFn {
+function call(target: DedupRedis | DedupPipeline, command: Command, args: (string | number)[]) {
   const method = (target as unknown as Record<string, ScriptFn | undefined>)[commands[command]];
   if (typeof method !== 'function')
     throw new Error(`script ${commands[command]} is not registered on this client`);
-  return method.bind(target);
+  return method.apply(target, args);
 }
 
 /** Runs a one-key script on the client; resolves to its raw reply. */
@@ -46,11 +46,11 @@ export function runScript(
   command: Exclude<Command, 'claim'>,
   key: string,
   args: (string | number)[],
-) {
-  return fn(redis, command)(key, ...args);
+): Promise<unknown> {
+  return call(redis, command, [key, ...args]);
 }
 
 /** Runs (or queues, on a pipeline) the variadic claim script over `keys` (one slot on a Cluster). */
 export function runClaim(target: DedupRedis | DedupPipeline, keys: string[], args: (string | number)[]) {
-  return fn(target, 'claim')(keys.length, ...keys, ...args);
+  return call(target, 'claim', [keys.length, ...keys, ...args]);
 }

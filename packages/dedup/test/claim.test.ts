@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaimOutcome, type DedupEvents, Deduplicator } from '../src/index.js';
-import { type Env, scriptCalls, startEnv } from './helpers.js';
+import { deferred, type Env, scriptCalls, startEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
@@ -105,11 +105,13 @@ describe('claim', () => {
     const b = new Deduplicator({ redis: rb, namespace: 'kp', owner: 'pod-b' });
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    const began = deferred();
     const winning = a.process('m', async () => {
+      began.resolve();
       await gate;
       return 'ok';
     });
-    await sleep(50);
+    await began.promise;
     const waiting = b.process('m', () => 'never', { waitForResult: 10_000 });
     await sleep(100);
     release();

@@ -3,6 +3,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Deduplicator } from '../src/index.js';
+import { deferred } from './helpers.js';
 
 const SLOTS = 16_384;
 let cluster: RedisCluster;
@@ -97,13 +98,15 @@ describe('Redis Cluster', () => {
     const ids = ['x', 'y', 'z', 'w'];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const winning = ids.map((id) =>
+    const began = ids.map(() => deferred());
+    const winning = ids.map((id, i) =>
       a.process(id, async () => {
+        began[i]!.resolve();
         await gate;
         return `result-${id}`;
       }),
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await Promise.all(began.map((b) => b.promise));
     const waiting = ids.map((id) => b.process(id, () => 'never', { waitForResult: 15_000 }));
     await new Promise((r) => setTimeout(r, 200));
     release();

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { spawnTs, waitUntil } from '@cxkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DedupEvents, Deduplicator } from '../src/index.js';
-import { type Env, startEnv } from './helpers.js';
+import { deferred, type Env, startEnv } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/stuck-winner.ts', import.meta.url));
 let env: Env;
@@ -99,12 +99,14 @@ describe('winner crash and slow winners', () => {
     });
     let runs = 0;
     let finished = false;
+    const began = deferred();
     const winning = slow.process('long-job', async () => {
+      began.resolve();
       runs++;
       await sleep(LEASE * 3.5);
       return 'done slowly';
     });
-    await sleep(50);
+    await began.promise;
     let attempts = 0;
     while (!finished) {
       const outcome = await contender.process('long-job', () => {

@@ -10,7 +10,7 @@ import {
   isWaitTimeoutError,
   isWinnerFailedError,
 } from '../src/index.js';
-import { type Env, startEnv } from './helpers.js';
+import { deferred, type Env, startEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
@@ -92,11 +92,13 @@ describe('process: waitForResult', () => {
     const losers = [pod('w1', 'pod-b'), pod('w1', 'pod-c')];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    const began = deferred();
     const winning = winner.process('call-1', async () => {
+      began.resolve();
       await gate;
       return { agent: 'a-7' };
     });
-    await sleep(50);
+    await began.promise;
     const started = performance.now();
     const waiting = losers.map((l) => l.process('call-1', () => 'never', { waitForResult: 10_000 }));
     await sleep(200);
@@ -118,11 +120,13 @@ describe('process: waitForResult', () => {
   it('a winner that fails wakes losers with WinnerFailedError (released), not a hang', async () => {
     const winner = pod('w2', 'pod-a');
     const loser = pod('w2', 'pod-b');
+    const began = deferred();
     const winning = winner.process('m', async () => {
+      began.resolve();
       await sleep(200);
       throw new Error('downstream 500');
     });
-    await sleep(50);
+    await began.promise;
     const waiting = loser.process('m', () => 'never', { waitForResult: 20_000 });
     await expect(winning).rejects.toThrow('downstream 500');
     const err = await waiting.catch((e: unknown) => e);
@@ -150,8 +154,14 @@ describe('process: waitForResult', () => {
     const winner = pod('w4', 'pod-a');
     const loser = pod('w4', 'pod-b');
     let release!: () => void;
-    const winning = winner.process('m', () => new Promise<string>((r) => (release = () => r('late'))));
-    await sleep(50);
+    const began = deferred();
+    const winning = winner.process('m', () => {
+      began.resolve();
+      return new Promise<string>((r) => {
+        release = () => r('late');
+      });
+    });
+    await began.promise;
     const err = await loser.process('m', () => 'never', { waitForResult: 200 }).catch((e: unknown) => e);
     expect(isWaitTimeoutError(err)).toBe(true);
     expect(err).toMatchObject({ code: 'DEDUP_WAIT_TIMEOUT', status: 504, owner: 'pod-a' });
