@@ -1,7 +1,9 @@
-import { RedisNode, type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
-import { Redis } from 'ioredis';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RedisNode, type RedisNodes, startRedisCluster, startRedisNodes, waitUntil } from '@cxkit/testkit';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HealthMonitor, redisQuorumCheck } from '../src/index.js';
+import { HealthMonitor, healthHandler, redisQuorumCheck } from '../src/index.js';
 
 function client(url: string): Redis {
   const c = new Redis(url, { maxRetriesPerRequest: 1 });
@@ -49,6 +51,12 @@ describe('redisQuorumCheck on independent masters', () => {
       intervalMs: 60_000,
     });
     await monitor.check();
+    const server = createServer(healthHandler(monitor));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const http = {
+      base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      stop: () => new Promise((r) => server.close(r)),
+    };
     await paused.pause();
     try {
       const started = performance.now();
@@ -59,6 +67,14 @@ describe('redisQuorumCheck on independent masters', () => {
       const probeMs = performance.now() - probeStarted;
       expect(during.status).toBe('healthy');
       expect(probeMs).toBeLessThan(timeoutMs / 2);
+      // Over HTTP too: the probe is answered before the round that waits on the paused node ends.
+      const first = await Promise.race([
+        fetch(`${http.base}/health/ready`).then(
+          async (r) => `probe ${r.status} ${((await r.json()) as { status: string }).status}`,
+        ),
+        round.then(() => 'round'),
+      ]);
+      expect(first).toBe('probe 200 healthy');
       const report = await round;
       const roundMs = performance.now() - started;
       expect(roundMs).toBeGreaterThanOrEqual(timeoutMs - 20);
@@ -80,6 +96,8 @@ describe('redisQuorumCheck on independent masters', () => {
     await waitUntil('node answers again', async () => (await paused.command('PING')) === 'PONG');
     const back = await monitor.check();
     expect(back.components.redis_quorum).toMatchObject({ observed_status: 'healthy', masters: 3 });
+    expect((await fetch(`${http.base}/health`)).status).toBe(503); // held: 1 of 3 passes
+    await http.stop();
     await monitor.close();
   });
 
@@ -137,6 +155,45 @@ describe('redisQuorumCheck with min-replicas-to-write', () => {
       c.disconnect();
       await replica.destroy();
       await master.destroy();
+    }
+  });
+});
+
+describe('redisQuorumCheck on a Redis Cluster', () => {
+  it('reports cluster_state, masters and replicas up, and names a master that stops answering', async () => {
+    const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
+    const redis = new Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+    redis.on('error', () => {});
+    try {
+      await waitUntil(
+        'ioredis sees the cluster',
+        async () => (await redis.cluster('INFO')).includes('cluster_state:ok'),
+        30_000,
+      );
+      await waitUntil('ioredis knows the masters', async () => redis.nodes('master').length === 3, 30_000);
+      const check = redisQuorumCheck({ nodes: redis });
+      const ok = await check.check(new AbortController().signal);
+      expect(ok).toMatchObject({
+        status: 'healthy',
+        cluster_state: 'ok',
+        masters: 3,
+        replicas: 3,
+        replicas_known: 3,
+      });
+      const victim = (await cluster.masters())[0]!;
+      await victim.pause();
+      try {
+        const ctl = new AbortController();
+        setTimeout(() => ctl.abort(), 700).unref();
+        const bad = await check.check(ctl.signal);
+        expect(bad.status).toBe('unhealthy');
+        expect(String(bad.error)).toContain(`127.0.0.1:${victim.port}`);
+      } finally {
+        await victim.resume();
+      }
+    } finally {
+      redis.disconnect();
+      await cluster.stop();
     }
   });
 });

@@ -6,7 +6,7 @@ export interface RedisLike {
 
 /** An ioredis `Cluster` (or anything that lists its node clients the same way). */
 export interface ClusterLike {
-  readonly isCluster: true;
+  readonly isCluster: boolean;
   nodes(role?: 'all' | 'master' | 'slave'): RedisLike[];
 }
 

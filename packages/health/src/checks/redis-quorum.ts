@@ -95,25 +95,34 @@ export function redisQuorumCheck(options: RedisQuorumCheckOptions): CheckDefinit
 
   async function clustered(signal: AbortSignal): Promise<CheckResult> {
     const c = o.nodes as ClusterLike;
+    // ioredis keeps connections to masters only (unless scaleReads), so replicas are counted from
+    // the masters' INFO replication and CLUSTER NODES rather than from the client's node list.
     const masters = c.nodes('master');
     const probes = await Promise.all(masters.map((m) => gate.probe(m, o.minReplicasToWrite, signal)));
     const s = summary(probes);
-    let state = 'unknown';
     const first = masters.find((_, i) => probes[i]?.reachable);
+    let state = 'unknown';
+    let replicasKnown = 0;
     if (first) {
-      const info = parseInfo(
-        String(await untilAborted(first.call('CLUSTER', 'INFO'), signal).catch(() => '')),
-      );
-      state = info.cluster_state ?? 'unknown';
+      const [info, nodes] = await Promise.all([
+        untilAborted(first.call('CLUSTER', 'INFO'), signal).catch(() => ''),
+        untilAborted(first.call('CLUSTER', 'NODES'), signal).catch(() => ''),
+      ]);
+      state = parseInfo(String(info)).cluster_state ?? 'unknown';
+      replicasKnown = String(nodes)
+        .split('\n')
+        .filter((line) =>
+          (line.split(' ')[2] ?? '').split(',').some((f) => f === 'slave' || f === 'replica'),
+        ).length;
     }
     const status: Status =
       state !== 'ok' || s.failing.length > 0
         ? 'unhealthy'
-        : s.replicas < c.nodes('slave').length
+        : s.replicas < replicasKnown
           ? 'degraded'
           : 'healthy';
     const { failing, ...details } = s;
-    const result: CheckResult = { status, cluster_state: state, ...details };
+    const result: CheckResult = { status, cluster_state: state, ...details, replicas_known: replicasKnown };
     const error = describe(failing);
     if (error) result.error = error;
     return result;
