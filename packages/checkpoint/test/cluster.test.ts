@@ -8,6 +8,7 @@ import { seedVariables, v3 } from './support/schemas.js';
 
 let cluster: RedisCluster;
 let client: Cluster;
+let second: Cluster;
 const namespace = 'cxkit:checkpoint:test';
 const key = (sessionId: string) => `${namespace}:{${sessionId}}`;
 const clusterClient = () =>
@@ -20,10 +21,12 @@ const clusterClient = () =>
 beforeAll(async () => {
   cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 1 });
   client = clusterClient();
+  second = clusterClient();
 });
 
 afterAll(async () => {
   client?.disconnect();
+  second?.disconnect();
   await cluster?.stop();
 });
 
@@ -31,6 +34,7 @@ conformance(
   'Redis Cluster 3+3',
   (): Harness => ({
     store: (schema, options) => new CheckpointStore({ redis: client, schema, namespace, ...options }),
+    otherStore: (schema, options) => new CheckpointStore({ redis: second, schema, namespace, ...options }),
     corrupt: async (sessionId, raw) => {
       await client.hset(key(sessionId), 'cur', raw);
     },

@@ -8,16 +8,19 @@ import { seedVariables, v3 } from './support/schemas.js';
 
 let database: PostgresHandle;
 let pool: pg.Pool;
+let second: pg.Pool;
 const table = 'checkpoints_test';
 
 beforeAll(async () => {
   database = await startPostgres();
   pool = new pg.Pool({ connectionString: database.url, max: 8 });
+  second = new pg.Pool({ connectionString: database.url, max: 4 });
   await new PostgresCheckpointStore({ db: pool, schema: v3, table }).migrate();
 });
 
 afterAll(async () => {
   await pool?.end();
+  await second?.end();
   await database?.stop();
 });
 
@@ -25,6 +28,7 @@ conformance(
   'PostgreSQL',
   (): Harness => ({
     store: (schema, options) => new PostgresCheckpointStore({ db: pool, schema, table, ...options }),
+    otherStore: (schema, options) => new PostgresCheckpointStore({ db: second, schema, table, ...options }),
     corrupt: async (sessionId, raw) => {
       await pool.query(
         `UPDATE ${table} r SET payload = $2 FROM ${table}_sessions s

@@ -8,16 +8,19 @@ import { seedVariables, v3 } from './support/schemas.js';
 
 let nodes: RedisNodes;
 let client: Redis;
+let second: Redis;
 const namespace = 'cxkit:checkpoint:test';
 const key = (sessionId: string) => `${namespace}:{${sessionId}}`;
 
 beforeAll(async () => {
   nodes = await startRedisNodes(1, { private: true });
   client = new Redis(nodes.urls[0]!, { maxRetriesPerRequest: 3 });
+  second = new Redis(nodes.urls[0]!, { maxRetriesPerRequest: 3 });
 });
 
 afterAll(async () => {
   client?.disconnect();
+  second?.disconnect();
   await nodes?.stop();
 });
 
@@ -25,6 +28,7 @@ conformance(
   'single Redis',
   (): Harness => ({
     store: (schema, options) => new CheckpointStore({ redis: client, schema, namespace, ...options }),
+    otherStore: (schema, options) => new CheckpointStore({ redis: second, schema, namespace, ...options }),
     corrupt: async (sessionId, raw) => {
       await client.hset(key(sessionId), 'cur', raw);
     },

@@ -50,13 +50,14 @@ export function raceSuite(name: string, harness: () => Harness): void {
 
     it('two writers racing 50 saves with retries: one winner per revision, no lost history entry', async () => {
       const store = harness().store(v3, { history: 60 });
+      const other = harness().otherStore(v3, { history: 60 });
       const id = `race_${randomUUID()}`;
-      const writer = async (who: string) => {
+      const writer = async (who: string, on: Store) => {
         const mine = [];
-        for (let i = 0; i < 25; i++) mine.push(await saveWithRetry(store, id, `${who}_${i}`, i));
+        for (let i = 0; i < 25; i++) mine.push(await saveWithRetry(on, id, `${who}_${i}`, i));
         return mine;
       };
-      const [a, b] = await Promise.all([writer('A'), writer('B')]);
+      const [a, b] = await Promise.all([writer('A', store), writer('B', other)]);
       const all = [...a, ...b];
       const revisions = all.map((r) => r.revision).sort((x, y) => x - y);
       expect(revisions).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
@@ -73,12 +74,13 @@ export function raceSuite(name: string, harness: () => Harness): void {
 
     it('a writer holding an older fence is rejected once a newer one wrote, even when it retries', async () => {
       const store = harness().store(v3, { history: 100 });
+      const other = harness().otherStore(v3, { history: 100 });
       const id = `fence_${randomUUID()}`;
-      const run = async (fence: number, count: number) => {
+      const run = async (on: Store, fence: number, count: number) => {
         const outcomes: { revision?: number; stale?: boolean }[] = [];
         for (let i = 0; i < count; i++) {
           try {
-            const r = await store.save(id, { ...base, variables: seedVariables, fence });
+            const r = await on.save(id, { ...base, variables: seedVariables, fence });
             outcomes.push({ revision: r.revision });
           } catch (err) {
             if (!isStaleFenceError(err)) throw err;
@@ -87,7 +89,7 @@ export function raceSuite(name: string, harness: () => Harness): void {
         }
         return outcomes;
       };
-      const [old, fresh] = await Promise.all([run(1, 20), run(2, 20)]);
+      const [old, fresh] = await Promise.all([run(store, 1, 20), run(other, 2, 20)]);
       expect(fresh.every((o) => o.revision !== undefined)).toBe(true);
       const firstFresh = Math.min(...fresh.map((o) => o.revision!));
       const oldWins = old.flatMap((o) => (o.revision === undefined ? [] : [o.revision]));
