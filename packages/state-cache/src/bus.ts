@@ -49,6 +49,8 @@ export class Bus {
     on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.#onMessage(text);
     });
+    // Without a listener ioredis prints every reconnect failure; the cache reports state changes instead.
+    on('error', () => {});
     on('close', () => {
       if (this.#down) return;
       this.#down = true;

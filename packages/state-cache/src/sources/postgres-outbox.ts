@@ -67,12 +67,13 @@ export function postgresOutboxSource<T>(options: PostgresOutboxOptions): Postgre
       for (;;) {
         signal.throwIfAborted();
         const { rows } = await options.db.query(
-          `SELECT id::text AS id, key, version::text AS version, type, value FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`,
+          // The offset gets its own alias: `ORDER BY id` must sort the bigint column, not a text alias.
+          `SELECT id::text AS row_offset, key, version::text AS version, type, value FROM ${table} WHERE id > $1 ORDER BY id LIMIT $2`,
           [after, batchSize],
         );
         if (rows.length === 0) return;
         for (const row of rows) {
-          after = String(row.id);
+          after = String(row.row_offset);
           const type = row.type as StateEventType;
           const event: StateEvent<T> = { key: String(row.key), version: Number(row.version), type };
           if (type !== 'DELETED') event.value = row.value as T;
