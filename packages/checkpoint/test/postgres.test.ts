@@ -48,7 +48,7 @@ conformance(
 );
 
 describe('PostgreSQL specifics', () => {
-  it('migrate() is idempotent and sweep() removes expired sessions with their rows', async () => {
+  it('migrate() is idempotent under concurrency and sweep() removes expired sessions with their rows', async () => {
     const store = new PostgresCheckpointStore({
       db: pool,
       schema: v3,

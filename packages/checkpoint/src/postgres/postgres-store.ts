@@ -69,9 +69,9 @@ export class PostgresCheckpointStore<V = Record<string, unknown>, I = V> extends
     this.#pg = backend;
   }
 
-  /** Creates the tables and the expiry index if missing (idempotent). */
+  /** Creates the tables and the expiry index if missing (idempotent, safe to run from many processes). */
   async migrate(): Promise<void> {
-    for (const statement of ddl(tablesFor(this.#table), this.#table)) await this.#db.query(statement);
+    await this.#db.query(ddl(tablesFor(this.#table), this.#table));
   }
 
   /** Deletes up to `limit` expired sessions with their checkpoints; resolves how many went. */

@@ -9,8 +9,12 @@ export function tablesFor(table: string): Tables {
   return { records: `"${table}"`, sessions: `"${table}_sessions"`, quarantine: `"${table}_quarantine"` };
 }
 
-export function ddl(t: Tables, table: string): string[] {
-  return [
+/**
+ * Schema creation as one script: inside a transaction and under an advisory lock, so two processes
+ * migrating at once cannot trip over each other's `CREATE TABLE IF NOT EXISTS`.
+ */
+export function ddl(t: Tables, table: string): string {
+  const statements = [
     `CREATE TABLE IF NOT EXISTS ${t.sessions} (
       session_id text PRIMARY KEY,
       revision bigint NOT NULL,
@@ -33,6 +37,8 @@ export function ddl(t: Tables, table: string): string[] {
       PRIMARY KEY (session_id, revision)
     )`,
   ];
+  const lock = `SELECT pg_advisory_xact_lock(hashtext('cxkit_checkpoint_migrate:${table}'))`;
+  return ['BEGIN', lock, ...statements, 'COMMIT'].join(';\n');
 }
 
 /**

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { defaults } from '../defaults.js';
-import { ConfigError } from '../errors.js';
 import { commonOptions, parseOptions } from '../options.js';
 import type { CheckpointSchema } from '../schema/define-schema.js';
 import { BaseCheckpointStore } from '../store.js';
@@ -49,7 +48,6 @@ const redisOptions = commonOptions.extend({
 export class CheckpointStore<V = Record<string, unknown>, I = V> extends BaseCheckpointStore<V, I> {
   constructor(options: CheckpointStoreOptions<V, I>) {
     const o = parseOptions(redisOptions, options);
-    if (!o.redis) throw new ConfigError('redis', 'is required');
     const backend = new RedisBackend(o.redis, {
       namespace: o.namespace,
       history: o.history,

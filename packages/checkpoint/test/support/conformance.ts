@@ -215,6 +215,15 @@ export function conformance(name: string, harness: () => Harness): void {
       expect(kept).toHaveLength(1);
       expect(kept[0]).toMatchObject({ reason: 'newer-version' });
       expect(JSON.parse(kept[0]!.raw).variables).toEqual({ routing: { queue: 'vip' } });
+      // Bounded: past maxQuarantined entries the payload is reported, not kept.
+      await h.store(v4).save(id, { ...base, variables: { routing: { queue: 'vip2' } } });
+      const full = h.store(v3Quarantine, { maxQuarantined: 1 });
+      expect(await full.latest(id)).toMatchObject({
+        status: 'incompatible',
+        revision: 2,
+        quarantined: false,
+      });
+      expect(await full.quarantined(id)).toHaveLength(1);
     });
 
     it('answers incompatible, never throws, for malformed or invalid stored payloads', async () => {
