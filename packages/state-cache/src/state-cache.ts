@@ -5,14 +5,14 @@ import { type StateCacheEvents, TypedEmitter } from './emitter.js';
 import { StateCacheClosedError } from './errors/closed-error.js';
 import { ConfigError } from './errors/config-error.js';
 import { InvalidEventError } from './errors/invalid-event-error.js';
-import { RedisUnavailableError } from './errors/unavailable-error.js';
 import { KeySpace } from './keys.js';
 import { NearCache } from './near-cache.js';
 import { type ResolvedOptions, resolveOptions, type StateCacheOptions } from './options.js';
-import { type RawRead, readKeys } from './read-op.js';
+import { readMany } from './reader.js';
 import { Recovery } from './recovery.js';
 import { scanPartition } from './scan-op.js';
 import { registerScripts } from './scripts.js';
+import { loadSnapshot } from './snapshot.js';
 import { assertConnected, bounded } from './timeout.js';
 import type {
   ApplyResult,
@@ -43,6 +43,7 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
   readonly #closed = new AbortController();
   #status: StateCacheStatus = 'cold';
   #checkTimer: NodeJS.Timeout | undefined;
+  #verifiedAt = 0;
 
   constructor(options: StateCacheOptions<T>) {
     super();
@@ -217,44 +218,20 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
   /** Reads many keys; near-cache misses go to Redis in one round trip. */
   async getMany(keys: readonly string[]): Promise<Map<string, CacheRead<T>>> {
     this.#assertOpen();
-    const out = new Map<string, CacheRead<T>>();
-    let misses: string[] = [];
     keys.forEach((key, i) => {
       if (typeof key !== 'string' || key.length === 0 || key.length > this.#o.maxKeyLength)
         throw new InvalidEventError(i, key, 'not a valid key');
-      const hit = this.#near.fresh(key);
-      if (hit) out.set(key, this.#read(hit.value, hit.version, false));
-      else misses.push(key);
     });
-    for (let attempt = 0; attempt < 3 && misses.length > 0; attempt++) {
-      let raws: RawRead[];
-      try {
-        assertConnected(this.#o.redis, 'get');
-        raws = await bounded(
-          'get',
-          this.#o.commandTimeoutMs,
-          readKeys(this.#o.redis, this.#keys, [...new Set(misses)]),
-        );
-      } catch (err) {
-        if (!(err instanceof RedisUnavailableError)) throw err;
-        break;
-      }
-      const refused: string[] = [];
-      for (const raw of raws) {
-        const value = raw.json === undefined ? undefined : (JSON.parse(raw.json) as T);
-        if (!raw.marked) out.set(raw.key, this.#newest(raw.key, value, raw.version));
-        else if (this.#near.offer(raw.key, value, raw.version, raw.seq)) {
-          const entry = this.#near.fresh(raw.key);
-          out.set(
-            raw.key,
-            entry ? this.#read(entry.value, entry.version, false) : this.#read(value, raw.version, false),
-          );
-        } else refused.push(raw.key);
-      }
-      misses = refused;
-    }
-    for (const key of misses) if (!out.has(key)) out.set(key, this.#newest(key, undefined, -1));
-    return out;
+    return readMany(
+      {
+        redis: this.#o.redis,
+        keys: this.#keys,
+        near: this.#near,
+        commandTimeoutMs: this.#o.commandTimeoutMs,
+        unverified: () => this.#unverified(),
+      },
+      keys,
+    );
   }
 
   /** Streams every live entry from Redis (HSCAN per partition); duplicates across pages are possible. */
@@ -290,38 +267,22 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
     await this.close();
   }
 
-  #read(value: T | undefined, version: number, stale: boolean): CacheRead<T> {
-    return { found: value !== undefined, value, version: version < 0 ? undefined : version, stale };
-  }
-
-  /** Stale answer: the newer of what Redis returned (if anything) and what the near cache still holds. */
-  #newest(key: string, value: T | undefined, version: number): CacheRead<T> {
-    const held = this.#near.any(key);
-    if (held && held.version > version) return this.#read(held.value, held.version, true);
-    return this.#read(value, version, true);
-  }
-
   async #loadSnapshot(seqs: number[]): Promise<void> {
     this.#near.suspectAll(seqs);
     this.#bus.resync(seqs);
-    const budget = this.#o.nearCache.max;
-    let loaded = 0;
-    for (let p = 0; p < this.#o.partitions && loaded < budget; p++) {
-      const pages = scanPartition(
-        this.#o.redis,
-        this.#keys,
-        p,
-        this.#o.snapshotBatchSize,
-        this.#o.commandTimeoutMs,
-      );
-      for await (const page of pages) {
-        for (const e of page.entries) {
-          if (loaded >= budget) break;
-          if (this.#near.offer(e.key, JSON.parse(e.json) as T, e.version, page.seq)) loaded++;
-        }
-        if (loaded >= budget) break;
-      }
-    }
+    this.#verifiedAt = Date.now();
+    const o = this.#o;
+    const loaded = await loadSnapshot(o.redis, this.#keys, this.#near, {
+      budget: o.nearCache.max,
+      pageSize: o.snapshotBatchSize,
+      timeoutMs: o.commandTimeoutMs,
+    });
+    o.logger?.debug({ namespace: o.namespace, loaded }, 'state-cache snapshot loaded');
+  }
+
+  /** The sequence check has not succeeded for two intervals: the bus may be silently stalled. */
+  #unverified(): boolean {
+    return Date.now() - this.#verifiedAt > 2 * this.#o.busCheckIntervalMs + this.#o.commandTimeoutMs;
   }
 
   async #checkBus(): Promise<void> {
@@ -330,6 +291,7 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
       const markers = await this.#recovery.markers();
       if (!markers.complete) return this.#degrade('redis lost its data');
       this.#bus.check(markers.seqs);
+      this.#verifiedAt = Date.now();
     } catch {
       // Unreachable Redis is noticed by the bus connection; the check simply skips this round.
     }
