@@ -31,12 +31,34 @@ export interface RegionResources {
  * on locks; the first one also holds dedup markers, checkpoints, agent state and the queues.
  */
 export async function createRegionContext(config: RegionConfig, logger: Logger): Promise<RegionResources> {
+  // Closed in reverse order, on shutdown or when start-up fails half-way (no leaked connections).
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch((err) => logger.warn({ err }, 'close failed'));
+  };
+  try {
+    return { ctx: await build(config, logger, closers), close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+async function build(
+  config: RegionConfig,
+  logger: Logger,
+  closers: (() => Promise<unknown>)[],
+): Promise<RegionContext> {
   const db = createPool(config.DATABASE_URL, config.DATABASE_POOL_MAX, `contact-center-${config.REGION}`);
+  closers.push(() => db.end());
   await migrate(db);
   const redisNodes = config.redisNodes.map(
     (url) => new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false }),
   );
-  for (const r of redisNodes) r.on('error', () => {}); // reconnects on its own; health reports the node
+  for (const r of redisNodes) {
+    r.on('error', () => {}); // reconnects on its own; the health report names the node
+    closers.push(async () => r.disconnect());
+  }
   const data = redisNodes[0]!;
 
   const locks = new LockManager({
@@ -48,6 +70,7 @@ export async function createRegionContext(config: RegionConfig, logger: Logger):
     maxTtlMs: config.LOCK_MAX_TTL_MS,
     logger,
   });
+  closers.push(() => locks.close());
   const overrides = new OverrideLog(db, (err) => logger.error({ err }, 'lock override audit write failed'));
   locks.on('override', (e) => {
     logger.warn({ resource: e.resource, previous: e.previous, fence: e.fence }, 'stale lock overridden');
@@ -55,6 +78,7 @@ export async function createRegionContext(config: RegionConfig, logger: Logger):
   });
 
   const idempotency = new IdempotencyStore({ db, ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS, logger });
+  closers.push(() => idempotency.close());
   await idempotency.migrate();
 
   const schemaVersion = config.FLOW_SCHEMA_VERSION as 1 | 2;
@@ -71,6 +95,7 @@ export async function createRegionContext(config: RegionConfig, logger: Logger):
     owner: `${config.REGION}:${process.pid}`,
     logger,
   });
+  closers.push(() => dedup.close());
 
   const stateCache = new StateCache<AgentState>({
     redis: data,
@@ -79,16 +104,23 @@ export async function createRegionContext(config: RegionConfig, logger: Logger):
     source: postgresOutboxSource<AgentState>({ db, table: AGENT_STATE_OUTBOX }),
     logger,
   });
+  closers.push(() => stateCache.close());
   await stateCache.start();
 
+  const queueRedis = queueConnection(config.redisNodes[0]!);
+  closers.push(async () => queueRedis.disconnect());
+  const crmSync = new CrmSyncQueue(queueRedis);
+  closers.push(() => crmSync.close());
+
   const health = createHealthMonitor(config, redisNodes, db, logger);
+  closers.push(() => health.close());
   health.start();
 
-  const queueRedis = queueConnection(config.redisNodes[0]!);
-  const crmSync = new CrmSyncQueue(queueRedis);
+  // Released first on shutdown (closers run in reverse): other regions get the locks at once.
   const heldLocks = new HeldLocks();
+  closers.push(() => heldLocks.releaseAll());
 
-  const ctx: RegionContext = {
+  return {
     config,
     region: config.REGION,
     db,
@@ -109,17 +141,5 @@ export async function createRegionContext(config: RegionConfig, logger: Logger):
     stateCache,
     health,
     crmSync,
-  };
-
-  return {
-    ctx,
-    close: async () => {
-      await heldLocks.releaseAll();
-      await locks.close();
-      await health.close();
-      await Promise.allSettled([dedup.close(), stateCache.close(), idempotency.close(), crmSync.close()]);
-      await Promise.allSettled([queueRedis.quit(), ...redisNodes.map((r) => r.quit())]);
-      await db.end();
-    },
   };
 }
