@@ -5,6 +5,7 @@ import { RevisionConflictError, StaleFenceError } from './errors.js';
 import { type CheckpointEvents, TypedEvents, type Unsubscribe } from './events.js';
 import type { CheckpointSchema } from './schema/define-schema.js';
 import { assertSessionId } from './session-id.js';
+import { loadTracer, traced } from './tracing.js';
 import type { LatestResult, Logger, QuarantinedCheckpoint, SaveInput, SaveResult } from './types.js';
 
 /** Settings the shared store logic needs, already validated by the concrete store. */
@@ -31,6 +32,7 @@ export abstract class BaseCheckpointStore<V, I> {
     this.#events = new TypedEvents((event, err) =>
       settings.logger?.error({ err, event }, 'checkpoint event listener threw'),
     );
+    void loadTracer();
   }
 
   get schema(): CheckpointSchema<V, I> {
@@ -47,7 +49,13 @@ export abstract class BaseCheckpointStore<V, I> {
    * `NotSerializableError`, `CheckpointTooLargeError`, `InvalidSessionIdError` (nothing written),
    * `StaleFenceError` or `RevisionConflictError` (nothing written).
    */
-  async save(sessionId: string, input: SaveInput<I>): Promise<SaveResult> {
+  save(sessionId: string, input: SaveInput<I>): Promise<SaveResult> {
+    return traced('checkpoint.save', { 'cxkit.session_id': String(sessionId) }, () =>
+      this.#save(sessionId, input),
+    );
+  }
+
+  async #save(sessionId: string, input: SaveInput<I>): Promise<SaveResult> {
     assertSessionId(sessionId, this.settings.maxSessionIdLength);
     const prepared = prepareSave(this.settings.schema, input as SaveInput, this.settings.maxBytes);
     const outcome = await this.backend.write(sessionId, prepared);
@@ -76,10 +84,12 @@ export abstract class BaseCheckpointStore<V, I> {
   }
 
   /** The newest checkpoint as a tagged result, in one round trip; never throws on bad stored data. */
-  async latest(sessionId: string): Promise<LatestResult<V>> {
-    assertSessionId(sessionId, this.settings.maxSessionIdLength);
-    const found = await this.backend.latest(sessionId);
-    return this.#resolve(sessionId, found, true);
+  latest(sessionId: string): Promise<LatestResult<V>> {
+    return traced('checkpoint.latest', { 'cxkit.session_id': String(sessionId) }, async () => {
+      assertSessionId(sessionId, this.settings.maxSessionIdLength);
+      const found = await this.backend.latest(sessionId);
+      return this.#resolve(sessionId, found, true);
+    });
   }
 
   /** One retained revision, decoded like `latest()` (without write-back); `absent` once trimmed. */

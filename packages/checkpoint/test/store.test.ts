@@ -1,4 +1,5 @@
-import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
+import { trace } from '@opentelemetry/api';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -145,5 +146,44 @@ describe('events and logging', () => {
     expect(isCheckpointError(err)).toBe(true);
     expect(isCheckpointError(new Error('x'))).toBe(false);
     expect(isConfigError(err)).toBe(false);
+  });
+});
+
+describe('OpenTelemetry', () => {
+  it('wraps save and latest in spans when @opentelemetry/api is present, recording failures', async () => {
+    const spans: { name: string; attributes: unknown; ended: boolean; error?: string }[] = [];
+    const span = (name: string, attributes: unknown) => {
+      const record: (typeof spans)[number] = { name, attributes, ended: false };
+      spans.push(record);
+      return {
+        end: () => {
+          record.ended = true;
+        },
+        recordException: () => {},
+        setStatus: (s: { message?: string }) => {
+          record.error = s.message;
+        },
+      };
+    };
+    const tracer = {
+      startSpan: (name: string, o?: { attributes?: unknown }) => span(name, o?.attributes),
+      startActiveSpan: (name: string, o: { attributes?: unknown }, fn: (s: unknown) => unknown) =>
+        fn(span(name, o.attributes)),
+    };
+    trace.setGlobalTracerProvider({ getTracer: () => tracer } as never);
+    const store = new CheckpointStore({ redis: client, schema: v3, namespace: 'otel' });
+    await waitUntil('spans recorded', async () => {
+      await store.latest('o1');
+      return spans.some((s) => s.name === 'checkpoint.latest');
+    });
+    await store.save('o1', { ...base, variables: seedVariables });
+    await store.save('o1', { ...base, variables: seedVariables, expectedRevision: 7 }).catch(() => {});
+    const saves = spans.filter((s) => s.name === 'checkpoint.save');
+    expect(saves).toHaveLength(2);
+    expect(saves.every((s) => s.ended)).toBe(true);
+    expect(saves[0]!.attributes).toEqual({ 'cxkit.session_id': 'o1' });
+    expect(saves[0]!.error).toBeUndefined();
+    expect(saves[1]!.error).toMatch(/expected revision 7/);
+    trace.disable();
   });
 });
