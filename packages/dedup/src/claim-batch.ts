@@ -2,13 +2,14 @@ import { randomBytes } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
 import type { DedupRedis } from './client.js';
 import { type DedupCore, inProgressTtlMs } from './core.js';
-import { runClaim } from './scripts.js';
+import { runClaim, runScript } from './scripts.js';
 
 /** Unique per process; with a counter it makes owner tokens unique without a random draw per claim. */
 const processTag = randomBytes(9).toString('base64url');
 let sequence = 0;
 
-function tokenPrefix(): string {
+/** Token prefix of one claim call; the script appends `:<index>` per key. */
+export function tokenPrefix(): string {
   sequence = (sequence + 1) % Number.MAX_SAFE_INTEGER;
   return `${processTag}.${sequence.toString(36)}`;
 }
@@ -79,6 +80,17 @@ async function claimOnNode(
       place(group, await claimGroup(core, core.redis, keysOf(group)));
     }),
   );
+}
+
+/** The single-id fast path: one key, flat reply, token made here. */
+export function claimOne(core: DedupCore, id: string): Promise<unknown> {
+  const { owner, leaseMs } = core.options;
+  return runScript(core.redis, 'claimOne', core.keys.key(id), [
+    `${tokenPrefix()}:1`,
+    owner,
+    leaseMs,
+    inProgressTtlMs(leaseMs),
+  ]);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { claimBatch } from './claim-batch.js';
+import { claimBatch, claimOne } from './claim-batch.js';
 import { keyPrefixOf } from './client.js';
 import type { DedupCore } from './core.js';
 import { defaults } from './defaults.js';
@@ -68,7 +68,11 @@ export class Deduplicator implements AsyncDisposable {
 
   /** First-write-wins claim of one id in one round trip (one script: owner token, server time). */
   async claim(id: string): Promise<ClaimOutcome> {
-    return (await this.claimMany([id]))[0]!;
+    this.#open();
+    this.#core.keys.validate(id);
+    if (!this.#verifiedOk) await this.verify();
+    const sentAt = performance.now();
+    return toOutcome(this.#core, id, await claimOne(this.#core, id), sentAt);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { DedupPipeline, DedupRedis } from './client.js';
+import claimOneLua from './lua/claim-1.lua';
 import claimLua from './lua/claim-n.lua';
 import completeLua from './lua/complete-1.lua';
 import heartbeatLua from './lua/heartbeat-1.lua';
@@ -8,6 +9,7 @@ import releaseLua from './lua/release-1.lua';
 /** Versioned command names: a newer library on the same server registers its own scripts. */
 export const commands = Object.freeze({
   claim: 'cxkit_dedup_v1_claim',
+  claimOne: 'cxkit_dedup_v1_claim_one',
   heartbeat: 'cxkit_dedup_v1_heartbeat',
   complete: 'cxkit_dedup_v1_complete',
   release: 'cxkit_dedup_v1_release',
@@ -26,6 +28,7 @@ const registered = new WeakSet<object>();
 export function registerScripts(redis: DedupRedis): void {
   if (registered.has(redis)) return;
   redis.defineCommand(commands.claim, { lua: claimLua });
+  redis.defineCommand(commands.claimOne, { lua: claimOneLua, numberOfKeys: 1 });
   redis.defineCommand(commands.heartbeat, { lua: heartbeatLua, numberOfKeys: 1 });
   redis.defineCommand(commands.complete, { lua: completeLua, numberOfKeys: 1 });
   redis.defineCommand(commands.release, { lua: releaseLua, numberOfKeys: 1 });
