@@ -97,11 +97,12 @@ describe('options, events and lifecycle', () => {
     const pending = c.ready();
     await c.close();
     expect(isStateCacheClosedError(await pending.catch((e: unknown) => e))).toBe(true);
-    for (const call of [
+    const calls: (() => Promise<unknown>)[] = [
       () => c.get('k'),
       () => c.apply({ key: 'k', version: 1, type: 'DELETED' }),
       () => c.start(),
-    ]) {
+    ];
+    for (const call of calls) {
       const err = await Promise.resolve()
         .then(call)
         .catch((e: unknown) => e);

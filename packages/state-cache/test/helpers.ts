@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { StateCache, type StateCacheOptions } from '../src/index.js';
+import { StateCache, type StateCacheOptions, type StateCacheRedis } from '../src/index.js';
 
 export const Agent = z.object({ state: z.string(), n: z.number().int() });
 export type Agent = z.infer<typeof Agent>;
@@ -28,7 +28,7 @@ export async function connected(redis: Redis): Promise<Redis> {
 }
 
 export function cache<T = Agent>(
-  redis: Redis,
+  redis: StateCacheRedis,
   ns: string,
   extra: Partial<StateCacheOptions<T>> = {},
 ): StateCache<T> {
