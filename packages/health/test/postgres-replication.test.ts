@@ -69,7 +69,15 @@ describe('postgresReplicationCheck on a primary with a streaming standby', () =>
       },
       timeoutMs: 5_000,
     });
-    expect((await monitor.check()).components.database_replication!.status).toBe('healthy');
+    // Under load the standby may briefly trail the setup writes: start from a caught-up standby.
+    await waitUntil(
+      'standby caught up before the pause',
+      async () =>
+        (await monitor.check()).components.database_replication!.observed_status === undefined &&
+        monitor.report().components.database_replication!.status === 'healthy',
+      20_000,
+      100,
+    );
     await standby.query('SELECT pg_wal_replay_pause()');
     let writing = true;
     const writer = (async () => {

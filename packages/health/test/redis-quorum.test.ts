@@ -101,6 +101,40 @@ describe('redisQuorumCheck on independent masters', () => {
     await monitor.close();
   });
 
+  it('a real node paused every other round is not reported healthy before 3 consecutive passes', async () => {
+    const node = group.nodes[2]!;
+    const monitor = new HealthMonitor({
+      checks: { redis: redisQuorumCheck({ nodes: clients[2]! }) },
+      timeoutMs: 300,
+      abortGraceMs: 50,
+    });
+    // up, down, up, down, up, down, up, up, up
+    const script = [true, false, true, false, true, false, true, true, true];
+    const seen: string[] = [];
+    try {
+      for (const up of script) {
+        if (up && node.paused) await node.resume();
+        if (!up && !node.paused) await node.pause();
+        const report = await monitor.check();
+        seen.push(`${report.components.redis!.observed_status ?? report.status}->${report.status}`);
+      }
+    } finally {
+      await node.resume();
+    }
+    expect(seen).toEqual([
+      'healthy->healthy',
+      'unhealthy->unhealthy',
+      'healthy->unhealthy',
+      'unhealthy->unhealthy',
+      'healthy->unhealthy',
+      'unhealthy->unhealthy',
+      'healthy->unhealthy', // pass 1 of 3
+      'healthy->unhealthy', // pass 2 of 3
+      'healthy->healthy', // pass 3 of 3
+    ]);
+    await monitor.close();
+  });
+
   it('below quorum is unhealthy, one failing node above quorum is degraded', async () => {
     const victim = await RedisNode.start();
     const extra = [client(victim.url), client(victim.url)];
