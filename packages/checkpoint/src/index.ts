@@ -35,9 +35,10 @@ export {
   type UnknownVersionPolicy,
 } from './schema/define-schema.js';
 export { type MappingTable, mappingTableSchema } from './schema/mapping.js';
-export type { BaseCheckpointStore, HistoryEntry } from './store.js';
+export type { BaseCheckpointStore } from './store.js';
 export type {
   Checkpoint,
+  HistoryEntry,
   IncompatibleReason,
   LatestResult,
   Logger,

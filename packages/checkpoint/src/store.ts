@@ -6,20 +6,14 @@ import { type CheckpointEvents, TypedEvents, type Unsubscribe } from './events.j
 import type { CheckpointSchema } from './schema/define-schema.js';
 import { assertSessionId } from './session-id.js';
 import { loadTracer, traced } from './tracing.js';
-import type { LatestResult, Logger, QuarantinedCheckpoint, SaveInput, SaveResult } from './types.js';
-
-/** Settings the shared store logic needs, already validated by the concrete store. */
-export interface StoreSettings {
-  schema: CheckpointSchema<unknown, unknown>;
-  history: number;
-  maxBytes: number;
-  maxSessionIdLength: number;
-  writeBackMigrated: boolean;
-  logger?: Logger | undefined;
-}
-
-/** Entries of `history()`: every stored checkpoint decoded like `latest()`, without side effects. */
-export type HistoryEntry<V> = Exclude<LatestResult<V>, { status: 'absent' }>;
+import type {
+  HistoryEntry,
+  LatestResult,
+  QuarantinedCheckpoint,
+  SaveInput,
+  SaveResult,
+  StoreSettings,
+} from './types.js';
 
 /** The contract of every checkpoint store; backends differ only in `CheckpointBackend`. */
 export abstract class BaseCheckpointStore<V, I> {

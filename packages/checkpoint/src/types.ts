@@ -1,3 +1,5 @@
+import type { CheckpointSchema } from './schema/define-schema.js';
+
 /** A pino-compatible logger (pino, console-like wrappers); every method optional to call with an object. */
 export interface Logger {
   debug(obj: object, msg?: string): void;
@@ -94,3 +96,16 @@ export interface QuarantinedCheckpoint {
   raw: string;
   quarantinedAt: Date;
 }
+
+/** Settings the shared store logic needs, already validated by the concrete store. */
+export interface StoreSettings {
+  schema: CheckpointSchema<unknown, unknown>;
+  history: number;
+  maxBytes: number;
+  maxSessionIdLength: number;
+  writeBackMigrated: boolean;
+  logger?: Logger | undefined;
+}
+
+/** Entries of `history()`: every stored checkpoint decoded like `latest()`, without side effects. */
+export type HistoryEntry<V> = Exclude<LatestResult<V>, { status: 'absent' }>;
