@@ -134,40 +134,49 @@ export class Lease {
 
   /**
    * Extends the lease every `heartbeatIntervalMs` until `stop()`. `signal` aborts with `LeaseLostError`
-   * when the lease is taken over, or when Redis cannot confirm it before it would have lapsed.
+   * when the lease is taken over, or when no heartbeat has landed before the lease would lapse (Redis
+   * paused or unreachable, a heartbeat hanging): validity is proven only by a successful write.
    */
   keepAlive(): { signal: AbortSignal; stop(): void } {
     const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
+    let beat: NodeJS.Timeout | undefined;
+    let deadline: NodeJS.Timeout | undefined;
     let stopped = false;
+    const finish = (reason?: unknown) => {
+      stopped = true;
+      clearTimeout(beat);
+      clearTimeout(deadline);
+      if (reason !== undefined && !controller.signal.aborted) controller.abort(reason);
+    };
+    const armDeadline = () => {
+      clearTimeout(deadline);
+      const remaining = Math.max(0, this.#provenAt + this.#leaseMs - performance.now());
+      deadline = setTimeout(() => {
+        log(this.core.options.logger, 'warn', { id: this.id }, 'dedup lease can no longer be proven');
+        finish(new LeaseLostError(this.id, undefined));
+      }, remaining);
+      deadline.unref();
+    };
     const tick = async () => {
       try {
         if (!(await this.extend())) {
-          if (this.#state === 'lost') controller.abort(new LeaseLostError(this.id, undefined));
+          finish(this.#state === 'lost' ? new LeaseLostError(this.id, undefined) : undefined);
           return;
         }
+        if (!stopped) armDeadline();
       } catch (err) {
         this.core.stats.heartbeatErrors++;
         log(this.core.options.logger, 'warn', { err, id: this.id }, 'dedup heartbeat failed');
-        if (!this.valid) {
-          controller.abort(new LeaseLostError(this.id, undefined));
-          return;
-        }
       }
-      if (!stopped && this.#state === 'held') schedule();
+      if (!stopped) schedule();
     };
     const schedule = () => {
-      timer = setTimeout(tick, this.core.options.heartbeatIntervalMs);
-      timer.unref();
+      beat = setTimeout(tick, this.core.options.heartbeatIntervalMs);
+      beat.unref();
     };
+    armDeadline();
     schedule();
-    return {
-      signal: controller.signal,
-      stop: () => {
-        stopped = true;
-        clearTimeout(timer);
-      },
-    };
+    return { signal: controller.signal, stop: () => finish() };
   }
 
   #lost(detectedBy: 'heartbeat' | 'complete' | 'release'): void {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { spawnTs, waitUntil } from '@cxkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DedupEvents, Deduplicator } from '../src/index.js';
+import { type DedupEvents, Deduplicator, isLeaseLostError } from '../src/index.js';
 import { deferred, type Env, startEnv } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/stuck-winner.ts', import.meta.url));
@@ -124,5 +124,39 @@ describe('winner crash and slow winners', () => {
     expect(contender.stats().takeovers).toBe(0);
     await slow.close();
     await contender.close();
+  }, 60_000);
+
+  it('a winner cut off from Redis (paused) is told through its signal before its lease could lapse', async () => {
+    const LEASE = 1_200;
+    const dedup = new Deduplicator({
+      redis: env.client(),
+      namespace: 'paused',
+      leaseMs: LEASE,
+      heartbeatIntervalMs: 200,
+      owner: 'cut-off-pod',
+    });
+    const began = deferred();
+    let abortedAfterMs = Number.NaN;
+    let pausedAt = 0;
+    const processing = dedup.process('m', async ({ signal }) => {
+      began.resolve();
+      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+      abortedAfterMs = performance.now() - pausedAt;
+      expect(isLeaseLostError(signal.reason)).toBe(true);
+      return 'stopped';
+    });
+    await began.promise;
+    const node = env.nodes.nodes[0]!;
+    pausedAt = performance.now();
+    await node.pause();
+    try {
+      await waitUntil('the handler signal to abort', async () => !Number.isNaN(abortedAfterMs), 15_000);
+    } finally {
+      await node.resume();
+    }
+    // Aborted no later than the lease (plus scheduling slack), never silently running on.
+    expect(abortedAfterMs).toBeLessThan(LEASE + 2_000);
+    expect(await processing).toMatchObject({ status: 'processed', result: 'stopped' });
+    await dedup.close();
   }, 60_000);
 });
