@@ -20,7 +20,6 @@ export type Attempt =
       fence: number;
       startedAt: number;
       validUntilMono: number;
-      outcomes: NodeOutcome[];
       /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
       overridden: { previous: HolderInfo; nodes: string[] }[];
     }
@@ -51,42 +50,33 @@ export async function attemptAcquire(
   const args = [token, a.ttlMs, o.staleAfterMs, o.region, a.operation, a.correlationId, guard, epochId];
   args.push(o.auditMaxLen, resource);
   const startedAt = performance.now();
-  // A grant that lands after this round failed (late reply, or a NOSCRIPT retry that overtook the
+  // A grant that lands after this round failed (a late reply, or a NOSCRIPT retry that overtook the
   // cleanup) is released again right away instead of blocking others until its TTL.
   let failed = false;
-  const releaseLate = (index: number, raw: unknown) => {
-    if (failed && Array.isArray(raw) && toNumber(raw[0]) > 0)
-      ctx.track(releaseOn(ctx, resource, token, new Set([index])));
-  };
   const replies = await round<Vote>(
     ctx.nodes,
     async (node, i) => {
-      const raw = asArray(await node.run(scripts.acquire, keys, args, true, (late) => releaseLate(i, late)));
+      const raw = asArray(await node.run(scripts.acquire, keys, args, true));
       const trusted = ctx.guard.observe(i, raw[2], raw[3]);
       return { status: toNumber(raw[0]), fence: toNumber(raw[1]), trusted, holder: holderAt(raw, 4) };
     },
-    (rs) => {
-      let votes = 0;
-      let against = 0;
-      for (const r of rs) {
-        if (!r) continue;
-        if (granted(r) && r.value.trusted) votes++;
-        else against++;
-      }
-      return votes >= q || against > n - q;
-    },
-    (i, late) => {
-      if (late.ok && late.value.status > 0) releaseLate(i, [late.value.status]);
+    {
+      timeoutMs: o.requestTimeoutMs,
+      settled: (rs) => {
+        let votes = 0;
+        let against = 0;
+        for (const r of rs) {
+          if (!r) continue;
+          if (granted(r) && r.value.trusted) votes++;
+          else against++;
+        }
+        return votes >= q || against > n - q;
+      },
+      onLate: (i, late) => {
+        if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, new Set([i])));
+      },
     },
   );
-  const outcomes: NodeOutcome[] = replies.map((r, i) => ({
-    node: ctx.nodes[i]!.label,
-    outcome: outcomeOf(ctx, i, r, (v) =>
-      v.status === 0 ? 'conflict' : !v.trusted ? 'recovering' : v.status === 2 ? 'overridden' : 'granted',
-    ),
-    ...(r?.ok && r.value.holder ? { holder: r.value.holder } : {}),
-    ...(r && !r.ok ? { error: r.error } : {}),
-  }));
   const overridden = collectOverrides(ctx, replies);
   const votes = replies.filter((r) => granted(r) && r.value.trusted).length;
   let failure: Error | undefined;
@@ -97,12 +87,20 @@ export async function attemptAcquire(
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
-    return { ok: true, fence, startedAt, validUntilMono, outcomes, overridden };
+    return { ok: true, fence, startedAt, validUntilMono, overridden };
   }
   failed = true;
   // Clean up wherever our record may exist: grants, errors and nodes that have not answered yet.
   const dirty = new Set(replies.flatMap((r, i) => (r?.ok && r.value.status === 0 ? [] : [i])));
   if (dirty.size > 0) ctx.track(releaseOn(ctx, resource, token, dirty));
+  const outcomes: NodeOutcome[] = replies.map((r, i) => ({
+    node: ctx.nodes[i]!.label,
+    outcome: outcomeOf(ctx, i, r, (v) =>
+      v.status === 0 ? 'conflict' : !v.trusted ? 'recovering' : v.status === 2 ? 'overridden' : 'granted',
+    ),
+    ...(r?.ok && r.value.holder ? { holder: r.value.holder } : {}),
+    ...(r && !r.ok ? { error: r.error } : {}),
+  }));
   const conflicts = replies.filter((r) => r?.ok && r.value.status === 0);
   const unreachable = replies.filter((r) => !r?.ok).length;
   const holder = majorityHolder(conflicts.map((r) => (r?.ok ? r.value.holder : undefined)));
@@ -143,7 +141,11 @@ async function raiseFence(
     ctx.nodes,
     (node, i) =>
       atMax.has(i) ? skip : node.run(scripts.raise, [lockKey, fenceKey], [token, fence], true).then(toNumber),
-    (rs) => atMax.size + rs.filter((r, i) => r?.ok && r.value >= 0 && trusted(i)).length >= ctx.quorum,
+    {
+      timeoutMs: ctx.options.requestTimeoutMs,
+      settled: (rs) =>
+        atMax.size + rs.filter((r, i) => r?.ok && r.value >= 0 && trusted(i)).length >= ctx.quorum,
+    },
   );
   const acks = raised.filter((r, i) => r?.ok && r.value >= 0 && trusted(i)).length;
   if (atMax.size + acks >= ctx.quorum) return undefined;

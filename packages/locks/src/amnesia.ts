@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 /** Emitted when a node is seen with a data marker younger than the guard window. */
 export interface NodeRecoveringEvent {
@@ -33,7 +33,7 @@ export class AmnesiaGuard {
 
   /** Script arguments: guard flag and the marker to create if the node has none. */
   args(): [string, string] {
-    return this.enabled ? ['1', randomBytes(9).toString('base64url')] : ['0', ''];
+    return this.enabled ? ['1', randomUUID()] : ['0', ''];
   }
 
   /** Records what a script returned for node `index`; true when the node's votes count now. */

@@ -51,7 +51,9 @@ export async function extendLocks(
   const tallies = new Map<HeldLock, Tally>(locks.map((l) => [l, { votes: 0, taken: 0, outcomes: [] }]));
   await Promise.all(
     batches(ctx, locks).map((batch) =>
-      round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch)).then((replies) => {
+      round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch), {
+        timeoutMs: ctx.options.requestTimeoutMs,
+      }).then((replies) => {
         replies.forEach((reply, i) => {
           const node = ctx.nodes[i]!.label;
           batch.forEach((lock, j) => {

@@ -8,10 +8,14 @@ import type { HolderInfo, Inspection, NodeView } from './types.js';
 export async function inspectResource(ctx: LockContext, resource: string): Promise<Inspection> {
   const [guard, epochId] = ctx.guard.args();
   const keys = [ctx.keys.lock(resource), ctx.keys.epoch(resource)];
-  const replies = await round(ctx.nodes, async (node, i) => {
-    const raw = asArray(await node.run(scripts.inspect, keys, [guard, epochId], false));
-    return { trusted: ctx.guard.observe(i, raw[0], raw[1]), holder: holderAt(raw, 2) };
-  });
+  const replies = await round(
+    ctx.nodes,
+    async (node, i) => {
+      const raw = asArray(await node.run(scripts.inspect, keys, [guard, epochId], false));
+      return { trusted: ctx.guard.observe(i, raw[0], raw[1]), holder: holderAt(raw, 2) };
+    },
+    { timeoutMs: ctx.options.requestTimeoutMs },
+  );
   const nodes: NodeView[] = replies.map((r, i) => {
     const state = ctx.guard.state(i);
     return {

@@ -55,9 +55,11 @@ export class HeldLock implements Lock {
   state: 'held' | LostReason = 'held';
   #validUntilMono: number;
   #lastRound: number;
-  readonly #controller = new AbortController();
-  #deadline: NodeJS.Timeout | undefined;
-  readonly #maxHold: NodeJS.Timeout;
+  // Created on first read of `signal`: most short critical sections never look at it.
+  #controller: AbortController | undefined;
+  #reason: unknown;
+  #timer: NodeJS.Timeout | undefined;
+  readonly #maxHoldAt: number;
 
   constructor(
     private readonly ctx: LockContext,
@@ -75,10 +77,8 @@ export class HeldLock implements Lock {
     this.acquiredAtMono = init.startedAt;
     this.#lastRound = init.startedAt;
     this.#validUntilMono = init.validUntilMono;
+    this.#maxHoldAt = init.startedAt + init.maxHoldMs;
     this.#arm();
-    const holdLeft = init.startedAt + init.maxHoldMs - performance.now();
-    this.#maxHold = setTimeout(() => this.#expire('max-hold'), Math.max(0, holdLeft));
-    this.#maxHold.unref();
   }
 
   get validUntil(): number {
@@ -90,6 +90,10 @@ export class HeldLock implements Lock {
   }
 
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.state !== 'held') this.#controller.abort(this.#lostReason());
+    }
     return this.#controller.signal;
   }
 
@@ -104,16 +108,19 @@ export class HeldLock implements Lock {
     return true;
   }
 
-  // The signal aborts a little before validity ends, so the holder can stop before anyone else may enter.
+  // One timer per lock: the signal aborts a little before validity ends (so the holder can stop before
+  // anyone else may enter), or at the max hold time, whichever comes first.
   #arm(): void {
-    clearTimeout(this.#deadline);
+    clearTimeout(this.#timer);
     const ttl = effectiveTtl(this.ctx, this.ttlMs);
     const margin = Math.max(1, Math.min(Math.round(ttl * 0.1), this.ctx.options.heartbeatIntervalMs / 2));
-    this.#deadline = setTimeout(
-      () => this.lose('expired'),
-      Math.max(0, this.#validUntilMono - margin - performance.now()),
+    const expiresAt = this.#validUntilMono - margin;
+    const maxHold = this.#maxHoldAt <= expiresAt;
+    this.#timer = setTimeout(
+      () => (maxHold ? this.#expire('max-hold') : this.lose('expired')),
+      Math.max(0, (maxHold ? this.#maxHoldAt : expiresAt) - performance.now()),
     );
-    this.#deadline.unref();
+    this.#timer.unref();
   }
 
   #expire(reason: LostReason): void {
@@ -122,14 +129,22 @@ export class HeldLock implements Lock {
     this.ctx.track(releaseOn(this.ctx, this.resource, this.token));
   }
 
+  #lostReason(): unknown {
+    if (this.#reason === undefined) {
+      const reason = this.state === 'held' ? 'released' : this.state;
+      this.#reason = new LockLostError(this.resource, this.fence, reason);
+    }
+    return this.#reason;
+  }
+
   /** Marks the lock lost and aborts its signal; later heartbeats skip it. */
   lose(reason: LostReason, cause?: unknown): void {
     if (this.state !== 'held') return;
     this.state = reason;
-    clearTimeout(this.#deadline);
-    clearTimeout(this.#maxHold);
+    clearTimeout(this.#timer);
     this.host.forget(this);
-    this.#controller.abort(new LockLostError(this.resource, this.fence, reason, cause));
+    if (cause !== undefined) this.#reason = new LockLostError(this.resource, this.fence, reason, cause);
+    this.#controller?.abort(this.#lostReason());
     if (reason !== 'released') {
       this.ctx.events.emit('lost', { resource: this.resource, token: this.token, fence: this.fence, reason });
       this.ctx.options.logger?.warn({ resource: this.resource, fence: this.fence, reason }, 'lock lost');
@@ -163,14 +178,15 @@ export class HeldLock implements Lock {
         : wasLost === 'expired' || wasLost === 'max-hold'
           ? { released: false, reason: 'expired' }
           : result;
-    this.ctx.events.emit('released', {
-      resource: this.resource,
-      token: this.token,
-      fence: this.fence,
-      ...final,
-      heldMs: started - this.acquiredAtMono,
-      latencyMs: performance.now() - started,
-    });
+    if (this.ctx.events.has('released'))
+      this.ctx.events.emit('released', {
+        resource: this.resource,
+        token: this.token,
+        fence: this.fence,
+        ...final,
+        heldMs: started - this.acquiredAtMono,
+        latencyMs: performance.now() - started,
+      });
     return final;
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { attemptAcquire } from './acquire.js';
 import { AmnesiaGuard } from './amnesia.js';
@@ -41,9 +41,7 @@ export class LockManager {
     const { topology, clients } = topologyOf(o.nodes);
     this.topology = topology;
     this.quorum = o.quorum ?? Math.floor(clients.length / 2) + 1;
-    const nodes = clients.map(
-      (c, i) => new LockNode(labelOf(c, i), c, o.requestTimeoutMs, o.replicaAcks, o.replicaAckTimeoutMs),
-    );
+    const nodes = clients.map((c, i) => new LockNode(labelOf(c, i), c, o.replicaAcks, o.replicaAckTimeoutMs));
     this.#events = new Emitter<LockEvents>((err) => o.logger?.error({ err }, 'lock event listener threw'));
     const keys = new Keys(o.prefix, topology === 'cluster');
     // The guard only makes sense where a quorum can outvote one forgetful node.
@@ -99,15 +97,16 @@ export class LockManager {
     try {
       for (let attempt = 1; ; attempt++) {
         // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
-        const token = randomBytes(16).toString('base64url');
+        const token = randomUUID();
         const result = await attemptAcquire(this.#ctx, resource, token, a);
         if (result.ok) return this.#granted(resource, token, a, result, attempt, started);
-        this.#events.emit('contended', {
-          resource,
-          holder: result.conflict && 'holder' in result.error ? result.error.holder : undefined,
-          latencyMs: performance.now() - started,
-          attempt,
-        });
+        if (this.#events.has('contended'))
+          this.#events.emit('contended', {
+            resource,
+            holder: result.conflict && 'holder' in result.error ? result.error.holder : undefined,
+            latencyMs: performance.now() - started,
+            attempt,
+          });
         if (a.waitMs === 0) throw result.error;
         const left = deadline - performance.now();
         if (left <= 0 || attempt > this.#o.retry.retries || this.#closed) {
@@ -161,7 +160,13 @@ export class LockManager {
       this.#o.logger?.warn({ ...ref, previous, nodes }, 'stale lock overridden');
     }
     const latencyMs = performance.now() - started;
-    this.#events.emit('acquired', { ...ref, latencyMs, attempts, overridden: result.overridden.length > 0 });
+    if (this.#events.has('acquired'))
+      this.#events.emit('acquired', {
+        ...ref,
+        latencyMs,
+        attempts,
+        overridden: result.overridden.length > 0,
+      });
     return lock;
   }
 

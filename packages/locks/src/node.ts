@@ -33,25 +33,15 @@ export class LockNode {
   constructor(
     readonly label: string,
     readonly client: ScriptClient,
-    private readonly timeoutMs: number,
     private readonly replicaAcks: number,
     private readonly replicaAckTimeoutMs: number,
   ) {}
 
-  /**
-   * Runs `script` by SHA (loading it on NOSCRIPT), then `WAIT` when `write` and `replicaAcks > 0`.
-   * A call that times out may still run on the node later; `onLate` receives that late reply.
-   */
-  run(
-    script: LockScript,
-    keys: string[],
-    args: Arg[],
-    write: boolean,
-    onLate?: (reply: unknown) => void,
-  ): Promise<unknown> {
-    const call =
-      write && this.replicaAcks > 0 ? this.#runWaited(script, keys, args) : this.#run(script, keys, args);
-    return withTimeout(call, this.timeoutMs, this.label, onLate);
+  /** Runs `script` by SHA (loading it on NOSCRIPT), then `WAIT` when `write` and `replicaAcks > 0`. */
+  run(script: LockScript, keys: string[], args: Arg[], write: boolean): Promise<unknown> {
+    return write && this.replicaAcks > 0
+      ? this.#runWaited(script, keys, args)
+      : this.#run(script, keys, args);
   }
 
   async #run(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
@@ -90,31 +80,4 @@ export class LockNode {
     if (Number(acked) < this.replicaAcks) throw new ReplicaAcksError(Number(acked), this.replicaAcks);
     return reply;
   }
-}
-
-function withTimeout<T>(
-  work: Promise<T>,
-  ms: number,
-  label: string,
-  onLate?: (value: T) => void,
-): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      reject(new NodeTimeoutError(`${label} did not answer in ${ms} ms`));
-    }, ms);
-    timer.unref();
-    work.then(
-      (value) => {
-        clearTimeout(timer);
-        if (timedOut) onLate?.(value);
-        resolve(value);
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 }

@@ -91,8 +91,11 @@ export class ReleaseNotifier {
     if (this.#subscribers) return this.#subscribers;
     this.#subscribers = this.clients.map((client) => {
       const sub = client.duplicate();
+      // One release frees one lock: wake the longest-waiting caller only, not a herd that would race
+      // (the others keep their jittered poll as the fallback).
       sub.on('message', (channel) => {
-        for (const wake of [...(this.#channels.get(channel)?.wakers ?? [])]) wake();
+        const first = this.#channels.get(channel)?.wakers.values().next();
+        if (first && !first.done) first.value();
       });
       sub.on('error', (err) => this.logger?.debug({ err }, 'lock release subscriber error'));
       return sub;

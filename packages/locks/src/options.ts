@@ -137,19 +137,42 @@ export function parseManagerOptions(input: LockManagerOptions): ResolvedOptions 
   return { ...o, nodes, quorum: o.quorum };
 }
 
-const acquireSchema = z.strictObject({
-  ttlMs: ms().optional(),
-  operation: z.string().max(128).default(''),
-  correlationId: z.string().max(128).default(''),
-  signal: z.instanceof(AbortSignal).optional(),
-  waitMs: count().max(2_147_483_647).default(0),
-  heartbeat: z.boolean().default(true),
-  maxHoldMs: ms().optional(),
-});
+const ACQUIRE_KEYS = new Set([
+  'ttlMs',
+  'operation',
+  'correlationId',
+  'signal',
+  'waitMs',
+  'heartbeat',
+  'maxHoldMs',
+]);
 
-export type ResolvedAcquire = Required<Omit<z.output<typeof acquireSchema>, 'signal'>> & {
+export interface ResolvedAcquire {
+  ttlMs: number;
+  operation: string;
+  correlationId: string;
   signal: AbortSignal | undefined;
-};
+  waitMs: number;
+  heartbeat: boolean;
+  maxHoldMs: number;
+}
+
+const MAX_MS = 2_147_483_647;
+
+function int(field: string, value: unknown, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_MS) {
+    throw new ConfigError(field, `must be an integer between ${min} and ${MAX_MS}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function text(field: string, value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'string' || value.length > 128)
+    throw new ConfigError(field, 'must be a string of at most 128 characters');
+  return value;
+}
 
 /** Validates a resource name and acquire options against the manager's limits; no Redis call is made. */
 export function parseAcquire(
@@ -162,16 +185,30 @@ export function parseAcquire(
   if (resource.length > o.maxResourceLength) {
     throw new ConfigError('resource', `longer than maxResourceLength (${o.maxResourceLength})`);
   }
-  const parsed = acquireSchema.safeParse(input ?? {});
-  if (!parsed.success) throw firstIssue(parsed.error);
-  const a = parsed.data;
-  const ttlMs = a.ttlMs ?? o.defaultTtlMs;
+  // Per-call options are checked by hand: this runs on every acquire (zod validates the constructor).
+  const a = (input ?? {}) as Record<string, unknown>;
+  if (typeof a !== 'object') throw new ConfigError('options', 'expected an object');
+  for (const key in a) if (!ACQUIRE_KEYS.has(key)) throw new ConfigError(key, 'unknown acquire option');
+  if (a.signal !== undefined && !(a.signal instanceof AbortSignal))
+    throw new ConfigError('signal', 'expected an AbortSignal');
+  if (a.heartbeat !== undefined && typeof a.heartbeat !== 'boolean')
+    throw new ConfigError('heartbeat', 'expected a boolean');
+  const heartbeat = a.heartbeat !== false;
+  const ttlMs = int('ttlMs', a.ttlMs, o.defaultTtlMs, 1);
   if (ttlMs > o.maxTtlMs) throw new ConfigError('ttlMs', `must be <= maxTtlMs (${o.maxTtlMs})`);
-  if (a.heartbeat && ttlMs <= o.heartbeatIntervalMs) {
+  if (heartbeat && ttlMs <= o.heartbeatIntervalMs) {
     throw new ConfigError(
       'ttlMs',
       `must be > heartbeatIntervalMs (${o.heartbeatIntervalMs}) while heartbeating`,
     );
   }
-  return { ...a, ttlMs, maxHoldMs: a.maxHoldMs ?? o.maxHoldMs, signal: a.signal };
+  return {
+    ttlMs,
+    operation: text('operation', a.operation),
+    correlationId: text('correlationId', a.correlationId),
+    signal: a.signal as AbortSignal | undefined,
+    waitMs: int('waitMs', a.waitMs, 0, 0),
+    heartbeat,
+    maxHoldMs: int('maxHoldMs', a.maxHoldMs, o.maxHoldMs, 1),
+  };
 }

@@ -17,8 +17,10 @@ export function releaseOn(
   const keys = [ctx.keys.lock(resource)];
   const args = [token, ctx.keys.channel(resource), resource];
   const skip = Promise.resolve(Number.NaN);
-  return round(ctx.nodes, (node, i) =>
-    only && !only.has(i) ? skip : node.run(scripts.release, keys, args, false).then(toNumber),
+  return round(
+    ctx.nodes,
+    (node, i) => (only && !only.has(i) ? skip : node.run(scripts.release, keys, args, false).then(toNumber)),
+    { timeoutMs: ctx.options.requestTimeoutMs },
   );
 }
 

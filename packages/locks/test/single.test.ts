@@ -94,7 +94,7 @@ describe('LockManager on one master', () => {
     const lock = await manager.acquire('ext', { ttlMs: 300, heartbeat: false });
     const until = await lock.extend(2_000);
     expect(until).toBeGreaterThan(Date.now() + 500);
-    await clients[1]!.hset('cxkit:locks:{ext}', 'tok', 'someone-else');
+    await clients[1]!.set('cxkit:locks:{ext}', 'someone-else 99 1 1 0 0 0 ', 'PX', 5_000);
     const result = await lock.release();
     expect(result).toEqual({ released: false, reason: 'taken-over' });
     await clients[1]!.del('cxkit:locks:{ext}');

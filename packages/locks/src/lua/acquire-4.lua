@@ -1,5 +1,5 @@
 -- cxkit_locks acquire: take a free lock, or override one whose heartbeat is stale.
--- KEYS[1] lock record (hash)  KEYS[2] fence counter  KEYS[3] override audit stream  KEYS[4] node epoch marker
+-- KEYS[1] lock record  KEYS[2] fence counter  KEYS[3] override audit stream  KEYS[4] node epoch marker
 -- ARGV[1] token  ARGV[2] ttl ms  ARGV[3] stale-after ms  ARGV[4] region  ARGV[5] operation
 -- ARGV[6] correlation id  ARGV[7] amnesia guard '1'|'0'  ARGV[8] epoch id to create if absent
 -- ARGV[9] audit stream max length  ARGV[10] resource name
@@ -17,9 +17,7 @@ if holder and holder[1] ~= ARGV[1] then
   status = 2
 end
 local fence = redis.call('INCR', KEYS[2])
-redis.call('HSET', KEYS[1], 'tok', ARGV[1], 'reg', ARGV[4], 'op', ARGV[5], 'cid', ARGV[6],
-  'acq', now, 'hb', now, 'fen', fence)
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[1], cx_pack(ARGV[1], fence, now, now, ARGV[4], ARGV[5], ARGV[6]), 'PX', ARGV[2])
 if status == 2 then
   cx_audit(KEYS[3], ARGV[9], ARGV[10], holder, ARGV[1], ARGV[4], ARGV[5], ARGV[6], fence, now)
   return cx_append({ 2, fence, epoch, age }, holder)

@@ -1,10 +1,12 @@
 -- cxkit locks: helpers prepended to the scripts that need them (not a script on its own).
--- Record layout of a lock (hash): tok region op cid acq hb fen  (acq/hb are this node's TIME in ms).
+-- A lock record is one string, so a write is one SET ... PX and a read one GET:
+--   "<token> <fence> <acquired ms> <heartbeat ms> <#region> <#operation> <#correlation id> <region><operation><correlation id>"
+-- (acquired/heartbeat are this node's TIME in ms; the three free-text fields are length-prefixed).
 
 -- This node's clock in ms: the only clock that judges expiry and staleness.
 local function cx_now()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return t[1] * 1000 + math.floor(t[2] / 1000)
 end
 
 -- Data-generation marker of this node: created on first use after the node started without data,
@@ -19,12 +21,24 @@ local function cx_epoch(key, guard, new_id, now)
   return e[1], now - tonumber(e[2])
 end
 
--- Current record as a flat array {tok, region, op, cid, acq, hb, fen, heartbeat age, pttl}, or nil.
+local function cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
+  return token .. ' ' .. fence .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. #region .. ' ' .. #operation
+    .. ' ' .. #cid .. ' ' .. region .. operation .. cid
+end
+
+-- True when record string `s` belongs to `token`.
+local function cx_owns(s, token)
+  return string.sub(s, 1, #token + 1) == token .. ' '
+end
+
+-- Current record as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, pttl}, or nil.
 local function cx_holder(key, now)
-  local r = redis.call('HMGET', key, 'tok', 'reg', 'op', 'cid', 'acq', 'hb', 'fen')
-  if not r[1] then return nil end
-  return { r[1], r[2], r[3], r[4], tonumber(r[5]), tonumber(r[6]), tonumber(r[7]),
-    now - tonumber(r[6]), redis.call('PTTL', key) }
+  local s = redis.call('GET', key)
+  if not s then return nil end
+  local tok, fen, acq, hb, rl, ol, p = string.match(s, '^(%S+) (%d+) (%d+) (%d+) (%d+) (%d+) %d+ ()')
+  rl, ol = tonumber(rl), tonumber(ol)
+  return { tok, string.sub(s, p, p + rl - 1), string.sub(s, p + rl, p + rl + ol - 1), string.sub(s, p + rl + ol),
+    tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), redis.call('PTTL', key) }
 end
 
 local function cx_append(out, list)

@@ -11,17 +11,16 @@ local out = { epoch, age }
 for i = 1, (#KEYS - 1) / 2 do
   local lock, counter = KEYS[2 * i], KEYS[2 * i + 1]
   local b = 2 + (i - 1) * 6
-  local tok = redis.call('HGET', lock, 'tok')
-  if tok == ARGV[b + 1] then
-    redis.call('HSET', lock, 'hb', now)
-    redis.call('PEXPIRE', lock, ARGV[b + 2])
+  local s = redis.call('GET', lock)
+  if s and cx_owns(s, ARGV[b + 1]) then
+    local head, tail = string.match(s, '^(%S+ %d+ %d+ )%d+( .*)$')
+    redis.call('SET', lock, head .. now .. tail, 'PX', ARGV[b + 2])
     out[#out + 1] = 1
-  elseif not tok then
+  elseif not s then
     local fence = tonumber(ARGV[b + 3])
     if tonumber(redis.call('GET', counter) or '0') < fence then redis.call('SET', counter, fence) end
-    redis.call('HSET', lock, 'tok', ARGV[b + 1], 'reg', ARGV[b + 4], 'op', ARGV[b + 5], 'cid', ARGV[b + 6],
-      'acq', now, 'hb', now, 'fen', fence)
-    redis.call('PEXPIRE', lock, ARGV[b + 2])
+    redis.call('SET', lock, cx_pack(ARGV[b + 1], fence, now, now, ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]),
+      'PX', ARGV[b + 2])
     out[#out + 1] = 2
   else
     out[#out + 1] = 0

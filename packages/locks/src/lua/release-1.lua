@@ -2,9 +2,9 @@
 -- KEYS[1] lock record
 -- ARGV[1] token  ARGV[2] release channel  ARGV[3] resource name
 -- returns 1: released  0: absent (expired)  -1: held by another owner (taken over)
-local tok = redis.call('HGET', KEYS[1], 'tok')
-if not tok then return 0 end
-if tok ~= ARGV[1] then return -1 end
+local s = redis.call('GET', KEYS[1])
+if not s then return 0 end
+if string.sub(s, 1, #ARGV[1] + 1) ~= ARGV[1] .. ' ' then return -1 end
 redis.call('DEL', KEYS[1])
 redis.call('PUBLISH', ARGV[2], ARGV[3])
 return 1
