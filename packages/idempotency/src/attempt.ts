@@ -78,8 +78,13 @@ export async function attempt(core: Core, input: AttemptInput, handler: Handler<
     row ??= (await withRetry('read', budget, () => db.query(core.sql.read, [key]), input.signal)).rows[0];
     if (!row) continue; // swept in between: claim again
     if (row.claimed) {
-      if (row.claimed_from === 'lease_expired')
+      if (row.claimed_from === 'lease_expired') {
+        core.options.logger?.warn(
+          { key, attempt: row.attempts },
+          'idempotency lease expired; taking the run over',
+        );
         core.events.emit('lease-expired', { key, attempt: row.attempts });
+      }
       core.events.emit('miss', { key, attempt: row.attempts });
       return runClaimed(core, input, handler, token, row);
     }

@@ -98,5 +98,6 @@ async function finishRun(
   if (result && lowerFence(input.fence, result.fence)) {
     throw new StaleFenceError(input.key, input.fence as string, result.fence as string);
   }
+  core.options.logger?.warn({ key: input.key }, 'idempotency lease was taken over; result not stored');
   throw new IdempotencyLeaseLostError(input.key);
 }

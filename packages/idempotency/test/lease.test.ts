@@ -28,7 +28,15 @@ describe('lease expiry and takeover', () => {
   it('a stalled run is taken over after its lease; its late completion is rejected and does not overwrite', async () => {
     const table = uniqueTable();
     const a = await f.store({ table, inProgressTtlMs: 300 });
-    const b = new IdempotencyStore({ db: f.pool, table, inProgressTtlMs: 5_000 });
+    const warnings: string[] = [];
+    const noop = () => {};
+    const logger = {
+      debug: noop,
+      info: noop,
+      error: noop,
+      warn: (_o: object, msg?: string) => warnings.push(msg ?? ''),
+    };
+    const b = new IdempotencyStore({ db: f.pool, table, inProgressTtlMs: 5_000, logger });
     f.stores.push(b);
     const expired: unknown[] = [];
     b.on('lease-expired', (e) => expired.push(e));
@@ -55,6 +63,7 @@ describe('lease expiry and takeover', () => {
     }));
     expect(second).toEqual({ replayed: false, response: { status: 200, body: 'second@2' } });
     expect(expired).toEqual([{ key: 'k', attempt: 2 }]);
+    expect(warnings).toEqual(['idempotency lease expired; taking the run over']);
 
     gate.resolve();
     const late = await first;

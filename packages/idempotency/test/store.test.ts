@@ -36,6 +36,9 @@ describe('IdempotencyStore round trips', () => {
       headers: { 'x-id': 'a' },
       body: { id: ++runs, tags: [1, 'b'] },
     });
+    const seen: string[] = [];
+    for (const e of ['hit', 'miss', 'replay'] as const) store.on(e, () => seen.push(e));
+    const off = store.on('hit', () => seen.push('extra'));
     const first = await store.execute('order-1', { b: 2, a: 1 }, handler);
     expect(first).toEqual({
       replayed: false,
@@ -54,6 +57,10 @@ describe('IdempotencyStore round trips', () => {
     expect(db.count).toBe(3);
     expect(runs).toBe(1);
     expect(Object.isFrozen(hit.response)).toBe(true);
+    expect(seen).toEqual(['miss', 'hit', 'extra']);
+    off();
+    await store.execute('order-1', { a: 1, b: 2 }, handler);
+    expect(seen).toEqual(['miss', 'hit', 'extra', 'hit']);
   });
 });
 
