@@ -2,6 +2,7 @@ import { Emitter, type Unsubscribe } from './events.js';
 import { type HealthJson, toHealthJson } from './health-json.js';
 import { advance, reported } from './hysteresis.js';
 import { type HealthMonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from './options.js';
+import { traced } from './otel.js';
 import { aggregate, buildReport, type ComponentSnapshot } from './policy.js';
 import { runCheck } from './run-check.js';
 import type { CheckResult, Group, HealthReport, Status } from './types.js';
@@ -142,49 +143,70 @@ export class HealthMonitor {
     this.#timer.unref();
   }
 
-  async #runRound(): Promise<HealthReport> {
-    const started = performance.now();
-    await Promise.all(this.#slots.map((slot) => this.#runSlot(slot)));
-    this.#roundAt = Date.now();
-    if (aggregate(this.#slots, 'startup') === 'healthy') this.#started = true;
-    const report = this.report();
-    const next = report.status;
-    if (next !== this.#status) {
-      const from = this.#status;
-      this.#status = next;
-      const log = next === 'healthy' ? this.#o.logger?.info : this.#o.logger?.warn;
-      log?.call(this.#o.logger, { from, to: next }, `health: instance ${next}`);
-      this.#events.emit('change', { from, to: next, report });
-    }
-    this.#events.emit('round', { report, durationMs: Math.round(performance.now() - started) });
-    return report;
+  #runRound(): Promise<HealthReport> {
+    return traced('cxkit.health.round', { 'cxkit.health.components': this.#slots.length }, async (finish) => {
+      const started = performance.now();
+      await Promise.all(this.#slots.map((slot) => this.#runSlot(slot)));
+      this.#roundAt = Date.now();
+      if (aggregate(this.#slots, 'startup') === 'healthy') this.#started = true;
+      const report = this.report();
+      const next = report.status;
+      if (next !== this.#status) {
+        const from = this.#status;
+        this.#status = next;
+        const log = next === 'healthy' ? this.#o.logger?.info : this.#o.logger?.warn;
+        log?.call(this.#o.logger, { from, to: next }, `health: instance ${next}`);
+        this.#events.emit('change', { from, to: next, report });
+      }
+      finish({ 'cxkit.health.status': next }, next !== 'healthy');
+      this.#events.emit('round', { report, durationMs: Math.round(performance.now() - started) });
+      return report;
+    });
   }
 
-  async #runSlot(slot: Slot): Promise<void> {
-    const before = reported(slot.state);
-    let result: CheckResult;
-    if (slot.pending) {
-      // Never stack invocations of a check that ignores its signal: one outstanding call at most.
-      result = { status: 'unhealthy', error: 'previous run has not settled (check ignores its AbortSignal)' };
-      slot.durationMs = undefined;
-    } else {
-      slot.pending = true;
-      const { outcome, settled } = runCheck(slot.name, slot.def, this.#o.abortGraceMs);
-      void settled.finally(() => {
-        slot.pending = false;
-      });
-      const o = await outcome;
-      result = o.result;
-      slot.durationMs = o.durationMs;
-      if (o.timedOut) this.#o.logger?.warn?.({ component: slot.name, result }, 'health: check timed out');
-    }
-    slot.result = result;
-    slot.checkedAt = Date.now();
-    slot.state = advance(slot.state, result.status, this.#o);
-    const after = reported(slot.state);
-    if (after !== before) {
-      this.#o.logger?.info?.({ component: slot.name, from: before, to: after }, 'health: component changed');
-      this.#events.emit('component', { name: slot.name, from: before, to: after, result });
-    }
+  #runSlot(slot: Slot): Promise<void> {
+    return traced('cxkit.health.check', { 'cxkit.health.component': slot.name }, async (finish) => {
+      const before = reported(slot.state);
+      let result: CheckResult;
+      let timedOut = false;
+      if (slot.pending) {
+        // Never stack invocations of a check that ignores its signal: one outstanding call at most.
+        result = {
+          status: 'unhealthy',
+          error: 'previous run has not settled (check ignores its AbortSignal)',
+        };
+        slot.durationMs = undefined;
+      } else {
+        slot.pending = true;
+        const { outcome, settled } = runCheck(slot.name, slot.def, this.#o.abortGraceMs);
+        void settled.finally(() => {
+          slot.pending = false;
+        });
+        const o = await outcome;
+        result = o.result;
+        timedOut = o.timedOut;
+        slot.durationMs = o.durationMs;
+        if (timedOut) this.#o.logger?.warn?.({ component: slot.name, result }, 'health: check timed out');
+      }
+      slot.result = result;
+      slot.checkedAt = Date.now();
+      slot.state = advance(slot.state, result.status, this.#o);
+      const after = reported(slot.state);
+      finish(
+        {
+          'cxkit.health.observed_status': result.status,
+          'cxkit.health.status': after,
+          'cxkit.health.timed_out': timedOut,
+        },
+        result.status !== 'healthy',
+      );
+      if (after !== before) {
+        this.#o.logger?.info?.(
+          { component: slot.name, from: before, to: after },
+          'health: component changed',
+        );
+        this.#events.emit('component', { name: slot.name, from: before, to: after, result });
+      }
+    });
   }
 }
