@@ -3,7 +3,13 @@ import { keyPrefixOf } from './client.js';
 import type { DedupCore } from './core.js';
 import { defaults } from './defaults.js';
 import { BatchTooLargeError, DedupClosedError, isDedupMisconfiguredError } from './errors/index.js';
-import { type DedupEventName, type DedupEvents, type Subscription, TypedEvents } from './events.js';
+import {
+  type DedupEventName,
+  type DedupEvents,
+  diagnosticsChannels,
+  type Subscription,
+  TypedEvents,
+} from './events.js';
 import { inspectRecord, type RecordState } from './inspect.js';
 import { Keyspace } from './keys.js';
 import { type DeduplicatorOptions, resolveOptions } from './options.js';
@@ -11,6 +17,7 @@ import { type ClaimOutcome, toOutcome } from './outcomes.js';
 import { type ProcessHandler, type ProcessOptions, type ProcessResult, runProcess } from './process.js';
 import { registerScripts } from './scripts.js';
 import { type DedupStats, emptyStats } from './stats.js';
+import { loadTracer, traced } from './telemetry.js';
 import { verifyClient } from './verify.js';
 import { ResultWaiters } from './waiters.js';
 
@@ -34,10 +41,11 @@ export class Deduplicator implements AsyncDisposable {
       redis: resolved.redis,
       keys: new Keyspace(resolved.namespace, keyPrefixOf(resolved.redis), defaults.maxIdBytes),
       options: resolved,
-      events: new TypedEvents<DedupEvents>(resolved.logger),
+      events: new TypedEvents<DedupEvents>(resolved.logger, diagnosticsChannels),
       stats: emptyStats(),
     };
     registerScripts(resolved.redis);
+    void loadTracer();
     this.#waiters = new ResultWaiters(this.#core);
   }
 
@@ -89,9 +97,15 @@ export class Deduplicator implements AsyncDisposable {
     for (const [i, id] of ids.entries()) this.#core.keys.validate(id, i);
     if (ids.length === 0) return [];
     if (!this.#verifiedOk) await this.verify();
-    const sentAt = performance.now();
-    const replies = await claimBatch(this.#core, ids as string[]);
-    return ids.map((id, i) => toOutcome(this.#core, id, replies[i], sentAt));
+    const attributes = {
+      'cxkit.dedup.namespace': this.#core.keys.namespace,
+      'cxkit.dedup.batch_size': ids.length,
+    };
+    return traced('cxkit.dedup.claim_many', attributes, async () => {
+      const sentAt = performance.now();
+      const replies = await claimBatch(this.#core, ids as string[]);
+      return ids.map((id, i) => toOutcome(this.#core, id, replies[i], sentAt));
+    });
   }
 
   /**
@@ -107,6 +121,15 @@ export class Deduplicator implements AsyncDisposable {
   ): Promise<ProcessResult<T>> {
     this.#open();
     this.#core.keys.validate(id);
+    const attributes = { 'cxkit.dedup.namespace': this.#core.keys.namespace, 'messaging.message.id': id };
+    return traced('cxkit.dedup.process', attributes, async (span) => {
+      const result = await this.#run(id, handler, options);
+      span?.setAttribute('cxkit.dedup.outcome', result.status === 'processed' ? 'processed' : result.state);
+      return result;
+    });
+  }
+
+  #run<T>(id: string, handler: ProcessHandler<T>, options: ProcessOptions): Promise<ProcessResult<T>> {
     return runProcess(
       {
         core: this.#core,

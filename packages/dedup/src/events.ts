@@ -1,4 +1,17 @@
+import diagnostics from 'node:diagnostics_channel';
 import { type DedupLogger, log } from './logger.js';
+
+/**
+ * `node:diagnostics_channel` names: every event is also published there (when someone subscribes),
+ * so APM agents can observe all deduplicators in a process without a reference to any of them.
+ */
+export const diagnosticsChannels = Object.freeze({
+  claimed: 'cxkit:dedup:claimed',
+  duplicate: 'cxkit:dedup:duplicate',
+  done: 'cxkit:dedup:done',
+  released: 'cxkit:dedup:released',
+  'lease-expired': 'cxkit:dedup:lease-expired',
+});
 
 /** Payloads of the deduplicator's typed events. */
 export interface DedupEvents {
@@ -31,8 +44,16 @@ export interface Subscription extends Disposable {
 /** Minimal typed emitter; a throwing listener is logged and never changes an outcome. */
 export class TypedEvents<E extends object> {
   readonly #listeners = new Map<keyof E, Set<(payload: never) => void>>();
+  readonly #channels: Partial<Record<keyof E, diagnostics.Channel>>;
 
-  constructor(private readonly logger: DedupLogger | undefined) {}
+  constructor(
+    private readonly logger: DedupLogger | undefined,
+    channels: Partial<Record<keyof E, string>> = {},
+  ) {
+    this.#channels = Object.fromEntries(
+      Object.entries(channels).map(([event, name]) => [event, diagnostics.channel(name as string)]),
+    ) as Partial<Record<keyof E, diagnostics.Channel>>;
+  }
 
   on<K extends keyof E>(event: K, listener: (payload: E[K]) => void): Subscription {
     let set = this.#listeners.get(event);
@@ -48,6 +69,8 @@ export class TypedEvents<E extends object> {
   }
 
   emit<K extends keyof E>(event: K, payload: E[K]): void {
+    const channel = this.#channels[event];
+    if (channel?.hasSubscribers) channel.publish(payload);
     const set = this.#listeners.get(event);
     if (!set) return;
     for (const listener of set) {

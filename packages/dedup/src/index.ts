@@ -2,7 +2,7 @@ export type { DedupPipeline, DedupRedis, DedupSubscriber } from './client.js';
 export { Deduplicator } from './deduplicator.js';
 export { defaults } from './defaults.js';
 export * from './errors/index.js';
-export type { DedupEventName, DedupEvents, Subscription } from './events.js';
+export { type DedupEventName, type DedupEvents, diagnosticsChannels, type Subscription } from './events.js';
 export type { RecordState } from './inspect.js';
 export type { Lease, LeaseState } from './lease.js';
 export type { DedupLogger } from './logger.js';

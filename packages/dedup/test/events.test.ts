@@ -1,6 +1,7 @@
+import diagnostics from 'node:diagnostics_channel';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Deduplicator, isDedupClosedError } from '../src/index.js';
+import { Deduplicator, diagnosticsChannels, isDedupClosedError } from '../src/index.js';
 import { type Env, startEnv } from './helpers.js';
 
 let env: Env;
@@ -63,5 +64,19 @@ describe('events, counters and lifecycle', () => {
     await dedup.close();
     await expect(dedup.claim('n')).rejects.toSatisfy(isDedupClosedError);
     expect(await redis.ping()).toBe('PONG');
+  });
+
+  it('publishes every event on node:diagnostics_channel for process-wide observers', async () => {
+    const seen: unknown[] = [];
+    const onClaimed = (message: unknown) => seen.push(message);
+    diagnostics.subscribe(diagnosticsChannels.claimed, onClaimed);
+    try {
+      const dedup = new Deduplicator({ redis, namespace: 'ev3', owner: 'pod-dc' });
+      await dedup.claim('m');
+      expect(seen).toEqual([{ id: 'm', owner: 'pod-dc' }]);
+      await dedup.close();
+    } finally {
+      diagnostics.unsubscribe(diagnosticsChannels.claimed, onClaimed);
+    }
   });
 });
