@@ -5,17 +5,9 @@ import { type HealthMonitorOptions, type ResolvedMonitorOptions, resolveMonitorO
 import { traced } from './otel.js';
 import { aggregate, buildReport, type ComponentSnapshot } from './policy.js';
 import { runCheck } from './run-check.js';
-import type { CheckResult, Group, HealthReport, Status } from './types.js';
+import type { CheckResult, Group, HealthMonitorEvents, HealthReport, Status } from './types.js';
 
-/** Events of a `HealthMonitor`. */
-export interface HealthMonitorEvents {
-  /** The overall status changed (after hysteresis). */
-  change: { from: Status; to: Status; report: HealthReport };
-  /** One component's reported status changed (after hysteresis). */
-  component: { name: string; from: Status; to: Status; result: CheckResult };
-  /** A round finished. */
-  round: { report: HealthReport; durationMs: number };
-}
+export type { HealthMonitorEvents } from './types.js';
 
 interface Slot extends ComponentSnapshot {
   /** The check's previous invocation has not settled (it ignored its AbortSignal). */

@@ -66,6 +66,16 @@ export interface Logger {
   error?(obj: object, msg?: string): void;
 }
 
+/** Events of a `HealthMonitor`. */
+export interface HealthMonitorEvents {
+  /** The overall status changed (after hysteresis). */
+  change: { from: Status; to: Status; report: HealthReport };
+  /** One component's reported status changed (after hysteresis). */
+  component: { name: string; from: Status; to: Status; result: CheckResult };
+  /** A round finished. */
+  round: { report: HealthReport; durationMs: number };
+}
+
 export const STATUS_ORDER: Record<Status, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
 
 export function worst(a: Status, b: Status): Status {

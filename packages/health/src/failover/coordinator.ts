@@ -8,6 +8,7 @@ import { parseWith } from '../options.js';
 import type { Logger } from '../types.js';
 import decideLua from './decide-3.lua';
 import { type FailoverRedis, run, script } from './scripts.js';
+import type { FailoverDecision, FailoverEvents, Recorded } from './types.js';
 import voteLua from './vote-1.lua';
 
 const VOTE = script(voteLua);
@@ -29,45 +30,7 @@ const schema = z
   .strict();
 
 export type FailoverCoordinatorOptions = z.input<typeof schema>;
-
-export interface VoteCount {
-  down: number;
-  up: number;
-  /** Regions without a live vote (never voted, or their vote's TTL ran out). */
-  missing: number;
-}
-
-export type FailoverDecision =
-  | {
-      failover: true;
-      /** True for exactly one caller per epoch: the one whose script recorded the decision. */
-      recorded: boolean;
-      epoch: number;
-      from: string;
-      to: string;
-      decidedBy: string;
-      decidedAt: Date;
-      votes: VoteCount;
-    }
-  | {
-      failover: false;
-      reason: 'no-majority' | 'primary-changed';
-      epoch: number;
-      primary: string;
-      votes: VoteCount;
-    };
-
-export interface FailoverEvents {
-  decision: Extract<FailoverDecision, { failover: true }>;
-}
-
-interface Recorded {
-  epoch: number;
-  from: string;
-  to: string;
-  decided_by: string;
-  decided_at: number;
-}
+export type { FailoverDecision, FailoverEvents, VoteCount } from './types.js';
 
 /**
  * The region vote of seed 001 section 4: each region publishes its view of the primary with a TTL
