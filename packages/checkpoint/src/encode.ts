@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { CheckpointTooLargeError, CheckpointValidationError, type FieldIssue } from './errors.js';
 import type { CheckpointSchema } from './schema/define-schema.js';
 import { assertSerializable } from './serializable.js';
@@ -15,15 +15,29 @@ export interface PreparedSave {
   fence: number | undefined;
 }
 
-const text = z.string().min(1).max(256);
-const saveInput = z.object({
-  region: text,
-  flowVersion: z.union([text, z.number().finite()]),
-  checkpointId: text.optional(),
-  expectedRevision: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  fence: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-  variables: z.unknown(),
-});
+const isText = (v: unknown) => typeof v === 'string' && v.length > 0 && v.length <= 256;
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** Checks the fields around `variables` by hand (every save runs this) and lists every bad one. */
+function inputIssues(input: SaveInput): FieldIssue[] {
+  if (typeof input !== 'object' || input === null) return [{ path: '', message: 'expected an object' }];
+  const issues: FieldIssue[] = [];
+  const text = '1 to 256 characters';
+  if (!isText(input.region)) issues.push({ path: 'region', message: `expected a string of ${text}` });
+  const fv = input.flowVersion;
+  if (!isText(fv) && !(typeof fv === 'number' && Number.isFinite(fv))) {
+    issues.push({ path: 'flowVersion', message: `expected a finite number or a string of ${text}` });
+  }
+  if (input.checkpointId !== undefined && !isText(input.checkpointId)) {
+    issues.push({ path: 'checkpointId', message: `expected a string of ${text}` });
+  }
+  for (const name of ['expectedRevision', 'fence'] as const) {
+    if (input[name] !== undefined && !isCount(input[name])) {
+      issues.push({ path: name, message: 'expected a non-negative safe integer' });
+    }
+  }
+  return issues;
+}
 
 export function issuesOf(error: z.ZodError, prefix: string[] = []): FieldIssue[] {
   return error.issues.map((issue) => ({
@@ -41,8 +55,8 @@ export function prepareSave(
   input: SaveInput,
   maxBytes: number,
 ): PreparedSave {
-  const meta = saveInput.safeParse(input);
-  if (!meta.success) throw new CheckpointValidationError(issuesOf(meta.error));
+  const bad = inputIssues(input);
+  if (bad.length > 0) throw new CheckpointValidationError(bad);
   const parsed = schema.input.safeParse(input.variables);
   if (!parsed.success) throw new CheckpointValidationError(issuesOf(parsed.error, ['variables']));
   let variables = parsed.data as Record<string, unknown>;
@@ -51,13 +65,13 @@ export function prepareSave(
     for (const name of schema.transient) delete variables[name];
   }
   assertSerializable(variables);
-  const checkpointId = meta.data.checkpointId ?? `chk_${randomUUID()}`;
+  const checkpointId = input.checkpointId ?? `chk_${randomUUID()}`;
   const envelope = {
     checkpointId,
-    region: meta.data.region,
-    flowVersion: meta.data.flowVersion,
+    region: input.region,
+    flowVersion: input.flowVersion,
     schemaVersion: schema.version,
-    ...(meta.data.fence === undefined ? {} : { fence: meta.data.fence }),
+    ...(input.fence === undefined ? {} : { fence: input.fence }),
     variables,
   };
   const body = JSON.stringify(envelope);
@@ -67,7 +81,7 @@ export function prepareSave(
     body,
     bytes,
     checkpointId,
-    expectedRevision: meta.data.expectedRevision,
-    fence: meta.data.fence,
+    expectedRevision: input.expectedRevision,
+    fence: input.fence,
   };
 }

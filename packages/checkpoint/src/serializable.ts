@@ -3,19 +3,25 @@ import { NotSerializableError } from './errors.js';
 /** Bounds the walk so a pathological payload cannot stall the event loop before the size check. */
 const MAX_DEPTH = 64;
 
+/**
+ * Throws `NotSerializableError` for anything JSON would drop, mangle or refuse: BigInt, functions,
+ * symbols, cycles, NaN/Infinity (JSON turns them into null) and non-plain objects (Map, Set, Date, class
+ * instances), so what a flow restores is exactly what it saved. Runs on every save, so it allocates
+ * nothing on the happy path: one shared path stack, ancestors only for cycle detection.
+ */
+export function assertSerializable(value: unknown): void {
+  walk(value, [], []);
+}
+
 function fail(path: string[], reason: string): never {
   throw new NotSerializableError(path.join('.'), reason);
 }
 
-/**
- * Throws `NotSerializableError` for anything JSON would drop, mangle or refuse: BigInt, functions,
- * symbols, cycles, NaN/Infinity (JSON turns them into null) and non-plain objects (Map, Set, Date, class
- * instances), so what a flow restores is exactly what it saved.
- */
-export function assertSerializable(value: unknown, path: string[] = [], seen = new Set<object>()): void {
+function walk(value: unknown, path: string[], ancestors: object[]): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
+    case 'undefined': // omitted by JSON as an object property; arrays are checked by the caller
       return;
     case 'number':
       if (!Number.isFinite(value)) fail(path, `${value} has no JSON form`);
@@ -29,27 +35,30 @@ export function assertSerializable(value: unknown, path: string[] = [], seen = n
     case 'symbol':
       fail(path, 'symbol');
       break;
-    case 'undefined':
-      // `undefined` properties are simply omitted by JSON; inside arrays they would turn into null.
-      return;
   }
   if (value === null) return;
   const object = value as object;
-  if (path.length >= MAX_DEPTH) fail(path, `nested deeper than ${MAX_DEPTH} levels`);
-  if (seen.has(object)) fail(path, 'circular reference');
-  const isArray = Array.isArray(object);
-  const proto = Object.getPrototypeOf(object);
-  if (!isArray && proto !== Object.prototype && proto !== null) {
-    fail(path, `${proto?.constructor?.name ?? 'object'} instance (use plain objects, arrays, strings)`);
-  }
-  seen.add(object);
-  if (isArray) {
-    object.forEach((item, i) => {
-      if (item === undefined) fail([...path, String(i)], 'undefined inside an array');
-      assertSerializable(item, [...path, String(i)], seen);
-    });
+  if (ancestors.length >= MAX_DEPTH) fail(path, `nested deeper than ${MAX_DEPTH} levels`);
+  if (ancestors.includes(object)) fail(path, 'circular reference');
+  ancestors.push(object);
+  if (Array.isArray(object)) {
+    for (let i = 0; i < object.length; i++) {
+      path.push(String(i));
+      if (object[i] === undefined) fail(path, 'undefined inside an array');
+      walk(object[i], path, ancestors);
+      path.pop();
+    }
   } else {
-    for (const [key, item] of Object.entries(object)) assertSerializable(item, [...path, key], seen);
+    const proto = Object.getPrototypeOf(object);
+    if (proto !== Object.prototype && proto !== null) {
+      fail(path, `${proto?.constructor?.name ?? 'object'} instance (use plain objects, arrays, strings)`);
+    }
+    for (const key in object) {
+      if (!Object.hasOwn(object, key)) continue;
+      path.push(key);
+      walk((object as Record<string, unknown>)[key], path, ancestors);
+      path.pop();
+    }
   }
-  seen.delete(object);
+  ancestors.pop();
 }
