@@ -1,3 +1,4 @@
+import type { HealthJsonService } from './options.js';
 import type { ComponentSnapshot } from './policy.js';
 import type { HealthReport, Observation, Status } from './types.js';
 
@@ -50,7 +51,11 @@ function entry(o: Observation, fallback: Status, time: string | undefined, type?
  * instance that is healthy overall while a non-critical component is not reports `warn`.
  * Keys are `component` or `component:measurement`, each holding an array as the draft requires.
  */
-export function toHealthJson(report: HealthReport, components: readonly ComponentSnapshot[]): HealthJson {
+export function toHealthJson(
+  report: HealthReport,
+  components: readonly ComponentSnapshot[],
+  service: HealthJsonService = {},
+): HealthJson {
   const checks: Record<string, HealthJsonCheck[]> = {};
   let anyNotHealthy = false;
   for (const c of components) {
@@ -77,7 +82,8 @@ export function toHealthJson(report: HealthReport, components: readonly Componen
   }
   const status: HealthJsonStatus =
     report.status === 'healthy' ? (anyNotHealthy ? 'warn' : 'pass') : MAP[report.status];
-  const out: HealthJson = { status, checks };
-  if (report.reason) out.output = report.reason;
+  const out: HealthJson = { status, ...service, checks };
+  // The draft: output explains warn/fail and should be omitted on pass.
+  if (report.reason && status !== 'pass') out.output = report.reason;
   return out;
 }

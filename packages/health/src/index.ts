@@ -53,7 +53,7 @@ export {
 export { type HealthHandler, healthHandler } from './http/node.js';
 export { type HealthHttpOptions, type HealthResponse, healthResponse } from './http/respond.js';
 export { HealthMonitor, type HealthMonitorEvents } from './monitor.js';
-export type { HealthMonitorOptions } from './options.js';
+export type { HealthJsonService, HealthMonitorOptions } from './options.js';
 export { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 export {
   GracefulShutdown,

@@ -89,7 +89,7 @@ export class HealthMonitor {
 
   /** The latest snapshot as IETF `application/health+json` (pass/warn/fail). */
   healthJson(group?: Group): HealthJson {
-    return toHealthJson(this.report(group), this.#slots);
+    return toHealthJson(this.report(group), this.#slots, this.#o.service);
   }
 
   /** Makes the overall and readiness views fail from now on (used by graceful shutdown). */

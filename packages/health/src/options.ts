@@ -36,6 +36,16 @@ export const monitorOptionsSchema = z
     maxStalenessMs: ms.optional(),
     abortGraceMs: z.number().int().nonnegative().default(defaults.abortGraceMs),
     logger: loggerSchema.optional(),
+    service: z
+      .object({
+        serviceId: z.string().optional(),
+        version: z.string().optional(),
+        releaseId: z.string().optional(),
+        description: z.string().optional(),
+        notes: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -57,6 +67,16 @@ export interface HealthMonitorOptions {
   abortGraceMs?: number;
   /** Pino-compatible logger. */
   logger?: Logger;
+  /** Service metadata for IETF health+json (`serviceId`, `version`, `releaseId`, `description`, `notes`). */
+  service?: HealthJsonService;
+}
+
+export interface HealthJsonService {
+  serviceId?: string;
+  version?: string;
+  releaseId?: string;
+  description?: string;
+  notes?: string[];
 }
 
 export interface ResolvedMonitorOptions {
@@ -68,6 +88,7 @@ export interface ResolvedMonitorOptions {
   maxStalenessMs: number;
   abortGraceMs: number;
   logger: Logger | undefined;
+  service: HealthJsonService | undefined;
 }
 
 /** Validates with zod once and fills defaults; a bad option throws `ConfigError` naming the field. */
@@ -100,5 +121,5 @@ export function resolveMonitorOptions(input: HealthMonitorOptions): ResolvedMoni
       `must exceed intervalMs (${o.intervalMs}), got ${maxStalenessMs}`,
     );
   }
-  return { ...o, checks, maxStalenessMs, logger: o.logger };
+  return { ...o, checks, maxStalenessMs, logger: o.logger, service: o.service };
 }

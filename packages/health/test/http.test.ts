@@ -70,6 +70,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
         cache: { check: () => ({ status: 'degraded' }), critical: false },
       },
       recoverAfter: 1,
+      service: { serviceId: 'crm-bridge', version: '1', releaseId: '1.4.2' },
     });
     ({ base, stop } = await adapter.start(monitor));
   });
@@ -129,6 +130,7 @@ describe.each(adapters)('$name adapter', (adapter) => {
     expect(ok.headers.get('cache-control')).toBe('no-store');
     const body = ietfHealth.parse(await ok.json());
     expect(body.status).toBe('warn'); // healthy overall, a non-critical component is degraded
+    expect(body).toMatchObject({ serviceId: 'crm-bridge', version: '1', releaseId: '1.4.2' });
     expect(body.checks?.['database_replication:replicationLag']).toEqual([
       expect.objectContaining({
         status: 'pass',
