@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
-import { Redis } from 'ioredis';
+import { type RedisNodes, startRedisCluster, startRedisNodes } from '@cxkit/testkit';
+import { Cluster, Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, FailoverCoordinator, type FailoverDecision, HealthMonitor } from '../src/index.js';
 
@@ -137,5 +137,33 @@ describe('FailoverCoordinator', () => {
     expect(() => new FailoverCoordinator({ redis: clients[0]!, region: 'a', regions: ['a', 'a'] })).toThrow(
       /unique/,
     );
+  });
+});
+
+describe('FailoverCoordinator on a Redis Cluster', () => {
+  it('keeps every key in one slot, so votes and the decide script work across the cluster', async () => {
+    const cluster = await startRedisCluster({ masters: 3, replicasPerMaster: 0 });
+    const redis = new Cluster(cluster.startupNodes);
+    redis.on('error', () => {});
+    try {
+      const [east, west, south] = REGIONS.map(
+        (region) => new FailoverCoordinator({ redis, region, regions: REGIONS, namespace: 'cluster-test' }),
+      );
+      await Promise.all([
+        east!.vote('us-east-1', false),
+        west!.vote('us-east-1', false),
+        south!.vote('us-east-1', true),
+      ]);
+      const decisions = await Promise.all([
+        east!.decide('us-east-1', { candidate: 'ap-south-1' }),
+        west!.decide('us-east-1'),
+      ]);
+      expect(decisions.filter((d) => d.failover && d.recorded)).toHaveLength(1);
+      expect(new Set(decisions.map((d) => (d.failover ? d.to : 'none'))).size).toBe(1);
+      expect(await south!.leader()).toMatchObject({ epoch: 1 });
+    } finally {
+      redis.disconnect();
+      await cluster.stop();
+    }
   });
 });
