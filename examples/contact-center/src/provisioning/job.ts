@@ -14,7 +14,15 @@ export interface BulkProvisioningOptions {
   maxBacklog?: number;
   /** Poll interval while waiting for the worker pool. @default 250 */
   pollMs?: number;
+  /**
+   * Times operations still pending with an empty queue are enqueued again (their ledger update was lost,
+   * e.g. to a database failover). The cloud call is idempotent, so this can only repeat, never duplicate.
+   * @default 5
+   */
+  maxReconcileRounds?: number;
   onProgress?: (counts: BatchCounts) => void;
+  /** Called when pending operations without a queued job are enqueued again. */
+  onReenqueue?: (count: number, round: number) => void;
   signal?: AbortSignal;
 }
 
@@ -44,10 +52,34 @@ export async function runBulkProvisioning(options: BulkProvisioningOptions): Pro
     options.onProgress?.(await batchCounts(db, batchId));
   }
 
+  let round = 0;
+  let idlePolls = 0;
   for (;;) {
     const counts = await batchCounts(db, batchId);
     options.onProgress?.(counts);
     if (counts.pending === 0) return counts;
+    // A job finishes only after its ledger update: an empty queue with pending rows means orphans.
+    idlePolls = (await queue.backlog()) === 0 ? idlePolls + 1 : 0;
+    if (idlePolls >= 3) {
+      if (++round > (options.maxReconcileRounds ?? 5)) {
+        throw new Error(
+          `${counts.pending} operation(s) of ${batchId} stayed pending after ${round - 1} rounds`,
+        );
+      }
+      let count = 0;
+      for (let after = ''; ; ) {
+        const page = await pendingPage(db, batchId, after, pageSize);
+        if (page.length === 0) break;
+        count += page.length;
+        await queue.enqueueMany(
+          page.map((p) => ({ ...p, batchId })),
+          round,
+        );
+        after = page[page.length - 1]!.operationId;
+      }
+      options.onReenqueue?.(count, round);
+      idlePolls = 0;
+    }
     await sleep(pollMs, undefined, { signal });
   }
 }

@@ -43,6 +43,8 @@ try {
     batchId: env.BATCH_ID,
     agents: env.AGENTS,
     signal: abort.signal,
+    onReenqueue: (count, round) =>
+      console.error(`re-enqueued ${count} pending operation(s) with no queued job (round ${round})`),
     onProgress: (c) => {
       bar.setTotal(c.total);
       bar.update(c.done);

@@ -25,10 +25,17 @@ export class ProvisioningQueue {
     });
   }
 
-  /** Job id = operation id: re-enqueueing after a restart does not create a second job while one waits. */
-  async enqueueMany(jobs: ProvisioningJob[]): Promise<void> {
+  /**
+   * Job id = operation id (plus the reconciliation round): re-enqueueing after a restart does not create a
+   * second job while one waits.
+   */
+  async enqueueMany(jobs: ProvisioningJob[], round = 0): Promise<void> {
     await this.queue.addBulk(
-      jobs.map((data) => ({ name: 'provision-agent', data, opts: { jobId: data.operationId } })),
+      jobs.map((data) => ({
+        name: 'provision-agent',
+        data,
+        opts: { jobId: round === 0 ? data.operationId : `${data.operationId}-round-${round}` },
+      })),
     );
   }
 
