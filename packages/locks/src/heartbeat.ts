@@ -1,6 +1,6 @@
 import { failureOutcome, type LockContext } from './context.js';
 import { QuorumUnavailableError } from './errors.js';
-import type { HeldLock } from './lock.js';
+import type { HeldLock, LockHost } from './lock.js';
 import type { LockNode } from './node.js';
 import { asArray, toNumber } from './parse.js';
 import { round } from './round.js';
@@ -119,8 +119,14 @@ export class Heartbeat {
     const due = [...this.held].filter((l) => l.heartbeat && l.state === 'held' && l.validUntilMono > now);
     if (due.length === 0) return;
     this.#running = true;
+    const byHost = new Map<LockHost, HeldLock[]>();
+    for (const lock of due) {
+      const list = byHost.get(lock.host);
+      if (list) list.push(lock);
+      else byHost.set(lock.host, [lock]);
+    }
     try {
-      await extendLocks(this.ctx, due);
+      await Promise.all([...byHost].map(([host, locks]) => host.extendBatch(locks)));
     } catch (err) {
       this.ctx.options.logger?.error({ err }, 'lock heartbeat round failed');
     } finally {

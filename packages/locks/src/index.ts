@@ -1,6 +1,7 @@
 export type { NodeRecoveringEvent } from './amnesia.js';
 export type { LockNodes, RedisClient, RedisClusterClient, Topology } from './client.js';
 export { defaults } from './defaults.js';
+export type { Election, ElectOptions } from './elect.js';
 export {
   AcquireTimeoutError,
   ConfigError,
@@ -22,6 +23,7 @@ export type { LockEvents, Unsubscribe } from './events.js';
 export type { Lock } from './lock.js';
 export { LockManager } from './manager.js';
 export type { LockManagerOptions, RetryOptions } from './options.js';
+export type { Semaphore } from './semaphore.js';
 export type {
   AcquireOptions,
   HolderInfo,

@@ -30,9 +30,21 @@ export class Keys {
     return `${this.prefix}released:${resource}`;
   }
 
-  /** Resource name back from a release channel name. */
-  resourceOf(channel: string): string | undefined {
-    const head = `${this.prefix}released:`;
-    return channel.startsWith(head) ? channel.slice(head.length) : undefined;
+  /** Semaphore `name`: holders zset, holder records hash, fence counter, audit stream (one slot). */
+  semaphore(name: string): {
+    holders: string;
+    records: string;
+    fence: string;
+    audit: string;
+    channel: string;
+  } {
+    const base = `${this.prefix}sem:{${name}}`;
+    return {
+      holders: `${base}:holders`,
+      records: `${base}:records`,
+      fence: `${base}:fence`,
+      audit: `${base}:audit`,
+      channel: `${this.prefix}sem-released:${name}`,
+    };
   }
 }

@@ -1,6 +1,5 @@
 import { driftMs, effectiveTtl, type LockContext } from './context.js';
 import { ConfigError, LockLostError, type LostReason } from './errors.js';
-import { releaseOn, releaseResult } from './release.js';
 import type { ReleaseResult } from './types.js';
 
 /** One acquisition of one resource. Dispose it (`await using`) or call `release()`. */
@@ -35,9 +34,14 @@ export interface LockInit {
   validUntilMono: number;
 }
 
-/** Hooks the manager provides: extending one lock now, and forgetting a settled one. */
+/**
+ * What a kind of lock (a mutex record, a semaphore permit) provides: extending a batch of held locks in
+ * one call per node, removing its records, and forgetting a settled lock. The heartbeat groups by host.
+ */
 export interface LockHost {
+  extendBatch(locks: readonly HeldLock[]): Promise<void>;
   extendNow(lock: HeldLock): Promise<number>;
+  releaseRecords(lock: HeldLock): Promise<ReleaseResult>;
   forget(lock: HeldLock): void;
 }
 
@@ -63,7 +67,7 @@ export class HeldLock implements Lock {
 
   constructor(
     private readonly ctx: LockContext,
-    private readonly host: LockHost,
+    readonly host: LockHost,
     init: LockInit,
   ) {
     this.resource = init.resource;
@@ -126,7 +130,7 @@ export class HeldLock implements Lock {
   #expire(reason: LostReason): void {
     if (this.state !== 'held') return;
     this.lose(reason);
-    this.ctx.track(releaseOn(this.ctx, this.resource, this.token));
+    this.ctx.track(this.host.releaseRecords(this));
   }
 
   #lostReason(): unknown {
@@ -170,7 +174,7 @@ export class HeldLock implements Lock {
     const started = performance.now();
     if (this.state === 'held') this.lose('released');
     else this.state = 'released';
-    const result = releaseResult(this.ctx, await releaseOn(this.ctx, this.resource, this.token));
+    const result = await this.host.releaseRecords(this);
     // A lock that was already lost is reported as such even if its records were still there to delete.
     const final: ReleaseResult =
       wasLost === 'taken-over'
@@ -193,4 +197,19 @@ export class HeldLock implements Lock {
   [Symbol.asyncDispose](): Promise<void> {
     return this.release().then(() => undefined);
   }
+}
+
+/** Runs `fn` under `lock`, always releases; rejects with `LockLostError` if the lock was lost before `fn` finished. */
+export async function runHeld<T>(lock: Lock, fn: (lock: Lock) => Promise<T> | T): Promise<T> {
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: await fn(lock) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  const lost = lock.signal.aborted ? lock.signal.reason : undefined;
+  await lock.release();
+  if (lost instanceof LockLostError && lost.reason !== 'released') throw lost;
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }

@@ -1,23 +1,26 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { attemptAcquire } from './acquire.js';
+import { type Attempt, attemptAcquire } from './acquire.js';
+import { acquireLoop } from './acquire-loop.js';
 import { AmnesiaGuard } from './amnesia.js';
 import { labelOf, type Topology, topologyOf } from './client.js';
 import type { LockContext } from './context.js';
-import { AcquireTimeoutError, LockError, LockLimitError, LockLostError } from './errors.js';
+import { campaign, type Election, type ElectOptions } from './elect.js';
+import { ConfigError, LockError, LockLimitError } from './errors.js';
 import { Emitter, type LockEvents, type Unsubscribe } from './events.js';
-import { Heartbeat } from './heartbeat.js';
+import { extendLocks, Heartbeat } from './heartbeat.js';
 import { inspectResource } from './inspect.js';
 import { Keys } from './keys.js';
-import { HeldLock, type Lock } from './lock.js';
+import { HeldLock, type Lock, type LockHost, runHeld } from './lock.js';
 import { LockNode } from './node.js';
-import { ReleaseNotifier, type Watch } from './notifier.js';
+import { ReleaseNotifier } from './notifier.js';
 import {
   type LockManagerOptions,
   parseAcquire,
   parseManagerOptions,
   type ResolvedOptions,
 } from './options.js';
+import { releaseOn, releaseResult } from './release.js';
+import { Semaphore } from './semaphore.js';
 import type { AcquireOptions, Inspection } from './types.js';
 
 /**
@@ -31,6 +34,7 @@ export class LockManager {
   readonly #ctx: LockContext;
   readonly #events: Emitter<LockEvents>;
   readonly #heartbeat: Heartbeat;
+  readonly #host: LockHost;
   readonly #notifier: ReleaseNotifier;
   readonly #background = new Set<Promise<unknown>>();
   #closed = false;
@@ -71,7 +75,14 @@ export class LockManager {
       },
     };
     this.#heartbeat = new Heartbeat(this.#ctx);
-    this.#notifier = new ReleaseNotifier(clients, keys, o.maxWaiters, o.requestTimeoutMs, o.logger);
+    this.#host = {
+      extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),
+      extendNow: (lock) => this.#heartbeat.extendOne(lock),
+      releaseRecords: async (lock) =>
+        releaseResult(this.#ctx, await releaseOn(this.#ctx, lock.resource, lock.token)),
+      forget: (lock) => this.#heartbeat.delete(lock),
+    };
+    this.#notifier = new ReleaseNotifier(clients, o.maxWaiters, o.requestTimeoutMs, o.logger);
   }
 
   /** Subscribes to a typed event; the returned function (also `Disposable`) unsubscribes. */
@@ -86,72 +97,94 @@ export class LockManager {
    */
   async acquire(resource: string, options?: AcquireOptions): Promise<Lock> {
     const a = parseAcquire(resource, options, this.#o);
+    this.#admit(resource);
+    return acquireLoop(this.#ctx, {
+      resource,
+      channel: this.#ctx.keys.channel(resource),
+      a,
+      notifier: this.#notifier,
+      closed: () => this.#closed,
+      attempt: (token) => attemptAcquire(this.#ctx, resource, token, a),
+      granted: (token, result, attempts, started) =>
+        this.#granted(resource, token, a, result, attempts, started),
+    });
+  }
+
+  #admit(resource: string): void {
     if (this.#closed) throw new LockError('LOCK_MANAGER_CLOSED', 'LockManager is closed', { resource });
-    if (this.#heartbeat.held.size >= this.#o.maxHeldLocks)
+    if (this.#heartbeat.held.size >= this.#o.maxHeldLocks) {
       throw new LockLimitError('maxHeldLocks', this.#o.maxHeldLocks);
-    a.signal?.throwIfAborted();
-    const started = performance.now();
-    const deadline = started + a.waitMs;
-    let watch: Watch | undefined;
-    let subscribed = false;
-    try {
-      for (let attempt = 1; ; attempt++) {
-        // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
-        const token = randomUUID();
-        const result = await attemptAcquire(this.#ctx, resource, token, a);
-        if (result.ok) return this.#granted(resource, token, a, result, attempt, started);
-        if (this.#events.has('contended'))
-          this.#events.emit('contended', {
-            resource,
-            holder: result.conflict && 'holder' in result.error ? result.error.holder : undefined,
-            latencyMs: performance.now() - started,
-            attempt,
-          });
-        if (a.waitMs === 0) throw result.error;
-        const left = deadline - performance.now();
-        if (left <= 0 || attempt > this.#o.retry.retries || this.#closed) {
-          throw new AcquireTimeoutError(resource, a.waitMs, attempt, result.error);
-        }
-        watch ??= this.#notifier.watch(resource);
-        if (!subscribed) {
-          // Subscribe first, then try again at once: a release published before the subscription is not missed.
-          await watch.ready;
-          subscribed = true;
-          continue;
-        }
-        await watch.wait(Math.min(left, this.#delay(attempt)), a.signal);
-      }
-    } finally {
-      watch?.[Symbol.dispose]();
     }
   }
 
-  #delay(attempt: number): number {
-    const { minDelayMs, maxDelayMs } = this.#o.retry;
-    const base = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt - 1, 16));
-    return base / 2 + Math.random() * (base / 2);
+  /**
+   * Runs `fn` under the lock: heartbeats while it runs, aborts `lock.signal` when validity can no longer
+   * be proven, always releases. Rejects with `LockLostError` if the lock was lost before `fn` finished.
+   */
+  async withLock<T>(
+    resource: string,
+    fn: (lock: Lock) => Promise<T> | T,
+    options?: AcquireOptions,
+  ): Promise<T> {
+    return runHeld(await this.acquire(resource, options), fn);
+  }
+
+  /**
+   * A counting semaphore named `name` with `limit` permits, sharing this manager's heartbeat, wake-up
+   * and events. One master or a Cluster only: a Redlock quorum cannot bound a count above one.
+   */
+  semaphore(name: string, options: { limit: number }): Semaphore {
+    parseAcquire(name, { heartbeat: false }, this.#o);
+    const limit = options?.limit;
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) {
+      throw new ConfigError('limit', 'must be an integer from 1 to 100000');
+    }
+    if (this.topology === 'quorum') {
+      throw new ConfigError('nodes', 'a Semaphore needs one master or a Cluster, not a quorum of masters');
+    }
+    return new Semaphore(
+      {
+        ctx: this.#ctx,
+        notifier: this.#notifier,
+        parse: (n, o) => parseAcquire(n, o, this.#o),
+        admit: (n) => this.#admit(n),
+        closed: () => this.#closed,
+        hold: (host, n, token, a, result, attempts, started) =>
+          this.#granted(n, token, a, result, attempts, started, host),
+        forget: (lock) => this.#heartbeat.delete(lock),
+      },
+      name,
+      limit,
+    );
+  }
+
+  /**
+   * Campaigns for leadership of `name` (on the lock `elect:<name>`): `onElected(lock)` when this
+   * instance leads, `onDemoted(reason)` when the lock's signal aborts; campaigns again until stopped.
+   */
+  elect(name: string, options: ElectOptions): Election {
+    parseAcquire(`elect:${name}`, { ttlMs: options?.ttlMs }, this.#o);
+    if (typeof options?.onElected !== 'function') throw new ConfigError('onElected', 'expected a function');
+    return campaign(name, options, (r, o) => this.acquire(r, o), this.#o.retry.maxDelayMs, this.#o.logger);
   }
 
   #granted(
     resource: string,
     token: string,
     a: ReturnType<typeof parseAcquire>,
-    result: Extract<Awaited<ReturnType<typeof attemptAcquire>>, { ok: true }>,
+    result: Extract<Attempt, { ok: true }>,
     attempts: number,
     started: number,
+    host: LockHost = this.#host,
   ): Lock {
-    const lock = new HeldLock(
-      this.#ctx,
-      { extendNow: (l) => this.#heartbeat.extendOne(l), forget: (l) => this.#heartbeat.delete(l) },
-      {
-        resource,
-        token,
-        fence: result.fence,
-        ...a,
-        startedAt: result.startedAt,
-        validUntilMono: result.validUntilMono,
-      },
-    );
+    const lock = new HeldLock(this.#ctx, host, {
+      resource,
+      token,
+      fence: result.fence,
+      ...a,
+      startedAt: result.startedAt,
+      validUntilMono: result.validUntilMono,
+    });
     this.#heartbeat.add(lock);
     const ref = { resource, token, fence: result.fence, region: this.#o.region };
     for (const { previous, nodes } of result.overridden) {
@@ -168,29 +201,6 @@ export class LockManager {
         overridden: result.overridden.length > 0,
       });
     return lock;
-  }
-
-  /**
-   * Runs `fn` under the lock: heartbeats while it runs, aborts `lock.signal` when validity can no longer
-   * be proven, always releases. Rejects with `LockLostError` if the lock was lost before `fn` finished.
-   */
-  async withLock<T>(
-    resource: string,
-    fn: (lock: Lock) => Promise<T> | T,
-    options?: AcquireOptions,
-  ): Promise<T> {
-    const lock = await this.acquire(resource, options);
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-    try {
-      outcome = { ok: true, value: await fn(lock) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    }
-    const lost = lock.signal.aborted ? lock.signal.reason : undefined;
-    await lock.release();
-    if (lost instanceof LockLostError && lost.reason !== 'released') throw lost;
-    if (!outcome.ok) throw outcome.error;
-    return outcome.value;
   }
 
   /** The holder of `resource` as each node sees it, plus the holder a quorum of trusted nodes agree on. */

@@ -1,6 +1,5 @@
 import type { ScriptClient, SubscriberClient } from './client.js';
 import { LockLimitError } from './errors.js';
-import type { Keys } from './keys.js';
 import type { Logger } from './types.js';
 
 /** A waiter's interest in one resource's release channel. */
@@ -32,16 +31,15 @@ export class ReleaseNotifier {
 
   constructor(
     private readonly clients: readonly ScriptClient[],
-    private readonly keys: Keys,
     private readonly maxWaiters: number,
     private readonly timeoutMs: number,
     private readonly logger: Logger | undefined,
   ) {}
 
-  watch(resource: string): Watch {
+  /** Registers a waiter on release channel `name` (see `Keys.channel`). */
+  watch(name: string): Watch {
     if (this.#waiting >= this.maxWaiters) throw new LockLimitError('maxWaiters', this.maxWaiters);
     this.#waiting++;
-    const name = this.keys.channel(resource);
     let channel = this.#channels.get(name);
     if (!channel) {
       channel = { refs: 0, ready: this.#subscribe(name), wakers: new Set(), linger: undefined };

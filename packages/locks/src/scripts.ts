@@ -6,6 +6,9 @@ import inspectLua from './lua/inspect-2.lua';
 import overrideLua from './lua/override.lua';
 import raiseLua from './lua/raise-2.lua';
 import releaseLua from './lua/release-1.lua';
+import semAcquireLua from './lua/sem-acquire-4.lua';
+import semHeartbeatLua from './lua/sem-heartbeat-3.lua';
+import semReleaseLua from './lua/sem-release-2.lua';
 
 /** Bumped whenever a script or the record layout changes, so two versions on one server never mix. */
 export const SCRIPT_VERSION = 1;
@@ -30,4 +33,7 @@ export const scripts = Object.freeze({
   release: script('release', releaseLua),
   raise: script('raise', raiseLua),
   inspect: script('inspect', commonLua, inspectLua),
+  semAcquire: script('sem_acquire', commonLua, overrideLua, semAcquireLua),
+  semHeartbeat: script('sem_heartbeat', commonLua, semHeartbeatLua),
+  semRelease: script('sem_release', semReleaseLua),
 });

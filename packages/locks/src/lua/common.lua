@@ -31,14 +31,19 @@ local function cx_owns(s, token)
   return string.sub(s, 1, #token + 1) == token .. ' '
 end
 
--- Current record as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, pttl}, or nil.
-local function cx_holder(key, now)
-  local s = redis.call('GET', key)
-  if not s then return nil end
+-- Record string as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, ttl left}.
+local function cx_parse(s, now, ttl_left)
   local tok, fen, acq, hb, rl, ol, p = string.match(s, '^(%S+) (%d+) (%d+) (%d+) (%d+) (%d+) %d+ ()')
   rl, ol = tonumber(rl), tonumber(ol)
   return { tok, string.sub(s, p, p + rl - 1), string.sub(s, p + rl, p + rl + ol - 1), string.sub(s, p + rl + ol),
-    tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), redis.call('PTTL', key) }
+    tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), ttl_left or -1 }
+end
+
+-- Current lock record of `key` as cx_parse does, or nil.
+local function cx_holder(key, now)
+  local s = redis.call('GET', key)
+  if not s then return nil end
+  return cx_parse(s, now, redis.call('PTTL', key))
 end
 
 local function cx_append(out, list)

@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { Attempt } from './acquire.js';
+import type { LockContext } from './context.js';
+import { AcquireTimeoutError } from './errors.js';
+import type { ReleaseNotifier, Watch } from './notifier.js';
+import type { ResolvedAcquire } from './options.js';
+
+export interface LoopInput<T> {
+  resource: string;
+  /** Release channel that wakes this waiter. */
+  channel: string;
+  a: ResolvedAcquire;
+  notifier: ReleaseNotifier;
+  closed: () => boolean;
+  attempt: (token: string) => Promise<Attempt>;
+  granted: (token: string, result: Extract<Attempt, { ok: true }>, attempts: number, started: number) => T;
+}
+
+function delay(ctx: LockContext, attempt: number): number {
+  const { minDelayMs, maxDelayMs } = ctx.options.retry;
+  const base = Math.min(maxDelayMs, minDelayMs * 2 ** Math.min(attempt - 1, 16));
+  return base / 2 + Math.random() * (base / 2);
+}
+
+/**
+ * Attempts until granted; with `waitMs`, waits between attempts for a release message on `channel`
+ * (subscribing before the second attempt, so a release in between is not missed) or a jittered delay,
+ * bounded by `waitMs`, `retry.retries` and the caller's signal.
+ */
+export async function acquireLoop<T>(ctx: LockContext, input: LoopInput<T>): Promise<T> {
+  const { a, resource } = input;
+  a.signal?.throwIfAborted();
+  const started = performance.now();
+  const deadline = started + a.waitMs;
+  let watch: Watch | undefined;
+  let subscribed = false;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
+      const token = randomUUID();
+      const result = await input.attempt(token);
+      if (result.ok) return input.granted(token, result, attempt, started);
+      if (ctx.events.has('contended')) {
+        const holder = result.conflict && 'holder' in result.error ? result.error.holder : undefined;
+        ctx.events.emit('contended', { resource, holder, latencyMs: performance.now() - started, attempt });
+      }
+      if (a.waitMs === 0) throw result.error;
+      const left = deadline - performance.now();
+      if (left <= 0 || attempt > ctx.options.retry.retries || input.closed()) {
+        throw new AcquireTimeoutError(resource, a.waitMs, attempt, result.error);
+      }
+      watch ??= input.notifier.watch(input.channel);
+      if (!subscribed) {
+        await watch.ready;
+        subscribed = true;
+        continue;
+      }
+      await watch.wait(Math.min(left, delay(ctx, attempt)), a.signal);
+    }
+  } finally {
+    watch?.[Symbol.dispose]();
+  }
+}

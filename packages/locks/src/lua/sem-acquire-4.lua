@@ -1,0 +1,40 @@
+-- cxkit_locks semaphore acquire: take one of `limit` permits; permits whose holder stopped heartbeating
+-- are reclaimed first (and audited).
+-- KEYS[1] holders (zset: token -> deadline, server ms)  KEYS[2] holder records (hash: token -> record)
+-- KEYS[3] fence counter  KEYS[4] override audit stream
+-- ARGV[1] token  ARGV[2] validity ms (min(ttl, stale-after))  ARGV[3] limit  ARGV[4] region  ARGV[5] operation
+-- ARGV[6] correlation id  ARGV[7] audit stream max length  ARGV[8] semaphore name  ARGV[9] key lifetime ms
+-- returns {status, fence, holders, oldest holder...}
+--   status 1: granted  0: all permits held (holder = the one whose deadline comes first); then
+--   per reclaimed permit 9 more values (its holder) after a 0 separator
+local now = cx_now()
+local reclaimed = {}
+for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
+  local s = redis.call('HGET', KEYS[2], token)
+  redis.call('ZREM', KEYS[1], token)
+  redis.call('HDEL', KEYS[2], token)
+  if s then
+    local h = cx_parse(s, now)
+    cx_audit(KEYS[4], ARGV[7], ARGV[8], h, ARGV[1], ARGV[4], ARGV[5], ARGV[6], 0, now)
+    cx_append(reclaimed, h)
+  end
+end
+local count = redis.call('ZCARD', KEYS[1])
+if count >= tonumber(ARGV[3]) then
+  local first = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+  local out = { 0, 0, count }
+  local s = first and redis.call('HGET', KEYS[2], first)
+  if s then cx_append(out, cx_parse(s, now)) end
+  return out
+end
+local fence = redis.call('INCR', KEYS[3])
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], fence, now, now, ARGV[4], ARGV[5], ARGV[6]))
+redis.call('PEXPIRE', KEYS[1], ARGV[9])
+redis.call('PEXPIRE', KEYS[2], ARGV[9])
+local out = { 1, fence, count + 1 }
+if #reclaimed > 0 then
+  out[#out + 1] = 0
+  cx_append(out, reclaimed)
+end
+return out

@@ -1,0 +1,187 @@
+import type { Attempt } from './acquire.js';
+import { acquireLoop } from './acquire-loop.js';
+import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './context.js';
+import { LockConflictError, QuorumUnavailableError } from './errors.js';
+import { type HeldLock, type Lock, type LockHost, runHeld } from './lock.js';
+import type { ReleaseNotifier } from './notifier.js';
+import type { ResolvedAcquire } from './options.js';
+import { asArray, holderAt, toNumber } from './parse.js';
+import { round } from './round.js';
+import { scripts } from './scripts.js';
+import type { AcquireOptions, HolderInfo, ReleaseResult } from './types.js';
+
+/** What a semaphore borrows from its manager. */
+export interface SemaphoreDeps {
+  ctx: LockContext;
+  notifier: ReleaseNotifier;
+  parse(name: string, options: AcquireOptions | undefined): ResolvedAcquire;
+  admit(name: string): void;
+  closed(): boolean;
+  hold(
+    host: LockHost,
+    name: string,
+    token: string,
+    a: ResolvedAcquire,
+    result: Extract<Attempt, { ok: true }>,
+    attempts: number,
+    started: number,
+  ): Lock;
+  forget(lock: HeldLock): void;
+}
+
+const BATCH = 100;
+
+/**
+ * A counting semaphore: at most `limit` permits of `name` at a time. Permits follow the lock model:
+ * each is a `Lock` handle with a fence (strictly increasing per semaphore), heartbeats that move its
+ * deadline (server time, a sorted-set score), and reclamation of permits whose holder stopped
+ * heartbeating (audited like a stale-lock override). One master or a Cluster only (see README).
+ */
+export class Semaphore {
+  readonly #keys: ReturnType<LockContext['keys']['semaphore']>;
+  readonly #host: LockHost;
+
+  constructor(
+    private readonly deps: SemaphoreDeps,
+    readonly name: string,
+    readonly limit: number,
+  ) {
+    this.#keys = deps.ctx.keys.semaphore(name);
+    this.#host = {
+      extendBatch: async (locks) => {
+        for (let i = 0; i < locks.length; i += BATCH) await this.#extend(locks.slice(i, i + BATCH));
+      },
+      extendNow: async (lock) => {
+        if (!(await this.#extend([lock])))
+          throw new QuorumUnavailableError(name, 1, [{ node: this.#node.label, outcome: 'error' }]);
+        return lock.validUntil;
+      },
+      releaseRecords: (lock) => this.#release(lock.token),
+      forget: (lock) => deps.forget(lock),
+    };
+  }
+
+  get #node() {
+    return this.deps.ctx.nodes[0]!;
+  }
+
+  /** Key lifetime: refreshed by every acquire and heartbeat, longer than any permit can be valid. */
+  get #keyLifeMs(): number {
+    return this.deps.ctx.options.maxTtlMs * 2;
+  }
+
+  /** Takes one permit; rejects with `LockConflictError` (all permits held) like `LockManager.acquire`. */
+  acquire(options?: AcquireOptions): Promise<Lock> {
+    const a = this.deps.parse(this.name, options);
+    this.deps.admit(this.name);
+    return acquireLoop(this.deps.ctx, {
+      resource: this.name,
+      channel: this.#keys.channel,
+      a,
+      notifier: this.deps.notifier,
+      closed: () => this.deps.closed(),
+      attempt: (token) => this.#attempt(token, a),
+      granted: (token, result, attempts, started) =>
+        this.deps.hold(this.#host, this.name, token, a, result, attempts, started),
+    });
+  }
+
+  /** Runs `fn` holding a permit (heartbeated), always gives it back; like `LockManager.withLock`. */
+  async withPermit<T>(fn: (permit: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
+    return runHeld(await this.acquire(options), fn);
+  }
+
+  async #attempt(token: string, a: ResolvedAcquire): Promise<Attempt> {
+    const ctx = this.deps.ctx;
+    const o = ctx.options;
+    const k = this.#keys;
+    const validity = effectiveTtl(ctx, a.ttlMs);
+    const startedAt = performance.now();
+    const [reply] = await round(
+      ctx.nodes,
+      (node) =>
+        node.run(
+          scripts.semAcquire,
+          [k.holders, k.records, k.fence, k.audit],
+          [
+            token,
+            validity,
+            this.limit,
+            o.region,
+            a.operation,
+            a.correlationId,
+            o.auditMaxLen,
+            this.name,
+            this.#keyLifeMs,
+          ],
+          true,
+        ),
+      { timeoutMs: o.requestTimeoutMs },
+    );
+    const label = this.#node.label;
+    if (!reply?.ok) {
+      ctx.track(this.#release(token)); // it may have run after all
+      const outcome = failureOutcome(ctx, 0, reply?.error);
+      return {
+        ok: false,
+        conflict: false,
+        error: new QuorumUnavailableError(this.name, 1, [{ node: label, outcome, error: reply?.error }]),
+      };
+    }
+    const raw = asArray(reply.value);
+    if (toNumber(raw[0]) === 0) {
+      const holder = holderAt(raw, 3);
+      const outcome = { node: label, outcome: 'conflict' as const, ...(holder ? { holder } : {}) };
+      return { ok: false, conflict: true, error: new LockConflictError(this.name, holder, [outcome]) };
+    }
+    const overridden: { previous: HolderInfo; nodes: string[] }[] = [];
+    for (let i = 4; raw[3] !== undefined && i + 9 <= raw.length; i += 9) {
+      const previous = holderAt(raw, i);
+      if (previous) overridden.push({ previous, nodes: [label] });
+    }
+    const validUntilMono = startedAt + validity - driftMs(ctx, a.ttlMs);
+    return { ok: true, fence: toNumber(raw[1]), startedAt, validUntilMono, overridden };
+  }
+
+  /** One heartbeat call for `permits`; settles each. Resolves false if the node did not answer. */
+  async #extend(permits: readonly HeldLock[]): Promise<boolean> {
+    const ctx = this.deps.ctx;
+    const k = this.#keys;
+    const args: (string | number)[] = [this.limit, this.#keyLifeMs];
+    for (const p of permits) {
+      args.push(p.token, effectiveTtl(ctx, p.ttlMs), p.fence, p.region, p.operation, p.correlationId);
+    }
+    const startedAt = performance.now();
+    const [reply] = await round(
+      ctx.nodes,
+      (node) => node.run(scripts.semHeartbeat, [k.holders, k.records, k.fence], args, true),
+      { timeoutMs: ctx.options.requestTimeoutMs },
+    );
+    const latencyMs = performance.now() - startedAt;
+    const results = reply?.ok ? asArray(reply.value).map(toNumber) : [];
+    permits.forEach((p, i) => {
+      const ref = { resource: p.resource, token: p.token, fence: p.fence, latencyMs };
+      const r = results[i];
+      if ((r === 1 || r === 2) && p.confirmed(startedAt))
+        ctx.events.emit('extended', { ...ref, validUntil: p.validUntil });
+      else if (r === 0) p.lose('taken-over');
+      else if (p.state === 'held') {
+        const outcome = reply && !reply.ok ? failureOutcome(ctx, 0, reply.error) : 'error';
+        ctx.events.emit('extend-failed', { ...ref, nodes: [{ node: this.#node.label, outcome }] });
+      }
+    });
+    return reply?.ok === true;
+  }
+
+  async #release(token: string): Promise<ReleaseResult> {
+    const ctx = this.deps.ctx;
+    const k = this.#keys;
+    const [reply] = await round(
+      ctx.nodes,
+      (node) => node.run(scripts.semRelease, [k.holders, k.records], [token, k.channel, this.name], false),
+      { timeoutMs: ctx.options.requestTimeoutMs },
+    );
+    if (!reply?.ok) return { released: false, reason: 'unreachable' };
+    return toNumber(reply.value) === 1 ? { released: true } : { released: false, reason: 'expired' };
+  }
+}

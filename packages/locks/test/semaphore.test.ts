@@ -1,0 +1,146 @@
+import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, isLockConflictError, type Lock, type LockEvents, LockManager } from '../src/index.js';
+import { client, quit, sleep } from './helpers.js';
+
+let redis: RedisNodes;
+let clients: Redis[] = [];
+let manager: LockManager;
+
+beforeAll(async () => {
+  redis = await startRedisNodes(1, { private: true });
+  clients = [client(redis.urls[0]!), client(redis.urls[0]!)];
+  manager = new LockManager({
+    nodes: clients[0]!,
+    region: 'us-east-1',
+    heartbeatIntervalMs: 100,
+    staleAfterMs: 600,
+  });
+});
+
+afterAll(async () => {
+  await manager?.close();
+  await quit(clients);
+  await redis?.stop();
+});
+
+describe('Semaphore', () => {
+  it('grants at most `limit` permits, with strictly increasing fences, and hands a permit over on release', async () => {
+    const agents = manager.semaphore('agents', { limit: 3 });
+    const permits = await Promise.all([agents.acquire(), agents.acquire(), agents.acquire()]);
+    const fences = permits.map((p) => p.fence).sort((a, b) => a - b);
+    expect(new Set(fences).size).toBe(3);
+    const err = await agents.acquire({ correlationId: 'fourth' }).catch((e: unknown) => e);
+    expect(isLockConflictError(err)).toBe(true);
+    expect(isLockConflictError(err) && err.holder?.region).toBe('us-east-1');
+    const waiting = agents.acquire({ waitMs: 5_000 });
+    await sleep(200);
+    await permits[0]!.release();
+    const fourth = await waiting;
+    expect(fourth.fence).toBeGreaterThan(fences[2]!);
+    await Promise.all([...permits.slice(1), fourth].map((p) => p.release()));
+  });
+
+  it('never exceeds the limit under contention, heartbeats keep permits past their TTL', async () => {
+    const pool = manager.semaphore('pool', { limit: 2 });
+    let inside = 0;
+    let peak = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        pool.withPermit(
+          async (permit) => {
+            inside++;
+            peak = Math.max(peak, inside);
+            await sleep(500); // longer than the 300 ms TTL: heartbeats keep the permit
+            inside--;
+            expect(permit.signal.aborted).toBe(false);
+          },
+          { ttlMs: 300, waitMs: 10_000 },
+        ),
+      ),
+    );
+    expect(peak).toBe(2);
+  });
+
+  it('reclaims the permit of a holder that stopped heartbeating, with an override event', async () => {
+    const crashed = new LockManager({
+      nodes: clients[1]!,
+      region: 'eu-west-1',
+      heartbeatIntervalMs: 100,
+      staleAfterMs: 600,
+    });
+    const slots = crashed.semaphore('slots', { limit: 1 });
+    const dead: Lock = await slots.acquire({ heartbeat: false, ttlMs: 5_000, correlationId: 'dead-pod' });
+    const overrides: LockEvents['override'][] = [];
+    manager.on('override', (e) => overrides.push(e));
+    const started = performance.now();
+    const mine = await manager.semaphore('slots', { limit: 1 }).acquire({ waitMs: 5_000 });
+    expect(performance.now() - started).toBeGreaterThan(300);
+    expect(mine.fence).toBeGreaterThan(dead.fence);
+    expect(overrides.at(-1)?.previous).toMatchObject({
+      token: dead.token,
+      correlationId: 'dead-pod',
+      region: 'eu-west-1',
+    });
+    expect(await dead.release()).toEqual({ released: false, reason: 'expired' });
+    await mine.release();
+    await crashed.close();
+  });
+
+  it('is refused on a quorum of masters and with a bad limit', () => {
+    expect(() => manager.semaphore('x', { limit: 0 })).toThrow(ConfigError);
+    expect(() => manager.semaphore('', { limit: 1 })).toThrow(ConfigError);
+    const quorum = new LockManager({ nodes: [clients[0]!, clients[1]!, clients[0]!] });
+    expect(() => quorum.semaphore('x', { limit: 2 })).toThrow(/quorum/);
+  });
+});
+
+describe('elect', () => {
+  it('elects one leader, demotes it through the lost signal, and elects the other', async () => {
+    const a = new LockManager({
+      nodes: clients[0]!,
+      region: 'us-east-1',
+      heartbeatIntervalMs: 100,
+      staleAfterMs: 600,
+    });
+    const b = new LockManager({
+      nodes: clients[1]!,
+      region: 'eu-west-1',
+      heartbeatIntervalMs: 100,
+      staleAfterMs: 600,
+    });
+    const log: string[] = [];
+    const ea = a.elect('primary-region', {
+      onElected: () => void log.push('a elected'),
+      onDemoted: () => void log.push('a demoted'),
+      ttlMs: 1_000,
+    });
+    await sleep(300);
+    const eb = b.elect('primary-region', {
+      onElected: () => void log.push('b elected'),
+      onDemoted: () => void log.push('b demoted'),
+      ttlMs: 1_000,
+    });
+    await sleep(300);
+    expect(ea.isLeader).toBe(true);
+    expect(eb.isLeader).toBe(false);
+    // Somebody else takes the record: a's next heartbeat sees it, a is demoted; b gets elected later.
+    const key = 'cxkit:locks:{elect:primary-region}';
+    const record = (await clients[1]!.get(key))!;
+    await clients[1]!.set(key, `intruder ${record.slice(record.indexOf(' ') + 1)}`, 'PX', 300);
+    await sleep(1_500);
+    // a learned it lost leadership; then exactly one of the two leads again (either may win the new round).
+    expect(log.slice(0, 2)).toEqual(['a elected', 'a demoted']);
+    expect([ea.isLeader, eb.isLeader].filter(Boolean)).toHaveLength(1);
+    const leader = ea.isLeader ? ea : eb;
+    const who = ea.isLeader ? 'a' : 'b';
+    expect(log[2]).toBe(`${who} elected`);
+    await leader.stop();
+    expect(log.at(-1)).toBe(`${who} demoted`);
+    await eb.stop();
+    await ea.stop();
+    await a.close();
+    await b.close();
+  });
+});
