@@ -53,24 +53,39 @@ export async function rebuildFromSource<T>(ctx: RebuildContext<T>): Promise<Rebu
   let applied = 0;
   let offset = ctx.fromOffset;
   let batch: StateEvent<T>[] = [];
-  let batchOffset: string | undefined;
-  const flush = async () => {
-    if (batch.length === 0) return;
-    await ctx.applyBatch(batch);
-    applied += batch.length;
-    batch = [];
-    offset = batchOffset;
-    await fenced(offset ?? '', '');
+  // One batch is written while the next is read from the source, so reading and writing overlap.
+  let inFlight: Promise<void> | undefined;
+  const write = async (events: StateEvent<T>[], reached: string) => {
+    await ctx.applyBatch(events);
+    await fenced(reached, '');
+    applied += events.length;
+    offset = reached;
     ctx.onProgress(applied, offset);
   };
+  const flush = async (upTo: string | undefined) => {
+    await inFlight;
+    inFlight = undefined;
+    if (batch.length === 0 || upTo === undefined) return;
+    inFlight = write(batch, upTo);
+    // Marked as handled now; the next flush (or the end) awaits it and sees its error.
+    inFlight.catch(() => {});
+    batch = [];
+  };
+  let reached: string | undefined;
   try {
-    for await (const record of ctx.source.read({ fromOffset: ctx.fromOffset, signal })) {
-      signal.throwIfAborted();
-      batch.push(record.event);
-      batchOffset = record.offset;
-      if (batch.length >= ctx.batchSize) await flush();
+    try {
+      for await (const record of ctx.source.read({ fromOffset: ctx.fromOffset, signal })) {
+        signal.throwIfAborted();
+        batch.push(record.event);
+        reached = record.offset;
+        if (batch.length >= ctx.batchSize) await flush(reached);
+      }
+      await flush(reached);
+      await inFlight;
+    } finally {
+      // A failed read must not leave a write running unobserved.
+      await inFlight?.catch(() => {});
     }
-    await flush();
     signal.throwIfAborted();
     const generation = `${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     await bounded(

@@ -22,7 +22,7 @@ import type {
   StateCacheStatus,
   StateEvent,
 } from './types.js';
-import { encodeEvents } from './validate.js';
+import { type EncodedEvent, encodeEvents } from './validate.js';
 
 /**
  * Authoritative state in Redis with a near cache per instance. Writes are versioned events applied
@@ -179,19 +179,25 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
   async #applyInternal(events: readonly StateEvent<T>[], strict: boolean): Promise<ApplyResult[]> {
     const o = this.#o;
     let list = events;
-    if (!strict) {
+    let encoded: EncodedEvent[];
+    if (strict) encoded = encodeEvents(list, o.schema, o.maxKeyLength);
+    else {
       // Rebuild path: a bad record in the log must not stop the rebuild forever; it is skipped and logged.
-      list = events.filter((e, i) => {
+      const kept: StateEvent<T>[] = [];
+      encoded = [];
+      events.forEach((e, index) => {
         try {
-          encodeEvents([e], o.schema, o.maxKeyLength);
-          return true;
+          encoded.push(encodeEvents([e], o.schema, o.maxKeyLength)[0]!);
+          kept.push(e);
         } catch (err) {
-          o.logger?.error({ err, index: i }, 'state-cache rebuild skipped an invalid event');
-          return false;
+          o.logger?.error(
+            { err, index, namespace: o.namespace },
+            'state-cache rebuild skipped an invalid event',
+          );
         }
       });
+      list = kept;
     }
-    const encoded = encodeEvents(list, o.schema, o.maxKeyLength);
     if (encoded.length === 0) return [];
     assertConnected(o.redis, 'apply');
     registerScripts(o.redis);
@@ -200,11 +206,14 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
       o.commandTimeoutMs,
       applyEncoded(o.redis, this.#keys, this.id, o.tombstoneTtlMs, o.maxEventsPerScript, encoded),
     );
-    for (const { index, seq } of outcome.applied) {
-      const e = list[index]!;
-      const value = e.type === 'DELETED' ? undefined : (JSON.parse(encoded[index]!.json) as T);
-      this.#near.invalidate(e.key, e.version, seq, e.type === 'DELETED');
-      this.#near.offer(e.key, value, e.version, seq);
+    // Live writes refresh this instance's near cache at once; a rebuild leaves it to the snapshot reload.
+    if (strict) {
+      for (const { index, seq } of outcome.applied) {
+        const e = list[index]!;
+        const value = e.type === 'DELETED' ? undefined : (JSON.parse(encoded[index]!.json) as T);
+        this.#near.invalidate(e.key, e.version, seq, e.type === 'DELETED');
+        this.#near.offer(e.key, value, e.version, seq);
+      }
     }
     if (outcome.unmarked.length > 0 && this.#status === 'ready') this.#degrade('redis lost its data');
     return outcome.results;

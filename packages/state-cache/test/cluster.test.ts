@@ -58,7 +58,9 @@ describe('on a Redis Cluster: partitions spread over slots, batches grouped per 
       { key: 'agent-7', version: 2, type: 'UPDATED', value: { state: 'busy', n: 7 } },
       { key: 'agent-8', version: 2, type: 'DELETED' },
     ]);
+    // The two events live in different partitions (possibly on different nodes): separate bus messages.
     await waitUntil('b sees the update', async () => (await b.get('agent-7')).version === 2, 10_000);
+    await waitUntil('b sees the delete', async () => (await b.get('agent-8')).version === 2, 10_000);
     expect(await b.get('agent-8')).toMatchObject({ found: false, version: 2, stale: false });
     expect(
       (await b.apply({ key: 'agent-8', version: 1, type: 'UPDATED', value: { state: 'x', n: 0 } })).outcome,
