@@ -68,6 +68,11 @@ export class TypedEvents<E extends object> {
     return { dispose, [Symbol.dispose]: dispose };
   }
 
+  /** Whether anyone listens (here or on the diagnostics channel): hot paths skip building payloads. */
+  wants(event: keyof E): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0 || this.#channels[event]?.hasSubscribers === true;
+  }
+
   emit<K extends keyof E>(event: K, payload: E[K]): void {
     const channel = this.#channels[event];
     if (channel?.hasSubscribers) channel.publish(payload);

@@ -31,21 +31,23 @@ export function toOutcome(core: DedupCore, id: string, reply: unknown, sentAt: n
       core.stats.leaseExpired++;
       core.events.emit('lease-expired', { id, owner: previousOwner, detectedBy: 'takeover' });
     }
-    core.events.emit('claimed', {
-      id,
-      owner: core.options.owner,
-      ...(previousOwner === undefined ? {} : { previousOwner }),
-    });
+    if (core.events.wants('claimed')) {
+      core.events.emit('claimed', {
+        id,
+        owner: core.options.owner,
+        ...(previousOwner === undefined ? {} : { previousOwner }),
+      });
+    }
     return { outcome: 'claimed', id, lease };
   }
   if (tag === 2 && typeof a === 'string' && typeof b === 'number') {
     core.stats.duplicatesInProgress++;
-    core.events.emit('duplicate', { id, state: 'in-progress', owner: a });
+    if (core.events.wants('duplicate')) core.events.emit('duplicate', { id, state: 'in-progress', owner: a });
     return { outcome: 'in-progress', id, owner: a, leaseRemainingMs: b };
   }
   if (tag === 3 && typeof a === 'string' && typeof b === 'number') {
     core.stats.duplicatesDone++;
-    core.events.emit('duplicate', { id, state: 'done', owner: a });
+    if (core.events.wants('duplicate')) core.events.emit('duplicate', { id, state: 'done', owner: a });
     const result = decodeResult(c);
     return { outcome: 'done', id, owner: a, completedAt: b, ...(result === undefined ? {} : { result }) };
   }
