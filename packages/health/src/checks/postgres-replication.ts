@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { defaults } from '../defaults.js';
 import { parseWith } from '../options.js';
+import { sleep } from '../run-check.js';
 import type { CheckDefinition, CheckResult, Status } from '../types.js';
 import { untilAborted } from './redis-probe.js';
 
@@ -18,6 +19,8 @@ const schema = z
     maxLagMs: z.number().positive().default(defaults.maxLagMs),
     /** On a primary: fewer streaming standbys than this is `unhealthy`. @default 0 */
     minStandbys: z.number().int().min(0).default(0),
+    /** On a standby over `maxLagMs`: look again after this long before reporting lag (0 = never). @default 50 */
+    resampleMs: z.number().int().min(0).default(50),
   })
   .strict();
 
@@ -39,7 +42,9 @@ const STANDBY_SQL = `SELECT
        ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000 END::float8 AS lag_ms,
   COALESCE(pg_wal_lsn_diff(pg_last_wal_receive_lsn(), pg_last_wal_replay_lsn()), 0)::float8 AS lag_bytes,
   pg_is_wal_replay_paused() AS replay_paused,
-  (SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver`;
+  (SELECT status FROM pg_stat_wal_receiver LIMIT 1) AS receiver,
+  pg_last_wal_receive_lsn()::text AS received,
+  COALESCE(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), $1::pg_lsn) >= 0, false) AS replayed_first`;
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
@@ -88,9 +93,18 @@ export function postgresReplicationCheck(options: PostgresReplicationCheckOption
   }
 
   async function standby(signal: AbortSignal): Promise<CheckResult> {
-    const { rows } = await untilAborted(o.db.query(STANDBY_SQL), signal);
-    const r = rows[0] ?? {};
-    const lag = r.lag_ms === null || r.lag_ms === undefined ? null : round(Number(r.lag_ms));
+    let { rows } = await untilAborted(o.db.query(STANDBY_SQL, ['0/0']), signal);
+    let r = rows[0] ?? {};
+    let lag = r.lag_ms === null || r.lag_ms === undefined ? null : round(Number(r.lag_ms));
+    if (lag !== null && lag > o.maxLagMs && r.received && o.resampleMs > 0) {
+      // The first sample may have caught the standby applying a record that just arrived (an idle
+      // primary still sends one every 15 s), when now() - last commit is old but nothing lags.
+      // Look again: if everything received at the first look has been replayed since, it keeps up.
+      await sleep(o.resampleMs, signal);
+      ({ rows } = await untilAborted(o.db.query(STANDBY_SQL, [r.received]), signal));
+      r = rows[0] ?? {};
+      lag = r.replayed_first && !r.replay_paused ? 0 : r.lag_ms === null ? null : round(Number(r.lag_ms));
+    }
     let status: Status = 'healthy';
     const problems: string[] = [];
     if (lag === null) {
