@@ -14,4 +14,16 @@ describe('@cxkit/health package', () => {
     expect(manifest.exports['.'].import.types).toBe('./dist/index.d.ts');
     expect(manifest.exports['.'].require.default).toBe('./dist/index.cjs');
   });
+
+  it('publishes the fastify and express adapters as their own entry points, shaped like "."', () => {
+    for (const name of ['fastify', 'express'] as const) {
+      const entry = manifest.exports[`./${name}`];
+      expect(Object.keys(entry)).toEqual(Object.keys(manifest.exports['.']));
+      expect(entry.import).toEqual({ types: `./dist/${name}.d.ts`, default: `./dist/${name}.js` });
+      expect(entry.require).toEqual({ types: `./dist/${name}.d.cts`, default: `./dist/${name}.cjs` });
+      expect(manifest.peerDependenciesMeta[name].optional).toBe(true);
+    }
+    // The root entry never loads an HTTP framework.
+    expect(Object.keys(api).some((k) => /router|plugin/i.test(k))).toBe(false);
+  });
 });
