@@ -94,6 +94,31 @@ describe('CRM update', () => {
     );
     expect(own.statusCode).toBe(200);
     expect(own.json().fence).toBe(lock.json().fence);
+    // A fence the lock service never issued is refused before any write.
+    const forged = await post(
+      '/api/v2/integrations/crm/contact/update',
+      { ...crmUpdate('session_crm_3'), lock: { lock_token: lock.json().lock_token, fence: 1_000_000 } },
+      { 'idempotency-key': idempotencyKeyFor('session_crm_3', 'UPDATE_NOTES', '2024-05-15T14:34:00Z') },
+    );
+    expect(forged.statusCode).toBe(422);
+    expect(forged.json().code).toBe('FENCE_NOT_ISSUED');
+    await post('/api/v1/state/locks/release', {
+      resource_id: 'session_crm_3',
+      lock_token: lock.json().lock_token,
+    });
+    const expired = await post(
+      '/api/v2/integrations/crm/contact/update',
+      {
+        ...crmUpdate('session_crm_3'),
+        lock: { lock_token: lock.json().lock_token, fence: lock.json().fence },
+      },
+      { 'idempotency-key': idempotencyKeyFor('session_crm_3', 'UPDATE_NOTES', '2024-05-15T14:35:00Z') },
+    );
+    expect(expired.statusCode).toBe(409);
+    expect(expired.json().code).toBe('LOCK_NOT_HELD');
+    expect(
+      await rows('SELECT id FROM crm_contact_notes WHERE session_id = $1', ['session_crm_3']),
+    ).toHaveLength(1);
   });
 });
 

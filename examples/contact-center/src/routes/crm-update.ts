@@ -3,6 +3,7 @@ import { type FencedWriteResult, writeFencedNote } from '../db/crm-notes.js';
 import { ProblemError } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import { type CrmContactUpdateBody, crmContactUpdateBody, idempotencyKeyHeader } from '../schemas/crm.js';
+import { verifyCallerLock } from '../services/caller-lock.js';
 import type { RegionContext } from '../services/context.js';
 
 interface StoredResponse {
@@ -52,6 +53,7 @@ async function update(ctx: RegionContext, body: CrmContactUpdateBody, key: strin
     eventTime: body.payload.timestamp,
     region: ctx.region,
   };
+  if (body.lock) await verifyCallerLock(ctx.locks, body.session_id, body.lock);
   const result: FencedWriteResult = body.lock
     ? await writeFencedNote(ctx.db, note, body.lock.fence, key)
     : await ctx.locks.withLock(body.session_id, (lock) => writeFencedNote(ctx.db, note, lock.fence, key), {
