@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { applyEncoded } from './apply-op.js';
 import { Bus } from './bus.js';
 import { type StateCacheEvents, TypedEmitter } from './emitter.js';
 import { StateCacheClosedError } from './errors/closed-error.js';
@@ -22,7 +21,7 @@ import type {
   StateCacheStatus,
   StateEvent,
 } from './types.js';
-import { type EncodedEvent, encodeEvents } from './validate.js';
+import { writeEvents } from './writer.js';
 
 /**
  * Authoritative state in Redis with a near cache per instance. Writes are versioned events applied
@@ -177,46 +176,10 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
   }
 
   async #applyInternal(events: readonly StateEvent<T>[], strict: boolean): Promise<ApplyResult[]> {
-    const o = this.#o;
-    let list = events;
-    let encoded: EncodedEvent[];
-    if (strict) encoded = encodeEvents(list, o.schema, o.maxKeyLength);
-    else {
-      // Rebuild path: a bad record in the log must not stop the rebuild forever; it is skipped and logged.
-      const kept: StateEvent<T>[] = [];
-      encoded = [];
-      events.forEach((e, index) => {
-        try {
-          encoded.push(encodeEvents([e], o.schema, o.maxKeyLength)[0]!);
-          kept.push(e);
-        } catch (err) {
-          o.logger?.error(
-            { err, index, namespace: o.namespace },
-            'state-cache rebuild skipped an invalid event',
-          );
-        }
-      });
-      list = kept;
-    }
-    if (encoded.length === 0) return [];
-    assertConnected(o.redis, 'apply');
-    registerScripts(o.redis);
-    const outcome = await bounded(
-      'apply',
-      o.commandTimeoutMs,
-      applyEncoded(o.redis, this.#keys, this.id, o.tombstoneTtlMs, o.maxEventsPerScript, encoded),
-    );
-    // Live writes refresh this instance's near cache at once; a rebuild leaves it to the snapshot reload.
-    if (strict) {
-      for (const { index, seq } of outcome.applied) {
-        const e = list[index]!;
-        const value = e.type === 'DELETED' ? undefined : (JSON.parse(encoded[index]!.json) as T);
-        this.#near.invalidate(e.key, e.version, seq, e.type === 'DELETED');
-        this.#near.offer(e.key, value, e.version, seq);
-      }
-    }
-    if (outcome.unmarked.length > 0 && this.#status === 'ready') this.#degrade('redis lost its data');
-    return outcome.results;
+    const deps = { options: this.#o, keys: this.#keys, near: this.#near, writerId: this.id };
+    const { results, unmarked } = await writeEvents(deps, events, strict ? 'live' : 'rebuild');
+    if (unmarked.length > 0 && this.#status === 'ready') this.#degrade('redis lost its data');
+    return results;
   }
 
   /** Reads one key: near cache first, then Redis; `stale: true` when Redis could not confirm it. */
