@@ -41,13 +41,13 @@ export async function acquireLoop<T>(ctx: LockContext, input: LoopInput<T>): Pro
       const result = await input.attempt(token);
       if (result.ok) return input.granted(token, result, attempt, started);
       if (ctx.events.has('contended')) {
-        const holder = result.conflict && 'holder' in result.error ? result.error.holder : undefined;
-        ctx.events.emit('contended', { resource, holder, latencyMs: performance.now() - started, attempt });
+        const latencyMs = performance.now() - started;
+        ctx.events.emit('contended', { resource, holder: result.holder, latencyMs, attempt });
       }
-      if (a.waitMs === 0) throw result.error;
+      if (a.waitMs === 0) throw result.error();
       const left = deadline - performance.now();
       if (left <= 0 || attempt > ctx.options.retry.retries || input.closed()) {
-        throw new AcquireTimeoutError(resource, a.waitMs, attempt, result.error);
+        throw new AcquireTimeoutError(resource, a.waitMs, attempt, result.error());
       }
       watch ??= input.notifier.watch(input.channel);
       if (!subscribed) {

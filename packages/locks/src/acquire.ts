@@ -23,7 +23,13 @@ export type Attempt =
       /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
       overridden: { previous: HolderInfo; nodes: string[] }[];
     }
-  | { ok: false; error: LockConflictError | QuorumUnavailableError; conflict: boolean };
+  | {
+      ok: false;
+      conflict: boolean;
+      holder: HolderInfo | undefined;
+      /** Builds the error only when it is thrown: a waiting caller may fail many rounds. */
+      error(): LockConflictError | QuorumUnavailableError;
+    };
 
 const granted = (r: Reply<Vote> | undefined): r is { ok: true; value: Vote } => !!r?.ok && r.value.status > 0;
 
@@ -73,7 +79,7 @@ export async function attemptAcquire(
         return votes >= q || against > n - q;
       },
       onLate: (i, late) => {
-        if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, new Set([i])));
+        if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
       },
     },
   );
@@ -92,22 +98,33 @@ export async function attemptAcquire(
   failed = true;
   // Clean up wherever our record may exist: grants, errors and nodes that have not answered yet.
   const dirty = new Set(replies.flatMap((r, i) => (r?.ok && r.value.status === 0 ? [] : [i])));
-  if (dirty.size > 0) ctx.track(releaseOn(ctx, resource, token, dirty));
-  const outcomes: NodeOutcome[] = replies.map((r, i) => ({
-    node: ctx.nodes[i]!.label,
-    outcome: outcomeOf(ctx, i, r, (v) =>
-      v.status === 0 ? 'conflict' : !v.trusted ? 'recovering' : v.status === 2 ? 'overridden' : 'granted',
-    ),
-    ...(r?.ok && r.value.holder ? { holder: r.value.holder } : {}),
-    ...(r && !r.ok ? { error: r.error } : {}),
-  }));
+  if (dirty.size > 0) ctx.track(releaseOn(ctx, resource, token, { only: dirty }));
+  const outcomes = (): NodeOutcome[] =>
+    replies.map((r, i) => ({
+      node: ctx.nodes[i]!.label,
+      outcome: outcomeOf(ctx, i, r, (v) =>
+        v.status === 0 ? 'conflict' : !v.trusted ? 'recovering' : v.status === 2 ? 'overridden' : 'granted',
+      ),
+      ...(r?.ok && r.value.holder ? { holder: r.value.holder } : {}),
+      ...(r && !r.ok ? { error: r.error } : {}),
+    }));
   const conflicts = replies.filter((r) => r?.ok && r.value.status === 0);
   const unreachable = replies.filter((r) => !r?.ok).length;
   const holder = majorityHolder(conflicts.map((r) => (r?.ok ? r.value.holder : undefined)));
   if (conflicts.length > 0 && (conflicts.length > n - q || unreachable === 0)) {
-    return { ok: false, conflict: true, error: new LockConflictError(resource, holder, outcomes) };
+    return {
+      ok: false,
+      conflict: true,
+      holder,
+      error: () => new LockConflictError(resource, holder, outcomes()),
+    };
   }
-  return { ok: false, conflict: false, error: new QuorumUnavailableError(resource, q, outcomes, failure) };
+  return {
+    ok: false,
+    conflict: false,
+    holder,
+    error: () => new QuorumUnavailableError(resource, q, outcomes(), failure),
+  };
 }
 
 function collectOverrides(ctx: LockContext, replies: readonly (Reply<Vote> | undefined)[]) {

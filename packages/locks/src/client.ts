@@ -1,10 +1,13 @@
 import type { Cluster, Redis } from 'ioredis';
 
 /** The commands of a single ioredis client that the manager uses (pass your own `new Redis(...)`). */
-export type RedisClient = Pick<Redis, 'evalsha' | 'eval' | 'pipeline' | 'duplicate'>;
+export type RedisClient = Pick<Redis, 'evalsha' | 'eval' | 'pipeline' | 'duplicate' | 'publish'>;
 
 /** The commands of an ioredis `Cluster` that the manager uses. */
-export type RedisClusterClient = Pick<Cluster, 'evalsha' | 'eval' | 'pipeline' | 'duplicate' | 'isCluster'>;
+export type RedisClusterClient = Pick<
+  Cluster,
+  'evalsha' | 'eval' | 'pipeline' | 'duplicate' | 'publish' | 'isCluster'
+>;
 
 /** One master, one Cluster, or an array of independent masters (Redlock quorum). */
 export type LockNodes = RedisClient | RedisClusterClient | readonly RedisClient[];
@@ -17,6 +20,7 @@ export interface ScriptClient {
   eval(source: string, numKeys: number, ...args: Arg[]): Promise<unknown>;
   pipeline(): PipelineLike;
   duplicate(): SubscriberClient;
+  publish(channel: string, message: string): Promise<unknown>;
   isCluster?: boolean;
   /** ioredis `Cluster` only: reloads the slot map. */
   refreshSlotsCache?(callback: (err?: Error | null) => void): void;

@@ -79,7 +79,7 @@ export class LockManager {
       extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),
       extendNow: (lock) => this.#heartbeat.extendOne(lock),
       releaseRecords: async (lock) =>
-        releaseResult(this.#ctx, await releaseOn(this.#ctx, lock.resource, lock.token)),
+        releaseResult(this.#ctx, await releaseOn(this.#ctx, lock.resource, lock.token, { wake: true })),
       forget: (lock) => this.#heartbeat.delete(lock),
     };
     this.#notifier = new ReleaseNotifier(clients, o.maxWaiters, o.requestTimeoutMs, o.logger);

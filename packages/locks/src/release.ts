@@ -6,22 +6,32 @@ import type { ReleaseResult } from './types.js';
 
 /**
  * Runs the release script on the given nodes (all by default) and waits for every answer or timeout.
- * Replies: 1 released, 0 absent, -1 held by another owner.
+ * Replies: 1 released, 0 absent, -1 held by another owner. Cleanup of a failed round stays silent;
+ * a real release wakes waiters: from inside the script on one master or a Cluster, and with one
+ * PUBLISH after the round in quorum mode (one wake-up per release, sent once every node has answered,
+ * instead of one per node racing the slower nodes).
  */
-export function releaseOn(
+export async function releaseOn(
   ctx: LockContext,
   resource: string,
   token: string,
-  only?: ReadonlySet<number>,
+  options: { only?: ReadonlySet<number>; wake?: boolean } = {},
 ): Promise<(Reply<number> | undefined)[]> {
+  const { only, wake = false } = options;
+  const channel = ctx.keys.channel(resource);
   const keys = [ctx.keys.lock(resource)];
-  const args = [token, ctx.keys.channel(resource), resource];
+  const args = [token, wake && ctx.topology !== 'quorum' ? channel : '', resource];
   const skip = Promise.resolve(Number.NaN);
-  return round(
+  const replies = await round(
     ctx.nodes,
     (node, i) => (only && !only.has(i) ? skip : node.run(scripts.release, keys, args, false).then(toNumber)),
     { timeoutMs: ctx.options.requestTimeoutMs },
   );
+  if (wake && ctx.topology === 'quorum') {
+    const first = replies.findIndex((r) => r?.ok && r.value === 1);
+    if (first >= 0) ctx.track(ctx.nodes[first]!.client.publish(channel, resource));
+  }
+  return replies;
 }
 
 /** Folds release replies into `{ released, reason }`: released when a quorum removed this owner's record. */

@@ -125,14 +125,21 @@ export class Semaphore {
       return {
         ok: false,
         conflict: false,
-        error: new QuorumUnavailableError(this.name, 1, [{ node: label, outcome, error: reply?.error }]),
+        holder: undefined,
+        error: () =>
+          new QuorumUnavailableError(this.name, 1, [{ node: label, outcome, error: reply?.error }]),
       };
     }
     const raw = asArray(reply.value);
     if (toNumber(raw[0]) === 0) {
       const holder = holderAt(raw, 3);
       const outcome = { node: label, outcome: 'conflict' as const, ...(holder ? { holder } : {}) };
-      return { ok: false, conflict: true, error: new LockConflictError(this.name, holder, [outcome]) };
+      return {
+        ok: false,
+        conflict: true,
+        holder,
+        error: () => new LockConflictError(this.name, holder, [outcome]),
+      };
     }
     const overridden: { previous: HolderInfo; nodes: string[] }[] = [];
     for (let i = 4; raw[3] !== undefined && i + 9 <= raw.length; i += 9) {
