@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Queryable, withRetry } from './db.js';
+import { isPoolLike, type Queryable, runStatement, withRetry } from './db.js';
 import {
   IdempotencyInProgressError,
   IdempotencyKeyReusedError,
@@ -8,7 +8,7 @@ import {
 } from './errors.js';
 import type { IdempotencyEvents, TypedEvents } from './events.js';
 import { FINGERPRINT_VERSION } from './json.js';
-import type { LocalCache } from './local-cache.js';
+import type { CachedRecord, LocalCache } from './local-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { deserializeResponse, type IdempotentResponse } from './response.js';
 import { runClaimed } from './run.js';
@@ -22,6 +22,8 @@ export interface Core {
   events: TypedEvents<IdempotencyEvents>;
   cache: LocalCache;
   channel: string | null;
+  /** Whether `db` takes pg's `{ name, text, values }` (prepared statements). */
+  prepared: boolean;
 }
 
 export interface HandlerContext {
@@ -37,6 +39,8 @@ export type Handler<R> = (ctx: HandlerContext) => R | Promise<R>;
 export interface AttemptInput {
   key: string;
   fingerprint: string;
+  /** Canonical JSON of the request (the fingerprint's input). */
+  canonical: string;
   fence: string | null;
   /** The caller's PoolClient in transactional mode. */
   client: Queryable | undefined;
@@ -60,6 +64,7 @@ export async function attempt(core: Core, input: AttemptInput, handler: Handler<
   const db = client ?? core.db;
   // Transactional mode cannot retry on a broken connection: the caller's transaction is gone.
   const budget = client ? 0 : core.options.unavailableRetryMs;
+  const prepared = client ? isPoolLike(client) : core.prepared;
   const token = randomUUID();
   const params = [
     key,
@@ -72,10 +77,12 @@ export async function attempt(core: Core, input: AttemptInput, handler: Handler<
   ];
   for (let round = 0; round < 3; round++) {
     let row: RecordRow | undefined = (
-      await withRetry('claim', budget, () => db.query(core.sql.claim, params), input.signal)
+      await withRetry('claim', budget, () => runStatement(db, core.sql.claim, params, prepared), input.signal)
     ).rows[0];
     // The claim's snapshot may predate a concurrent insert it conflicted with: read it afresh.
-    row ??= (await withRetry('read', budget, () => db.query(core.sql.read, [key]), input.signal)).rows[0];
+    row ??= (
+      await withRetry('read', budget, () => runStatement(db, core.sql.read, [key], prepared), input.signal)
+    ).rows[0];
     if (!row) continue; // swept in between: claim again
     if (row.claimed) {
       if (row.claimed_from === 'lease_expired') {
@@ -107,7 +114,12 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
     const response = deserializeResponse(row.response_status, row.response_headers, row.response_body);
     if (!input.client) {
       const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
-      core.cache.set(key, freezeRecord(row, response), row.ttl_ms, bytes);
+      core.cache.set(
+        key,
+        freezeRecord(input.canonical, response),
+        row.ttl_ms,
+        bytes + input.canonical.length,
+      );
     }
     core.events.emit('replay', { key, source: 'database' });
     return { replayed: true, response };
@@ -130,10 +142,10 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-/** Cached records are frozen: every hit hands out the same object, so nobody may mutate it. */
-export function freezeRecord(
-  row: { fingerprint: string; fingerprint_version: number },
-  response: IdempotentResponse,
-) {
-  return deepFreeze({ fingerprint: row.fingerprint, fingerprintVersion: row.fingerprint_version, response });
+/**
+ * Cached records keep the canonical request text (a hit compares texts, no hashing) and a frozen
+ * response: every hit hands out the same object, so nobody may mutate it.
+ */
+export function freezeRecord(canonical: string, response: IdempotentResponse): CachedRecord {
+  return { canonical, response: deepFreeze(response) };
 }

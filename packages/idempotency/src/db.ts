@@ -23,6 +23,21 @@ export function isPoolLike(db: Queryable): db is PoolLike {
   return typeof (db as Partial<PoolLike>).connect === 'function';
 }
 
+/**
+ * Runs a named statement. node-postgres prepares it once per connection (`{ name, text, values }`),
+ * which saves the parse and plan of every call; plain `{ query }` objects get text and params.
+ */
+export function runStatement(
+  db: Queryable,
+  statement: { name: string; text: string },
+  params: unknown[],
+  prepared: boolean,
+): ReturnType<Queryable['query']> {
+  if (!prepared) return db.query(statement.text, params);
+  const query = db.query as unknown as (config: object) => ReturnType<Queryable['query']>;
+  return query.call(db, { name: statement.name, text: statement.text, values: params });
+}
+
 // SQLSTATE classes 08 (connection exception), 57P01-03 (shutdown, crash, starting up), 53300 (too many
 // connections) and socket errors: the server is unreachable, the request itself was fine.
 const UNAVAILABLE_CODES = new Set([

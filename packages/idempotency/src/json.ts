@@ -22,61 +22,66 @@ function isPlainObject(value: object): boolean {
  * cycles, undefined in arrays) instead of fingerprinting something the caller did not send.
  */
 export function canonicalJson(value: unknown): string | JsonProblem {
-  const seen = new Set<object>();
-  const walk = (v: unknown, path: string, depth: number): string | JsonProblem => {
+  // Objects and keys on the current path: a cycle check, and the error path built only on failure.
+  const objects: object[] = [];
+  const keys: (string | number)[] = [];
+  let problem: JsonProblem | undefined;
+  const fail = (reason: string): string => {
+    problem ??= {
+      path: `$${keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}`,
+      reason,
+    };
+    return '';
+  };
+  const walk = (v: unknown): string => {
     if (v === null) return 'null';
     switch (typeof v) {
       case 'string':
-      case 'boolean':
         return JSON.stringify(v);
+      case 'boolean':
+        return v ? 'true' : 'false';
       case 'number':
-        return Number.isFinite(v) ? JSON.stringify(v) : { path, reason: `${v} is not a JSON number` };
+        return Number.isFinite(v) ? String(v) : fail(`${v} is not a JSON number`);
       case 'object':
         break;
       default:
-        return { path, reason: `${typeof v} is not JSON` };
+        return fail(`${typeof v} is not JSON`);
     }
     const obj = v as object;
-    if (depth > MAX_DEPTH) return { path, reason: `nested deeper than ${MAX_DEPTH}` };
-    if (seen.has(obj)) return { path, reason: 'circular reference' };
-    seen.add(obj);
-    let out: string | JsonProblem;
+    if (objects.length >= MAX_DEPTH) return fail(`nested deeper than ${MAX_DEPTH}`);
+    if (objects.includes(obj)) return fail('circular reference');
+    objects.push(obj);
+    let out: string;
     if (Array.isArray(obj)) {
-      const parts: string[] = [];
-      out = '';
-      for (let i = 0; i < obj.length; i++) {
-        const item =
-          obj[i] === undefined
-            ? { path: `${path}[${i}]`, reason: 'undefined is not JSON' }
-            : walk(obj[i], `${path}[${i}]`, depth + 1);
-        if (typeof item !== 'string') {
-          out = item;
-          break;
-        }
-        parts.push(item);
+      out = '[';
+      for (let i = 0; i < obj.length && !problem; i++) {
+        keys.push(i);
+        const item = obj[i];
+        out += `${i > 0 ? ',' : ''}${item === undefined ? fail('undefined is not JSON') : walk(item)}`;
+        keys.pop();
       }
-      if (out === '') out = `[${parts.join(',')}]`;
+      out += ']';
     } else if (!isPlainObject(obj)) {
-      out = { path, reason: `${obj.constructor?.name ?? 'object'} is not a plain JSON object` };
+      out = fail(`${obj.constructor?.name ?? 'object'} is not a plain JSON object`);
     } else {
-      const parts: string[] = [];
-      out = '';
+      out = '{';
+      let first = true;
       for (const k of Object.keys(obj).sort()) {
         const child = (obj as Record<string, unknown>)[k];
         if (child === undefined) continue; // JSON drops undefined properties; so do we
-        const item = walk(child, `${path}.${k}`, depth + 1);
-        if (typeof item !== 'string') {
-          out = item;
-          break;
-        }
-        parts.push(`${JSON.stringify(k)}:${item}`);
+        keys.push(k);
+        out += `${first ? '' : ','}${JSON.stringify(k)}:${walk(child)}`;
+        keys.pop();
+        first = false;
+        if (problem) break;
       }
-      if (out === '') out = `{${parts.join(',')}}`;
+      out += '}';
     }
-    seen.delete(obj);
+    objects.pop();
     return out;
   };
-  return walk(value === undefined ? null : value, '$', 0);
+  const text = walk(value === undefined ? null : value);
+  return problem ?? text;
 }
 
 export function sha256Hex(text: string): string {

@@ -3,8 +3,8 @@ import type { IdempotentResponse } from './response.js';
 
 /** A completed, validated record as the LRU front keeps it. */
 export interface CachedRecord {
-  fingerprint: string;
-  fingerprintVersion: number;
+  /** Canonical JSON of the request that produced the record. */
+  canonical: string;
   response: IdempotentResponse;
 }
 

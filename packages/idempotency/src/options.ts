@@ -39,6 +39,11 @@ export interface IdempotencyStoreOptions {
   waitPollMs?: number;
   /** Retry budget for claims and reads while Postgres is unreachable. @default 1_000 */
   unavailableRetryMs?: number;
+  /**
+   * Send statements as pg named prepared statements (`{ name, text, values }`): parse and plan once per
+   * connection. @default true for a pg.Pool or pg.Client (anything with `connect()`), else false
+   */
+  preparedStatements?: boolean;
   logger?: Logger;
 }
 
@@ -74,6 +79,7 @@ const schema = z.object({
   maxResponseBytes: positiveInt.default(defaults.maxResponseBytes),
   waitPollMs: z.number().int().min(10).default(defaults.waitPollMs),
   unavailableRetryMs: z.number().int().min(0).default(defaults.unavailableRetryMs),
+  preparedStatements: z.boolean().optional(),
   logger: z
     .custom<Logger>(
       (v) =>

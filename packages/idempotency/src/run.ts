@@ -1,6 +1,6 @@
 import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
 import { freezeRecord, lowerFence } from './attempt.js';
-import { withRetry } from './db.js';
+import { isPoolLike, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
 import { deserializeResponse, type SerializedResponse, serializeResponse } from './response.js';
 import type { CompletionRow, RecordRow } from './sql.js';
@@ -64,9 +64,9 @@ export async function runClaimed(
     const copy = deserializeResponse(serialized.status, serialized.headers, serialized.body);
     core.cache.set(
       input.key,
-      freezeRecord({ fingerprint: input.fingerprint, fingerprint_version: row.fingerprint_version }, copy),
+      freezeRecord(input.canonical, copy),
       ttlMs,
-      serialized.bytes,
+      serialized.bytes + input.canonical.length,
     );
   }
   return { replayed: false, response: response as Outcome['response'] };
@@ -87,9 +87,10 @@ async function finishRun(
 ): Promise<number | null> {
   const db = input.client ?? core.db;
   const budget = input.client ? 0 : Math.max(core.options.unavailableRetryMs, leaseDeadline - Date.now());
+  const prepared = input.client ? isPoolLike(input.client) : core.prepared;
   const params = [input.key, token, state, r.status, r.headers, r.body, input.fence, core.channel];
   const operation = state === 'completed' ? 'complete' : 'release';
-  const rows = (await withRetry(operation, budget, () => db.query(core.sql.finish, params)))
+  const rows = (await withRetry(operation, budget, () => runStatement(db, core.sql.finish, params, prepared)))
     .rows as CompletionRow[];
   const result = rows[0];
   if (result?.done) return result.ttl_ms;

@@ -1,3 +1,17 @@
+import { createHash } from 'node:crypto';
+
+/** A statement with a stable name, so pg can prepare it once per connection. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+// Versioned names hashed from the text: two library versions or tables never share a prepared name.
+const named = (kind: string, text: string): Statement => ({
+  name: `cxkit_idem_v1_${kind}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
+  text,
+});
+
 /** Quotes `name` or `schema.name` (already validated against the identifier pattern). */
 export function quoteTable(table: string): string {
   return table
@@ -6,12 +20,15 @@ export function quoteTable(table: string): string {
     .join('.');
 }
 
-/** Columns every read returns; texts for JSON so `null` and absent stay distinct. */
+/**
+ * Columns every read returns; texts for JSON so `null` and absent stay distinct. Remaining times use
+ * date_part (float8): extract() returns numeric, whose arithmetic is measurably slower on the hot path.
+ */
 const RECORD = `fingerprint, fingerprint_version, state, response_status,
   response_headers::text AS response_headers, response_body::text AS response_body,
   lease_owner::text AS lease_owner, fence::text AS fence, attempts, claimed_from,
-  (extract(epoch FROM expires_at - now()) * 1000)::float8 AS ttl_ms,
-  (extract(epoch FROM lease_expires_at - now()) * 1000)::float8 AS lease_ms`;
+  date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
+  date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms`;
 
 export interface RecordRow {
   fingerprint: string;
@@ -68,14 +85,27 @@ export function statements(table: string) {
 
     /**
      * One round trip: insert, or take over an expired record / failed run / expired lease with the same
-     * fingerprint (and a fence not lower than the recorded one). A conflict that is not taken over
-     * returns the existing row through the UNION branch; no unique violation is ever raised.
-     * $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 lease ms, $6 fence, $7 ttl s.
+     * fingerprint (and a fence not lower than the recorded one). When the statement's snapshot already
+     * shows a record that cannot be taken over (completed, live lease, other request, higher fence) the
+     * INSERT is skipped, so a replay is a plain read: no row lock, no transaction id, no WAL flush. A
+     * conflict that is not taken over comes back through the UNION branch; no unique violation is ever
+     * raised. $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 lease ms, $6 fence,
+     * $7 ttl s.
      */
-    claim: `WITH claim AS (
+    claim: named(
+      'claim',
+      `WITH seen AS (
+      SELECT * FROM ${t} WHERE key = $1::text
+    ), claim AS (
       INSERT INTO ${t} AS r (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
-      VALUES ($1, $2, $3, 'in_progress', $4::uuid, now() + $5::integer * interval '1 millisecond', $6::bigint,
-              now() + $7::integer * interval '1 second')
+      SELECT $1::text, $2::text, $3::smallint, 'in_progress', $4::uuid, now() + $5::integer * interval '1 millisecond',
+             $6::bigint, now() + $7::integer * interval '1 second'
+      WHERE NOT EXISTS (
+        SELECT 1 FROM seen s WHERE s.expires_at > now() AND (
+          s.state = 'completed'
+          OR (s.fingerprint <> $2::text AND s.fingerprint_version = $3::smallint)
+          OR ($6::bigint IS NOT NULL AND s.fence IS NOT NULL AND $6::bigint < s.fence)
+          OR (s.state = 'in_progress' AND s.lease_expires_at > now() AND s.lease_owner IS DISTINCT FROM $4::uuid)))
       ON CONFLICT (key) DO UPDATE SET
         fingerprint = EXCLUDED.fingerprint,
         fingerprint_version = EXCLUDED.fingerprint_version,
@@ -102,22 +132,25 @@ export function statements(table: string) {
     )
     SELECT * FROM claim
     UNION ALL
-    SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM claim)`,
+    SELECT ${RECORD}, false AS claimed FROM seen WHERE NOT EXISTS (SELECT 1 FROM claim)`,
+    ),
 
     /** Fresh-snapshot read for a conflicting row the claim's snapshot could not see. $1 key. */
-    read: `SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1`,
+    read: named('read', `SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1`),
 
     /**
      * Completion or release, only by the lease owner and never with a lower fence. Wakes waiters with
      * NOTIFY only when one marked the row contended. A rejected call reads back why in the same trip.
      * $1 key, $2 owner, $3 state, $4 status, $5 headers, $6 body, $7 fence, $8 notify channel.
      */
-    finish: `WITH done AS (
+    finish: named(
+      'finish',
+      `WITH done AS (
       UPDATE ${t} SET state = $3, response_status = $4, response_headers = $5::json, response_body = $6::json,
         lease_expires_at = NULL, fence = GREATEST(fence, $7::bigint), updated_at = now()
       WHERE key = $1 AND lease_owner = $2::uuid AND state = 'in_progress'
         AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
-      RETURNING contended, (extract(epoch FROM expires_at - now()) * 1000)::float8 AS ttl_ms
+      RETURNING contended, date_part('epoch', expires_at - now()) * 1000 AS ttl_ms
     ), woken AS (
       SELECT pg_notify($8::text, $1) FROM done WHERE done.contended AND $8::text IS NOT NULL
     )
@@ -126,18 +159,25 @@ export function statements(table: string) {
     UNION ALL
     SELECT false, state, fence::text, lease_owner::text, NULL, 0 FROM ${t}
     WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM done)`,
+    ),
 
     /** A waiter asks the finisher to NOTIFY; returns the live lease so the wait is bounded. $1 key. */
-    markContended: `UPDATE ${t} SET contended = true WHERE key = $1 AND state = 'in_progress'
-      RETURNING (extract(epoch FROM lease_expires_at - now()) * 1000)::float8 AS lease_ms`,
+    markContended: named(
+      'markContended',
+      `UPDATE ${t} SET contended = true WHERE key = $1 AND state = 'in_progress'
+      RETURNING date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms`,
+    ),
 
     /** Deletes up to $1 expired rows; SKIP LOCKED lets many pods sweep without waiting on each other. */
-    sweep: `WITH doomed AS (
+    sweep: named(
+      'sweep',
+      `WITH doomed AS (
       SELECT key FROM ${t} WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
     ), gone AS (
       DELETE FROM ${t} AS r USING doomed WHERE r.key = doomed.key RETURNING 1
     )
     SELECT count(*)::integer AS deleted FROM gone`,
+    ),
   };
 }
 

@@ -1,5 +1,5 @@
 import { type AttemptInput, attempt, type Core, type Handler, type Outcome } from './attempt.js';
-import { isPoolLike, type Queryable } from './db.js';
+import { isPoolLike, type Queryable, runStatement } from './db.js';
 import { defaults } from './defaults.js';
 import {
   ConfigError,
@@ -14,7 +14,7 @@ import {
   TypedEvents,
   type Unsubscribe,
 } from './events.js';
-import { canonicalJson, FINGERPRINT_VERSION, sha256Hex } from './json.js';
+import { canonicalJson, sha256Hex } from './json.js';
 import { assertValidKey } from './key.js';
 import { LocalCache } from './local-cache.js';
 import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -75,6 +75,7 @@ export class IdempotencyStore {
       events,
       cache: new LocalCache(resolved.localCache),
       channel: isPoolLike(db) ? channel : null,
+      prepared: resolved.preparedStatements ?? isPoolLike(db),
     };
     this.#flights = new SingleFlight(defaults.maxInFlight);
     this.#marks = new SingleFlight(defaults.maxInFlight);
@@ -120,11 +121,10 @@ export class IdempotencyStore {
       throw new ConfigError('wait', 'expected a non-negative number of ms');
     const { signal, client } = options;
     signal?.throwIfAborted();
-    const fingerprint = sha256Hex(canonical);
-
+    // The LRU front compares request texts, so a hit costs no hashing and no query.
     const cached = this.#core.cache.get(key);
-    if (cached && cached.fingerprintVersion === FINGERPRINT_VERSION) {
-      if (cached.fingerprint !== fingerprint) {
+    if (cached) {
+      if (cached.canonical !== canonical) {
         this.#core.events.emit('mismatch', { key });
         throw new IdempotencyKeyReusedError(key);
       }
@@ -132,7 +132,8 @@ export class IdempotencyStore {
       return { replayed: true, response: cached.response as R };
     }
 
-    const input: AttemptInput = { key, fingerprint, fence, client, signal };
+    const fingerprint = sha256Hex(canonical);
+    const input: AttemptInput = { key, fingerprint, canonical, fence, client, signal };
     const deadline = Date.now() + wait;
     for (;;) {
       try {
@@ -173,7 +174,11 @@ export class IdempotencyStore {
       // Waiters of one key share one UPDATE: a storm marks the row once, not once per caller.
       const mark =
         this.#marks.join(key, '')?.promise ??
-        this.#marks.start(key, '', async () => (await db.query(sql.markContended, [key])).rows.length > 0);
+        this.#marks.start(
+          key,
+          '',
+          async () => (await runStatement(db, sql.markContended, [key], this.#core.prepared)).rows.length > 0,
+        );
       const stillRunning = await mark.catch(() => true); // unreachable: polling finds out
       if (!stillRunning) return;
     }
@@ -182,7 +187,7 @@ export class IdempotencyStore {
 
   /** Deletes expired rows in bounded batches (FOR UPDATE SKIP LOCKED: safe from many pods at once). */
   async sweep(options: SweepOptions = {}): Promise<SweepResult> {
-    const result = await sweep(this.#core.db, this.#core.sql.sweep, options);
+    const result = await sweep(this.#core.db, this.#core.sql.sweep, this.#core.prepared, options);
     this.#core.events.emit('sweep', result);
     return result;
   }

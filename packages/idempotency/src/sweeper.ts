@@ -1,4 +1,4 @@
-import type { Queryable } from './db.js';
+import { type Queryable, runStatement } from './db.js';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './options.js';
@@ -16,7 +16,12 @@ export interface SweepResult {
 }
 
 /** Deletes expired rows batch by batch until a batch comes back short or `maxBatches` is reached. */
-export async function sweep(db: Queryable, statement: string, options: SweepOptions): Promise<SweepResult> {
+export async function sweep(
+  db: Queryable,
+  statement: { name: string; text: string },
+  prepared: boolean,
+  options: SweepOptions,
+): Promise<SweepResult> {
   const batchSize = options.batchSize ?? defaults.sweepBatchSize;
   const maxBatches = options.maxBatches ?? defaults.sweepMaxBatches;
   if (!Number.isInteger(batchSize) || batchSize < 1)
@@ -26,7 +31,7 @@ export async function sweep(db: Queryable, statement: string, options: SweepOpti
   let deleted = 0;
   let batches = 0;
   while (batches < maxBatches) {
-    const n = Number((await db.query(statement, [batchSize])).rows[0]?.deleted ?? 0);
+    const n = Number((await runStatement(db, statement, [batchSize], prepared)).rows[0]?.deleted ?? 0);
     batches++;
     deleted += n;
     if (n < batchSize) break;
