@@ -44,8 +44,12 @@ export interface ProcessDeps {
 
 function checkWait(waitForResult: unknown): number | undefined {
   if (waitForResult === undefined) return undefined;
-  if (typeof waitForResult !== 'number' || !Number.isFinite(waitForResult) || waitForResult <= 0) {
-    throw new ConfigError('waitForResult', `must be a positive number of ms, got ${String(waitForResult)}`);
+  // Timers overflow past 2^31 - 1 ms (about 24.8 days) and would fire at once.
+  if (typeof waitForResult !== 'number' || !(waitForResult > 0 && waitForResult <= 2_147_483_647)) {
+    throw new ConfigError(
+      'waitForResult',
+      `must be a number of ms in 1..2147483647, got ${String(waitForResult)}`,
+    );
   }
   return waitForResult;
 }

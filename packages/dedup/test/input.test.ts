@@ -104,7 +104,9 @@ describe('bad input writes nothing', () => {
 
   it('rejects a non-positive waitForResult before claiming', async () => {
     const dedup = new Deduplicator({ redis, namespace: 'in4' });
-    await expect(dedup.process('m', () => 1, { waitForResult: 0 })).rejects.toBeInstanceOf(ConfigError);
+    for (const waitForResult of [0, -5, Number.NaN, 2 ** 31]) {
+      await expect(dedup.process('m', () => 1, { waitForResult })).rejects.toBeInstanceOf(ConfigError);
+    }
     expect(await keysIn('in4')).toEqual([]);
     await dedup.close();
   });
