@@ -229,7 +229,7 @@ describe('validation: 400 naming the fields, nothing written', () => {
       'genesys',
       'ACW body missing fields',
       { ...genesysAcw(), eventBody: { conversationId: 'x' } },
-      ['body.eventTime'],
+      ['body.eventBody.eventTime', 'body.eventBody.conversationId'],
     ],
     [
       'cxone',

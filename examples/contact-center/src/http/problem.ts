@@ -42,9 +42,10 @@ export class ProblemError extends Error {
 export function validationProblem(
   error: ZodError,
   where: 'body' | 'params' | 'headers' | 'query',
+  at: readonly string[] = [],
 ): ProblemError {
   const errors = error.issues.map((issue) => ({
-    field: [where, ...issue.path.map(String)].join('.'),
+    field: [where, ...at, ...issue.path.map(String)].join('.'),
     message: issue.message,
   }));
   return new ProblemError(400, 'VALIDATION_FAILED', 'Request validation failed', `invalid ${where}`, {

@@ -1,5 +1,6 @@
 import type { CrmNote } from '../db/crm-notes.js';
-import { ProblemError, validationProblem } from '../http/problem.js';
+import { ProblemError } from '../http/problem.js';
+import { parse } from '../http/validate.js';
 import type { AgentState } from '../schemas/agent-state.js';
 import { cxoneEvent } from '../schemas/cxone.js';
 import {
@@ -15,15 +16,6 @@ export type PlatformEvent =
   | { kind: 'agent-state'; source: 'genesys' | 'cxone'; eventId: string; state: AgentState; version: number }
   | { kind: 'ignored'; source: 'genesys' | 'cxone'; eventId: string; topic: string };
 
-function parseOrThrow<T>(
-  schema: { safeParse(v: unknown): { success: boolean; data?: T; error?: unknown } },
-  value: unknown,
-): T {
-  const r = schema.safeParse(value);
-  if (!r.success) throw validationProblem(r.error as never, 'body');
-  return r.data as T;
-}
-
 const genesysMedia: Record<string, string> = {
   VOICE: 'voice',
   CALLBACK: 'callback',
@@ -34,9 +26,9 @@ const genesysMedia: Record<string, string> = {
 
 /** Validates a Genesys Cloud notification and maps it; topics we do not consume are acknowledged and ignored. */
 export function normalizeGenesys(body: unknown): PlatformEvent {
-  const envelope = parseOrThrow(genesysEnvelope, body);
+  const envelope = parse(genesysEnvelope, body, 'body');
   if (genesysTopics.acw.test(envelope.topicName)) {
-    const e = parseOrThrow(genesysAcwEvent, envelope.eventBody);
+    const e = parse(genesysAcwEvent, envelope.eventBody, 'body', ['eventBody']);
     if (!envelope.topicName.includes(e.conversationId)) {
       throw new ProblemError(400, 'VALIDATION_FAILED', 'Request validation failed', 'invalid body', {
         errors: [{ field: 'body.eventBody.conversationId', message: 'does not match the topic' }],
@@ -58,7 +50,7 @@ export function normalizeGenesys(body: unknown): PlatformEvent {
     };
   }
   if (genesysTopics.routingStatus.test(envelope.topicName)) {
-    const e = parseOrThrow(genesysRoutingStatusEvent, envelope.eventBody);
+    const e = parse(genesysRoutingStatusEvent, envelope.eventBody, 'body', ['eventBody']);
     const since = e.routingStatus.startTime;
     return {
       kind: 'agent-state',
@@ -82,7 +74,7 @@ const cxoneMedia: Record<string, string> = {
 
 /** Validates a NICE CXone event and maps it. */
 export function normalizeCxone(body: unknown): PlatformEvent {
-  const e = parseOrThrow(cxoneEvent, body);
+  const e = parse(cxoneEvent, body, 'body');
   if (e.eventType === 'ContactEnded') {
     const d = e.data;
     return {
