@@ -20,6 +20,8 @@ interface Waiter {
   id: string;
   owner: string;
   settle(outcome: { ok: WinnerResult } | { err: unknown }): void;
+  /** Re-reads the record now (after the subscriber reconnected and may have missed a notification). */
+  recheck(): void;
 }
 
 interface Notification {
@@ -54,7 +56,7 @@ export class ResultWaiters {
     const started = performance.now();
     return new Promise<WinnerResult>((resolve, reject) => {
       let peekTimer: NodeJS.Timeout | undefined;
-      const waiter: Waiter = { id, owner, settle: () => {} };
+      const waiter: Waiter = { id, owner, settle: () => {}, recheck: () => {} };
       const onAbort = () => waiter.settle({ err: signal?.reason });
       const timeout = setTimeout(
         () =>
@@ -91,6 +93,10 @@ export class ResultWaiters {
           waiter.settle({ err });
         }
       };
+      waiter.recheck = () => {
+        clearTimeout(peekTimer);
+        void check();
+      };
       this.#add(key, waiter);
       // Subscribe first, then read: a finish between the claim and the subscription is seen by the read.
       this.#subscribe().then(check, (err) => waiter.settle({ err }));
@@ -120,11 +126,22 @@ export class ResultWaiters {
     if (!this.#subscribed) {
       const subscriber = this.core.redis.duplicate();
       this.#subscriber = subscriber;
+      let connectedBefore = false;
       subscriber.on('message', (channel, message) => {
         if (channel === this.core.keys.channel) this.#notify(message);
       });
+      subscriber.on('error', (err) => {
+        log(this.core.options.logger, 'warn', { err }, 'dedup subscriber connection error');
+      });
+      subscriber.on('ready', () => {
+        // Notifications published while the subscriber was reconnecting are lost: re-read every record.
+        if (connectedBefore) for (const set of this.#waiting.values()) for (const w of [...set]) w.recheck();
+        connectedBefore = true;
+      });
       this.#subscribed = subscriber.subscribe(this.core.keys.channel).catch((err) => {
         this.#subscribed = undefined;
+        this.#subscriber = undefined;
+        subscriber.disconnect();
         throw err;
       });
     }

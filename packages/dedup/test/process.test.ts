@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -115,6 +116,33 @@ describe('process: waitForResult', () => {
     // Woken by the notification, not by re-reading at the 30 s lease expiry.
     expect(performance.now() - started).toBeLessThan(10_000);
     expect(losers[0]!.stats()).toMatchObject({ waits: 1, waitsResolved: 1 });
+  });
+
+  it('a loser whose subscriber reconnects re-reads the record instead of waiting for the lease', async () => {
+    const winner = pod('w5', 'pod-a');
+    const loser = pod('w5', 'pod-b');
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const began = deferred();
+    const winning = winner.process('m', async () => {
+      began.resolve();
+      await gate;
+      return 'after reconnect';
+    });
+    await began.promise;
+    const started = performance.now();
+    const waiting = loser.process('m', () => 'never', { waitForResult: 20_000 });
+    await waitUntil(
+      'the loser to subscribe',
+      async () => (await redis.pubsub('NUMSUB', 'w5:__events'))[1] === 1,
+    );
+    // Drop the subscriber connection and finish while it reconnects: the notification is lost.
+    await redis.client('KILL', 'TYPE', 'pubsub');
+    release();
+    await winning;
+    expect(await waiting).toMatchObject({ status: 'duplicate', state: 'done', result: 'after reconnect' });
+    // Well before the 30 s lease re-read.
+    expect(performance.now() - started).toBeLessThan(15_000);
   });
 
   it('a winner that fails wakes losers with WinnerFailedError (released), not a hang', async () => {
