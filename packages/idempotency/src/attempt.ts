@@ -7,6 +7,7 @@ import {
   StaleFenceError,
 } from './errors.js';
 import type { IdempotencyEvents, TypedEvents } from './events.js';
+import { lowerFence } from './fence.js';
 import { FINGERPRINT_VERSION } from './json.js';
 import type { CachedRecord, LocalCache } from './local-cache.js';
 import type { ResolvedOptions } from './options.js';
@@ -53,10 +54,6 @@ export interface Outcome {
   replayed: boolean;
   response: IdempotentResponse;
 }
-
-/** Fence comparison in bigint: fences come from Redis counters and may pass 2^53. */
-export const lowerFence = (fence: string | null, recorded: string | null) =>
-  fence !== null && recorded !== null && BigInt(fence) < BigInt(recorded);
 
 /** Claims `key` in one statement and runs the handler, or answers from the existing record. */
 export async function attempt(core: Core, input: AttemptInput, handler: Handler<unknown>): Promise<Outcome> {

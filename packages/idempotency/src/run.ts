@@ -1,7 +1,8 @@
 import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
-import { freezeRecord, lowerFence } from './attempt.js';
+import { freezeRecord } from './attempt.js';
 import { isPoolLike, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
+import { lowerFence } from './fence.js';
 import { deserializeResponse, type SerializedResponse, serializeResponse } from './response.js';
 import type { CompletionRow, RecordRow } from './sql.js';
 

@@ -3,7 +3,6 @@ import { isPoolLike, type Queryable, runStatement } from './db.js';
 import { defaults } from './defaults.js';
 import {
   ConfigError,
-  IdempotencyInProgressError,
   IdempotencyKeyReusedError,
   InvalidRequestError,
   isIdempotencyInProgressError,
@@ -14,12 +13,14 @@ import {
   TypedEvents,
   type Unsubscribe,
 } from './events.js';
+import { normalizeFence } from './fence.js';
+import { joinUntil, raceSignal } from './join.js';
 import { canonicalJson, sha256Hex } from './json.js';
 import { assertValidKey } from './key.js';
 import { LocalCache } from './local-cache.js';
 import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { IdempotentResponse } from './response.js';
-import { type Flight, SingleFlight } from './single-flight.js';
+import { SingleFlight } from './single-flight.js';
 import { statements } from './sql.js';
 import { Sweeper, type SweepOptions, type SweepResult, sweep } from './sweeper.js';
 import { Waiter } from './waiter.js';
@@ -38,17 +39,6 @@ export interface ExecuteResult<R> {
   /** True when the response comes from an earlier run (database, LRU front or a shared in-flight call). */
   replayed: boolean;
   response: R;
-}
-
-function normalizeFence(fence: ExecuteOptions['fence']): string | null {
-  if (fence === undefined) return null;
-  const text = typeof fence === 'string' ? fence : String(fence);
-  if (!/^\d{1,19}$/.test(text) || BigInt(text) > 9_223_372_036_854_775_807n) {
-    throw new ConfigError('fence', 'expected a non-negative integer that fits in bigint');
-  }
-  if (typeof fence === 'number' && !Number.isSafeInteger(fence))
-    throw new ConfigError('fence', 'unsafe integer; pass a bigint or string');
-  return text;
 }
 
 /** Postgres idempotency store with an LRU front, single-flight and leases. */
@@ -212,33 +202,4 @@ export class IdempotencyStore {
     await this.#waiter.close();
     this.#core.cache.clear();
   }
-}
-
-/** The flight's result, or `IdempotencyInProgressError` once it runs a handler past `deadline`. */
-function joinUntil(key: string, flight: Flight<Outcome>, deadline: number): Promise<Outcome> {
-  return new Promise<Outcome>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    flight.promise.then(resolve, reject).finally(() => clearTimeout(timer));
-    flight.running.then((leaseMs) => {
-      const giveUp = () => {
-        const leaseLeft = Math.max(1, Math.ceil(flight.startedAt + leaseMs - Date.now()));
-        reject(new IdempotencyInProgressError(key, leaseLeft));
-      };
-      const left = deadline - Date.now();
-      if (left <= 0) return giveUp();
-      timer = setTimeout(giveUp, left);
-      timer.unref();
-    });
-  });
-}
-
-/** Settles with `promise` unless `signal` aborts first (the shared call itself keeps running). */
-function raceSignal<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
