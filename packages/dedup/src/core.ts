@@ -28,17 +28,28 @@ export function decodeResult(raw: unknown): unknown {
   }
 }
 
-/** Abort as soon as any of the signals aborts (AbortSignal.any is missing before Node 20.3). */
-export function anySignal(signals: (AbortSignal | undefined)[]): AbortSignal {
+/**
+ * Aborts as soon as any of the signals aborts (AbortSignal.any is missing before Node 20.3). `dispose()`
+ * removes the listeners, so a long-lived caller signal shared by many messages does not collect them.
+ */
+export function anySignal(signals: (AbortSignal | undefined)[]): { signal: AbortSignal; dispose(): void } {
   const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length === 1) return present[0]!;
+  if (present.length === 1) return { signal: present[0]!, dispose: () => {} };
   const controller = new AbortController();
+  const cleanups: (() => void)[] = [];
   for (const s of present) {
     if (s.aborted) {
       controller.abort(s.reason);
       break;
     }
-    s.addEventListener('abort', () => controller.abort(s.reason), { once: true, signal: controller.signal });
+    const onAbort = () => controller.abort(s.reason);
+    s.addEventListener('abort', onAbort, { once: true });
+    cleanups.push(() => s.removeEventListener('abort', onAbort));
   }
-  return controller.signal;
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      for (const cleanup of cleanups) cleanup();
+    },
+  };
 }

@@ -62,20 +62,24 @@ async function runWinner<T>(
 ) {
   const keepAlive = lease.keepAlive();
   const untrack = deps.track(keepAlive);
-  let result: T;
-  try {
-    result = await handler({ id: lease.id, signal: anySignal([keepAlive.signal, signal]), lease });
-  } catch (err) {
+  const combined = anySignal([keepAlive.signal, signal]);
+  const stop = () => {
     keepAlive.stop();
     untrack();
+    combined.dispose();
+  };
+  let result: T;
+  try {
+    result = await handler({ id: lease.id, signal: combined.signal, lease });
+  } catch (err) {
+    stop();
     await lease.release('handler-failed').catch((releaseErr) => {
       // The lease lapses on its own after leaseMs; the handler's error is what the caller needs.
       log(deps.core.options.logger, 'warn', { err: releaseErr, id: lease.id }, 'dedup release failed');
     });
     throw err;
   }
-  keepAlive.stop();
-  untrack();
+  stop();
   try {
     const { completedAt } = await lease.complete(result);
     return { status: 'processed' as const, result, completedAt };

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
@@ -84,6 +85,27 @@ describe('process: failures and redelivery', () => {
     expect(outcome).toEqual({ status: 'processed', result: 'stopped', completedAt: undefined });
     expect(lost).toEqual([{ id: 'm', owner: 'pod-a', detectedBy: 'heartbeat' }]);
     expect(await redis.hget('p3:m', 'o')).toBe('pod-x');
+  });
+  it('a caller signal shared by many messages keeps no listeners once they finish', async () => {
+    const a = pod('p4', 'pod-a');
+    const shutdown = new AbortController();
+    let sawSignal = false;
+    for (let i = 0; i < 50; i++) {
+      await a.process(
+        `m-${i}`,
+        ({ signal }) => {
+          sawSignal ||= signal !== shutdown.signal && !signal.aborted;
+          return i;
+        },
+        { signal: shutdown.signal },
+      );
+    }
+    await a
+      .process('fails', () => Promise.reject(new Error('x')), { signal: shutdown.signal })
+      .catch(() => {});
+    await a.process('m-0', () => 0, { signal: shutdown.signal, waitForResult: 1_000 });
+    expect(sawSignal).toBe(true);
+    expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
   });
 });
 
