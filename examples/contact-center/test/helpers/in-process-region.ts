@@ -23,11 +23,17 @@ export interface TestRegion {
   stop(): Promise<void>;
 }
 
-/** One region in this process (for `inject()`), over real Redis nodes and a throwaway database. */
-export async function startTestRegion(env: Record<string, string> = {}): Promise<TestRegion> {
-  const redis = await startRedisNodes(3, { private: true });
-  const pg = await startPostgres();
-  const secret = randomBytes(32).toString('hex');
+/**
+ * One region in this process (for `inject()`), over real Redis nodes and a throwaway database; pass
+ * `servers` to start another region on the same ones (it does not stop them).
+ */
+export async function startTestRegion(
+  env: Record<string, string> = {},
+  servers?: { redis: RedisNodes; pg: PostgresHandle; secret: string },
+): Promise<TestRegion> {
+  const redis = servers?.redis ?? (await startRedisNodes(3, { private: true }));
+  const pg = servers?.pg ?? (await startPostgres());
+  const secret = servers?.secret ?? randomBytes(32).toString('hex');
   const config = loadConfig({
     REGION: 'us-east-1',
     DATABASE_URL: pg.url,
@@ -61,6 +67,7 @@ export async function startTestRegion(env: Record<string, string> = {}): Promise
     stop: async () => {
       await app.close();
       await resources.close();
+      if (servers) return;
       await redis.stop();
       await pg.stop();
     },
