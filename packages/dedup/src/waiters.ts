@@ -56,6 +56,7 @@ export class ResultWaiters {
     const started = performance.now();
     return new Promise<WinnerResult>((resolve, reject) => {
       let peekTimer: NodeJS.Timeout | undefined;
+      let settled = false;
       const waiter: Waiter = { id, owner, settle: () => {}, recheck: () => {} };
       const onAbort = () => waiter.settle({ err: signal?.reason });
       const timeout = setTimeout(
@@ -69,6 +70,7 @@ export class ResultWaiters {
       signal?.addEventListener('abort', onAbort, { once: true });
       waiter.settle = (outcome) => {
         if (!this.#remove(key, waiter)) return;
+        settled = true;
         clearTimeout(timeout);
         clearTimeout(peekTimer);
         signal?.removeEventListener('abort', onAbort);
@@ -82,10 +84,14 @@ export class ResultWaiters {
         }
       };
       const check = async () => {
+        if (settled) return;
         try {
           const state = await inspectRecord(this.core, id);
+          // A notification, timeout or abort may have settled it while the read was in flight.
+          if (settled) return;
           const next = this.#judge(waiter, state);
           if (next !== undefined) {
+            clearTimeout(peekTimer);
             peekTimer = setTimeout(check, next + 25);
             peekTimer.unref();
           }
