@@ -9,8 +9,8 @@ const SLOTS = 16_384;
 let cluster: RedisCluster;
 const clients: Cluster[] = [];
 
-function connect(): Cluster {
-  const c = new Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: 2 } });
+function connect(options: { slotsRefreshInterval?: number } = {}): Cluster {
+  const c = new Cluster(cluster.startupNodes, { redisOptions: { maxRetriesPerRequest: 2 }, ...options });
   clients.push(c);
   return c;
 }
@@ -118,4 +118,31 @@ describe('Redis Cluster', () => {
     await a.close();
     await b.close();
   }, 60_000);
+
+  it('after a failover, claimMany on a client with a stale slot map still answers correctly', async () => {
+    // No periodic slot refresh: the client must learn about the failover from MOVED replies.
+    const redis = connect({ slotsRefreshInterval: 0 });
+    const dedup = new Deduplicator({ redis, namespace: 'clf', owner: 'pod-a', maxBatchSize: SLOTS });
+    const ids = idPerSlot('clf').filter((_, slot) => slot % 4 === 0);
+    const before = ids.filter((_, i) => i % 2 === 0);
+    expect((await dedup.claimMany(before)).every((o) => o.outcome === 'claimed')).toBe(true);
+    // Promote the replica of the master that owns slot 0; this client still routes to the old master.
+    await cluster.failover(0);
+    let retried = 0;
+    const target = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const claimScript = target.cxkit_dedup_v1_claim!;
+    target.cxkit_dedup_v1_claim = function (this: unknown, ...args: unknown[]) {
+      if (this === redis) retried++;
+      return claimScript.apply(this, args);
+    };
+    const outcomes = await dedup.claimMany(ids);
+    const held = new Set(before);
+    for (const o of outcomes) {
+      expect(o.outcome).toBe(held.has(o.id) ? 'in-progress' : 'claimed');
+    }
+    expect(outcomes.map((o) => o.id)).toEqual(ids);
+    // Groups whose pipelined call was redirected were re-sent on their own (ioredis follows MOVED).
+    expect(retried).toBeGreaterThan(0);
+    await dedup.close();
+  }, 90_000);
 });
