@@ -21,6 +21,7 @@ import {
 } from './options.js';
 import { releaseOn, releaseResult } from './release.js';
 import { Semaphore } from './semaphore.js';
+import { loadTracing, traced } from './tracing.js';
 import type { AcquireOptions, Inspection } from './types.js';
 
 /**
@@ -42,6 +43,7 @@ export class LockManager {
   constructor(options: LockManagerOptions) {
     const o = parseManagerOptions(options);
     this.#o = o;
+    loadTracing();
     const { topology, clients } = topologyOf(o.nodes);
     this.topology = topology;
     this.quorum = o.quorum ?? Math.floor(clients.length / 2) + 1;
@@ -98,16 +100,21 @@ export class LockManager {
   async acquire(resource: string, options?: AcquireOptions): Promise<Lock> {
     const a = parseAcquire(resource, options, this.#o);
     this.#admit(resource);
-    return acquireLoop(this.#ctx, {
-      resource,
-      channel: this.#ctx.keys.channel(resource),
-      a,
-      notifier: this.#notifier,
-      closed: () => this.#closed,
-      attempt: (token) => attemptAcquire(this.#ctx, resource, token, a),
-      granted: (token, result, attempts, started) =>
-        this.#granted(resource, token, a, result, attempts, started),
-    });
+    const attributes = { 'cxkit.lock.resource': resource, 'cxkit.lock.topology': this.topology };
+    return traced('cxkit.locks.acquire', attributes, (span) =>
+      acquireLoop(this.#ctx, {
+        resource,
+        channel: this.#ctx.keys.channel(resource),
+        a,
+        notifier: this.#notifier,
+        closed: () => this.#closed,
+        attempt: (token) => attemptAcquire(this.#ctx, resource, token, a),
+        granted: (token, result, attempts, started) => {
+          span?.setAttributes({ 'cxkit.lock.fence': result.fence, 'cxkit.lock.attempts': attempts });
+          return this.#granted(resource, token, a, result, attempts, started);
+        },
+      }),
+    );
   }
 
   #admit(resource: string): void {

@@ -58,6 +58,8 @@ export class ReleaseNotifier {
         disposed = true;
         this.#waiting--;
         if (--ch.refs > 0) return;
+        // Idle channels linger briefly, but never more of them than `maxWaiters`.
+        if (this.#channels.size > this.maxWaiters) return this.#drop(name, ch);
         ch.linger = setTimeout(() => this.#drop(name, ch), LINGER_MS);
         ch.linger.unref();
       },
