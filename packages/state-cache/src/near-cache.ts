@@ -8,6 +8,19 @@ export interface NearEntry<T> {
   epoch: number;
 }
 
+/** See `watermark()`. */
+export interface Watermark {
+  version: number;
+  deleted: boolean;
+  floor: number;
+}
+
+/** Satisfies a watermark: not older than what was told, and not from before a known gap. */
+export function satisfies(mark: Watermark, value: unknown, version: number, seq: number): boolean {
+  if (seq < mark.floor) return false;
+  return version >= mark.version || (mark.deleted && value === undefined && version < 0);
+}
+
 interface Told {
   version: number;
   seq: number;
@@ -74,6 +87,19 @@ export class NearCache<T> {
     if (existing && existing.epoch === this.#epoch[p] && existing.version > version) return true;
     this.#lru.set(key, { value, version, epoch: this.#epoch[p]! });
     return true;
+  }
+
+  /**
+   * What this instance had been told about `key` when a read was issued. A Redis answer at least
+   * this new may be returned to that read even if a later invalidation keeps it out of the cache.
+   */
+  watermark(key: string): Watermark {
+    const told = this.#told.peek(key);
+    return {
+      version: told?.version ?? -1,
+      deleted: told?.deleted ?? false,
+      floor: this.#floor[this.partitionOf(key)]!,
+    };
   }
 
   /** Applies one bus invalidation: `version` of `key` exists as of bus sequence `seq`. */

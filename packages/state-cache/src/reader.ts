@@ -1,7 +1,8 @@
 import { RedisUnavailableError } from './errors/unavailable-error.js';
 import type { KeySpace } from './keys.js';
-import type { NearCache } from './near-cache.js';
+import { type NearCache, satisfies, type Watermark } from './near-cache.js';
 import { type RawRead, readKeys } from './read-op.js';
+import { traced } from './telemetry.js';
 import { assertConnected, bounded } from './timeout.js';
 import type { CacheRead, StateCacheRedis } from './types.js';
 
@@ -29,16 +30,23 @@ export async function readMany<T>(
   const out = new Map<string, CacheRead<T>>();
   const unverified = d.unverified();
   let misses: string[] = [];
+  const marks = new Map<string, Watermark>();
   for (const key of keys) {
     const hit = d.near.fresh(key);
     if (hit) out.set(key, read(hit.value, hit.version, unverified));
-    else misses.push(key);
+    else {
+      misses.push(key);
+      marks.set(key, d.near.watermark(key));
+    }
   }
   for (let attempt = 0; attempt < ATTEMPTS && misses.length > 0; attempt++) {
     let raws: RawRead[];
     try {
       assertConnected(d.redis, 'get');
-      raws = await bounded('get', d.commandTimeoutMs, readKeys(d.redis, d.keys, [...new Set(misses)]));
+      const wanted = [...new Set(misses)];
+      raws = await traced('state-cache.read', { 'cxkit.keys': wanted.length }, () =>
+        bounded('get', d.commandTimeoutMs, readKeys(d.redis, d.keys, wanted)),
+      );
     } catch (err) {
       if (!(err instanceof RedisUnavailableError)) throw err;
       break;
@@ -52,6 +60,10 @@ export async function readMany<T>(
       } else if (d.near.offer(raw.key, value, raw.version, raw.seq)) {
         const entry = d.near.fresh(raw.key);
         out.set(raw.key, entry ? read(entry.value, entry.version, false) : read(value, raw.version, false));
+      } else if (satisfies(marks.get(raw.key)!, value, raw.version, raw.seq)) {
+        // An invalidation overtook this reply: too old to cache, but as new as anything this instance
+        // had been told when the read began, so it is a correct answer to this read.
+        out.set(raw.key, read(value, raw.version, false));
       } else refused.push(raw.key);
     }
     misses = refused;

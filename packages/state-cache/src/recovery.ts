@@ -5,6 +5,7 @@ import { RebuildLease } from './lease.js';
 import { type Markers, readMarkers } from './markers.js';
 import type { ResolvedOptions } from './options.js';
 import { rebuildFromSource } from './rebuild.js';
+import { traced } from './telemetry.js';
 import { bounded, sleep } from './timeout.js';
 import type { StateCacheRedis, StateCacheStatus, StateEvent, StateSource } from './types.js';
 
@@ -116,18 +117,20 @@ export class Recovery<T> {
       // An interrupted rebuild left its offset and no generation: resume there. A once-complete
       // namespace that lost partitions replays from the start, since its offset covers lost data.
       const fromOffset = markers.generation === undefined ? markers.offset : undefined;
-      const result = await rebuildFromSource({
-        redis: this.d.redis,
-        keys: this.d.keys,
-        source: o.source ?? emptySource,
-        lease,
-        fromOffset,
-        batchSize: o.rebuildBatchSize,
-        timeoutMs: o.commandTimeoutMs,
-        applyBatch: (events) => this.d.applyInternal(events),
-        onProgress: (applied, offset) => this.d.emit('rebuild-progress', { applied, offset }),
-        signal: this.d.signal,
-      });
+      const result = await traced('state-cache.rebuild', { 'cxkit.namespace': o.namespace }, () =>
+        rebuildFromSource({
+          redis: this.d.redis,
+          keys: this.d.keys,
+          source: o.source ?? emptySource,
+          lease,
+          fromOffset,
+          batchSize: o.rebuildBatchSize,
+          timeoutMs: o.commandTimeoutMs,
+          applyBatch: (events) => this.d.applyInternal(events),
+          onProgress: (applied, offset) => this.d.emit('rebuild-progress', { applied, offset }),
+          signal: this.d.signal,
+        }),
+      );
       this.d.emit('rebuild-complete', { ...result, durationMs: Date.now() - started });
       await this.d.publish({ c: 'rebuilt', g: result.generation }).catch(() => {});
     } catch (err) {

@@ -12,6 +12,7 @@ import { Recovery } from './recovery.js';
 import { scanPartition } from './scan-op.js';
 import { registerScripts } from './scripts.js';
 import { loadSnapshot } from './snapshot.js';
+import { loadTracer, traced } from './telemetry.js';
 import { assertConnected, bounded } from './timeout.js';
 import type {
   ApplyResult,
@@ -48,6 +49,7 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
     super();
     this.#o = resolveOptions(options);
     const o = this.#o;
+    void loadTracer();
     if (o.nearCache.max > o.recentInvalidationsMax * 10)
       throw new ConfigError('recentInvalidationsMax', 'must be at least a tenth of nearCache.max');
     this.#keys = new KeySpace(o.namespace, o.partitions);
@@ -171,7 +173,15 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
     this.#assertOpen();
     const many = Array.isArray(input);
     const events = (many ? input : [input]) as readonly StateEvent<T>[];
-    const results = await this.#applyInternal(events, true);
+    const results = await traced(
+      'state-cache.apply',
+      { 'cxkit.namespace': this.#o.namespace, 'cxkit.events': events.length },
+      async (span) => {
+        const r = await this.#applyInternal(events, true);
+        span?.setAttribute('cxkit.applied', r.filter((x) => x.outcome === 'applied').length);
+        return r;
+      },
+    );
     return many ? results : results[0]!;
   }
 
@@ -244,10 +254,14 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
     this.#bus.resync(seqs);
     this.#verifiedAt = Date.now();
     const o = this.#o;
-    const loaded = await loadSnapshot(o.redis, this.#keys, this.#near, {
-      budget: o.nearCache.max,
-      pageSize: o.snapshotBatchSize,
-      timeoutMs: o.commandTimeoutMs,
+    const loaded = await traced('state-cache.snapshot', { 'cxkit.namespace': o.namespace }, async (span) => {
+      const n = await loadSnapshot(o.redis, this.#keys, this.#near, {
+        budget: o.nearCache.max,
+        pageSize: o.snapshotBatchSize,
+        timeoutMs: o.commandTimeoutMs,
+      });
+      span?.setAttribute('cxkit.loaded', n);
+      return n;
     });
     o.logger?.debug({ namespace: o.namespace, loaded }, 'state-cache snapshot loaded');
   }
