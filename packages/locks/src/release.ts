@@ -22,10 +22,26 @@ export async function releaseOn(
   const keys = [ctx.keys.lock(resource)];
   const args = [token, wake && ctx.topology !== 'quorum' ? channel : '', resource];
   const skip = Promise.resolve(Number.NaN);
+  const n = ctx.nodes.length;
   const replies = await round(
     ctx.nodes,
     (node, i) => (only && !only.has(i) ? skip : node.run(scripts.release, keys, args, false).then(toNumber)),
-    { timeoutMs: ctx.options.requestTimeoutMs },
+    {
+      timeoutMs: ctx.options.requestTimeoutMs,
+      // A release is decided at the quorum-th deletion (or once that is impossible); the slower
+      // nodes still run theirs, queued on their connections.
+      settled: only
+        ? undefined
+        : (rs) => {
+            let released = 0;
+            let other = 0;
+            for (const r of rs) {
+              if (r?.ok && r.value === 1) released++;
+              else if (r) other++;
+            }
+            return released >= ctx.quorum || other > n - ctx.quorum;
+          },
+    },
   );
   if (wake && ctx.topology === 'quorum') {
     const first = replies.findIndex((r) => r?.ok && r.value === 1);
