@@ -1,9 +1,10 @@
 // @cxkit/checkpoint against the raw floor on the same Redis: one EVALSHA of a trivial script that stores
 // the same bytes (save) and one GET of the same bytes (latest), at concurrency 1 and 32.
 import { createHash } from 'node:crypto';
-import { CheckpointStore, defineCheckpointSchema } from '@cxkit/checkpoint';
-import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import { CheckpointStore, defineCheckpointSchema, PostgresCheckpointStore } from '@cxkit/checkpoint';
+import { type PostgresHandle, type RedisNodes, startPostgres, startRedisNodes } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import { z } from 'zod';
 import { defineBench, type Scenario } from './lib/define.js';
 import { percentile } from './lib/measure.js';
@@ -33,12 +34,16 @@ const floorScript = "redis.call('SET', KEYS[1], ARGV[1]) return 1";
 const floorSha = createHash('sha1').update(floorScript).digest('hex');
 
 const makeStore = (redis: Redis) => new CheckpointStore({ redis, schema, namespace: 'bench:checkpoint' });
+const makePgStore = (db: pg.Pool) => new PostgresCheckpointStore({ db, schema, table: 'bench_checkpoints' });
 
 interface Ctx {
   nodes: RedisNodes;
   redis: Redis;
   store: ReturnType<typeof makeStore>;
   payload: string;
+  database: PostgresHandle;
+  pool: pg.Pool;
+  pgStore: ReturnType<typeof makePgStore>;
 }
 
 interface Load {
@@ -68,24 +73,63 @@ async function load(
 
 type Op = (ctx: Ctx, worker: number) => Promise<unknown>;
 
-const ops: Record<'save' | 'latest', { cxkit: Op; floor: Op; floorName: string }> = {
-  save: {
+interface Operation {
+  name: string;
+  cxkit: Op;
+  floor: Op;
+  floorName: string;
+  /** Which concurrency/metric pairs to run (all when omitted). */
+  only?: string[];
+  /** Calls per sample at concurrency 1 and 32. @default [1_000, 6_000] */
+  calls?: [number, number];
+}
+
+const ops: Operation[] = [
+  {
+    name: 'save',
     cxkit: (ctx, w) => ctx.store.save(`bench_${w}`, { region: 'eu-west-1', flowVersion: '12', variables }),
     floor: (ctx, w) => ctx.redis.evalsha(floorSha, 1, `floor:{bench_${w}}`, ctx.payload),
     floorName: 'raw EVALSHA (SET same bytes)',
   },
-  latest: {
+  {
+    name: 'latest',
     cxkit: (ctx, w) => ctx.store.latest(`bench_${w}`),
     floor: (ctx, w) => ctx.redis.get(`floor:{bench_${w}}`),
     floorName: 'raw GET (same bytes)',
   },
+  {
+    name: 'Postgres save',
+    cxkit: (ctx, w) => ctx.pgStore.save(`bench_${w}`, { region: 'eu-west-1', flowVersion: '12', variables }),
+    floor: (ctx, w) =>
+      ctx.pool.query(
+        'INSERT INTO bench_floor (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v',
+        [`bench_${w}`, ctx.payload],
+      ),
+    floorName: 'raw upsert (same bytes)',
+    only: ['p50 1', 'throughput 32'],
+    calls: [200, 1_500],
+  },
+  {
+    name: 'Postgres latest',
+    cxkit: (ctx, w) => ctx.pgStore.latest(`bench_${w}`),
+    floor: (ctx, w) => ctx.pool.query('SELECT v FROM bench_floor WHERE k = $1', [`bench_${w}`]),
+    floorName: 'raw SELECT by key',
+    only: ['p50 1', 'throughput 32'],
+    calls: [500, 3_000],
+  },
+];
+
+const skippedAnchor = {
+  '@langchain/langgraph-checkpoint-redis':
+    'needs the RedisJSON and RediSearch modules (JSON.SET, FT.CREATE; Redis Stack or Redis 8); the bench server is plain redis-server 7.0 without modules',
 };
 
 function scenarios(): Scenario<Ctx>[] {
   const out: Scenario<Ctx>[] = [];
-  for (const [name, op] of Object.entries(ops)) {
+  for (const op of ops) {
     for (const concurrency of [1, 32]) {
-      const total = concurrency === 1 ? 1_000 : 6_000;
+      const [one, many] = op.calls ?? [1_000, 6_000];
+      const total = concurrency === 1 ? one : many;
       const run = (fn: Op) => (ctx: Ctx) => load(total, concurrency, (w) => fn(ctx, w));
       const metrics: [string, string, 'higher' | 'lower', (l: Load) => number][] = [
         ['p50', 'ms', 'lower', (l) => percentile(l.latencies, 50)],
@@ -93,8 +137,9 @@ function scenarios(): Scenario<Ctx>[] {
         ['throughput', 'ops/s', 'higher', (l) => l.opsPerSec],
       ];
       for (const [metric, unit, better, pick] of metrics) {
-        const scenario: Scenario<Ctx> = {
-          name: `${name} ${metric}, concurrency ${concurrency}`,
+        if (op.only && !op.only.includes(`${metric} ${concurrency}`)) continue;
+        out.push({
+          name: `${op.name} ${metric}, concurrency ${concurrency}`,
           unit,
           better,
           baseline: '@cxkit/checkpoint',
@@ -102,14 +147,8 @@ function scenarios(): Scenario<Ctx>[] {
             '@cxkit/checkpoint': async (ctx) => pick(await run(op.cxkit)(ctx)),
             [op.floorName]: async (ctx) => pick(await run(op.floor)(ctx)),
           },
-        };
-        if (metric === 'p50' && concurrency === 1) {
-          scenario.skipped = {
-            '@langchain/langgraph-checkpoint-redis':
-              'needs the RedisJSON and RediSearch modules (JSON.SET, FT.CREATE; Redis Stack or Redis 8); the bench server is plain redis-server 7.0 without modules',
-          };
-        }
-        out.push(scenario);
+          ...(metric === 'p50' && concurrency === 1 && !op.only ? { skipped: skippedAnchor } : {}),
+        });
       }
     }
   }
@@ -117,24 +156,42 @@ function scenarios(): Scenario<Ctx>[] {
 }
 
 export default defineBench<Ctx>({
-  title: '@cxkit/checkpoint: save and latest vs the raw Redis floor',
+  title: '@cxkit/checkpoint: save and latest vs the raw Redis and Postgres floor',
   description:
-    'One private redis-server on loopback. `save` = validation + transient stripping + one Lua script (fence, compare-and-set, counter, history append/trim, sliding TTL); its floor is one EVALSHA of a one-line script storing the same bytes. `latest` = one HMGET + JSON parse + envelope check + zod validation of the variables; its floor is one GET of the same bytes. Concurrency 32 uses 32 sessions (one flow each). p50/p99 are per-call latencies inside one sample; throughput is calls per second.',
+    'One private redis-server and the local PostgreSQL, on loopback. `save` = validation + transient stripping + one Lua script (fence, compare-and-set, counter, history append/trim, sliding TTL); its floor is one EVALSHA of a one-line script storing the same bytes. `latest` = one HMGET + JSON parse + envelope check + zod validation of the variables; its floor is one GET of the same bytes. The Postgres rows run `PostgresCheckpointStore` (one statement per save, one join per read) against one upsert / one primary-key SELECT of the same bytes, on a throwaway database. Concurrency 32 uses 32 sessions (one flow each). p50/p99 are per-call latencies inside one sample; throughput is calls per second.',
   rounds: 9,
   async setup() {
     const nodes = await startRedisNodes(1, { private: true });
     const redis = new Redis(nodes.urls[0]!);
     const store = makeStore(redis);
+    const database = await startPostgres();
+    const pool = new pg.Pool({ connectionString: database.url, max: 16 });
+    // An idle connection dropped by the server must not crash the run.
+    pool.on('error', () => {});
+    const pgStore = makePgStore(pool);
+    await pgStore.migrate();
+    await pool.query('CREATE TABLE IF NOT EXISTS bench_floor (k text PRIMARY KEY, v text NOT NULL)');
     await redis.script('LOAD', floorScript);
-    // Warm up both paths and give every session a checkpoint before any latest() is measured.
-    for (let w = 0; w < 32; w++) await ops.save.cxkit({ nodes, redis, store, payload: '' }, w);
+    // Give every session a checkpoint (and warm both paths) before any latest() is measured.
+    for (let w = 0; w < 32; w++) {
+      await store.save(`bench_${w}`, { region: 'eu-west-1', flowVersion: '12', variables });
+      await pgStore.save(`bench_${w}`, { region: 'eu-west-1', flowVersion: '12', variables });
+    }
     await load(500, 4, (w) => store.latest(`bench_${w}`));
     const payload = (await redis.hget(`bench:checkpoint:{bench_0}`, 'cur')) ?? '';
-    for (let w = 0; w < 32; w++) await redis.evalsha(floorSha, 1, `floor:{bench_${w}}`, payload);
-    return { nodes, redis, store, payload };
+    for (let w = 0; w < 32; w++) {
+      await redis.evalsha(floorSha, 1, `floor:{bench_${w}}`, payload);
+      await pool.query('INSERT INTO bench_floor (k, v) VALUES ($1, $2) ON CONFLICT (k) DO NOTHING', [
+        `bench_${w}`,
+        payload,
+      ]);
+    }
+    return { nodes, redis, store, payload, database, pool, pgStore };
   },
   async teardown(ctx) {
     ctx.redis.disconnect();
+    await ctx.pool.end();
+    await ctx.database.stop();
     await ctx.nodes.stop();
   },
   scenarios: scenarios(),
