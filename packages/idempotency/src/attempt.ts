@@ -109,7 +109,7 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
   }
   if (row.state === 'completed') {
     const response = deserializeResponse(row.response_status, row.response_headers, row.response_body);
-    if (!input.client) {
+    if (!input.client && core.cache.enabled) {
       const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
       core.cache.set(
         key,

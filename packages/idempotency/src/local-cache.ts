@@ -30,6 +30,11 @@ export class LocalCache {
 
   readonly ttlMs: number = 0;
 
+  /** False when the front is disabled: callers skip building records nobody will read. */
+  get enabled(): boolean {
+    return this.#lru !== undefined;
+  }
+
   get(key: string): CachedRecord | undefined {
     return this.#lru?.get(key);
   }

@@ -20,10 +20,10 @@ export interface SerializedResponse {
 const ALLOWED = new Set(['status', 'headers', 'body']);
 
 function asJson(value: unknown, path: string): string {
+  // One walk validates and serializes; keys come back sorted (the same JSON, canonical form).
   const text = canonicalJson(value);
   if (typeof text !== 'string') throw new InvalidResponseError(text.path.replace('$', path), text.reason);
-  // Store what the handler produced (original key order), checked by the canonical walk above.
-  return JSON.stringify(value);
+  return text;
 }
 
 /** Validates `response` and serializes it, throwing before anything is written. */

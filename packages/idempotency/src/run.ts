@@ -61,7 +61,7 @@ export async function runClaimed(
   }
   const final = core.options.storeFailures || serialized.status === null || serialized.status < 500;
   const ttlMs = await finish(final ? 'completed' : 'failed', final ? serialized : NOTHING);
-  if (final && !input.client && ttlMs !== null) {
+  if (final && !input.client && ttlMs !== null && core.cache.enabled) {
     const copy = deserializeResponse(serialized.status, serialized.headers, serialized.body);
     core.cache.set(
       input.key,
