@@ -8,10 +8,10 @@ import saveLua from './save-1.lua';
 import { Script } from './scripts.js';
 
 const scripts = {
-  save: new Script('cxkit_checkpoint_v1_save', saveLua),
-  history: new Script('cxkit_checkpoint_v1_history', historyLua),
-  rewrite: new Script('cxkit_checkpoint_v1_rewrite', rewriteLua),
-  quarantine: new Script('cxkit_checkpoint_v1_quarantine', quarantineLua),
+  save: new Script(saveLua),
+  history: new Script(historyLua),
+  rewrite: new Script(rewriteLua),
+  quarantine: new Script(quarantineLua),
 };
 
 export interface RedisBackendSettings {

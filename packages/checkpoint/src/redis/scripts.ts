@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { RedisClientLike } from './client.js';
 
-/** A Lua script called by SHA, with the full text sent once when the server answers NOSCRIPT. */
+/**
+ * A Lua script called by SHA, with the full text sent once when the server answers NOSCRIPT. Scripts
+ * are addressed by their content hash, so two library versions sharing a server never collide.
+ */
 export class Script {
   readonly sha: string;
 
-  constructor(
-    readonly name: string,
-    readonly source: string,
-  ) {
+  constructor(readonly source: string) {
     this.sha = createHash('sha1').update(source).digest('hex');
   }
 
