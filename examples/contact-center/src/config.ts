@@ -24,6 +24,14 @@ export const regionConfigSchema = z
     PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     DATABASE_URL: z.url(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    /**
+     * Named prepared statements (parse once per connection). Turn off where connections share server
+     * sessions: PgBouncer in transaction pooling mode, or PGlite served over the wire.
+     */
+    DATABASE_PREPARED_STATEMENTS: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
     /** The first node also holds dedup markers, checkpoints, agent state and the BullMQ queues. */
     REDIS_NODES: urlList.optional(),
     REDIS_URL: z.url().optional(),
@@ -56,6 +64,8 @@ export const regionConfigSchema = z
     HEALTH_TIMEOUT_MS: ms(1_000),
     HEALTH_RECOVER_AFTER: z.coerce.number().int().positive().default(3),
     DB_MAX_LAG_MS: ms(50),
+    /** p99 event-loop delay above which the `application` component is degraded. */
+    HEALTH_MAX_EVENT_LOOP_DELAY_MS: ms(200),
     /** `name=url` pairs probed by the platform_connectivity check, e.g. `genesys_cloud=https://...`. */
     PLATFORM_URLS: z.string().default(''),
     /** Delay between failing readiness and closing the listener on SIGTERM (see k8s preStop). */

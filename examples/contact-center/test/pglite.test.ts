@@ -30,6 +30,9 @@ describe('region process on embedded PGlite', () => {
       LOCK_HEARTBEAT_MS: '500',
       LOCK_STALE_AFTER_MS: '1500',
       HEALTH_INTERVAL_MS: '300',
+      HEALTH_MAX_EVENT_LOOP_DELAY_MS: '2000',
+      // PGlite serves every connection from one session: no named prepared statements.
+      DATABASE_PREPARED_STATEMENTS: 'false',
       LOG_LEVEL: 'warn',
     });
     pool = new pg.Pool({ connectionString: db.url, max: 2 });
@@ -65,7 +68,7 @@ describe('region process on embedded PGlite', () => {
         body: crmUpdate('session_pglite'),
       });
     }
-    expect(update.status, JSON.stringify(update.body)).toBe(200);
+    expect(update.status, `${JSON.stringify(update.body)}\n${region.process.tail()}`).toBe(200);
     const event = genesysAcw();
     expect((await call(region.url, 'POST', '/webhooks/genesys', { token, body: event })).body.status).toBe(
       'processed',

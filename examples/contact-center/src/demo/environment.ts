@@ -160,6 +160,9 @@ export class DemoEnvironment {
       RATE_LIMIT_WINDOW_MS: '1000',
       // PGlite and a throwaway database have no standby; lag is then 0.
       DB_MAX_LAG_MS: '50',
+      // Demo machines run everything on a few cores; a busy event loop is not what step 5 is about.
+      HEALTH_MAX_EVENT_LOOP_DELAY_MS: '2000',
+      DATABASE_PREPARED_STATEMENTS: this.database.source === 'pglite' ? 'false' : 'true',
       PLATFORM_URLS: `genesys_cloud=${this.cloud.url}/ping/genesys,cxone=${this.cloud.url}/ping/cxone`,
       SHUTDOWN_DRAIN_MS: '0',
     });

@@ -77,7 +77,12 @@ async function build(
     overrides.record(e);
   });
 
-  const idempotency = new IdempotencyStore({ db, ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS, logger });
+  const idempotency = new IdempotencyStore({
+    db,
+    ttlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+    preparedStatements: config.DATABASE_PREPARED_STATEMENTS,
+    logger,
+  });
   closers.push(() => idempotency.close());
   await idempotency.migrate();
 

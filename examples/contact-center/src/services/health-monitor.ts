@@ -19,7 +19,7 @@ export function createHealthMonitor(
   logger: Logger,
 ): HealthMonitor {
   const checks: Record<string, CheckDefinition> = {
-    application: applicationCheck(),
+    application: applicationCheck({ maxEventLoopDelayMs: config.HEALTH_MAX_EVENT_LOOP_DELAY_MS }),
     redis_quorum: redisQuorumCheck({ nodes: redisNodes }),
     database_replication: postgresReplicationCheck({ db, maxLagMs: config.DB_MAX_LAG_MS }),
   };
