@@ -1,5 +1,6 @@
 // @cxkit/state-cache: snapshot start vs full log replay; near-cache reads vs bentocache (L1 memory + L2
 // Redis + Redis bus) and a plain ioredis GET; invalidation propagation between two instances.
+import { cpus, loadavg } from 'node:os';
 import { setImmediate as tick } from 'node:timers/promises';
 import type { StateCache } from '@cxkit/state-cache';
 import { type PostgresHandle, type RedisNodes, startPostgres, startRedisNodes } from '@cxkit/testkit';
@@ -101,7 +102,9 @@ const bench = defineBench<Ctx>({
     const rebuildMs = performance.now() - started;
     const line = `Setup rebuild (start() on an empty Redis to ready): ${EVENTS.toLocaleString('en-US')} events from the outbox in ${(rebuildMs / 1000).toFixed(1)} s.`;
     console.log(`  ${line}`);
-    bench.description = `${bench.description} ${line}`;
+    // The machine is shared with other test runs; say how busy it was, since ratios move with it.
+    const load = loadavg()[0]!.toFixed(1);
+    bench.description = `${bench.description} ${line} 1-minute load average at setup: ${load} on ${cpus().length} cores.`;
     const b = stateCache(await open(), db, 20_000);
     await b.start();
     await b.ready(AbortSignal.timeout(60_000));
