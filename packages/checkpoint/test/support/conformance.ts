@@ -82,7 +82,7 @@ export function conformance(name: string, harness: () => Harness): void {
     });
 
     it('expires a session after ttlSeconds without saves', async () => {
-      const store = harness().store(v3, { ttlSeconds: 1, maxAgeSeconds: 60 });
+      const store = harness().store(v3, { ttlSeconds: 2, maxAgeSeconds: 60 });
       const id = sid();
       await store.save(id, { ...base, variables: seedVariables });
       expect((await store.latest(id)).status).toBe('restored');
