@@ -14,7 +14,7 @@ import {
   type Tables,
 } from './sql.js';
 
-/** `pg.Pool`, `pg.Client` or anything with the same `query` (PGlite works). */
+/** `pg.Pool`, `pg.Client` or anything with the same `query`. */
 export interface QueryableLike {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
 }

@@ -8,7 +8,7 @@ import { PostgresBackend, type QueryableLike } from './postgres-backend.js';
 import { ddl, tablesFor } from './sql.js';
 
 export interface PostgresCheckpointStoreOptions<V, I> {
-  /** A `pg.Pool` (or `pg.Client`, PGlite: anything with `query(text, params)` returning `{ rows }`). */
+  /** A `pg.Pool` or `pg.Client` (anything with `query(text, params)` returning `{ rows }`). */
   db: QueryableLike;
   schema: CheckpointSchema<V, I>;
   /** Base table name; `<table>_sessions` and `<table>_quarantine` sit beside it. @default 'cxkit_checkpoints' */
