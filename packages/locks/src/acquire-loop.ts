@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Attempt } from './acquire.js';
+import type { ResolvedAcquire } from './acquire-options.js';
 import type { LockContext } from './context.js';
 import { AcquireTimeoutError } from './errors.js';
 import type { ReleaseNotifier, Watch } from './notifier.js';
-import type { ResolvedAcquire } from './options.js';
 
 export interface LoopInput<T> {
   resource: string;

@@ -1,6 +1,6 @@
+import type { ResolvedAcquire } from './acquire-options.js';
 import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
-import type { ResolvedAcquire } from './options.js';
 import { asArray, holderAt, majorityHolder, toNumber } from './parse.js';
 import { releaseOn } from './release.js';
 import { type Reply, round } from './round.js';

@@ -1,8 +1,8 @@
-import type { AmnesiaGuard } from './amnesia.js';
-import type { Topology } from './client.js';
+import { AmnesiaGuard } from './amnesia.js';
+import { labelOf, type ScriptClient, type Topology, topologyOf } from './client.js';
 import type { Emitter, LockEvents } from './events.js';
-import type { Keys } from './keys.js';
-import { type LockNode, NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } from './node.js';
+import { Keys } from './keys.js';
+import { LockNode, NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } from './node.js';
 import type { ResolvedOptions } from './options.js';
 import type { Reply } from './round.js';
 import type { Outcome } from './types.js';
@@ -56,4 +56,35 @@ export function driftMs(ctx: LockContext, ttlMs: number): number {
 /** The TTL that validity is computed from: a lock is only as valid as its heartbeat is fresh. */
 export function effectiveTtl(ctx: LockContext, ttlMs: number): number {
   return Math.min(ttlMs, ctx.options.staleAfterMs);
+}
+
+/** Builds the shared context from validated options: topology, nodes, quorum, keys and the amnesia guard. */
+export function createContext(
+  o: ResolvedOptions,
+  events: Emitter<LockEvents>,
+  track: (work: Promise<unknown>) => void,
+): { ctx: LockContext; clients: ScriptClient[] } {
+  const { topology, clients } = topologyOf(o.nodes);
+  const quorum = o.quorum ?? Math.floor(clients.length / 2) + 1;
+  const nodes = clients.map((c, i) => new LockNode(labelOf(c, i), c, o.replicaAcks, o.replicaAckTimeoutMs));
+  // The guard only makes sense where a quorum can outvote one forgetful node.
+  const window = o.maxTtlMs + Math.round(o.maxTtlMs * o.driftFactor) + 2;
+  const labels = nodes.map((n) => n.label);
+  const guard = new AmnesiaGuard(o.amnesiaGuard && topology === 'quorum', window, labels, (e) => {
+    events.emit('node-recovering', e);
+    o.logger?.warn({ ...e }, 'lock node restarted without data; its votes wait for the guard window');
+  });
+  const keys = new Keys(o.prefix, topology === 'cluster');
+  const ctx = {
+    nodes,
+    quorum,
+    topology,
+    keys,
+    guard,
+    options: o,
+    events,
+    waitUnsupported: new Set<number>(),
+    track,
+  };
+  return { ctx, clients };
 }

@@ -1,28 +1,22 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Attempt, attemptAcquire } from './acquire.js';
 import { acquireLoop } from './acquire-loop.js';
-import { AmnesiaGuard } from './amnesia.js';
-import { labelOf, type Topology, topologyOf } from './client.js';
-import type { LockContext } from './context.js';
+import { parseAcquire } from './acquire-options.js';
+import type { Topology } from './client.js';
+import { createContext, type LockContext } from './context.js';
 import { campaign, type Election, type ElectOptions } from './elect.js';
 import { ConfigError, LockError, LockLimitError } from './errors.js';
 import { Emitter, type LockEvents, type Unsubscribe } from './events.js';
 import { extendLocks, Heartbeat } from './heartbeat.js';
 import { inspectResource } from './inspect.js';
-import { Keys } from './keys.js';
-import { HeldLock, type Lock, type LockHost, runHeld } from './lock.js';
-import { LockNode } from './node.js';
+import { HeldLock, type Lock, type LockHost } from './lock.js';
 import { ReleaseNotifier } from './notifier.js';
-import {
-  type LockManagerOptions,
-  parseAcquire,
-  parseManagerOptions,
-  type ResolvedOptions,
-} from './options.js';
+import { type LockManagerOptions, parseManagerOptions, type ResolvedOptions } from './options.js';
 import { releaseOn, releaseResult } from './release.js';
 import { Semaphore } from './semaphore.js';
 import { loadTracing, traced } from './tracing.js';
 import type { AcquireOptions, Inspection } from './types.js';
+import { runHeld } from './with-lock.js';
 
 /**
  * Distributed locks over one Redis master, a Redis Cluster, or N independent masters with a majority
@@ -44,38 +38,14 @@ export class LockManager {
     const o = parseManagerOptions(options);
     this.#o = o;
     loadTracing();
-    const { topology, clients } = topologyOf(o.nodes);
-    this.topology = topology;
-    this.quorum = o.quorum ?? Math.floor(clients.length / 2) + 1;
-    const nodes = clients.map((c, i) => new LockNode(labelOf(c, i), c, o.replicaAcks, o.replicaAckTimeoutMs));
     this.#events = new Emitter<LockEvents>((err) => o.logger?.error({ err }, 'lock event listener threw'));
-    const keys = new Keys(o.prefix, topology === 'cluster');
-    // The guard only makes sense where a quorum can outvote one forgetful node.
-    const guardOn = o.amnesiaGuard && topology === 'quorum';
-    const window = o.maxTtlMs + Math.round(o.maxTtlMs * o.driftFactor) + 2;
-    const guard = new AmnesiaGuard(
-      guardOn,
-      window,
-      nodes.map((n) => n.label),
-      (e) => {
-        this.#events.emit('node-recovering', e);
-        o.logger?.warn({ ...e }, 'lock node restarted without data; its votes wait for the guard window');
-      },
-    );
-    this.#ctx = {
-      nodes,
-      quorum: this.quorum,
-      topology,
-      keys,
-      guard,
-      options: o,
-      events: this.#events,
-      waitUnsupported: new Set(),
-      track: (work) => {
-        const p = work.catch(() => {}).finally(() => this.#background.delete(p));
-        this.#background.add(p);
-      },
-    };
+    const { ctx, clients } = createContext(o, this.#events, (work) => {
+      const p = work.catch(() => {}).finally(() => this.#background.delete(p));
+      this.#background.add(p);
+    });
+    this.#ctx = ctx;
+    this.topology = ctx.topology;
+    this.quorum = ctx.quorum;
     this.#heartbeat = new Heartbeat(this.#ctx);
     this.#host = {
       extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),

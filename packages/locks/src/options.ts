@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { LockNodes } from './client.js';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors.js';
-import type { AcquireOptions, Logger } from './types.js';
+import type { Logger } from './types.js';
 
 export interface RetryOptions {
   /** @default 1_000 */
@@ -135,80 +135,4 @@ export function parseManagerOptions(input: LockManagerOptions): ResolvedOptions 
     throw new ConfigError('retry.minDelayMs', `must be <= retry.maxDelayMs (${o.retry.maxDelayMs})`);
   }
   return { ...o, nodes, quorum: o.quorum };
-}
-
-const ACQUIRE_KEYS = new Set([
-  'ttlMs',
-  'operation',
-  'correlationId',
-  'signal',
-  'waitMs',
-  'heartbeat',
-  'maxHoldMs',
-]);
-
-export interface ResolvedAcquire {
-  ttlMs: number;
-  operation: string;
-  correlationId: string;
-  signal: AbortSignal | undefined;
-  waitMs: number;
-  heartbeat: boolean;
-  maxHoldMs: number;
-}
-
-const MAX_MS = 2_147_483_647;
-
-function int(field: string, value: unknown, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_MS) {
-    throw new ConfigError(field, `must be an integer between ${min} and ${MAX_MS}, got ${String(value)}`);
-  }
-  return value;
-}
-
-function text(field: string, value: unknown): string {
-  if (value === undefined) return '';
-  if (typeof value !== 'string' || value.length > 128)
-    throw new ConfigError(field, 'must be a string of at most 128 characters');
-  return value;
-}
-
-/** Validates a resource name and acquire options against the manager's limits; no Redis call is made. */
-export function parseAcquire(
-  resource: unknown,
-  input: AcquireOptions | undefined,
-  o: ResolvedOptions,
-): ResolvedAcquire {
-  if (typeof resource !== 'string') throw new ConfigError('resource', 'expected a string');
-  if (resource.length === 0) throw new ConfigError('resource', 'must not be empty');
-  if (resource.length > o.maxResourceLength) {
-    throw new ConfigError('resource', `longer than maxResourceLength (${o.maxResourceLength})`);
-  }
-  // Per-call options are checked by hand: this runs on every acquire (zod validates the constructor).
-  const a = (input ?? {}) as Record<string, unknown>;
-  if (typeof a !== 'object') throw new ConfigError('options', 'expected an object');
-  for (const key in a) if (!ACQUIRE_KEYS.has(key)) throw new ConfigError(key, 'unknown acquire option');
-  if (a.signal !== undefined && !(a.signal instanceof AbortSignal))
-    throw new ConfigError('signal', 'expected an AbortSignal');
-  if (a.heartbeat !== undefined && typeof a.heartbeat !== 'boolean')
-    throw new ConfigError('heartbeat', 'expected a boolean');
-  const heartbeat = a.heartbeat !== false;
-  const ttlMs = int('ttlMs', a.ttlMs, o.defaultTtlMs, 1);
-  if (ttlMs > o.maxTtlMs) throw new ConfigError('ttlMs', `must be <= maxTtlMs (${o.maxTtlMs})`);
-  if (heartbeat && ttlMs <= o.heartbeatIntervalMs) {
-    throw new ConfigError(
-      'ttlMs',
-      `must be > heartbeatIntervalMs (${o.heartbeatIntervalMs}) while heartbeating`,
-    );
-  }
-  return {
-    ttlMs,
-    operation: text('operation', a.operation),
-    correlationId: text('correlationId', a.correlationId),
-    signal: a.signal as AbortSignal | undefined,
-    waitMs: int('waitMs', a.waitMs, 0, 0),
-    heartbeat,
-    maxHoldMs: int('maxHoldMs', a.maxHoldMs, o.maxHoldMs, 1),
-  };
 }

@@ -1,14 +1,15 @@
 import type { Attempt } from './acquire.js';
 import { acquireLoop } from './acquire-loop.js';
+import type { ResolvedAcquire } from './acquire-options.js';
 import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
-import { type HeldLock, type Lock, type LockHost, runHeld } from './lock.js';
+import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
-import type { ResolvedAcquire } from './options.js';
 import { asArray, holderAt, toNumber } from './parse.js';
 import { round } from './round.js';
 import { scripts } from './scripts.js';
 import type { AcquireOptions, HolderInfo, ReleaseResult } from './types.js';
+import { runHeld } from './with-lock.js';
 
 /** What a semaphore borrows from its manager. */
 export interface SemaphoreDeps {
