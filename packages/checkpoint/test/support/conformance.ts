@@ -81,6 +81,17 @@ export function conformance(name: string, harness: () => Harness): void {
       expect((await store.get(id, 99)).status).toBe('absent');
     });
 
+    it('trims at once when a later store keeps a shorter history', async () => {
+      const h = harness();
+      const id = sid();
+      const wide = h.store(v3, { history: 10 });
+      for (let i = 0; i < 8; i++) await wide.save(id, { ...base, variables: seedVariables });
+      const narrow = h.store(v3, { history: 2 });
+      await narrow.save(id, { ...base, variables: seedVariables });
+      const revisions = (await wide.history(id)).map((e) => e.revision);
+      expect(revisions).toEqual([9, 8, 1]);
+    });
+
     it('expires a session after ttlSeconds without saves', async () => {
       const store = harness().store(v3, { ttlSeconds: 2, maxAgeSeconds: 60 });
       const id = sid();
