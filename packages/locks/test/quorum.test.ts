@@ -87,6 +87,10 @@ describe('LockManager over 5 independent masters', () => {
     const aborted = new Promise<number>((resolve) =>
       lock.signal.addEventListener('abort', () => resolve(Date.now())),
     );
+    const lost: string[] = [];
+    holderManager.on('lost', (e) => lost.push(e.reason));
+    const missed: number[] = [];
+    holderManager.on('extend-failed', (e) => missed.push(e.nodes.length));
     await sleep(300);
     const paused = redis.nodes.slice(0, 3);
     await Promise.all(paused.map((n) => n.pause()));
@@ -104,6 +108,8 @@ describe('LockManager over 5 independent masters', () => {
       expect(abortedAt).toBeLessThan(lastValidUntil);
       expect(isLockLostError(lock.signal.reason)).toBe(true);
       expect((lock.signal.reason as { reason: string }).reason).toBe('expired');
+      expect(lost).toEqual(['expired']);
+      expect(missed.length).toBeGreaterThan(0);
     } finally {
       await Promise.all(paused.map((n) => n.resume()));
     }

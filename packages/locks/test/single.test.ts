@@ -33,6 +33,13 @@ afterAll(async () => {
 
 describe('LockManager on one master', () => {
   it('acquires with owner metadata, conflicts with holder metadata, releases', async () => {
+    const seen: string[] = [];
+    const subscriptions = (['acquired', 'contended', 'released'] as const).map((event) =>
+      manager.on(event, (e) => {
+        expect(e.latencyMs).toBeGreaterThanOrEqual(0);
+        seen.push(event);
+      }),
+    );
     const lock = await manager.acquire('session:1', {
       ttlMs: 2_000,
       operation: 'CRM_UPDATE',
@@ -61,6 +68,8 @@ describe('LockManager on one master', () => {
     expect(lock.signal.aborted).toBe(true);
     expect(await lock.release()).toEqual({ released: false, reason: 'already-released' });
     expect((await manager.inspect('session:1')).holder).toBeUndefined();
+    for (const off of subscriptions) off();
+    expect(seen).toEqual(['acquired', 'contended', 'released']);
   });
 
   it('fences strictly increase across acquisitions', async () => {
