@@ -14,22 +14,43 @@ export interface StateCacheOptions<T> {
   namespace: string;
   /** Validates every value before it is written (zod or anything with `safeParse`). */
   schema?: ValueSchema<T>;
-  nearCache?: { max?: number; ttlMs?: number };
+  nearCache?: {
+    /** Entries held per instance; the snapshot loads at most this many. @default 10_000 */
+    max?: number;
+    /** Entry lifetime; expired entries remain only as a stale fallback. @default 60_000 */
+    ttlMs?: number;
+  };
   /** The event log Redis is rebuilt from when it is empty. Without it an empty Redis starts a new, empty generation. */
   source?: StateSource<T>;
   /** Dedicated connection for the bus. @default redis.duplicate() */
   subscriber?: StateCacheRedis;
+  /** Hash partitions (slot, sequence and bus stream each); fixed for the namespace's life. @default 16 */
   partitions?: number;
+  /** Upper bound for every Redis call the cache makes. @default 1_000 */
   commandTimeoutMs?: number;
+  /** How long a DELETE keeps its version; must outlive reordering and rebuilds. @default 86_400_000 */
   tombstoneTtlMs?: number;
+  /** Longest accepted key. @default 512 */
   maxKeyLength?: number;
+  /** Events per Lua call (bounds how long one script blocks Redis). @default 500 */
   maxEventsPerScript?: number;
-  lease?: { ttlMs?: number; heartbeatMs?: number };
+  lease?: {
+    /** Rebuild lease lifetime. @default 15_000 */
+    ttlMs?: number;
+    /** Rebuild lease heartbeat; below `ttlMs`. @default 5_000 */
+    heartbeatMs?: number;
+  };
+  /** Events per rebuild step (one round trip, one progress event, one recorded offset). @default 1_000 */
   rebuildBatchSize?: number;
+  /** HSCAN page size for `start()` and `entries()`. @default 1_000 */
   snapshotBatchSize?: number;
+  /** While degraded: how often Redis is probed and the lease tried. @default 1_000 */
   recoveryIntervalMs?: number;
+  /** How often bus sequences are compared with Redis to find lost messages. @default 1_000 */
   busCheckIntervalMs?: number;
+  /** Remembered invalidations (key -> newest version told). @default 50_000 */
   recentInvalidationsMax?: number;
+  /** pino-compatible logger. @default undefined (silent) */
   logger?: Logger;
 }
 
