@@ -130,4 +130,29 @@ describe('faults: Redis down, paused, and a rebuild that dies half-way', () => {
       expect((await c.get(`k${k}`)).version).toBe(want);
     }
   });
+
+  it('notices a FLUSHALL without any reconnect (sequence check) and rebuilds from the source', async () => {
+    const log = Array.from({ length: 300 }, (_, i) => record(i + 1));
+    const c = cache<Agent>(await redisClient(), namespace('flush'), {
+      source: {
+        read: async function* () {
+          yield* log;
+        },
+      },
+      busCheckIntervalMs: 100,
+    });
+    caches.push(c);
+    await c.start();
+    await c.ready(AbortSignal.timeout(10_000));
+    const seen: StateCacheStatus[] = [];
+    c.on('status', ({ to }) => seen.push(to));
+    await (await redisClient()).flushall();
+    await waitUntil(
+      'degraded, rebuilt and ready again',
+      async () => seen.includes('degraded') && c.status === 'ready',
+      15_000,
+    );
+    expect(seen).toContain('rebuilding');
+    expect((await c.get('k7')).version).toBe(257);
+  });
 });
