@@ -28,7 +28,7 @@ export const demoSettings: DemoSettings = {
   lockMaxTtlMs: 5_000,
   healthIntervalMs: 300,
   recoverAfter: 3,
-  rateLimitPerSecond: 100,
+  rateLimitPerSecond: 50,
   cloudLatencyMs: 25,
 };
 

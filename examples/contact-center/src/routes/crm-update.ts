@@ -59,7 +59,7 @@ async function update(ctx: RegionContext, body: CrmContactUpdateBody, key: strin
     : await ctx.locks.withLock(body.session_id, (lock) => writeFencedNote(ctx.db, note, lock.fence, key), {
         ttlMs: ctx.config.LOCK_TTL_MS,
         operation: body.operation,
-        correlationId: key.slice(0, 71),
+        correlationId: key,
         waitMs: 2_000,
       });
   if (!result.written) {
