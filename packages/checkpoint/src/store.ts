@@ -158,7 +158,8 @@ export abstract class BaseCheckpointStore<V, I> {
       };
     }
     const { checkpoint, fromVersion } = decoded;
-    const revision = checkpoint.revision;
+    // The counter's value, not the payload's: it is what the next compare-and-set is checked against.
+    const revision = found.revision;
     if (fromVersion === schema.version) return { status: 'restored', revision, checkpoint };
     let writtenBack = false;
     if (sideEffects && this.settings.writeBackMigrated) {
