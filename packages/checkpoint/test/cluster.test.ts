@@ -86,12 +86,16 @@ describe('region failover on a Cluster', () => {
       });
       expect(resumed.revision).toBe(4);
       // Region A comes back with its old lock: its late write is fenced off.
-      const lateA = new CheckpointStore({ redis: clusterClient(), schema: v3, namespace });
-      const err = await lateA
-        .save(sessionId, { region: 'us-east-1', flowVersion: '12', variables: seedVariables, fence: 1 })
-        .catch((e) => e);
-      expect(isStaleFenceError(err)).toBe(true);
-      (lateA as unknown as { backend: { client: Cluster } }).backend.client.disconnect();
+      const lateClient = clusterClient();
+      try {
+        const lateA = new CheckpointStore({ redis: lateClient, schema: v3, namespace });
+        const err = await lateA
+          .save(sessionId, { region: 'us-east-1', flowVersion: '12', variables: seedVariables, fence: 1 })
+          .catch((e) => e);
+        expect(isStaleFenceError(err)).toBe(true);
+      } finally {
+        lateClient.disconnect();
+      }
       const history = await storeB.history(sessionId);
       expect(history.map((h) => (h.status === 'restored' ? h.checkpoint.region : '?'))).toEqual([
         'us-west-2',
