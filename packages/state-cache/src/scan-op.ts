@@ -1,7 +1,7 @@
 import { decodeStored, type KeySpace } from './keys.js';
 import { type Reply, scripted } from './scripts.js';
-import { bounded } from './timeout.js';
-import type { StateCacheRedis } from './types.js';
+import { assertConnected, bounded } from './timeout.js';
+import type { CacheEntry, StateCacheRedis } from './types.js';
 
 /** One HSCAN step of a partition. */
 export interface ScanPage {
@@ -38,4 +38,19 @@ export async function* scanPartition(
     }
     yield { partition, seq: Number(reply[1]), marked: Boolean(reply[0]), entries };
   } while (cursor !== '0');
+}
+
+/** Streams every live entry of every partition straight from Redis (for `entries()`). */
+export async function* streamEntries<T>(
+  redis: StateCacheRedis,
+  keys: KeySpace,
+  pageSize: number,
+  timeoutMs: number,
+): AsyncGenerator<CacheEntry<T>> {
+  for (let p = 0; p < keys.partitionCount; p++) {
+    assertConnected(redis, 'entries');
+    for await (const page of scanPartition(redis, keys, p, pageSize, timeoutMs)) {
+      for (const e of page.entries) yield { key: e.key, value: JSON.parse(e.json) as T, version: e.version };
+    }
+  }
 }

@@ -9,11 +9,11 @@ import { NearCache } from './near-cache.js';
 import { type ResolvedOptions, resolveOptions, type StateCacheOptions } from './options.js';
 import { readMany } from './reader.js';
 import { Recovery } from './recovery.js';
-import { scanPartition } from './scan-op.js';
+import { streamEntries } from './scan-op.js';
 import { registerScripts } from './scripts.js';
 import { loadSnapshot } from './snapshot.js';
 import { loadTracer, traced } from './telemetry.js';
-import { assertConnected, bounded } from './timeout.js';
+import { bounded } from './timeout.js';
 import type {
   ApplyResult,
   CacheEntry,
@@ -220,20 +220,8 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
   async *entries(options: { batchSize?: number } = {}): AsyncGenerator<CacheEntry<T>> {
     this.#assertOpen();
     registerScripts(this.#o.redis);
-    for (let p = 0; p < this.#o.partitions; p++) {
-      assertConnected(this.#o.redis, 'entries');
-      const pages = scanPartition(
-        this.#o.redis,
-        this.#keys,
-        p,
-        options.batchSize ?? this.#o.snapshotBatchSize,
-        this.#o.commandTimeoutMs,
-      );
-      for await (const page of pages) {
-        for (const e of page.entries)
-          yield { key: e.key, value: JSON.parse(e.json) as T, version: e.version };
-      }
-    }
+    const pageSize = options.batchSize ?? this.#o.snapshotBatchSize;
+    yield* streamEntries<T>(this.#o.redis, this.#keys, pageSize, this.#o.commandTimeoutMs);
   }
 
   /** Stops background work and the bus. Safe to call twice. */
