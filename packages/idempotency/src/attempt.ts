@@ -42,6 +42,8 @@ export interface AttemptInput {
   fingerprint: string;
   /** Canonical JSON of the request (the fingerprint's input). */
   canonical: string;
+  /** `JSON.stringify` of the request as given (the LRU front's fast comparison). */
+  raw: string;
   fence: string | null;
   /** The caller's PoolClient in transactional mode. */
   client: Queryable | undefined;
@@ -113,9 +115,9 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
       const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
       core.cache.set(
         key,
-        freezeRecord(input.canonical, response),
+        freezeRecord(input, response),
         row.ttl_ms,
-        bytes + input.canonical.length,
+        bytes + input.canonical.length + input.raw.length,
       );
     }
     core.events.emit('replay', { key, source: 'database' });
@@ -143,6 +145,9 @@ function deepFreeze<T>(value: T): T {
  * Cached records keep the canonical request text (a hit compares texts, no hashing) and a frozen
  * response: every hit hands out the same object, so nobody may mutate it.
  */
-export function freezeRecord(canonical: string, response: IdempotentResponse): CachedRecord {
-  return { canonical, response: deepFreeze(response) };
+export function freezeRecord(
+  input: { canonical: string; raw: string },
+  response: IdempotentResponse,
+): CachedRecord {
+  return { canonical: input.canonical, raw: input.raw, response: deepFreeze(response) };
 }

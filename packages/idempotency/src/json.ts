@@ -87,3 +87,41 @@ export function canonicalJson(value: unknown): string | JsonProblem {
 export function sha256Hex(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
+
+/**
+ * The same checks as `canonicalJson` without building any text: the LRU hit path validates with this,
+ * then compares native `JSON.stringify` output with the text cached for the key.
+ */
+export function checkJson(value: unknown): JsonProblem | undefined {
+  const objects: object[] = [];
+  const walk = (v: unknown): boolean => {
+    if (v === null) return true;
+    const type = typeof v;
+    if (type === 'string' || type === 'boolean') return true;
+    if (type === 'number') return Number.isFinite(v);
+    if (type !== 'object') return false;
+    const obj = v as object;
+    if (objects.length >= MAX_DEPTH || objects.includes(obj)) return false;
+    objects.push(obj);
+    let ok = true;
+    if (Array.isArray(obj)) {
+      for (let i = 0; i < obj.length && ok; i++) ok = obj[i] !== undefined && walk(obj[i]);
+    } else if (!isPlainObject(obj)) {
+      ok = false;
+    } else {
+      for (const k in obj) {
+        const child = (obj as Record<string, unknown>)[k];
+        if (child !== undefined && !walk(child)) {
+          ok = false;
+          break;
+        }
+      }
+    }
+    objects.pop();
+    return ok;
+  };
+  if (walk(value === undefined ? null : value)) return undefined;
+  // Rare path: let the full walk name the offending part.
+  const problem = canonicalJson(value);
+  return typeof problem === 'string' ? undefined : problem;
+}

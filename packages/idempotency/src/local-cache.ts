@@ -5,6 +5,8 @@ import type { IdempotentResponse } from './response.js';
 export interface CachedRecord {
   /** Canonical JSON of the request that produced the record. */
   canonical: string;
+  /** `JSON.stringify` of that request as it was given: equal text is an equal request. */
+  raw: string;
   response: IdempotentResponse;
 }
 

@@ -65,9 +65,9 @@ export async function runClaimed(
     const copy = deserializeResponse(serialized.status, serialized.headers, serialized.body);
     core.cache.set(
       input.key,
-      freezeRecord(input.canonical, copy),
+      freezeRecord(input, copy),
       ttlMs,
-      serialized.bytes + input.canonical.length,
+      serialized.bytes + input.canonical.length + input.raw.length,
     );
   }
   return { replayed: false, response: response as Outcome['response'] };

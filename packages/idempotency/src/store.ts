@@ -15,7 +15,7 @@ import {
 } from './events.js';
 import { normalizeFence } from './fence.js';
 import { joinUntil, raceSignal } from './join.js';
-import { canonicalJson, sha256Hex } from './json.js';
+import { canonicalJson, checkJson, sha256Hex } from './json.js';
 import { assertValidKey } from './key.js';
 import { LocalCache } from './local-cache.js';
 import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -103,18 +103,20 @@ export class IdempotencyStore {
     options: ExecuteOptions = {},
   ): Promise<ExecuteResult<R>> {
     assertValidKey(key);
-    const canonical = canonicalJson(request);
-    if (typeof canonical !== 'string') throw new InvalidRequestError(canonical.path, canonical.reason);
     const fence = normalizeFence(options.fence);
     const wait = options.wait ?? 0;
     if (!Number.isFinite(wait) || wait < 0)
       throw new ConfigError('wait', 'expected a non-negative number of ms');
     const { signal, client } = options;
     signal?.throwIfAborted();
-    // The LRU front compares request texts, so a hit costs no hashing and no query.
+
+    // LRU hit: validate without building text, then compare native JSON text with the cached request;
+    // only a different key order falls back to the canonical form. No hashing, no query.
     const cached = this.#core.cache.get(key);
     if (cached) {
-      if (cached.canonical !== canonical) {
+      const problem = checkJson(request);
+      if (problem) throw new InvalidRequestError(problem.path, problem.reason);
+      if ((JSON.stringify(request) ?? 'null') !== cached.raw && canonicalJson(request) !== cached.canonical) {
         this.#core.events.emit('mismatch', { key });
         throw new IdempotencyKeyReusedError(key);
       }
@@ -122,8 +124,18 @@ export class IdempotencyStore {
       return { replayed: true, response: cached.response as R };
     }
 
+    const canonical = canonicalJson(request);
+    if (typeof canonical !== 'string') throw new InvalidRequestError(canonical.path, canonical.reason);
     const fingerprint = sha256Hex(canonical);
-    const input: AttemptInput = { key, fingerprint, canonical, fence, client, signal };
+    const input: AttemptInput = {
+      key,
+      fingerprint,
+      canonical,
+      raw: JSON.stringify(request) ?? 'null',
+      fence,
+      client,
+      signal,
+    };
     const deadline = Date.now() + wait;
     for (;;) {
       try {

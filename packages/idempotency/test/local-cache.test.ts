@@ -59,4 +59,26 @@ describe('LRU front', () => {
     expect((await store.execute('e', {}, async () => ({ status: 500 }))).response).toEqual({ status: 201 });
     expect(db.count).toBe(4);
   });
+
+  it('a cached key still validates the request: other key order hits, other content is 422, non-JSON is 400', async () => {
+    const { db, store } = await counted({});
+    await store.execute('v', { a: 1, b: { c: [1, 2] } }, async () => ({ body: 'ok' }));
+    const count = db.count;
+    expect((await store.execute('v', { b: { c: [1, 2] }, a: 1 }, async () => ({}))).replayed).toBe(true);
+    await expect(store.execute('v', { a: 1, b: { c: [2, 1] } }, async () => ({}))).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_KEY_REUSED',
+    });
+    await expect(
+      store.execute('v', { a: 1, b: { c: [1, 2] }, at: new Date() }, async () => ({})),
+    ).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_REQUEST_INVALID',
+      path: '$.at',
+    });
+    await expect(
+      store.execute('v', { a: Number.NaN, b: { c: [1, 2] } }, async () => ({})),
+    ).rejects.toMatchObject({
+      code: 'IDEMPOTENCY_REQUEST_INVALID',
+    });
+    expect(db.count).toBe(count);
+  });
 });
