@@ -8,6 +8,8 @@ const entry = (file: string) => fileURLToPath(new URL(`../${file}`, import.meta.
 /** A child process running one of the example's entry points, with its output kept for diagnostics. */
 export class ServiceProcess {
   readonly output: string[] = [];
+  /** Called with every output line as it arrives (the demo shows the provisioning progress bar). */
+  onLine: ((line: string) => void) | undefined;
   #exited: Promise<unknown>;
 
   private constructor(
@@ -19,6 +21,7 @@ export class ServiceProcess {
         if (!line) continue;
         this.output.push(line);
         if (this.output.length > 500) this.output.shift();
+        this.onLine?.(line);
       }
     };
     child.stdout?.on('data', keep);

@@ -51,6 +51,7 @@ export async function bulkProvisioning(env: DemoEnvironment, agents: number, log
 
   const started = performance.now();
   const first = await ServiceProcess.start('provisioning (run 1)', 'provisioning/main.ts', jobEnv);
+  first.onLine = (line) => line.startsWith('provisioning ') && log(`  run 1: ${line}`);
   const half = Math.floor(agents / 2);
   while ((await doneCount()) < half && first.running && performance.now() - started < 300_000)
     await sleep(100);
@@ -59,6 +60,7 @@ export async function bulkProvisioning(env: DemoEnvironment, agents: number, log
   log(`  run 1 SIGKILLed at ${atKill}/${agents} agents`);
 
   const second = await ServiceProcess.start('provisioning (run 2)', 'provisioning/main.ts', jobEnv);
+  second.onLine = (line) => line.startsWith('provisioning ') && log(`  run 2: ${line}`);
   await second.exited();
   const report2 = parseReport(second.output);
   const createdAfterRun2 = env.cloud.stats().agentsCreated - createdBefore;
