@@ -75,6 +75,22 @@ describe('Cluster mode with replicaAcks', () => {
     }
   });
 
+  it('a Semaphore works on the Cluster (all its keys in one slot)', async () => {
+    const manager = new LockManager({ nodes: ioCluster, replicaAcks: 1, replicaAckTimeoutMs: 1_000 });
+    try {
+      const seats = manager.semaphore('cluster:seats', { limit: 2 });
+      const [a, b] = [await seats.acquire(), await seats.acquire()];
+      expect(b!.fence).toBeGreaterThan(a!.fence);
+      expect(isLockConflictError(await seats.acquire().catch((e: unknown) => e))).toBe(true);
+      expect(await a!.release()).toEqual({ released: true });
+      const c = await seats.acquire();
+      expect(c.fence).toBeGreaterThan(b!.fence);
+      await Promise.all([b!.release(), c.release()]);
+    } finally {
+      await manager.close();
+    }
+  });
+
   it('replicaAcks on a master without replicas, or a server without WAIT, fails the write and says why', async () => {
     const lonely = client(nodes.urls[0]!);
     const noWait = client(nodes.urls[1]!);
