@@ -19,7 +19,7 @@ export {
   type LostReason,
   QuorumUnavailableError,
 } from './errors.js';
-export type { LockEvents, Unsubscribe } from './events.js';
+export { DIAGNOSTICS_CHANNEL_PREFIX, type LockEvents, type Unsubscribe } from './events.js';
 export type { Lock } from './lock.js';
 export { LockManager } from './manager.js';
 export type { LockManagerOptions, RetryOptions } from './options.js';

@@ -1,7 +1,9 @@
+import diagnostics from 'node:diagnostics_channel';
 import { parseInfo, type RedisNodes, startRedisNodes } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DIAGNOSTICS_CHANNEL_PREFIX,
   isAcquireTimeoutError,
   isLockConflictError,
   isLockLostError,
@@ -70,6 +72,14 @@ describe('LockManager on one master', () => {
     expect((await manager.inspect('session:1')).holder).toBeUndefined();
     for (const off of subscriptions) off();
     expect(seen).toEqual(['acquired', 'contended', 'released']);
+    // The same events on node:diagnostics_channel, for APM agents.
+    const published: unknown[] = [];
+    const onMessage = (message: unknown) => published.push(message);
+    diagnostics.subscribe(`${DIAGNOSTICS_CHANNEL_PREFIX}acquired`, onMessage);
+    await (await manager.acquire('session:diag')).release();
+    diagnostics.unsubscribe(`${DIAGNOSTICS_CHANNEL_PREFIX}acquired`, onMessage);
+    expect(published).toHaveLength(1);
+    expect(published[0]).toMatchObject({ resource: 'session:diag', attempts: 1 });
   });
 
   it('fences strictly increase across acquisitions', async () => {
