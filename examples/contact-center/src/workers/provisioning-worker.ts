@@ -25,12 +25,19 @@ export function provisioningWorker(
       );
       if (done.rows.length > 0) return { skipped: true };
       const result = await cloud.provisionAgent(operationId, agentId);
-      await db.query(
+      const updated = await db.query(
         `UPDATE agent_provisioning
             SET status = 'done', remote_id = $2, attempts = attempts + 1, completed_at = now()
           WHERE operation_id = $1 AND status = 'pending'`,
         [operationId, result.remoteId],
       );
+      if (updated.rowCount !== 1) {
+        // Zero rows: either another attempt finished first (fine) or the operation is unknown (a bug).
+        const row = await db.query('SELECT status FROM agent_provisioning WHERE operation_id = $1', [
+          operationId,
+        ]);
+        if (row.rows[0]?.status !== 'done') throw new Error(`ledger row ${operationId} missing`);
+      }
       return result;
     },
     { connection, concurrency, autorun: true },
