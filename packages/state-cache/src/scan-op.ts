@@ -1,5 +1,4 @@
 import { decodeStored, type KeySpace } from './keys.js';
-import { type Reply, scripted } from './scripts.js';
 import { assertConnected, bounded } from './timeout.js';
 import type { CacheEntry, StateCacheRedis } from './types.js';
 
@@ -14,6 +13,8 @@ export interface ScanPage {
 /**
  * Streams a partition page by page (HSCAN, so Redis is never blocked by a large namespace). Entries
  * may repeat across pages when the hash is resized mid-scan; callers keep the highest version.
+ * The partition's bus sequence is read once, before the first page: every page reflects at least
+ * that sequence, which is all the near cache needs (an older bound only makes it more careful).
  */
 export async function* scanPartition(
   redis: StateCacheRedis,
@@ -23,20 +24,17 @@ export async function* scanPartition(
   timeoutMs: number,
 ): AsyncGenerator<ScanPage> {
   const k = keys.keysOf(partition);
+  const [gen, seq] = await bounded('scan', timeoutMs, redis.hmget(k.meta, 'gen', 'seq'));
   let cursor = '0';
   do {
-    const reply = (await bounded(
-      'scan',
-      timeoutMs,
-      scripted(redis).cxkit_sc_v1_scan(k.data, k.meta, cursor, count),
-    )) as Reply[];
-    cursor = String(reply[2]);
+    const [next, flat] = await bounded('scan', timeoutMs, redis.hscan(k.data, cursor, 'COUNT', count));
+    cursor = next;
     const entries: ScanPage['entries'] = [];
-    for (let i = 3; i + 1 < reply.length; i += 2) {
-      const { version, json } = decodeStored(String(reply[i + 1]));
-      entries.push({ key: String(reply[i]), json, version });
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const { version, json } = decodeStored(flat[i + 1]!);
+      entries.push({ key: flat[i]!, json, version });
     }
-    yield { partition, seq: Number(reply[1]), marked: Boolean(reply[0]), entries };
+    yield { partition, seq: Number(seq ?? 0), marked: gen != null, entries };
   } while (cursor !== '0');
 }
 
