@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { idempotencyKey } from '@cxkit/idempotency';
 
 /**
  * Realistic payloads for the demo, the tests and the README: the seed's CRM update and checkpoint, a
@@ -21,10 +22,9 @@ export function crmUpdate(
   };
 }
 
-/** Seed 001, section 2: sha256 over session, operation and the timestamp truncated to the second. */
+/** Seed 001, section 2: the deterministic key of session, operation and second (`@cxkit/idempotency`). */
 export function idempotencyKeyFor(sessionId: string, operation: string, at: string): string {
-  const second = new Date(at).toISOString().slice(0, 19);
-  return `sha256:${createHash('sha256').update(`${sessionId}|${operation}|${second}`).digest('hex')}`;
+  return idempotencyKey({ sessionId, operation, at });
 }
 
 export function lockRequest(resourceId: string, region: string, ttlMs = 15_000) {
