@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { idempotency } from '../src/express.js';
+import { idempotency, isConfigError } from '../src/express.js';
 import type { IdempotencyStore } from '../src/index.js';
 import { deferred, type Fixture, fixture } from './helpers.js';
 
@@ -107,5 +107,23 @@ describe('express middleware over a real HTTP server', () => {
     expect(await a.text()).toBe('part-1;part-2');
     expect(await b.text()).toBe('part-1;part-2');
     expect(b.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('rejects bad adapter options with a ConfigError naming the field', () => {
+    for (const [options, field] of [
+      [{ store: {} }, 'store'],
+      [{ store, methods: [] }, 'methods'],
+      [{ store, header: 'bad header' }, 'header'],
+      [{ store, wait: -1 }, 'wait'],
+    ] as const) {
+      let caught: unknown;
+      try {
+        idempotency(options as never);
+      } catch (err) {
+        caught = err;
+      }
+      expect(isConfigError(caught)).toBe(true);
+      expect((caught as { field: string }).field).toBe(field);
+    }
   });
 });

@@ -20,5 +20,14 @@ describe('@cxkit/idempotency package', () => {
     expect(manifest.sideEffects).toBe(false);
     expect(manifest.exports['.'].import.types).toBe('./dist/index.d.ts');
     expect(manifest.exports['.'].require.default).toBe('./dist/index.cjs');
+    expect(manifest.exports['./fastify'].import.default).toBe('./dist/fastify.js');
+    expect(manifest.exports['./express'].require.types).toBe('./dist/express.d.cts');
+  });
+
+  it('adapter entry points export their factories', async () => {
+    expect(typeof (await import('../src/fastify.js')).idempotencyPlugin).toBe('function');
+    expect(typeof (await import('../src/express.js')).idempotency).toBe('function');
+    expect(typeof api.IdempotencyStore).toBe('function');
+    expect(api.isIdempotencyKeyReusedError(new api.IdempotencyKeyReusedError('k'))).toBe(true);
   });
 });
