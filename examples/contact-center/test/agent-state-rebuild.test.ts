@@ -8,7 +8,7 @@ import { startTestRegion, type TestRegion } from './helpers/in-process-region.js
  * from. A region that starts while Redis has lost everything serves again once the rebuild from the
  * outbox finished, without any platform redelivering an event.
  */
-describe('agent state survives Redis losing its data', () => {
+describe('agent state across regions and Redis data loss', () => {
   let first: TestRegion;
   let second: TestRegion | undefined;
 
@@ -54,5 +54,36 @@ describe('agent state survives Redis losing its data', () => {
     expect((await read('cxone-9000')).json()).toMatchObject({ status: 'Available', version: at });
     expect((await read('cxone-9001')).json()).toMatchObject({ status: 'InboundContact', version: at + 1 });
     expect((await read('cxone-9002')).json()).toMatchObject({ status: 'Unavailable', version: at + 2 });
+  });
+
+  it('a change applied through one region is what the other serves next (near caches invalidated)', async () => {
+    const deliver = (region: TestRegion, state: string, at: number) =>
+      region.app.inject({
+        method: 'POST',
+        url: '/webhooks/cxone',
+        headers: { authorization: `Bearer ${region.token}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(cxoneAgentState(9100, state, new Date(at))),
+      });
+    const read = async (region: TestRegion) =>
+      (
+        await region.app.inject({
+          method: 'GET',
+          url: '/api/v2/agents/cxone-9100/state',
+          headers: { authorization: `Bearer ${region.token}` },
+        })
+      ).json() as { status?: string; version?: number };
+    const at = Date.now();
+    await deliver(first, 'Available', at);
+    expect(await read(second!)).toMatchObject({ status: 'Available', version: at });
+    expect(await read(first)).toMatchObject({ status: 'Available' });
+    // Both near caches now hold v1; a newer event through the second region must reach the first.
+    await deliver(second!, 'InboundContact', at + 1_000);
+    await waitUntil(
+      'first region serves the newer state',
+      async () => (await read(first)).version === at + 1_000,
+      10_000,
+      50,
+    );
+    expect(await read(first)).toMatchObject({ status: 'InboundContact' });
   });
 });
