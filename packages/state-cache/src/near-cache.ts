@@ -49,7 +49,9 @@ export class NearCache<T> {
     this.#floor = new Array<number>(options.partitions).fill(0);
     this.#told = new LRUCache({
       max: options.toldMax,
-      dispose: (told, key) => {
+      dispose: (told, key, reason) => {
+        // Only a forgotten key lowers what we know; an overwrite keeps the newer version.
+        if (reason !== 'evict') return;
         const p = this.partitionOf(key);
         this.#floor[p] = Math.max(this.#floor[p]!, told.seq);
       },
