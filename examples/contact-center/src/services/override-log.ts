@@ -1,3 +1,4 @@
+import type { LockEvents } from '@cxkit/locks';
 import type { Db } from '../db/client.js';
 import { recordLockOverride } from '../db/lock-audit.js';
 
@@ -23,19 +24,7 @@ export class OverrideLog {
     private readonly max = 1000,
   ) {}
 
-  record(event: {
-    resource: string;
-    token: string;
-    fence: number;
-    region: string;
-    previous: {
-      region: string;
-      fence: number;
-      operation: string;
-      correlationId: string;
-      heartbeatAgeMs: number;
-    };
-  }): void {
+  record(event: LockEvents['override']): void {
     if (this.#recent.size >= this.max) this.#recent.delete(this.#recent.keys().next().value as string);
     const holder = {
       region: event.previous.region,
