@@ -1,5 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { PgliteSessionQueue } from './pglite-session-queue.js';
 
 export interface EmbeddedPostgres {
   url: string;
@@ -14,6 +15,8 @@ export interface EmbeddedPostgres {
 export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
   const db = await PGlite.create();
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 128 });
+  // Whole protocol rounds instead of single messages (see PgliteSessionQueue); set before any connection.
+  (server as unknown as { queryQueue: PgliteSessionQueue }).queryQueue = new PgliteSessionQueue(db);
   await server.start();
   return {
     url: `postgres://postgres@${server.getServerConn()}/postgres?sslmode=disable`,
