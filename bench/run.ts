@@ -19,7 +19,8 @@ const available = readdirSync(here)
   .sort();
 const selected = names.length > 0 ? names : available;
 for (const name of selected) {
-  if (!available.includes(name)) throw new Error(`unknown benchmark "${name}"; available: ${available.join(', ')}`);
+  if (!available.includes(name))
+    throw new Error(`unknown benchmark "${name}"; available: ${available.join(', ')}`);
 }
 
 async function runBench(name: string): Promise<void> {
@@ -45,7 +46,14 @@ async function runBench(name: string): Promise<void> {
         console.log(`  ${scenario.name} | ${candidate}: ${m.toFixed(3)} ${scenario.unit}`);
       }
       for (const [candidate, why] of Object.entries(scenario.skipped ?? {})) {
-        rows.push({ scenario: scenario.name, candidate, unit: scenario.unit, median: undefined, ratio: undefined, note: `not run: ${why}` });
+        rows.push({
+          scenario: scenario.name,
+          candidate,
+          unit: scenario.unit,
+          median: undefined,
+          ratio: undefined,
+          note: `not run: ${why}`,
+        });
       }
     }
   } finally {

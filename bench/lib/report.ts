@@ -21,8 +21,16 @@ export function table(rows: Row[], baselineOf: (scenario: string) => string): st
   const lines = ['| scenario | candidate | median | unit | baseline advantage |', '|---|---|---:|---|---:|'];
   for (const r of rows) {
     const isBase = baselineOf(r.scenario) === r.candidate;
-    const ratio = r.note ? r.note : isBase ? '(baseline)' : r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`;
-    lines.push(`| ${r.scenario} | ${isBase ? `**${r.candidate}**` : r.candidate} | ${fmt(r.median)} | ${r.unit} | ${ratio} |`);
+    const ratio = r.note
+      ? r.note
+      : isBase
+        ? '(baseline)'
+        : r.ratio === undefined
+          ? '-'
+          : `${r.ratio.toFixed(2)}x`;
+    lines.push(
+      `| ${r.scenario} | ${isBase ? `**${r.candidate}**` : r.candidate} | ${fmt(r.median)} | ${r.unit} | ${ratio} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -33,13 +41,17 @@ export function writeSection(file: string, name: string, body: string): void {
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    text = '# Benchmarks\n\nProduced by `npm run bench` (all files) or `npm run bench -- <name>`; each section says how it was run.\n';
+    text =
+      '# Benchmarks\n\nProduced by `npm run bench` (all files) or `npm run bench -- <name>`; each section says how it was run.\n';
   }
   const start = `<!-- bench:${name} -->`;
   const end = `<!-- /bench:${name} -->`;
   const section = `${start}\n${body.trim()}\n${end}`;
   const i = text.indexOf(start);
   const j = text.indexOf(end);
-  text = i >= 0 && j > i ? text.slice(0, i) + section + text.slice(j + end.length) : `${text.trimEnd()}\n\n${section}\n`;
+  text =
+    i >= 0 && j > i
+      ? text.slice(0, i) + section + text.slice(j + end.length)
+      : `${text.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
 }
