@@ -1,0 +1,2 @@
+export { Emitter, type EmitterOptions, type Listener, type Unsubscribe } from './emitter.js';
+export { createTracing, SPAN_STATUS_ERROR, type Tracing } from './tracing.js';

@@ -1,0 +1,114 @@
+import { type Span, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTracing } from '../src/index.js';
+
+interface Recorded {
+  tracer: string;
+  name: string;
+  attributes: Record<string, unknown>;
+  ended: boolean;
+  exception?: unknown;
+  status?: { code: number; message?: string };
+}
+
+const recorded: Recorded[] = [];
+
+/** A recording tracer provider registered through the public API, as an SDK would be. */
+const provider = {
+  getTracer: (tracerName: string) =>
+    ({
+      startActiveSpan(
+        name: string,
+        options: { attributes?: Record<string, unknown> },
+        fn: (span: Span) => unknown,
+      ) {
+        const record: Recorded = {
+          tracer: tracerName,
+          name,
+          attributes: { ...options.attributes },
+          ended: false,
+        };
+        recorded.push(record);
+        const span = {
+          setAttribute(key: string, value: unknown) {
+            record.attributes[key] = value;
+            return span;
+          },
+          recordException(err: unknown) {
+            record.exception = err;
+          },
+          setStatus(status: { code: number; message?: string }) {
+            record.status = status;
+            return span;
+          },
+          end() {
+            record.ended = true;
+          },
+        };
+        return fn(span as unknown as Span);
+      },
+    }) as unknown as Tracer,
+} as TracerProvider;
+
+beforeAll(() => {
+  trace.setGlobalTracerProvider(provider);
+});
+afterAll(() => {
+  trace.disable();
+});
+
+describe('createTracing', () => {
+  it('runs fn untraced until load() settles, then in a span of the named tracer', async () => {
+    const tracing = createTracing('@cxkit/internal-test');
+    await expect(
+      tracing.traced('early', {}, async (span) => (span === undefined ? 'no span' : 'span')),
+    ).resolves.toBe('no span');
+    expect(recorded).toEqual([]);
+    await tracing.load();
+    const result = await tracing.traced('op', { 'cxkit.k': 'v' }, async (span) => {
+      span?.setAttribute('cxkit.extra', 3);
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(recorded).toEqual([
+      {
+        tracer: '@cxkit/internal-test',
+        name: 'op',
+        attributes: { 'cxkit.k': 'v', 'cxkit.extra': 3 },
+        ended: true,
+      },
+    ]);
+  });
+
+  it('records a failure on the span (exception, ERROR status with the message) and rethrows it', async () => {
+    recorded.length = 0;
+    const tracing = createTracing('@cxkit/internal-test');
+    await tracing.load();
+    const boom = new Error('write failed');
+    await expect(
+      tracing.traced('failing', {}, async () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    expect(recorded).toHaveLength(1);
+    expect(recorded[0]).toMatchObject({ name: 'failing', ended: true, exception: boom });
+    expect(recorded[0]?.status).toEqual({ code: 2, message: 'write failed' });
+  });
+
+  it('load() imports once and returns the same settled promise every time', async () => {
+    const tracing = createTracing('@cxkit/internal-test');
+    const first = tracing.load();
+    expect(tracing.load()).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+  });
+
+  it('keeps each tracing instance independent: an unloaded one stays untraced', async () => {
+    recorded.length = 0;
+    const loaded = createTracing('@cxkit/a');
+    const unloaded = createTracing('@cxkit/b');
+    await loaded.load();
+    await loaded.traced('a', {}, async () => {});
+    await unloaded.traced('b', {}, async () => {});
+    expect(recorded.map((r) => `${r.tracer} ${r.name}`)).toEqual(['@cxkit/a a']);
+  });
+});
