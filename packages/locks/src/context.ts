@@ -1,6 +1,7 @@
+import type { Emitter } from '@cxkit/internal';
 import { AmnesiaGuard } from './amnesia.js';
 import { labelOf, type ScriptClient, type Topology, topologyOf } from './client.js';
-import type { Emitter, LockEvents } from './events.js';
+import type { LockEvents } from './events.js';
 import { Keys } from './keys.js';
 import { LockNode, NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } from './node.js';
 import type { ResolvedOptions } from './options.js';

@@ -1,4 +1,3 @@
-import diagnostics from 'node:diagnostics_channel';
 import type { NodeRecoveringEvent } from './amnesia.js';
 import type { LostReason } from './errors.js';
 import type { HolderInfo, NodeOutcome, ReleaseResult } from './types.js';
@@ -31,65 +30,5 @@ export interface LockEvents {
 /** An unsubscribe function that is also `Disposable` (works with `using`). */
 export type Unsubscribe = (() => void) & Disposable;
 
-type Listener<T> = (payload: T) => void;
-const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
-
 /** Every event is also published on the `diagnostics_channel` named `cxkit:locks:<event>`. */
 export const DIAGNOSTICS_CHANNEL_PREFIX = 'cxkit:locks:';
-
-/**
- * Typed emitter; a throwing listener is reported to `onListenerError` and never breaks a lock
- * operation. Each event is mirrored to `node:diagnostics_channel` (`cxkit:locks:<event>`) for APMs.
- */
-export class Emitter<Events extends object> {
-  readonly #listeners = new Map<keyof Events, Set<Listener<never>>>();
-  readonly #channels = new Map<keyof Events, diagnostics.Channel>();
-
-  constructor(private readonly onListenerError: (err: unknown) => void) {}
-
-  #channel(event: keyof Events): diagnostics.Channel {
-    let ch = this.#channels.get(event);
-    if (!ch) {
-      ch = diagnostics.channel(`${DIAGNOSTICS_CHANNEL_PREFIX}${String(event)}`);
-      this.#channels.set(event, ch);
-    }
-    return ch;
-  }
-
-  on<K extends keyof Events>(event: K, listener: Listener<Events[K]>): Unsubscribe {
-    let set = this.#listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    set.add(listener as Listener<never>);
-    const off = (() => {
-      set.delete(listener as Listener<never>);
-    }) as Unsubscribe;
-    off[disposeSymbol] = off;
-    return off;
-  }
-
-  emit<K extends keyof Events>(event: K, payload: Events[K]): void {
-    const ch = this.#channel(event);
-    if (ch.hasSubscribers) ch.publish(payload);
-    const set = this.#listeners.get(event);
-    if (!set) return;
-    for (const listener of [...set]) {
-      try {
-        (listener as Listener<Events[K]>)(payload);
-      } catch (err) {
-        this.onListenerError(err);
-      }
-    }
-  }
-
-  /** Whether anyone listens (here or on the diagnostics channel): hot paths skip building payloads otherwise. */
-  has(event: keyof Events): boolean {
-    return (this.#listeners.get(event)?.size ?? 0) > 0 || this.#channel(event).hasSubscribers;
-  }
-
-  clear(): void {
-    this.#listeners.clear();
-  }
-}

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createTracing, Emitter } from '@cxkit/internal';
 import { type Attempt, attemptAcquire } from './acquire.js';
 import { acquireLoop } from './acquire-loop.js';
 import { parseAcquire } from './acquire-options.js';
@@ -6,7 +7,7 @@ import type { Topology } from './client.js';
 import { createContext, type LockContext } from './context.js';
 import { campaign, type Election, type ElectOptions } from './elect.js';
 import { ConfigError, LockError, LockLimitError } from './errors.js';
-import { Emitter, type LockEvents, type Unsubscribe } from './events.js';
+import { DIAGNOSTICS_CHANNEL_PREFIX, type LockEvents, type Unsubscribe } from './events.js';
 import { extendLocks, Heartbeat } from './heartbeat.js';
 import { inspectResource } from './inspect.js';
 import { HeldLock, type Lock, type LockHost } from './lock.js';
@@ -14,9 +15,10 @@ import { ReleaseNotifier } from './notifier.js';
 import { type LockManagerOptions, parseManagerOptions, type ResolvedOptions } from './options.js';
 import { releaseOn, releaseResult } from './release.js';
 import { Semaphore } from './semaphore.js';
-import { loadTracing, traced } from './tracing.js';
 import type { AcquireOptions, Inspection } from './types.js';
 import { runHeld } from './with-lock.js';
+
+const tracing = createTracing('@cxkit/locks');
 
 /**
  * Distributed locks over one Redis master, a Redis Cluster, or N independent masters with a majority
@@ -37,8 +39,11 @@ export class LockManager {
   constructor(options: LockManagerOptions) {
     const o = parseManagerOptions(options);
     this.#o = o;
-    loadTracing();
-    this.#events = new Emitter<LockEvents>((err) => o.logger?.error({ err }, 'lock event listener threw'));
+    void tracing.load();
+    this.#events = new Emitter<LockEvents>({
+      onListenerError: (err) => o.logger?.error({ err }, 'lock event listener threw'),
+      diagnosticsPrefix: DIAGNOSTICS_CHANNEL_PREFIX,
+    });
     const { ctx, clients } = createContext(o, this.#events, (work) => {
       const p = work.catch(() => {}).finally(() => this.#background.delete(p));
       this.#background.add(p);
@@ -71,7 +76,7 @@ export class LockManager {
     const a = parseAcquire(resource, options, this.#o);
     this.#admit(resource);
     const attributes = { 'cxkit.lock.resource': resource, 'cxkit.lock.topology': this.topology };
-    return traced('cxkit.locks.acquire', attributes, (span) =>
+    return tracing.traced('cxkit.locks.acquire', attributes, (span) =>
       acquireLoop(this.#ctx, {
         resource,
         channel: this.#ctx.keys.channel(resource),
