@@ -1,3 +1,4 @@
+import { Emitter } from '@cxkit/internal';
 import {
   type CircuitBreakerPolicy,
   CircuitState,
@@ -11,10 +12,9 @@ import pRetry, { AbortError } from 'p-retry';
 import { z } from 'zod';
 import { defaults } from './defaults.js';
 import { BreakerOpenError, RetryBudgetExhaustedError } from './errors.js';
-import { Emitter, type Unsubscribe } from './events.js';
 import { parseWith } from './options.js';
 import { RetryBudget } from './retry-budget.js';
-import type { Logger } from './types.js';
+import type { Logger, Unsubscribe } from './types.js';
 
 export type BreakerState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -66,7 +66,9 @@ export class DependencyBreaker {
     this.#o = parseWith(schema, options, 'dependencyBreaker');
     this.name = this.#o.name;
     this.budget = this.#o.budget ?? new RetryBudget();
-    this.#events = new Emitter((err) => this.#o.logger?.error?.({ err }, 'breaker: listener threw'));
+    this.#events = new Emitter({
+      onListenerError: (err) => this.#o.logger?.error?.({ err }, 'breaker: listener threw'),
+    });
     const isFailure = this.#o.isFailure ?? (() => true);
     this.policy = circuitBreaker(handleWhen(isFailure), {
       breaker: new ConsecutiveBreaker(this.#o.consecutiveFailures),

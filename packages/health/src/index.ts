@@ -34,7 +34,6 @@ export {
   isRetryBudgetExhaustedError,
   RetryBudgetExhaustedError,
 } from './errors.js';
-export type { Unsubscribe } from './events.js';
 export {
   FailoverCoordinator,
   type FailoverCoordinatorOptions,
@@ -73,4 +72,5 @@ export type {
   Logger,
   Observation,
   Status,
+  Unsubscribe,
 } from './types.js';

@@ -1,11 +1,11 @@
-import { Emitter, type Unsubscribe } from './events.js';
+import { Emitter } from '@cxkit/internal';
 import { type HealthJson, toHealthJson } from './health-json.js';
 import { advance, reported } from './hysteresis.js';
 import { type HealthMonitorOptions, type ResolvedMonitorOptions, resolveMonitorOptions } from './options.js';
 import { traced } from './otel.js';
 import { aggregate, buildReport, type ComponentSnapshot } from './policy.js';
 import { runCheck } from './run-check.js';
-import type { CheckResult, Group, HealthMonitorEvents, HealthReport, Status } from './types.js';
+import type { CheckResult, Group, HealthMonitorEvents, HealthReport, Status, Unsubscribe } from './types.js';
 
 export type { HealthMonitorEvents } from './types.js';
 
@@ -33,7 +33,9 @@ export class HealthMonitor {
 
   constructor(options: HealthMonitorOptions) {
     this.#o = resolveMonitorOptions(options);
-    this.#events = new Emitter((err) => this.#o.logger?.error?.({ err }, 'health: event listener threw'));
+    this.#events = new Emitter({
+      onListenerError: (err) => this.#o.logger?.error?.({ err }, 'health: event listener threw'),
+    });
     this.#slots = [...this.#o.checks].map(([name, def]) => ({
       name,
       def,

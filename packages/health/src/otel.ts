@@ -1,41 +1,24 @@
-import type { Span, Tracer } from '@opentelemetry/api';
+import { createTracing, SPAN_STATUS_ERROR } from '@cxkit/internal';
 
-type Api = typeof import('@opentelemetry/api');
+type SpanAttributes = Record<string, string | number | boolean>;
 
-let loaded: Promise<{ api: Api; tracer: Tracer } | undefined> | undefined;
+const tracing = createTracing('@cxkit/health');
 
 /**
- * `@opentelemetry/api` is an optional peer: loaded once, lazily; when it is absent every span is a
- * no-op (and without a registered SDK the API itself is a no-op).
+ * Runs `fn` inside an active span named `name`; `fn` gets a callback to set the final attributes and
+ * mark the span failed (an unhealthy outcome is not a throw). `@opentelemetry/api` is an optional peer:
+ * the first call waits for the lazy import, and without it every span is a no-op.
  */
-function otel(): Promise<{ api: Api; tracer: Tracer } | undefined> {
-  const name = '@opentelemetry/api';
-  loaded ??= (import(name) as Promise<Api>)
-    .then((api) => ({ api, tracer: api.trace.getTracer('@cxkit/health') }))
-    .catch(() => undefined);
-  return loaded;
-}
-
-/** Runs `fn` inside an active span named `name`; `fn` gets a callback to set the final attributes. */
 export async function traced<T>(
   name: string,
-  attributes: Record<string, string | number | boolean>,
-  fn: (finish: (attrs: Record<string, string | number | boolean>, failed?: boolean) => void) => Promise<T>,
+  attributes: SpanAttributes,
+  fn: (finish: (attrs: SpanAttributes, failed?: boolean) => void) => Promise<T>,
 ): Promise<T> {
-  const o = await otel();
-  if (!o) return fn(() => {});
-  return o.tracer.startActiveSpan(name, { attributes }, async (span: Span) => {
-    try {
-      return await fn((attrs, failed) => {
-        span.setAttributes(attrs);
-        if (failed) span.setStatus({ code: o.api.SpanStatusCode.ERROR });
-      });
-    } catch (err) {
-      span.recordException(err as Error);
-      span.setStatus({ code: o.api.SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  await tracing.load();
+  return tracing.traced(name, attributes, (span) =>
+    fn((attrs, failed) => {
+      span?.setAttributes(attrs);
+      if (failed) span?.setStatus({ code: SPAN_STATUS_ERROR });
+    }),
+  );
 }

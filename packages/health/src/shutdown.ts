@@ -1,10 +1,10 @@
+import { Emitter } from '@cxkit/internal';
 import { z } from 'zod';
 import { defaults } from './defaults.js';
-import { Emitter, type Unsubscribe } from './events.js';
 import type { HealthMonitor } from './monitor.js';
 import { parseWith } from './options.js';
 import { sleep } from './run-check.js';
-import type { Logger } from './types.js';
+import type { Logger, Unsubscribe } from './types.js';
 
 /** Something to close on shutdown: a Redis client, a pg pool, an HTTP server... */
 export interface ShutdownResource {
@@ -76,7 +76,9 @@ export class GracefulShutdown {
 
   constructor(options: GracefulShutdownOptions = {}) {
     this.#o = parseWith(schema, options, 'gracefulShutdown');
-    this.#events = new Emitter((err) => this.#o.logger?.error?.({ err }, 'shutdown: listener threw'));
+    this.#events = new Emitter({
+      onListenerError: (err) => this.#o.logger?.error?.({ err }, 'shutdown: listener threw'),
+    });
     this.#onSignal = (signal) => void this.shutdown(signal);
     for (const s of this.#o.signals) process.once(s as NodeJS.Signals, this.#onSignal);
   }

@@ -81,3 +81,6 @@ export const STATUS_ORDER: Record<Status, number> = { healthy: 0, degraded: 1, u
 export function worst(a: Status, b: Status): Status {
   return STATUS_ORDER[a] >= STATUS_ORDER[b] ? a : b;
 }
+
+/** An unsubscribe function that is also `Disposable` (works with `using`). */
+export type Unsubscribe = (() => void) & Disposable;

@@ -1,11 +1,11 @@
+import { Emitter } from '@cxkit/internal';
 import { z } from 'zod';
 import { untilAborted } from '../checks/redis-probe.js';
 import { defaults } from '../defaults.js';
 import { ConfigError, FailoverError } from '../errors.js';
-import { Emitter, type Unsubscribe } from '../events.js';
 import type { HealthMonitor } from '../monitor.js';
 import { parseWith } from '../options.js';
-import type { Logger } from '../types.js';
+import type { Logger, Unsubscribe } from '../types.js';
 import decideLua from './decide-3.lua';
 import { type FailoverRedis, run, script } from './scripts.js';
 import type { FailoverDecision, FailoverEvents, Recorded } from './types.js';
@@ -54,7 +54,9 @@ export class FailoverCoordinator {
     }
     this.region = this.#o.region;
     this.regions = Object.freeze([...this.#o.regions]);
-    this.#events = new Emitter((err) => this.#o.logger?.error?.({ err }, 'failover: listener threw'));
+    this.#events = new Emitter({
+      onListenerError: (err) => this.#o.logger?.error?.({ err }, 'failover: listener threw'),
+    });
   }
 
   on<K extends keyof FailoverEvents>(event: K, listener: (payload: FailoverEvents[K]) => void): Unsubscribe {
