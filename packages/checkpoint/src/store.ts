@@ -1,11 +1,11 @@
+import { createTracing, Emitter } from '@cxkit/internal';
 import type { CheckpointBackend, RawCheckpoint } from './backend.js';
 import { decode, encodeMigrated } from './decode.js';
 import { prepareSave } from './encode.js';
 import { RevisionConflictError, StaleFenceError } from './errors.js';
-import { type CheckpointEvents, TypedEvents, type Unsubscribe } from './events.js';
+import type { CheckpointEvents, Unsubscribe } from './events.js';
 import type { CheckpointSchema } from './schema/define-schema.js';
 import { assertSessionId } from './session-id.js';
-import { loadTracer, traced } from './tracing.js';
 import type {
   HistoryEntry,
   LatestResult,
@@ -15,18 +15,23 @@ import type {
   StoreSettings,
 } from './types.js';
 
+const tracing = createTracing('@cxkit/checkpoint');
+
 /** The contract of every checkpoint store; backends differ only in `CheckpointBackend`. */
 export abstract class BaseCheckpointStore<V, I> {
-  readonly #events: TypedEvents<CheckpointEvents>;
+  readonly #events: Emitter<CheckpointEvents>;
 
   protected constructor(
     protected readonly backend: CheckpointBackend,
     protected readonly settings: StoreSettings,
   ) {
-    this.#events = new TypedEvents((event, err) =>
-      settings.logger?.error({ err, event }, 'checkpoint event listener threw'),
-    );
-    void loadTracer();
+    this.#events = new Emitter<CheckpointEvents>({
+      onListenerError: (err, event) =>
+        settings.logger?.error({ err, event }, 'checkpoint event listener threw'),
+      // A leak shows up as an error, not as memory.
+      maxListeners: 100,
+    });
+    void tracing.load();
   }
 
   get schema(): CheckpointSchema<V, I> {
@@ -44,7 +49,7 @@ export abstract class BaseCheckpointStore<V, I> {
    * `StaleFenceError` or `RevisionConflictError` (nothing written).
    */
   save(sessionId: string, input: SaveInput<I>): Promise<SaveResult> {
-    return traced('checkpoint.save', { 'cxkit.session_id': String(sessionId) }, () =>
+    return tracing.traced('checkpoint.save', { 'cxkit.session_id': String(sessionId) }, () =>
       this.#save(sessionId, input),
     );
   }
@@ -79,7 +84,7 @@ export abstract class BaseCheckpointStore<V, I> {
 
   /** The newest checkpoint as a tagged result, in one round trip; never throws on bad stored data. */
   latest(sessionId: string): Promise<LatestResult<V>> {
-    return traced('checkpoint.latest', { 'cxkit.session_id': String(sessionId) }, async () => {
+    return tracing.traced('checkpoint.latest', { 'cxkit.session_id': String(sessionId) }, async () => {
       assertSessionId(sessionId, this.settings.maxSessionIdLength);
       const found = await this.backend.latest(sessionId);
       return this.#resolve(sessionId, found, true);
