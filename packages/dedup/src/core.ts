@@ -1,5 +1,6 @@
+import type { Emitter } from '@cxkit/internal';
 import type { DedupRedis } from './client.js';
-import type { DedupEvents, TypedEvents } from './events.js';
+import type { DedupEvents } from './events.js';
 import type { Keyspace } from './keys.js';
 import type { ResolvedOptions } from './options.js';
 import type { DedupStats } from './stats.js';
@@ -9,7 +10,7 @@ export interface DedupCore {
   readonly redis: DedupRedis;
   readonly keys: Keyspace;
   readonly options: ResolvedOptions;
-  readonly events: TypedEvents<DedupEvents>;
+  readonly events: Emitter<DedupEvents>;
   readonly stats: DedupStats;
 }
 

@@ -1,25 +1,22 @@
+import { createTracing, Emitter } from '@cxkit/internal';
 import { claimBatch, claimOne } from './claim-batch.js';
 import { keyPrefixOf } from './client.js';
 import type { DedupCore } from './core.js';
 import { defaults } from './defaults.js';
 import { BatchTooLargeError, DedupClosedError, isDedupMisconfiguredError } from './errors/index.js';
-import {
-  type DedupEventName,
-  type DedupEvents,
-  diagnosticsChannels,
-  type Subscription,
-  TypedEvents,
-} from './events.js';
+import { type DedupEventName, type DedupEvents, DIAGNOSTICS_PREFIX, type Subscription } from './events.js';
 import { inspectRecord, type RecordState } from './inspect.js';
 import { Keyspace } from './keys.js';
+import { log } from './logger.js';
 import { type DeduplicatorOptions, resolveOptions } from './options.js';
 import { type ClaimOutcome, toOutcome } from './outcomes.js';
 import { type ProcessHandler, type ProcessOptions, type ProcessResult, runProcess } from './process.js';
 import { registerScripts } from './scripts.js';
 import { type DedupStats, emptyStats } from './stats.js';
-import { loadTracer, traced } from './telemetry.js';
 import { verifyClient } from './verify.js';
 import { ResultWaiters } from './waiters.js';
+
+const tracing = createTracing('@cxkit/dedup');
 
 /**
  * First-write-wins message deduplication on Redis (one master or a Cluster): the first claimer of an id
@@ -41,11 +38,15 @@ export class Deduplicator implements AsyncDisposable {
       redis: resolved.redis,
       keys: new Keyspace(resolved.namespace, keyPrefixOf(resolved.redis), defaults.maxIdBytes),
       options: resolved,
-      events: new TypedEvents<DedupEvents>(resolved.logger, diagnosticsChannels),
+      events: new Emitter<DedupEvents>({
+        onListenerError: (err, event) =>
+          log(resolved.logger, 'error', { err, event }, 'dedup event listener threw'),
+        diagnosticsPrefix: DIAGNOSTICS_PREFIX,
+      }),
       stats: emptyStats(),
     };
     registerScripts(resolved.redis);
-    void loadTracer();
+    void tracing.load();
     this.#waiters = new ResultWaiters(this.#core);
   }
 
@@ -101,7 +102,7 @@ export class Deduplicator implements AsyncDisposable {
       'cxkit.dedup.namespace': this.#core.keys.namespace,
       'cxkit.dedup.batch_size': ids.length,
     };
-    return traced('cxkit.dedup.claim_many', attributes, async () => {
+    return tracing.traced('cxkit.dedup.claim_many', attributes, async () => {
       const sentAt = performance.now();
       const replies = await claimBatch(this.#core, ids as string[]);
       return ids.map((id, i) => toOutcome(this.#core, id, replies[i], sentAt));
@@ -122,7 +123,7 @@ export class Deduplicator implements AsyncDisposable {
     this.#open();
     this.#core.keys.validate(id);
     const attributes = { 'cxkit.dedup.namespace': this.#core.keys.namespace, 'messaging.message.id': id };
-    return traced('cxkit.dedup.process', attributes, async (span) => {
+    return tracing.traced('cxkit.dedup.process', attributes, async (span) => {
       const result = await this.#run(id, handler, options);
       span?.setAttribute('cxkit.dedup.outcome', result.status === 'processed' ? 'processed' : result.state);
       return result;

@@ -1,6 +1,3 @@
-import diagnostics from 'node:diagnostics_channel';
-import { type DedupLogger, log } from './logger.js';
-
 /**
  * `node:diagnostics_channel` names: every event is also published there (when someone subscribes),
  * so APM agents can observe all deduplicators in a process without a reference to any of them.
@@ -12,6 +9,9 @@ export const diagnosticsChannels = Object.freeze({
   released: 'cxkit:dedup:released',
   'lease-expired': 'cxkit:dedup:lease-expired',
 });
+
+/** The common prefix of `diagnosticsChannels`: event `<name>` goes to `cxkit:dedup:<name>`. */
+export const DIAGNOSTICS_PREFIX = 'cxkit:dedup:';
 
 /** Payloads of the deduplicator's typed events. */
 export interface DedupEvents {
@@ -39,55 +39,4 @@ export type DedupEventName = keyof DedupEvents;
 /** Returned by `on()`: call `dispose()` (or use `using`) to unsubscribe. */
 export interface Subscription extends Disposable {
   dispose(): void;
-}
-
-/** Minimal typed emitter; a throwing listener is logged and never changes an outcome. */
-export class TypedEvents<E extends object> {
-  readonly #listeners = new Map<keyof E, Set<(payload: never) => void>>();
-  readonly #channels: Partial<Record<keyof E, diagnostics.Channel>>;
-
-  constructor(
-    private readonly logger: DedupLogger | undefined,
-    channels: Partial<Record<keyof E, string>> = {},
-  ) {
-    this.#channels = Object.fromEntries(
-      Object.entries(channels).map(([event, name]) => [event, diagnostics.channel(name as string)]),
-    ) as Partial<Record<keyof E, diagnostics.Channel>>;
-  }
-
-  on<K extends keyof E>(event: K, listener: (payload: E[K]) => void): Subscription {
-    let set = this.#listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    set.add(listener as (payload: never) => void);
-    const dispose = () => {
-      set.delete(listener as (payload: never) => void);
-    };
-    return { dispose, [Symbol.dispose]: dispose };
-  }
-
-  /** Whether anyone listens (here or on the diagnostics channel): hot paths skip building payloads. */
-  wants(event: keyof E): boolean {
-    return (this.#listeners.get(event)?.size ?? 0) > 0 || this.#channels[event]?.hasSubscribers === true;
-  }
-
-  emit<K extends keyof E>(event: K, payload: E[K]): void {
-    const channel = this.#channels[event];
-    if (channel?.hasSubscribers) channel.publish(payload);
-    const set = this.#listeners.get(event);
-    if (!set) return;
-    for (const listener of set) {
-      try {
-        (listener as (payload: E[K]) => void)(payload);
-      } catch (err) {
-        log(this.logger, 'error', { err, event }, 'dedup event listener threw');
-      }
-    }
-  }
-
-  clear(): void {
-    this.#listeners.clear();
-  }
 }

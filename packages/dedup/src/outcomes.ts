@@ -31,7 +31,7 @@ export function toOutcome(core: DedupCore, id: string, reply: unknown, sentAt: n
       core.stats.leaseExpired++;
       core.events.emit('lease-expired', { id, owner: previousOwner, detectedBy: 'takeover' });
     }
-    if (core.events.wants('claimed')) {
+    if (core.events.has('claimed')) {
       core.events.emit('claimed', {
         id,
         owner: core.options.owner,
@@ -42,12 +42,12 @@ export function toOutcome(core: DedupCore, id: string, reply: unknown, sentAt: n
   }
   if (tag === 2 && typeof a === 'string' && typeof b === 'number') {
     core.stats.duplicatesInProgress++;
-    if (core.events.wants('duplicate')) core.events.emit('duplicate', { id, state: 'in-progress', owner: a });
+    if (core.events.has('duplicate')) core.events.emit('duplicate', { id, state: 'in-progress', owner: a });
     return { outcome: 'in-progress', id, owner: a, leaseRemainingMs: b };
   }
   if (tag === 3 && typeof a === 'string' && typeof b === 'number') {
     core.stats.duplicatesDone++;
-    if (core.events.wants('duplicate')) core.events.emit('duplicate', { id, state: 'done', owner: a });
+    if (core.events.has('duplicate')) core.events.emit('duplicate', { id, state: 'done', owner: a });
     const result = decodeResult(c);
     return { outcome: 'done', id, owner: a, completedAt: b, ...(result === undefined ? {} : { result }) };
   }
