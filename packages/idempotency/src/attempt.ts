@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Emitter } from '@cxkit/internal';
 import { isPoolLike, type Queryable, runStatement, withRetry } from './db.js';
 import {
   IdempotencyInProgressError,
@@ -6,7 +7,7 @@ import {
   IdempotencyStoreUnavailableError,
   StaleFenceError,
 } from './errors.js';
-import type { IdempotencyEvents, TypedEvents } from './events.js';
+import type { IdempotencyEvents } from './events.js';
 import { lowerFence } from './fence.js';
 import { FINGERPRINT_VERSION } from './json.js';
 import type { CachedRecord, LocalCache } from './local-cache.js';
@@ -20,7 +21,7 @@ export interface Core {
   db: Queryable;
   sql: Statements;
   options: ResolvedOptions;
-  events: TypedEvents<IdempotencyEvents>;
+  events: Emitter<IdempotencyEvents>;
   cache: LocalCache;
   channel: string | null;
   /** Whether `db` takes pg's `{ name, text, values }` (prepared statements). */

@@ -20,36 +20,3 @@ export type IdempotencyEventName = keyof IdempotencyEvents;
 
 /** Unsubscribes a listener; also usable with `using`. */
 export type Unsubscribe = (() => void) & Disposable;
-
-/** A tiny typed emitter: listeners never break the store (their errors are reported to `onError`). */
-export class TypedEvents<E extends object> {
-  readonly #listeners = new Map<keyof E, Set<(payload: never) => void>>();
-
-  constructor(private readonly onError: (err: unknown) => void) {}
-
-  on<K extends keyof E>(event: K, listener: (payload: E[K]) => void): Unsubscribe {
-    let set = this.#listeners.get(event);
-    if (!set) {
-      set = new Set();
-      this.#listeners.set(event, set);
-    }
-    set.add(listener as (payload: never) => void);
-    const off = (() => {
-      set.delete(listener as (payload: never) => void);
-    }) as Unsubscribe;
-    off[Symbol.dispose] = off;
-    return off;
-  }
-
-  emit<K extends keyof E>(event: K, payload: E[K]): void {
-    const set = this.#listeners.get(event);
-    if (!set) return;
-    for (const listener of set) {
-      try {
-        (listener as (p: E[K]) => void)(payload);
-      } catch (err) {
-        this.onError(err);
-      }
-    }
-  }
-}

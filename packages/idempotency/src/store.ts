@@ -1,3 +1,4 @@
+import { Emitter } from '@cxkit/internal';
 import { type AttemptInput, attempt, type Core, type Handler, type Outcome } from './attempt.js';
 import { isPoolLike, type Queryable, runStatement } from './db.js';
 import { defaults } from './defaults.js';
@@ -7,12 +8,7 @@ import {
   InvalidRequestError,
   isIdempotencyInProgressError,
 } from './errors.js';
-import {
-  type IdempotencyEventName,
-  type IdempotencyEvents,
-  TypedEvents,
-  type Unsubscribe,
-} from './events.js';
+import type { IdempotencyEventName, IdempotencyEvents, Unsubscribe } from './events.js';
 import { normalizeFence } from './fence.js';
 import { joinUntil, raceSignal } from './join.js';
 import { canonicalJson, checkJson, sha256Hex } from './json.js';
@@ -55,9 +51,9 @@ export class IdempotencyStore {
     const { db, logger, ...rest } = resolved;
     this.options = Object.freeze(rest);
     const channel = `cxkit_idem_${resolved.table.replace('.', '_')}`.slice(0, 63);
-    const events = new TypedEvents<IdempotencyEvents>((err) =>
-      logger?.error({ err }, 'idempotency event listener threw'),
-    );
+    const events = new Emitter<IdempotencyEvents>({
+      onListenerError: (err) => logger?.error({ err }, 'idempotency event listener threw'),
+    });
     this.#core = {
       db,
       sql: statements(resolved.table),
