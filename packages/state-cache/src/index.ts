@@ -1,6 +1,6 @@
 export { defaults } from './defaults.js';
-export type { Disposable, StateCacheEvents } from './emitter.js';
 export * from './errors/index.js';
+export type { Disposable, StateCacheEvents } from './events.js';
 export type { StateCacheOptions } from './options.js';
 export { iterableSource } from './sources/iterable.js';
 export {

@@ -2,8 +2,8 @@ import { RedisUnavailableError } from './errors/unavailable-error.js';
 import type { KeySpace } from './keys.js';
 import { type NearCache, satisfies, type Watermark } from './near-cache.js';
 import { type RawRead, readKeys } from './read-op.js';
-import { traced } from './telemetry.js';
 import { assertConnected, bounded } from './timeout.js';
+import { tracing } from './tracing.js';
 import type { CacheRead, StateCacheRedis } from './types.js';
 
 export interface ReaderDeps<T> {
@@ -44,7 +44,7 @@ export async function readMany<T>(
     try {
       assertConnected(d.redis, 'get');
       const wanted = [...new Set(misses)];
-      raws = await traced('state-cache.read', { 'cxkit.keys': wanted.length }, () =>
+      raws = await tracing.traced('state-cache.read', { 'cxkit.keys': wanted.length }, () =>
         bounded('get', d.commandTimeoutMs, readKeys(d.redis, d.keys, wanted)),
       );
     } catch (err) {

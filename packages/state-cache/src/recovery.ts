@@ -1,12 +1,12 @@
-import type { StateCacheEvents } from './emitter.js';
 import { ConfigError } from './errors/config-error.js';
+import type { StateCacheEvents } from './events.js';
 import type { KeySpace } from './keys.js';
 import { RebuildLease } from './lease.js';
 import { type Markers, readMarkers } from './markers.js';
 import type { ResolvedOptions } from './options.js';
 import { rebuildFromSource } from './rebuild.js';
-import { traced } from './telemetry.js';
 import { bounded, sleep } from './timeout.js';
+import { tracing } from './tracing.js';
 import type { StateCacheRedis, StateCacheStatus, StateEvent, StateSource } from './types.js';
 
 export interface RecoveryDeps<T> {
@@ -117,7 +117,7 @@ export class Recovery<T> {
       // An interrupted rebuild left its offset and no generation: resume there. A once-complete
       // namespace that lost partitions replays from the start, since its offset covers lost data.
       const fromOffset = markers.generation === undefined ? markers.offset : undefined;
-      const result = await traced('state-cache.rebuild', { 'cxkit.namespace': o.namespace }, () =>
+      const result = await tracing.traced('state-cache.rebuild', { 'cxkit.namespace': o.namespace }, () =>
         rebuildFromSource({
           redis: this.d.redis,
           keys: this.d.keys,

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { Emitter } from '@cxkit/internal';
 import { Bus } from './bus.js';
-import { type StateCacheEvents, TypedEmitter } from './emitter.js';
 import { StateCacheClosedError } from './errors/closed-error.js';
 import { ConfigError } from './errors/config-error.js';
 import { InvalidEventError } from './errors/invalid-event-error.js';
+import type { Disposable, StateCacheEvents } from './events.js';
 import { KeySpace } from './keys.js';
 import { NearCache } from './near-cache.js';
 import { type ResolvedOptions, resolveOptions, type StateCacheOptions } from './options.js';
@@ -12,8 +13,8 @@ import { Recovery } from './recovery.js';
 import { streamEntries } from './scan-op.js';
 import { registerScripts } from './scripts.js';
 import { loadSnapshot } from './snapshot.js';
-import { loadTracer, traced } from './telemetry.js';
 import { bounded } from './timeout.js';
+import { tracing } from './tracing.js';
 import type {
   ApplyResult,
   CacheEntry,
@@ -30,7 +31,7 @@ import { writeEvents } from './writer.js';
  * invalidation it delivered. Start is snapshot-first; an empty or unreachable Redis makes the instance
  * `degraded` while one instance rebuilds Redis from the source under a lease.
  */
-export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
+export class StateCache<T> {
   /** Identifies this instance in bus messages and as rebuild lease holder. */
   readonly id = `${process.pid}-${randomBytes(6).toString('hex')}`;
   readonly #o: ResolvedOptions<T>;
@@ -41,15 +42,15 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
   readonly #bus: Bus;
   readonly #recovery: Recovery<T>;
   readonly #closed = new AbortController();
+  readonly #events = new Emitter<StateCacheEvents>();
   #status: StateCacheStatus = 'cold';
   #checkTimer: NodeJS.Timeout | undefined;
   #verifiedAt = 0;
 
   constructor(options: StateCacheOptions<T>) {
-    super();
     this.#o = resolveOptions(options);
     const o = this.#o;
-    void loadTracer();
+    void tracing.load();
     if (o.nearCache.max > o.recentInvalidationsMax * 10)
       throw new ConfigError('recentInvalidationsMax', 'must be at least a tenth of nearCache.max');
     this.#keys = new KeySpace(o.namespace, o.partitions);
@@ -104,6 +105,19 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
       publish: (message) => this.#bus.publish(o.redis, message),
       busConnected: () => this.#bus.connected,
     });
+  }
+
+  /** Subscribes to a typed event; `dispose()` (or `using`) unsubscribes. A throwing listener cannot break the cache. */
+  on<K extends keyof StateCacheEvents>(
+    event: K,
+    listener: (payload: StateCacheEvents[K]) => void,
+  ): Disposable {
+    return this.#events.on(event, listener);
+  }
+
+  /** Listener errors are the listener's problem; the cache's state machine must not stop. */
+  protected emit<K extends keyof StateCacheEvents>(event: K, payload: StateCacheEvents[K]): void {
+    this.#events.emit(event, payload);
   }
 
   get status(): StateCacheStatus {
@@ -173,7 +187,7 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
     this.#assertOpen();
     const many = Array.isArray(input);
     const events = (many ? input : [input]) as readonly StateEvent<T>[];
-    const results = await traced(
+    const results = await tracing.traced(
       'state-cache.apply',
       { 'cxkit.namespace': this.#o.namespace, 'cxkit.events': events.length },
       async (span) => {
@@ -242,15 +256,19 @@ export class StateCache<T> extends TypedEmitter<StateCacheEvents> {
     this.#bus.resync(seqs);
     this.#verifiedAt = Date.now();
     const o = this.#o;
-    const loaded = await traced('state-cache.snapshot', { 'cxkit.namespace': o.namespace }, async (span) => {
-      const n = await loadSnapshot(o.redis, this.#keys, this.#near, {
-        budget: o.nearCache.max,
-        pageSize: o.snapshotBatchSize,
-        timeoutMs: o.commandTimeoutMs,
-      });
-      span?.setAttribute('cxkit.loaded', n);
-      return n;
-    });
+    const loaded = await tracing.traced(
+      'state-cache.snapshot',
+      { 'cxkit.namespace': o.namespace },
+      async (span) => {
+        const n = await loadSnapshot(o.redis, this.#keys, this.#near, {
+          budget: o.nearCache.max,
+          pageSize: o.snapshotBatchSize,
+          timeoutMs: o.commandTimeoutMs,
+        });
+        span?.setAttribute('cxkit.loaded', n);
+        return n;
+      },
+    );
     o.logger?.debug({ namespace: o.namespace, loaded }, 'state-cache snapshot loaded');
   }
 

@@ -24,30 +24,3 @@ export interface Disposable {
   dispose(): void;
   [Symbol.dispose](): void;
 }
-
-type Listener<E, K extends keyof E> = (payload: E[K]) => void;
-
-/** Minimal typed emitter whose `on()` returns a disposable; a throwing listener cannot break the cache. */
-export class TypedEmitter<E> {
-  readonly #listeners = new Map<keyof E, Set<Listener<E, keyof E>>>();
-
-  on<K extends keyof E>(event: K, listener: Listener<E, K>): Disposable {
-    const set = this.#listeners.get(event) ?? new Set();
-    this.#listeners.set(event, set);
-    set.add(listener as Listener<E, keyof E>);
-    const dispose = () => {
-      set.delete(listener as Listener<E, keyof E>);
-    };
-    return { dispose, [Symbol.dispose]: dispose };
-  }
-
-  protected emit<K extends keyof E>(event: K, payload: E[K]): void {
-    for (const listener of this.#listeners.get(event) ?? []) {
-      try {
-        listener(payload);
-      } catch {
-        // Listener errors are the listener's problem; the cache's state machine must not stop.
-      }
-    }
-  }
-}
