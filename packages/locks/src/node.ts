@@ -28,14 +28,32 @@ const isNoScript = (err: unknown) => err instanceof Error && err.message.startsW
 const isRedirect = (err: unknown) =>
   err instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(err.message);
 
+interface Queued {
+  script: LockScript;
+  keys: string[];
+  args: Arg[];
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Most script calls written to one node in one pipeline; more wait for the next flush. */
+const MAX_BATCH = 256;
+
 /** One Redis endpoint (a master, or a whole Cluster) and how scripts are called on it. */
 export class LockNode {
+  // Script calls issued in the same tick (e.g. many concurrent acquires) go out as one pipeline: one
+  // socket write and one read instead of one each. Not on a Cluster, whose pipelines must stay in a slot.
+  #queue: Queued[] | undefined;
+  readonly #batching: boolean;
+
   constructor(
     readonly label: string,
     readonly client: ScriptClient,
     private readonly replicaAcks: number,
     private readonly replicaAckTimeoutMs: number,
-  ) {}
+  ) {
+    this.#batching = client.isCluster !== true;
+  }
 
   /** Runs `script` by SHA (loading it on NOSCRIPT), then `WAIT` when `write` and `replicaAcks > 0`. */
   run(script: LockScript, keys: string[], args: Arg[], write: boolean): Promise<unknown> {
@@ -44,7 +62,46 @@ export class LockNode {
       : this.#run(script, keys, args);
   }
 
-  async #run(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
+  #run(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
+    if (!this.#batching) return this.#direct(script, keys, args);
+    return new Promise((resolve, reject) => {
+      if (!this.#queue) {
+        this.#queue = [];
+        process.nextTick(() => this.#flush());
+      }
+      this.#queue.push({ script, keys, args, resolve, reject });
+      if (this.#queue.length >= MAX_BATCH) this.#flush();
+    });
+  }
+
+  #flush(): void {
+    const queue = this.#queue;
+    this.#queue = undefined;
+    if (!queue || queue.length === 0) return;
+    if (queue.length === 1) {
+      const c = queue[0]!;
+      this.#direct(c.script, c.keys, c.args).then(c.resolve, c.reject);
+      return;
+    }
+    const p = this.client.pipeline();
+    for (const c of queue) p.evalsha(c.script.sha, c.keys.length, ...c.keys, ...c.args);
+    p.exec().then(
+      (replies) => {
+        queue.forEach((c, i) => {
+          const [err, value] = replies?.[i] ?? [new Error('empty pipeline reply'), undefined];
+          if (!err) c.resolve(value);
+          else if (isNoScript(err))
+            this.client.eval(c.script.source, c.keys.length, ...c.keys, ...c.args).then(c.resolve, c.reject);
+          else c.reject(err);
+        });
+      },
+      (err: unknown) => {
+        for (const c of queue) c.reject(err);
+      },
+    );
+  }
+
+  async #direct(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
     try {
       return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (err) {
