@@ -4,7 +4,7 @@ import { isPoolLike, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
 import { lowerFence } from './fence.js';
 import { deserializeResponse, type SerializedResponse, serializeResponse } from './response.js';
-import type { CompletionRow, RecordRow } from './sql.js';
+import type { CompletionCheckRow, CompletionRow, RecordRow } from './sql.js';
 
 const NOTHING: SerializedResponse = { status: null, headers: null, body: null, bytes: 0 };
 
@@ -29,17 +29,35 @@ export async function runClaimed(
 ): Promise<Outcome> {
   const leaseMs = row.lease_ms ?? core.options.inProgressTtlMs;
   const leaseDeadline = Date.now() + leaseMs;
-  const lease = new AbortController();
-  const timer = setTimeout(() => lease.abort(new IdempotencyLeaseLostError(input.key)), leaseMs);
+  // The lease signal is built only when the handler reads it: most handlers never do, and an
+  // AbortController (plus AbortSignal.any) per call is a visible share of the miss path's CPU.
+  let lease: AbortController | undefined;
+  let signal: AbortSignal | undefined;
+  let lost: IdempotencyLeaseLostError | undefined;
+  const timer = setTimeout(() => {
+    lost = new IdempotencyLeaseLostError(input.key);
+    lease?.abort(lost);
+  }, leaseMs);
   timer.unref();
-  const signal = input.signal ? AbortSignal.any([input.signal, lease.signal]) : lease.signal;
+  const ctx = {
+    key: input.key,
+    attempt: row.attempts,
+    get signal(): AbortSignal {
+      if (!signal) {
+        lease = new AbortController();
+        if (lost) lease.abort(lost);
+        signal = input.signal ? AbortSignal.any([input.signal, lease.signal]) : lease.signal;
+      }
+      return signal;
+    },
+  };
   const finish = (state: 'completed' | 'failed', r: SerializedResponse) =>
     finishRun(core, input, token, state, r, leaseDeadline);
 
   input.onRunning?.(leaseMs);
   let response: unknown;
   try {
-    response = await handler({ key: input.key, attempt: row.attempts, signal });
+    response = await handler(ctx);
   } catch (err) {
     clearTimeout(timer);
     const stored = core.options.storeFailures ? failureResponse(err) : NOTHING;
@@ -91,10 +109,13 @@ async function finishRun(
   const prepared = input.client ? isPoolLike(input.client) : core.prepared;
   const params = [input.key, token, state, r.status, r.headers, r.body, input.fence, core.channel];
   const operation = state === 'completed' ? 'complete' : 'release';
-  const rows = (await withRetry(operation, budget, () => runStatement(db, core.sql.finish, params, prepared)))
-    .rows as CompletionRow[];
-  const result = rows[0];
-  if (result?.done) return result.ttl_ms;
+  const done = (await withRetry(operation, budget, () => runStatement(db, core.sql.finish, params, prepared)))
+    .rows[0] as CompletionRow | undefined;
+  if (done) return done.ttl_ms;
+  // Rejected: a fresh read says why. Rare, so the common path stays one plain UPDATE.
+  const result = (
+    await withRetry(operation, budget, () => runStatement(db, core.sql.finishCheck, [input.key], prepared))
+  ).rows[0] as CompletionCheckRow | undefined;
   // An earlier try committed but its reply was lost: the row already holds what this run wrote.
   if (result && result.lease_owner === token && result.state === state) return null;
   if (result && lowerFence(input.fence, result.fence)) {

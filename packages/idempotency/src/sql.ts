@@ -30,6 +30,13 @@ const RECORD = `fingerprint, fingerprint_version, state, response_status,
   date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
   date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms`;
 
+/** What a successful claim returns: the same columns, its response ones always empty. */
+const CLAIMED = `fingerprint, fingerprint_version, state, NULL::integer AS response_status,
+  NULL::text AS response_headers, NULL::text AS response_body,
+  lease_owner::text AS lease_owner, fence::text AS fence, attempts, claimed_from,
+  date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
+  date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms, true AS claimed`;
+
 export interface RecordRow {
   fingerprint: string;
   fingerprint_version: number;
@@ -47,11 +54,14 @@ export interface RecordRow {
 }
 
 export interface CompletionRow {
-  done: boolean;
-  state: string | null;
+  ttl_ms: number;
+  woken: number;
+}
+
+export interface CompletionCheckRow {
+  state: string;
   fence: string | null;
   lease_owner: string | null;
-  ttl_ms: number | null;
 }
 
 /** Every statement the store issues, built once per table. All time comes from the server's now(). */
@@ -90,20 +100,20 @@ export function statements(table: string) {
      * fingerprint (and a fence not lower than the recorded one). When the statement's snapshot already
      * shows a record that cannot be taken over (completed, live lease, other request, higher fence) the
      * INSERT is skipped, so a replay is a plain read: no row lock, no transaction id, no WAL flush. A
-     * conflict that is not taken over comes back through the UNION branch; no unique violation is ever
-     * raised. $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 lease ms, $6 fence,
-     * $7 ttl s.
+     * conflict that is not taken over comes back through the UNION branch (same snapshot); no unique
+     * violation is ever raised. The existing row is probed with plain index lookups rather than a
+     * materialized CTE, and a claim returns its (always empty) response columns as literals: both are
+     * measurable on the miss path. $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token,
+     * $5 lease ms, $6 fence, $7 ttl s.
      */
     claim: named(
       'claim',
-      `WITH seen AS (
-      SELECT * FROM ${t} WHERE key = $1::text
-    ), claim AS (
+      `WITH claim AS (
       INSERT INTO ${t} AS r (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
       SELECT $1::text, $2::text, $3::smallint, 'in_progress', $4::uuid, now() + $5::integer * interval '1 millisecond',
              $6::bigint, now() + $7::integer * interval '1 second'
       WHERE NOT EXISTS (
-        SELECT 1 FROM seen s WHERE s.expires_at > now() AND (
+        SELECT 1 FROM ${t} s WHERE s.key = $1::text AND s.expires_at > now() AND (
           s.state = 'completed'
           OR (s.fingerprint <> $2::text AND s.fingerprint_version = $3::smallint)
           OR ($6::bigint IS NOT NULL AND s.fence IS NOT NULL AND $6::bigint < s.fence)
@@ -130,37 +140,37 @@ export function statements(table: string) {
          OR ((r.fingerprint = EXCLUDED.fingerprint OR r.fingerprint_version <> EXCLUDED.fingerprint_version)
              AND (EXCLUDED.fence IS NULL OR r.fence IS NULL OR EXCLUDED.fence >= r.fence)
              AND (r.state = 'failed' OR (r.state = 'in_progress' AND r.lease_expires_at <= now())))
-      RETURNING ${RECORD}, true AS claimed
+      RETURNING ${CLAIMED}
     )
     SELECT * FROM claim
     UNION ALL
-    SELECT ${RECORD}, false AS claimed FROM seen WHERE NOT EXISTS (SELECT 1 FROM claim)`,
+    SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1::text AND NOT EXISTS (SELECT 1 FROM claim)`,
     ),
 
     /** Fresh-snapshot read for a conflicting row the claim's snapshot could not see. $1 key. */
     read: named('read', `SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1`),
 
     /**
-     * Completion or release, only by the lease owner and never with a lower fence. Wakes waiters with
-     * NOTIFY only when one marked the row contended. A rejected call reads back why in the same trip.
-     * $1 key, $2 owner, $3 state, $4 status, $5 headers, $6 body, $7 fence, $8 notify channel.
+     * Completion or release, only by the lease owner and never with a lower fence. A plain UPDATE (no
+     * CTE, no UNION: the cheapest write Postgres offers here) that NOTIFYs waiters only when one marked
+     * the row contended; no row back means rejected, and `finishCheck` reads why. $1 key, $2 owner,
+     * $3 state, $4 status, $5 headers, $6 body, $7 fence, $8 notify channel.
      */
     finish: named(
       'finish',
-      `WITH done AS (
-      UPDATE ${t} SET state = $3, response_status = $4, response_headers = $5::json, response_body = $6::json,
+      `UPDATE ${t} SET state = $3, response_status = $4, response_headers = $5::json, response_body = $6::json,
         lease_expires_at = NULL, fence = GREATEST(fence, $7::bigint), updated_at = now()
       WHERE key = $1 AND lease_owner = $2::uuid AND state = 'in_progress'
         AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
-      RETURNING contended, date_part('epoch', expires_at - now()) * 1000 AS ttl_ms
-    ), woken AS (
-      SELECT pg_notify($8::text, $1) FROM done WHERE done.contended AND $8::text IS NOT NULL
-    )
-    SELECT true AS done, NULL::text AS state, NULL::text AS fence, NULL::text AS lease_owner, d.ttl_ms,
-      (SELECT count(*) FROM woken) AS woken FROM done d
-    UNION ALL
-    SELECT false, state, fence::text, lease_owner::text, NULL, 0 FROM ${t}
-    WHERE key = $1 AND NOT EXISTS (SELECT 1 FROM done)`,
+      RETURNING date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
+        CASE WHEN contended AND $8::text IS NOT NULL THEN (SELECT 1 FROM pg_notify($8::text, $1::text)) ELSE 0 END
+          AS woken`,
+    ),
+
+    /** Why a completion was rejected (rare: lease lost, stale fence, or a retried commit). $1 key. */
+    finishCheck: named(
+      'finishCheck',
+      `SELECT state, fence::text AS fence, lease_owner::text AS lease_owner FROM ${t} WHERE key = $1`,
     ),
 
     /** A waiter asks the finisher to NOTIFY; returns the live lease so the wait is bounded. $1 key. */
