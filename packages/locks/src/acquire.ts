@@ -52,7 +52,13 @@ export async function attemptAcquire(
   const [guard, epochId] = ctx.guard.args();
   const lockKey = ctx.keys.lock(resource);
   const fenceKey = ctx.keys.fence(resource);
-  const keys = [lockKey, fenceKey, ctx.keys.audit(resource), ctx.keys.epoch(resource)];
+  const keys = [
+    lockKey,
+    fenceKey,
+    ctx.keys.audit(resource),
+    ctx.keys.epoch(resource),
+    ctx.keys.waiters(resource),
+  ];
   const args = [token, a.ttlMs, o.staleAfterMs, o.region, a.operation, a.correlationId, guard, epochId];
   args.push(o.auditMaxLen, resource);
   const startedAt = performance.now();

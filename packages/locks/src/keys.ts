@@ -16,6 +16,11 @@ export class Keys {
     return `${this.prefix}{${resource}}:fence`;
   }
 
+  /** Set while a contender waits for the lock; a release publishes only when it finds it. */
+  waiters(resource: string): string {
+    return `${this.prefix}{${resource}}:waiters`;
+  }
+
   /** One stream per node; in a Cluster one per resource, since a script cannot write across slots. */
   audit(resource: string): string {
     return this.cluster ? `${this.prefix}{${resource}}:audit` : `${this.prefix}audit`;

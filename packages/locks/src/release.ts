@@ -4,12 +4,15 @@ import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { ReleaseResult } from './types.js';
 
+/** A reply that removed this owner's record (2: and a contender had been waiting for it). */
+const removed = (r: Reply<number> | undefined): boolean => !!r?.ok && (r.value === 1 || r.value === 2);
+
 /**
- * Runs the release script on the given nodes (all by default) and waits for every answer or timeout.
- * Replies: 1 released, 0 absent, -1 held by another owner. Cleanup of a failed round stays silent;
- * a real release wakes waiters: from inside the script on one master or a Cluster, and with one
- * PUBLISH after the round in quorum mode (one wake-up per release, sent once every node has answered,
- * instead of one per node racing the slower nodes).
+ * Runs the release script on the given nodes (all by default) and resolves at the quorum-th answer.
+ * Replies: 1 released, 2 released and a contender waited, 0 absent, -1 held by another owner. Cleanup of
+ * a failed round stays silent. Only a contended release wakes waiters (the acquire script flags a
+ * contender): from inside the script on one master or a Cluster, and with one PUBLISH in quorum mode
+ * (one wake-up per release, sent once a node reports a waiter, instead of one per node).
  */
 export async function releaseOn(
   ctx: LockContext,
@@ -18,11 +21,18 @@ export async function releaseOn(
   options: { only?: ReadonlySet<number>; wake?: boolean } = {},
 ): Promise<(Reply<number> | undefined)[]> {
   const { only, wake = false } = options;
-  const channel = ctx.keys.channel(resource);
-  const keys = [ctx.keys.lock(resource)];
-  const args = [token, wake && ctx.topology !== 'quorum' ? channel : '', resource];
+  const quorumMode = ctx.topology === 'quorum';
+  const channel = wake ? ctx.keys.channel(resource) : '';
+  const keys = [ctx.keys.lock(resource), ctx.keys.waiters(resource)];
+  const args = [token, channel, resource, quorumMode ? '0' : '1'];
   const skip = Promise.resolve(Number.NaN);
   const n = ctx.nodes.length;
+  let published = false;
+  const publish = (i: number) => {
+    if (published || !wake || !quorumMode) return;
+    published = true;
+    ctx.track(ctx.nodes[i]!.client.publish(channel, resource));
+  };
   const replies = await round(
     ctx.nodes,
     (node, i) => (only && !only.has(i) ? skip : node.run(scripts.release, keys, args, false).then(toNumber)),
@@ -36,17 +46,19 @@ export async function releaseOn(
             let released = 0;
             let other = 0;
             for (const r of rs) {
-              if (r?.ok && r.value === 1) released++;
+              if (removed(r)) released++;
               else if (r) other++;
             }
             return released >= ctx.quorum || other > n - ctx.quorum;
           },
+      // A waiter reported by a node that answered after the round was decided still gets its wake-up.
+      onLate: (i, late) => {
+        if (late.ok && late.value === 2) publish(i);
+      },
     },
   );
-  if (wake && ctx.topology === 'quorum') {
-    const first = replies.findIndex((r) => r?.ok && r.value === 1);
-    if (first >= 0) ctx.track(ctx.nodes[first]!.client.publish(channel, resource));
-  }
+  const waited = replies.findIndex((r) => r?.ok && r.value === 2);
+  if (waited >= 0) publish(waited);
   return replies;
 }
 
@@ -60,7 +72,7 @@ export function releaseResult(
   let taken = 0;
   for (const r of replies) {
     if (!r?.ok) continue;
-    if (r.value === 1) released++;
+    if (r.value === 1 || r.value === 2) released++;
     else if (r.value === 0) absent++;
     else if (r.value === -1) taken++;
   }

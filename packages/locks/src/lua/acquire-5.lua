@@ -1,5 +1,6 @@
 -- cxkit_locks acquire: take a free lock, or override one whose heartbeat is stale.
 -- KEYS[1] lock record  KEYS[2] fence counter  KEYS[3] override audit stream  KEYS[4] node epoch marker
+-- KEYS[5] waiters flag (set when a contender meets a live holder, so only a contended release publishes)
 -- ARGV[1] token  ARGV[2] ttl ms  ARGV[3] stale-after ms  ARGV[4] region  ARGV[5] operation
 -- ARGV[6] correlation id  ARGV[7] amnesia guard '1'|'0'  ARGV[8] epoch id to create if absent
 -- ARGV[9] audit stream max length  ARGV[10] resource name
@@ -12,6 +13,7 @@ local holder = cx_holder(KEYS[1], now)
 local status = 1
 if holder and holder[1] ~= ARGV[1] then
   if not cx_is_stale(holder, tonumber(ARGV[3])) then
+    redis.call('SET', KEYS[5], '1', 'PX', ARGV[2])
     return cx_append({ 0, 0, epoch, age }, holder)
   end
   status = 2
