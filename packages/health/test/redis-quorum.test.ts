@@ -103,20 +103,31 @@ describe('redisQuorumCheck on independent masters', () => {
 
   it('a real node paused every other round is not reported healthy before 3 consecutive passes', async () => {
     const node = group.nodes[2]!;
+    const name = `127.0.0.1:${node.port}`;
+    // The timeout only has to expire on the paused rounds; on the up rounds it must never be reached,
+    // so it is generous against a loaded machine (an up round that times out would read as a failure).
     const monitor = new HealthMonitor({
       checks: { redis: redisQuorumCheck({ nodes: clients[2]! }) },
-      timeoutMs: 300,
-      abortGraceMs: 50,
+      timeoutMs: 2_000,
+      abortGraceMs: 100,
+      intervalMs: 60_000,
     });
     // up, down, up, down, up, down, up, up, up
     const script = [true, false, true, false, true, false, true, true, true];
     const seen: string[] = [];
     try {
       for (const up of script) {
-        if (up && node.paused) await node.resume();
+        if (up && node.paused) {
+          await node.resume();
+          // Rounds are driven by hand, and each starts only once its precondition holds: the node
+          // answers again (over its own connection, not the one the check uses).
+          await waitUntil('resumed node answers', async () => (await node.command('PING')) === 'PONG');
+        }
         if (!up && !node.paused) await node.pause();
         const report = await monitor.check();
-        seen.push(`${report.components.redis!.observed_status ?? report.status}->${report.status}`);
+        const component = report.components.redis!;
+        seen.push(`${component.observed_status ?? report.status}->${report.status}`);
+        if (!up) expect(String(component.error)).toContain(`${name}: no answer before the timeout`);
       }
     } finally {
       await node.resume();
@@ -205,6 +216,28 @@ describe('redisQuorumCheck on a Redis Cluster', () => {
         30_000,
       );
       await waitUntil('ioredis knows the masters', async () => redis.nodes('master').length === 3, 30_000);
+      // waitHealthy() looks from the replica side (master_link_status:up). The master lists the
+      // replica as state=online only after it has processed the replica's first REPLCONF ACK, a
+      // moment later (longer under load). The check counts replicas as the master sees them, since
+      // only those can acknowledge writes, so wait for every master's own view before measuring.
+      const masters = await cluster.masters();
+      expect(masters).toHaveLength(3);
+      await waitUntil(
+        'every master lists its replica online',
+        async () => {
+          for (const m of masters) {
+            const text = await m.command('INFO', 'replication');
+            if (!/^slave0:.*state=online/m.test(text)) return false;
+            // replicas_known comes from one master's CLUSTER NODES, which learns roles by gossip.
+            const nodes = await m.command('CLUSTER', 'NODES');
+            if (nodes.split('\n').filter((l) => /^\S+ \S+ \S*(slave|replica)/.test(l)).length !== 3)
+              return false;
+          }
+          return true;
+        },
+        30_000,
+        100,
+      );
       const check = redisQuorumCheck({ nodes: redis });
       const ok = await check.check(new AbortController().signal);
       expect(ok).toMatchObject({
@@ -214,7 +247,7 @@ describe('redisQuorumCheck on a Redis Cluster', () => {
         replicas: 3,
         replicas_known: 3,
       });
-      const victim = (await cluster.masters())[0]!;
+      const victim = masters[0]!;
       await victim.pause();
       try {
         const ctl = new AbortController();
