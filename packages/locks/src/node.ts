@@ -83,9 +83,17 @@ export class LockNode {
       this.#direct(c.script, c.keys, c.args).then(c.resolve, c.reject);
       return;
     }
-    const p = this.client.pipeline();
-    for (const c of queue) p.evalsha(c.script.sha, c.keys.length, ...c.keys, ...c.args);
-    p.exec().then(
+    let sent: ReturnType<PipelineLike['exec']>;
+    try {
+      const p = this.client.pipeline();
+      for (const c of queue) p.evalsha(c.script.sha, c.keys.length, ...c.keys, ...c.args);
+      sent = p.exec();
+    } catch (err) {
+      // This runs in a nextTick callback: a synchronous throw must reach the callers, not the process.
+      for (const c of queue) c.reject(err);
+      return;
+    }
+    sent.then(
       (replies) => {
         queue.forEach((c, i) => {
           const [err, value] = replies?.[i] ?? [new Error('empty pipeline reply'), undefined];
