@@ -12,6 +12,7 @@ export interface ListenClient extends Queryable {
   on(event: 'notification', listener: (msg: { channel: string; payload?: string }) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
   release(err?: Error | boolean): void;
+  removeAllListeners?(event: 'notification' | 'error'): unknown;
 }
 
 /** A pg.Pool-like db: can lend a dedicated connection (used for LISTEN/NOTIFY). */

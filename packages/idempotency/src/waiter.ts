@@ -12,6 +12,8 @@ export class Waiter {
   readonly #wakes = new Map<string, { promise: Promise<void>; wake: () => void }>();
   #listener: Promise<ListenClient | undefined> | undefined;
   #closed = false;
+  /** pg may emit 'error' more than once for one broken connection, and after close(): release once. */
+  readonly #released = new WeakSet<ListenClient>();
 
   constructor(
     private readonly db: Queryable,
@@ -37,16 +39,17 @@ export class Waiter {
         if (msg.channel === this.channel && msg.payload !== undefined) this.#wakes.get(msg.payload)?.wake();
       });
       c.on('error', (err) => {
+        if (this.#released.has(c)) return;
         this.logger?.warn({ err }, 'idempotency LISTEN connection failed; waits poll until it is back');
         this.#listener = undefined;
-        c.release(err);
+        this.#release(c, err);
       });
       await c.query(`LISTEN "${this.channel}"`);
       if (!this.#closed) return c;
-      c.release(true);
+      this.#release(c, true);
     } catch (err) {
       this.logger?.debug({ err }, 'idempotency LISTEN unavailable; waits poll');
-      client?.release(true);
+      if (client) this.#release(client, true);
       this.#listener = undefined;
     }
     return undefined;
@@ -102,7 +105,19 @@ export class Waiter {
     this.#listener = undefined;
     if (client) {
       await client.query(`UNLISTEN "${this.channel}"`).catch(() => undefined);
-      client.release();
+      this.#release(client);
     }
+  }
+
+  #release(client: ListenClient, err?: Error | boolean): void {
+    if (this.#released.has(client)) return;
+    this.#released.add(client);
+    if (!err) {
+      // A healthy connection goes back to the pool (which re-adds its own idle error listener): drop
+      // ours. A broken one is destroyed; our guarded listener stays to absorb its late errors.
+      client.removeAllListeners?.('notification');
+      client.removeAllListeners?.('error');
+    }
+    client.release(err);
   }
 }
