@@ -20,6 +20,7 @@ export {
   StaleFenceError,
 } from './errors.js';
 export type { CheckpointEvents, Unsubscribe } from './events.js';
+export type { CommonCheckpointOptions } from './options.js';
 export type { QueryableLike } from './postgres/postgres-backend.js';
 export {
   PostgresCheckpointStore,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors.js';
-import { isCheckpointSchema } from './schema/define-schema.js';
+import { type CheckpointSchema, isCheckpointSchema } from './schema/define-schema.js';
+import type { Logger } from './types.js';
 
 const logger = z.custom<unknown>(
   (v) =>
@@ -13,6 +14,27 @@ const logger = z.custom<unknown>(
       )),
   'must have debug/info/warn/error methods (pino-compatible)',
 );
+
+/** Options every checkpoint backend takes (the zod twin is `commonOptions`). */
+export interface CommonCheckpointOptions<V, I> {
+  /** From `defineCheckpointSchema()`. */
+  schema: CheckpointSchema<V, I>;
+  /** @default 3_600 */
+  ttlSeconds?: number;
+  /** @default 86_400 */
+  maxAgeSeconds?: number;
+  /** @default 10 */
+  history?: number;
+  /** @default 65_536 */
+  maxBytes?: number;
+  /** @default 256 */
+  maxSessionIdLength?: number;
+  /** @default 10 */
+  maxQuarantined?: number;
+  /** @default false */
+  writeBackMigrated?: boolean;
+  logger?: Logger;
+}
 
 /** Options both backends share; each store extends it with its client option. */
 export const commonOptions = z.object({

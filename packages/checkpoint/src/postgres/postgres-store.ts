@@ -1,33 +1,17 @@
 import { z } from 'zod';
 import { defaults } from '../defaults.js';
-import { commonOptions, parseOptions } from '../options.js';
+import { type CommonCheckpointOptions, commonOptions, parseOptions } from '../options.js';
 import type { CheckpointSchema } from '../schema/define-schema.js';
 import { BaseCheckpointStore } from '../store.js';
 import type { Logger } from '../types.js';
 import { PostgresBackend, type QueryableLike } from './postgres-backend.js';
 import { ddl, tablesFor } from './sql.js';
 
-export interface PostgresCheckpointStoreOptions<V, I> {
+export interface PostgresCheckpointStoreOptions<V, I> extends CommonCheckpointOptions<V, I> {
   /** A `pg.Pool` or `pg.Client` (anything with `query(text, params)` returning `{ rows }`). */
   db: QueryableLike;
-  schema: CheckpointSchema<V, I>;
   /** Base table name; `<table>_sessions` and `<table>_quarantine` sit beside it. @default 'cxkit_checkpoints' */
   table?: string;
-  /** @default 3_600 */
-  ttlSeconds?: number;
-  /** @default 86_400 */
-  maxAgeSeconds?: number;
-  /** @default 10 */
-  history?: number;
-  /** @default 65_536 */
-  maxBytes?: number;
-  /** @default 256 */
-  maxSessionIdLength?: number;
-  /** @default 10 */
-  maxQuarantined?: number;
-  /** @default false */
-  writeBackMigrated?: boolean;
-  logger?: Logger;
 }
 
 const postgresOptions = commonOptions.extend({

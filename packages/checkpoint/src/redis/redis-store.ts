@@ -1,34 +1,17 @@
 import { z } from 'zod';
 import { defaults } from '../defaults.js';
-import { commonOptions, parseOptions } from '../options.js';
+import { type CommonCheckpointOptions, commonOptions, parseOptions } from '../options.js';
 import type { CheckpointSchema } from '../schema/define-schema.js';
 import { BaseCheckpointStore } from '../store.js';
 import type { Logger } from '../types.js';
 import { isRedisClientLike, type RedisClientLike } from './client.js';
 import { RedisBackend } from './redis-backend.js';
 
-export interface CheckpointStoreOptions<V, I> {
+export interface CheckpointStoreOptions<V, I> extends CommonCheckpointOptions<V, I> {
   /** An ioredis `Redis` (single master) or `Cluster`, or anything with the same few commands. */
   redis: RedisClientLike;
-  /** From `defineCheckpointSchema()`. */
-  schema: CheckpointSchema<V, I>;
   /** Key prefix; must not contain `{` or `}` (they would break the session's hash tag). @default 'cxkit:checkpoint' */
   namespace?: string;
-  /** @default 3_600 */
-  ttlSeconds?: number;
-  /** @default 86_400 */
-  maxAgeSeconds?: number;
-  /** @default 10 */
-  history?: number;
-  /** @default 65_536 */
-  maxBytes?: number;
-  /** @default 256 */
-  maxSessionIdLength?: number;
-  /** @default 10 */
-  maxQuarantined?: number;
-  /** @default false */
-  writeBackMigrated?: boolean;
-  logger?: Logger;
 }
 
 const redisOptions = commonOptions.extend({
