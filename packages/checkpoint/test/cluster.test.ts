@@ -3,14 +3,12 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore, isStaleFenceError } from '../src/index.js';
 import { conformance } from './support/conformance.js';
-import type { Harness } from './support/harness.js';
+import { sessionKey as key, namespace, redisHarness } from './support/redis-harness.js';
 import { seedVariables, v3 } from './support/schemas.js';
 
 let cluster: RedisCluster;
 let client: Cluster;
 let second: Cluster;
-const namespace = 'cxkit:checkpoint:test';
-const key = (sessionId: string) => `${namespace}:{${sessionId}}`;
 const clusterClient = () =>
   new Cluster(cluster.startupNodes, {
     // Re-reads the topology after a failover instead of sending to the demoted master.
@@ -30,17 +28,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-conformance(
-  'Redis Cluster 3+3',
-  (): Harness => ({
-    store: (schema, options) => new CheckpointStore({ redis: client, schema, namespace, ...options }),
-    otherStore: (schema, options) => new CheckpointStore({ redis: second, schema, namespace, ...options }),
-    corrupt: async (sessionId, raw) => {
-      await client.hset(key(sessionId), 'cur', raw);
-    },
-    rawLatest: async (sessionId) => (await client.hget(key(sessionId), 'cur')) ?? undefined,
-  }),
-);
+conformance('Redis Cluster 3+3', () => redisHarness(client, second));
 
 describe('region failover on a Cluster', () => {
   it('region B resumes from the right revision after A is cut off and the slot master fails over', async () => {

@@ -3,14 +3,12 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointStore, isRevisionConflictError } from '../src/index.js';
 import { conformance } from './support/conformance.js';
-import type { Harness } from './support/harness.js';
+import { namespace, redisHarness } from './support/redis-harness.js';
 import { seedVariables, v3 } from './support/schemas.js';
 
 let nodes: RedisNodes;
 let client: Redis;
 let second: Redis;
-const namespace = 'cxkit:checkpoint:test';
-const key = (sessionId: string) => `${namespace}:{${sessionId}}`;
 
 beforeAll(async () => {
   nodes = await startRedisNodes(1, { private: true });
@@ -24,17 +22,7 @@ afterAll(async () => {
   await nodes?.stop();
 });
 
-conformance(
-  'single Redis',
-  (): Harness => ({
-    store: (schema, options) => new CheckpointStore({ redis: client, schema, namespace, ...options }),
-    otherStore: (schema, options) => new CheckpointStore({ redis: second, schema, namespace, ...options }),
-    corrupt: async (sessionId, raw) => {
-      await client.hset(key(sessionId), 'cur', raw);
-    },
-    rawLatest: async (sessionId) => (await client.hget(key(sessionId), 'cur')) ?? undefined,
-  }),
-);
+conformance('single Redis', () => redisHarness(client, second));
 
 describe('region handoff on one Redis', () => {
   it('region B resumes from the revision region A saved after A loses its connection', async () => {

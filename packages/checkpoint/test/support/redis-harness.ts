@@ -1,0 +1,19 @@
+import type { Cluster, Redis } from 'ioredis';
+import { CheckpointStore } from '../../src/index.js';
+import type { Harness } from './harness.js';
+
+export const namespace = 'cxkit:checkpoint:test';
+/** The session hash, as the store names it. */
+export const sessionKey = (sessionId: string) => `${namespace}:{${sessionId}}`;
+
+/** Conformance harness over two Redis connections (single node or Cluster): same store, two clients. */
+export function redisHarness(client: Redis | Cluster, second: Redis | Cluster): Harness {
+  return {
+    store: (schema, options) => new CheckpointStore({ redis: client, schema, namespace, ...options }),
+    otherStore: (schema, options) => new CheckpointStore({ redis: second, schema, namespace, ...options }),
+    corrupt: async (sessionId, raw) => {
+      await client.hset(sessionKey(sessionId), 'cur', raw);
+    },
+    rawLatest: async (sessionId) => (await client.hget(sessionKey(sessionId), 'cur')) ?? undefined,
+  };
+}
