@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { waitUntil } from '@cxkit/testkit';
+import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
-import type { LockManager } from '../src/index.js';
+import { LockManager } from '../src/index.js';
 
 /** A client that gives up quickly on a dead node, as the README recommends for lock nodes. */
 export function client(url: string): Redis {
@@ -22,6 +22,29 @@ export async function trusted(manager: LockManager, resource = 'warm-up', timeou
     timeoutMs,
     100,
   );
+}
+
+/** One private master, two connections to it, and a manager on the first (short heartbeat). */
+export async function singleNode(staleAfterMs: number): Promise<{
+  redis: RedisNodes;
+  clients: Redis[];
+  manager: LockManager;
+  stop(): Promise<void>;
+}> {
+  const redis = await startRedisNodes(1, { private: true });
+  const clients = [client(redis.urls[0]!), client(redis.urls[0]!)];
+  const manager = new LockManager({
+    nodes: clients[0]!,
+    region: 'us-east-1',
+    heartbeatIntervalMs: 100,
+    staleAfterMs,
+  });
+  const stop = async () => {
+    await manager.close();
+    await quit(clients);
+    await redis.stop();
+  };
+  return { redis, clients, manager, stop };
 }
 
 export { sleep };

@@ -1,29 +1,18 @@
-import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, isLockConflictError, type Lock, type LockEvents, LockManager } from '../src/index.js';
-import { client, quit, sleep } from './helpers.js';
+import { singleNode, sleep } from './helpers.js';
 
-let redis: RedisNodes;
 let clients: Redis[] = [];
 let manager: LockManager;
 
+let stop: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
-  redis = await startRedisNodes(1, { private: true });
-  clients = [client(redis.urls[0]!), client(redis.urls[0]!)];
-  manager = new LockManager({
-    nodes: clients[0]!,
-    region: 'us-east-1',
-    heartbeatIntervalMs: 100,
-    staleAfterMs: 600,
-  });
+  ({ clients, manager, stop } = await singleNode(600));
 });
 
-afterAll(async () => {
-  await manager?.close();
-  await quit(clients);
-  await redis?.stop();
-});
+afterAll(() => stop?.());
 
 describe('Semaphore', () => {
   it('grants at most `limit` permits, with strictly increasing fences, and hands a permit over on release', async () => {

@@ -1,5 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import { parseInfo, type RedisNodes, startRedisNodes } from '@cxkit/testkit';
+import { parseInfo, type RedisNodes } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,28 +10,19 @@ import {
   type LockEvents,
   LockManager,
 } from '../src/index.js';
-import { client, quit, sleep } from './helpers.js';
+import { singleNode, sleep } from './helpers.js';
 
 let redis: RedisNodes;
 let clients: Redis[] = [];
 let manager: LockManager;
 
+let stop: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
-  redis = await startRedisNodes(1, { private: true });
-  clients = [client(redis.urls[0]!), client(redis.urls[0]!)];
-  manager = new LockManager({
-    nodes: clients[0]!,
-    region: 'us-east-1',
-    heartbeatIntervalMs: 100,
-    staleAfterMs: 1_000,
-  });
+  ({ redis, clients, manager, stop } = await singleNode(1_000));
 });
 
-afterAll(async () => {
-  await manager?.close();
-  await quit(clients);
-  await redis?.stop();
-});
+afterAll(() => stop?.());
 
 describe('LockManager on one master', () => {
   it('acquires with owner metadata, conflicts with holder metadata, releases', async () => {
