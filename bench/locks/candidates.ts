@@ -44,10 +44,19 @@ export function cxkit(urls: string[]): { candidate: Candidate; manager: LockMana
   };
 }
 
-export function redlock(urls: string[]): Candidate {
+/** The acquire/release shape redlock@5 and its @sesamecare-oss fork share. */
+interface RedlockLike {
+  acquire(resources: string[], ttlMs: number): Promise<{ release(): Promise<unknown> }>;
+}
+type RedlockOptions = { retryCount: number; retryDelay?: number; retryJitter?: number };
+
+function redlockCandidate(
+  urls: string[],
+  make: (clients: Redis[], options: RedlockOptions) => RedlockLike,
+): Candidate {
   const clients = connect(urls);
-  const once = new Redlock(clients, { retryCount: 0 });
-  const waiting = new Redlock(clients, { retryCount: 100_000, retryDelay: POLL_MS, retryJitter: POLL_MS });
+  const once = make(clients, { retryCount: 0 });
+  const waiting = make(clients, { retryCount: 100_000, retryDelay: POLL_MS, retryJitter: POLL_MS });
   return {
     once: async (r) => {
       await (await once.acquire([r], TTL_MS)).release();
@@ -61,26 +70,11 @@ export function redlock(urls: string[]): Candidate {
   };
 }
 
-export function sesame(urls: string[]): Candidate {
-  const clients = connect(urls);
-  const once = new SesameRedlock(clients, { retryCount: 0 });
-  const waiting = new SesameRedlock(clients, {
-    retryCount: 100_000,
-    retryDelay: POLL_MS,
-    retryJitter: POLL_MS,
-  });
-  return {
-    once: async (r) => {
-      await (await once.acquire([r], TTL_MS)).release();
-    },
-    exclusive: async (r, section) => {
-      const lock = await waiting.acquire([r], TTL_MS);
-      await section();
-      await lock.release();
-    },
-    close: () => quit(clients).then(() => {}),
-  };
-}
+export const redlock = (urls: string[]): Candidate =>
+  redlockCandidate(urls, (clients, options) => new Redlock(clients, options));
+
+export const sesame = (urls: string[]): Candidate =>
+  redlockCandidate(urls, (clients, options) => new SesameRedlock(clients, options));
 
 /** redis-semaphore: `Mutex` on one node, `RedlockMutex` on several. */
 export function semaphore(urls: string[]): Candidate {
