@@ -182,6 +182,19 @@ export class RedisCluster implements AsyncDisposable {
       const repl = parseInfo(await replica.command('INFO', 'replication'));
       return repl.role === 'master';
     });
+    // Gossip spreads the new roles a moment later: wait until every node sees them, so callers (and
+    // masters()/masterForSlot()) never read a view that still has the old master owning the slots.
+    await waitUntil(`all nodes to see ${replica.port} as master of ${master.port}'s slots`, async () => {
+      for (const node of this.nodes) {
+        if (!node.running || node.paused) continue;
+        const lines = parseClusterNodes(await node.command('CLUSTER', 'NODES'));
+        const promoted = lines.find((l) => l.port === replica.port);
+        const demoted = lines.find((l) => l.port === master.port);
+        if (promoted?.role !== 'master' || !Number.isFinite(promoted.firstSlot)) return false;
+        if (demoted && Number.isFinite(demoted.firstSlot)) return false;
+      }
+      return true;
+    });
     await this.waitHealthy();
     return replica;
   }
