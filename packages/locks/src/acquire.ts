@@ -1,7 +1,7 @@
 import type { ResolvedAcquire } from './acquire-options.js';
 import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
-import { asArray, holderAt, majorityHolder, toNumber } from './parse.js';
+import { majorityHolder, toNumber } from './parse.js';
 import { releaseOn } from './release.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
@@ -52,15 +52,14 @@ export async function attemptAcquire(
   const [guard, epochId] = ctx.guard.args();
   const lockKey = ctx.keys.lock(resource);
   const fenceKey = ctx.keys.fence(resource);
-  const keys = [
-    lockKey,
-    fenceKey,
-    ctx.keys.audit(resource),
-    ctx.keys.epoch(resource),
-    ctx.keys.waiters(resource),
-  ];
-  const args = [token, a.ttlMs, o.staleAfterMs, o.region, a.operation, a.correlationId, guard, epochId];
-  args.push(o.auditMaxLen, resource);
+  const item = {
+    head: {
+      keys: [ctx.keys.audit(resource), ctx.keys.epoch(resource)],
+      args: [guard, epochId, o.staleAfterMs, o.region, o.auditMaxLen],
+    },
+    keys: [lockKey, fenceKey, ctx.keys.waiters(resource)],
+    args: [token, a.ttlMs, a.operation, a.correlationId, resource],
+  };
   const startedAt = performance.now();
   // A grant that lands after this round failed (a late reply, or a NOSCRIPT retry that overtook the
   // cleanup) is released again right away instead of blocking others until its TTL.
@@ -68,9 +67,9 @@ export async function attemptAcquire(
   const replies = await round<Vote>(
     ctx.nodes,
     async (node, i) => {
-      const raw = asArray(await node.run(scripts.acquire, keys, args, true));
-      const trusted = ctx.guard.observe(i, raw[2], raw[3]);
-      return { status: toNumber(raw[0]), fence: toNumber(raw[1]), trusted, holder: holderAt(raw, 4) };
+      const r = await node.calls.acquire.call(item);
+      const trusted = ctx.guard.observe(i, r.epoch, r.epochAge);
+      return { status: r.status, fence: r.fence, trusted, holder: r.holder };
     },
     {
       timeoutMs: o.requestTimeoutMs,

@@ -1,3 +1,4 @@
+import { nodeCalls } from './calls.js';
 import type { PipelineLike, ScriptClient } from './client.js';
 import type { LockScript } from './scripts.js';
 
@@ -45,6 +46,8 @@ export class LockNode {
   // socket write and one read instead of one each. Not on a Cluster, whose pipelines must stay in a slot.
   #queue: Queued[] | undefined;
   readonly #batching: boolean;
+  /** Acquires and releases issued in the same tick share one script call (not on a Cluster). */
+  readonly calls: ReturnType<typeof nodeCalls>;
 
   constructor(
     readonly label: string,
@@ -53,6 +56,10 @@ export class LockNode {
     private readonly replicaAckTimeoutMs: number,
   ) {
     this.#batching = client.isCluster !== true;
+    this.calls = nodeCalls(
+      (script, keys, args, write) => this.run(script, keys, args, write),
+      this.#batching,
+    );
   }
 
   /** Runs `script` by SHA (loading it on NOSCRIPT), then `WAIT` when `write` and `replicaAcks > 0`. */

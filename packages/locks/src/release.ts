@@ -1,7 +1,5 @@
 import type { LockContext } from './context.js';
-import { toNumber } from './parse.js';
 import { type Reply, round } from './round.js';
-import { scripts } from './scripts.js';
 import type { ReleaseResult } from './types.js';
 
 /** A reply that removed this owner's record (2: and a contender had been waiting for it). */
@@ -23,8 +21,11 @@ export async function releaseOn(
   const { only, wake = false } = options;
   const quorumMode = ctx.topology === 'quorum';
   const channel = wake ? ctx.keys.channel(resource) : '';
-  const keys = [ctx.keys.lock(resource), ctx.keys.waiters(resource)];
-  const args = [token, channel, resource, quorumMode ? '0' : '1'];
+  const item = {
+    head: { keys: [], args: [quorumMode ? '0' : '1'] },
+    keys: [ctx.keys.lock(resource), ctx.keys.waiters(resource)],
+    args: [token, channel, resource],
+  };
   const skip = Promise.resolve(Number.NaN);
   const n = ctx.nodes.length;
   let published = false;
@@ -35,7 +36,7 @@ export async function releaseOn(
   };
   const replies = await round(
     ctx.nodes,
-    (node, i) => (only && !only.has(i) ? skip : node.run(scripts.release, keys, args, false).then(toNumber)),
+    (node, i) => (only && !only.has(i) ? skip : node.calls.release.call(item)),
     {
       timeoutMs: ctx.options.requestTimeoutMs,
       // A release is decided at the quorum-th deletion (or once that is impossible); the slower

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import acquireLua from './lua/acquire-5.lua';
+import acquireLua from './lua/acquire.lua';
 import commonLua from './lua/common.lua';
 import heartbeatLua from './lua/heartbeat.lua';
 import inspectLua from './lua/inspect-2.lua';
 import overrideLua from './lua/override.lua';
 import raiseLua from './lua/raise-2.lua';
-import releaseLua from './lua/release-2.lua';
+import releaseLua from './lua/release.lua';
 import semAcquireLua from './lua/sem-acquire-4.lua';
 import semHeartbeatLua from './lua/sem-heartbeat-3.lua';
 import semReleaseLua from './lua/sem-release-2.lua';
 
 /** Bumped whenever a script or the record layout changes, so two versions on one server never mix. */
-export const SCRIPT_VERSION = 2;
+export const SCRIPT_VERSION = 3;
 
 /** One Lua script, identified by a versioned name and called by SHA. */
 export interface LockScript {
