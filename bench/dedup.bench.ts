@@ -201,8 +201,10 @@ const scenarios: Scenario<Ctx>[] = [
 export default defineBench<Ctx>({
   title: '@cxkit/dedup: first-write-wins claims vs raw SET NX PX and BullMQ deduplication',
   description: [
-    'One private redis-server on loopback. `@cxkit/dedup claim` = one Lua script (server TIME, owner token,',
-    'lease, done-marker check) through an ioredis client with auto-pipelining; its floor is a raw',
+    'One private redis-server on loopback. `@cxkit/dedup claim` = a Lua script (server TIME, owner token,',
+    'lease, done-marker check) through an ioredis client with auto-pipelining; claims made in the same tick',
+    'share one multi-id script call (a lone claim uses the single-id script), as auto-pipelining shares one',
+    'write among the raw commands. Its floor is a raw',
     '`SET key 1 PX 30000 NX` on the same client, and the ceiling a pipelined SET NX PX, 1,000 per round trip',
     '(redis-benchmark -P style); a one-line SET NX PX script shows what any Lua script costs. BullMQ `Queue.add(name, data, { deduplication: { id } })` is the anchor',
     'users pick today (own connection; it also creates the job). Every sample uses fresh ids (winner path)',

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import calculateSlot from 'cluster-key-slot';
-import type { DedupRedis } from './client.js';
+import { type ClaimArgs, expandClaimReply } from './claim-reply.js';
+import type { DedupPipeline } from './client.js';
 import { type DedupCore, inProgressTtlMs } from './core.js';
 import { runClaim, runScript } from './scripts.js';
 
@@ -15,7 +16,7 @@ export function tokenPrefix(): string {
 }
 
 /** Claim script arguments for one group of keys (one slot on a Cluster). */
-function claimArgs(core: DedupCore): (string | number)[] {
+function claimArgs(core: DedupCore): ClaimArgs {
   const { owner, leaseMs } = core.options;
   return [tokenPrefix(), owner, leaseMs, inProgressTtlMs(leaseMs)];
 }
@@ -43,8 +44,17 @@ function groupBySlotAndNode(core: DedupCore, ids: string[]): Map<string, number[
 
 const redirected = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/;
 
-async function claimGroup(core: DedupCore, target: DedupRedis, keys: string[]): Promise<unknown[]> {
-  return (await runClaim(target, keys, claimArgs(core))) as unknown[];
+/** Runs the multi-id claim script over `keys` (one slot); resolves to one reply entry per key. */
+export async function claimGroup(core: DedupCore, keys: string[]): Promise<unknown[]> {
+  const args = claimArgs(core);
+  return expandClaimReply(await runClaim(core.redis, keys, args), keys.length, args);
+}
+
+/** Queues the claim script on a pipeline; the returned function expands that call's reply. */
+function queueGroup(core: DedupCore, pipeline: DedupPipeline, keys: string[]) {
+  const args = claimArgs(core);
+  runClaim(pipeline, keys, args);
+  return (reply: unknown) => expandClaimReply(reply, keys.length, args);
 }
 
 /**
@@ -62,22 +72,22 @@ async function claimOnNode(
     for (const [j, i] of group.entries()) replies[i] = reply[j];
   };
   if (groups.length === 1) {
-    place(groups[0]!, await claimGroup(core, core.redis, keysOf(groups[0]!)));
+    place(groups[0]!, await claimGroup(core, keysOf(groups[0]!)));
     return;
   }
   const pipeline = core.redis.pipeline();
-  for (const group of groups) runClaim(pipeline, keysOf(group), claimArgs(core));
+  const expanders = groups.map((group) => queueGroup(core, pipeline, keysOf(group)));
   const results = (await pipeline.exec()) ?? [];
   await Promise.all(
     groups.map(async (group, g) => {
       const [err, reply] = results[g] ?? [new Error('pipeline returned no reply'), undefined];
       if (!err) {
-        place(group, reply as unknown[]);
+        place(group, expanders[g]!(reply));
         return;
       }
       // Only redirections are retried: they mean the script did not run, so nothing was claimed twice.
       if (!redirected.test(err.message)) throw err;
-      place(group, await claimGroup(core, core.redis, keysOf(group)));
+      place(group, await claimGroup(core, keysOf(group)));
     }),
   );
 }
@@ -101,7 +111,6 @@ export async function claimBatch(core: DedupCore, ids: string[]): Promise<unknow
   if (!core.redis.isCluster) {
     return claimGroup(
       core,
-      core.redis,
       ids.map((id) => core.keys.key(id)),
     );
   }

@@ -1,5 +1,6 @@
 import { createTracing, Emitter } from '@cxkit/internal';
-import { claimBatch, claimOne } from './claim-batch.js';
+import { claimBatch } from './claim-batch.js';
+import { ClaimCoalescer } from './claim-coalescer.js';
 import { keyPrefixOf } from './client.js';
 import type { DedupCore } from './core.js';
 import { defaults } from './defaults.js';
@@ -26,6 +27,7 @@ const tracing = createTracing('@cxkit/dedup');
 export class Deduplicator implements AsyncDisposable {
   readonly #core: DedupCore;
   readonly #waiters: ResultWaiters;
+  readonly #coalescer: ClaimCoalescer;
   readonly #active = new Set<{ stop(): void }>();
   #verified: Promise<void> | undefined;
   /** Set once the self-check passed, so the hot path skips even the resolved-promise await. */
@@ -48,6 +50,7 @@ export class Deduplicator implements AsyncDisposable {
     registerScripts(resolved.redis);
     void tracing.load();
     this.#waiters = new ResultWaiters(this.#core);
+    this.#coalescer = new ClaimCoalescer(this.#core);
   }
 
   /** The owner label losers see for claims won by this instance. */
@@ -75,13 +78,15 @@ export class Deduplicator implements AsyncDisposable {
     return this.#verified;
   }
 
-  /** First-write-wins claim of one id in one round trip (one script: owner token, server time). */
+  /**
+   * First-write-wins claim of one id in one round trip (one script: owner token, server time). Claims
+   * made in the same tick share one script call; each still gets its own outcome.
+   */
   async claim(id: string): Promise<ClaimOutcome> {
     this.#open();
     this.#core.keys.validate(id);
     if (!this.#verifiedOk) await this.verify();
-    const sentAt = performance.now();
-    return toOutcome(this.#core, id, await claimOne(this.#core, id), sentAt);
+    return this.#coalescer.claim(id);
   }
 
   /**

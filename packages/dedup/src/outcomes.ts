@@ -20,6 +20,8 @@ const bad = (detail: string) =>
  * `sentAt` is the local time the request left, from which the winner's heartbeat proves its lease.
  */
 export function toOutcome(core: DedupCore, id: string, reply: unknown, sentAt: number): ClaimOutcome {
+  // A per-key error entry of the batch script (e.g. WRONGTYPE): Redis's own error, as claim() would throw.
+  if (reply instanceof Error) throw reply;
   if (!Array.isArray(reply)) throw bad(JSON.stringify(reply)?.slice(0, 80) ?? String(reply));
   const [tag, a, b, c, d] = reply as [unknown, unknown, unknown, unknown, unknown];
   if (tag === 1 && typeof a === 'string' && typeof b === 'number' && typeof c === 'number') {

@@ -6,14 +6,17 @@ import heartbeatLua from './lua/heartbeat-1.lua';
 import peekLua from './lua/peek-1.lua';
 import releaseLua from './lua/release-1.lua';
 
-/** Versioned command names: a newer library on the same server registers its own scripts. */
+/**
+ * Versioned command names: a newer library on the same client or server registers its own scripts.
+ * Bump the version whenever a script's arguments or reply change (v2: flat multi-id claim reply).
+ */
 export const commands = Object.freeze({
-  claim: 'cxkit_dedup_v1_claim',
-  claimOne: 'cxkit_dedup_v1_claim_one',
-  heartbeat: 'cxkit_dedup_v1_heartbeat',
-  complete: 'cxkit_dedup_v1_complete',
-  release: 'cxkit_dedup_v1_release',
-  peek: 'cxkit_dedup_v1_peek',
+  claim: 'cxkit_dedup_v2_claim',
+  claimOne: 'cxkit_dedup_v2_claim_one',
+  heartbeat: 'cxkit_dedup_v2_heartbeat',
+  complete: 'cxkit_dedup_v2_complete',
+  release: 'cxkit_dedup_v2_release',
+  peek: 'cxkit_dedup_v2_peek',
 });
 
 type Command = keyof typeof commands;

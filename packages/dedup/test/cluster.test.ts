@@ -61,8 +61,8 @@ describe('Redis Cluster', () => {
     // Script calls sent outside a pipeline (a single-group node or a redirected retry) are counted too.
     let direct = 0;
     const target = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const claimScript = target.cxkit_dedup_v1_claim!;
-    target.cxkit_dedup_v1_claim = function (this: unknown, ...args: unknown[]) {
+    const claimScript = target.cxkit_dedup_v2_claim!;
+    target.cxkit_dedup_v2_claim = function (this: unknown, ...args: unknown[]) {
       if (this === redis) direct++;
       return claimScript.apply(this, args);
     };
@@ -119,6 +119,57 @@ describe('Redis Cluster', () => {
     await b.close();
   }, 60_000);
 
+  it('same-tick claims share one script call per hash slot; repeats and held ids answer as alone', async () => {
+    const redis = connect();
+    // A {hashtag} namespace puts every id in one slot: the whole tick is one script call.
+    const tagged = new Deduplicator({ redis, namespace: '{clt}', owner: 'pod-a' });
+    await tagged.verify();
+    const target = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const counts = { many: 0, one: 0 };
+    for (const [name, key] of [
+      ['cxkit_dedup_v2_claim', 'many'],
+      ['cxkit_dedup_v2_claim_one', 'one'],
+    ] as const) {
+      const original = target[name]!;
+      target[name] = function (this: unknown, ...args: unknown[]) {
+        counts[key]++;
+        return original.apply(this, args);
+      };
+    }
+    const ids = Array.from({ length: 50 }, (_, i) => `t-${i}`);
+    const outcomes = await Promise.all([...ids, 't-7'].map((id) => tagged.claim(id)));
+    expect(counts).toEqual({ many: 1, one: 0 });
+    expect(outcomes.slice(0, 50).every((o) => o.outcome === 'claimed')).toBe(true);
+    expect(outcomes[50]).toMatchObject({ outcome: 'in-progress', owner: 'pod-a' });
+
+    // Ids spread over the slots, each claimed twice in the tick, some held or done by another pod.
+    const other = new Deduplicator({ redis: connect(), namespace: 'clc', owner: 'pod-b' });
+    const spread = Array.from({ length: 300 }, (_, i) => `s-${i}`);
+    const held = new Set(spread.filter((_, i) => i % 5 === 0));
+    const done = new Set(spread.filter((_, i) => i % 7 === 0 && i % 5 !== 0));
+    for (const o of await other.claimMany([...done])) {
+      if (o.outcome === 'claimed') await o.lease.complete(`by-b:${o.id}`);
+    }
+    await other.claimMany([...held]);
+    const dedup = new Deduplicator({ redis, namespace: 'clc', owner: 'pod-a' });
+    await dedup.verify();
+    const twice = [...spread, ...[...spread].reverse()];
+    const got = await Promise.all(twice.map((id) => dedup.claim(id)));
+    const winners = new Map<string, number>();
+    for (const o of got) {
+      if (held.has(o.id)) expect(o).toMatchObject({ outcome: 'in-progress', owner: 'pod-b' });
+      else if (done.has(o.id)) expect(o).toMatchObject({ outcome: 'done', result: `by-b:${o.id}` });
+      else if (o.outcome === 'claimed') winners.set(o.id, (winners.get(o.id) ?? 0) + 1);
+      else expect(o).toMatchObject({ outcome: 'in-progress', owner: 'pod-a' });
+    }
+    expect(winners.size).toBe(spread.length - held.size - done.size);
+    expect([...winners.values()].every((n) => n === 1)).toBe(true);
+    for (const o of got) {
+      if (o.outcome === 'claimed') expect(await redis.hget(`clc:${o.id}`, 't')).toBe(o.lease.token);
+    }
+    await Promise.all([tagged.close(), dedup.close(), other.close()]);
+  }, 60_000);
+
   it('after a failover, claimMany on a client with a stale slot map still answers correctly', async () => {
     // No periodic slot refresh: the client must learn about the failover from MOVED replies.
     const redis = connect({ slotsRefreshInterval: 0 });
@@ -130,8 +181,8 @@ describe('Redis Cluster', () => {
     await cluster.failover(0);
     let retried = 0;
     const target = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const claimScript = target.cxkit_dedup_v1_claim!;
-    target.cxkit_dedup_v1_claim = function (this: unknown, ...args: unknown[]) {
+    const claimScript = target.cxkit_dedup_v2_claim!;
+    target.cxkit_dedup_v2_claim = function (this: unknown, ...args: unknown[]) {
       if (this === redis) retried++;
       return claimScript.apply(this, args);
     };

@@ -142,7 +142,7 @@ describe('startup self-check', () => {
     const real = env.client();
     const faking = new Proxy(real, {
       get(target, prop, receiver) {
-        if (prop === 'cxkit_dedup_v1_claim') return async () => 'OK';
+        if (prop === 'cxkit_dedup_v2_claim') return async () => 'OK';
         return Reflect.get(target, prop, receiver);
       },
     });
