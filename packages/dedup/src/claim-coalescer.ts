@@ -50,6 +50,10 @@ export class ClaimCoalescer {
   };
 
   #split(group: Waiting[]): void {
+    if (group.length === 1) {
+      this.#sendOne(group[0]!);
+      return;
+    }
     if (group.length <= MAX_PER_CALL) {
       void this.#send(group);
       return;
@@ -57,18 +61,35 @@ export class ClaimCoalescer {
     for (let i = 0; i < group.length; i += MAX_PER_CALL) void this.#send(group.slice(i, i + MAX_PER_CALL));
   }
 
+  /** A lone claim: the single-id script, settled without the batch's bookkeeping. */
+  #sendOne(waiting: Waiting): void {
+    const { core } = this;
+    const sentAt = performance.now();
+    let reply: Promise<unknown>;
+    try {
+      reply = claimOne(core, waiting.id);
+    } catch (err) {
+      waiting.reject(err);
+      return;
+    }
+    reply.then((entry) => {
+      try {
+        waiting.resolve(toOutcome(core, waiting.id, entry, sentAt));
+      } catch (err) {
+        waiting.reject(err);
+      }
+    }, waiting.reject);
+  }
+
   async #send(group: Waiting[]): Promise<void> {
     const { core } = this;
     const sentAt = performance.now();
     let entries: unknown[];
     try {
-      entries =
-        group.length === 1
-          ? [await claimOne(core, group[0]!.id)]
-          : await claimGroup(
-              core,
-              group.map((w) => core.keys.key(w.id)),
-            );
+      entries = await claimGroup(
+        core,
+        group.map((w) => core.keys.key(w.id)),
+      );
     } catch (err) {
       // The script did not run, or its reply is lost: every caller of this call fails, as each would alone.
       for (const waiting of group) waiting.reject(err);

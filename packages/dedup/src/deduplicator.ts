@@ -82,10 +82,15 @@ export class Deduplicator implements AsyncDisposable {
    * First-write-wins claim of one id in one round trip (one script: owner token, server time). Claims
    * made in the same tick share one script call; each still gets its own outcome.
    */
-  async claim(id: string): Promise<ClaimOutcome> {
-    this.#open();
-    this.#core.keys.validate(id);
-    if (!this.#verifiedOk) await this.verify();
+  claim(id: string): Promise<ClaimOutcome> {
+    // Not async: returning the coalescer's promise directly saves a promise and two microtask hops.
+    try {
+      this.#open();
+      this.#core.keys.validate(id);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!this.#verifiedOk) return this.verify().then(() => this.#coalescer.claim(id));
     return this.#coalescer.claim(id);
   }
 
