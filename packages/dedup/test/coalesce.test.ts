@@ -178,4 +178,17 @@ describe('claims made in the same tick share one script call', () => {
     expect(again.map((o) => o.outcome)).toEqual(['claimed', 'claimed', 'claimed']);
     await dedup.close();
   });
+
+  it('after SCRIPT FLUSH (a restart or failover), lone and coalesced claims reload their scripts', async () => {
+    const dedup = new Deduplicator({ redis, namespace: 'co6', owner: 'pod-a' });
+    await dedup.verify();
+    await env.client().script('FLUSH');
+    expect((await dedup.claim('lone')).outcome).toBe('claimed');
+    const outcomes = await Promise.all(['a', 'b', 'lone'].map((id) => dedup.claim(id)));
+    expect(outcomes.map((o) => o.outcome)).toEqual(['claimed', 'claimed', 'in-progress']);
+    await env.client().script('FLUSH');
+    const many = await dedup.claimMany(['c', 'a']);
+    expect(many.map((o) => o.outcome)).toEqual(['claimed', 'in-progress']);
+    await dedup.close();
+  });
 });
