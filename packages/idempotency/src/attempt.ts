@@ -14,7 +14,7 @@ import type { CachedRecord, LocalCache } from './local-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { deserializeResponse, type IdempotentResponse } from './response.js';
 import { runClaimed } from './run.js';
-import type { RecordRow, Statements } from './sql.js';
+import type { RecordRow, Statement, Statements } from './sql.js';
 
 /** What one attempt of one call needs from the store. */
 export interface Core {
@@ -75,25 +75,31 @@ export async function attempt(core: Core, input: AttemptInput, handler: Handler<
     fence,
     core.options.ttlSeconds,
   ];
+  const run = (operation: string, statement: Statement, values: unknown[]) =>
+    withRetry(operation, budget, () => runStatement(db, statement, values, prepared), input.signal);
   for (let round = 0; round < 3; round++) {
-    let row: RecordRow | undefined = (
-      await withRetry('claim', budget, () => runStatement(db, core.sql.claim, params, prepared), input.signal)
-    ).rows[0];
+    // The record's remaining lifetime is measured from here: the server's now() is no earlier.
+    let sentAt = performance.now();
+    let row: RecordRow | undefined = (await run('claim', core.sql.claim, params)).rows[0];
     // The claim's snapshot may predate a concurrent insert it conflicted with: read it afresh.
-    row ??= (
-      await withRetry('read', budget, () => runStatement(db, core.sql.read, [key], prepared), input.signal)
-    ).rows[0];
+    row ??= (await run('read', core.sql.read, [key, fingerprint, FINGERPRINT_VERSION, token, fence])).rows[0];
     if (!row) continue; // swept in between: claim again
+    if (row.takeover) {
+      sentAt = performance.now();
+      row = (await run('claim', core.sql.takeover, params)).rows[0];
+      if (!row) continue; // someone else took it over (or it was swept) first: claim again
+    }
     if (row.claimed) {
       if (row.claimed_from === 'lease_expired') {
         core.options.logger?.warn(
           { key, attempt: row.attempts },
           'idempotency lease expired; taking the run over',
         );
-        core.events.emit('lease-expired', { key, attempt: row.attempts });
+        if (core.events.has('lease-expired'))
+          core.events.emit('lease-expired', { key, attempt: row.attempts });
       }
-      core.events.emit('miss', { key, attempt: row.attempts });
-      return runClaimed(core, input, handler, token, row);
+      if (core.events.has('miss')) core.events.emit('miss', { key, attempt: row.attempts });
+      return runClaimed(core, input, handler, token, row, sentAt);
     }
     const outcome = classify(core, input, row);
     if (outcome) return outcome;
@@ -106,12 +112,16 @@ export async function attempt(core: Core, input: AttemptInput, handler: Handler<
 /** Turns an existing record into a replay or the error the caller needs; undefined = claim again. */
 function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | undefined {
   const { key } = input;
-  if (row.fingerprint_version === FINGERPRINT_VERSION && row.fingerprint !== input.fingerprint) {
+  if (row.reused) {
     core.events.emit('mismatch', { key });
     throw new IdempotencyKeyReusedError(key);
   }
   if (row.state === 'completed') {
-    const response = deserializeResponse(row.response_status, row.response_headers, row.response_body);
+    const response = deserializeResponse(
+      row.response_status ?? null,
+      row.response_headers ?? null,
+      row.response_body ?? null,
+    );
     if (!input.client && core.cache.enabled) {
       const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
       core.cache.set(
@@ -121,12 +131,12 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
         bytes + input.canonical.length + input.raw.length,
       );
     }
-    core.events.emit('replay', { key, source: 'database' });
+    if (core.events.has('replay')) core.events.emit('replay', { key, source: 'database' });
     return { replayed: true, response };
   }
-  if (lowerFence(input.fence, row.fence))
+  if (lowerFence(input.fence, row.fence ?? null))
     throw new StaleFenceError(key, input.fence as string, row.fence as string);
-  if (row.state === 'in_progress' && row.lease_ms !== null && row.lease_ms > 0) {
+  if (row.state === 'in_progress' && row.lease_ms != null && row.lease_ms > 0) {
     const retryAfterMs = Math.max(1, Math.ceil(row.lease_ms));
     core.events.emit('conflict', { key, retryAfterMs });
     throw new IdempotencyInProgressError(key, retryAfterMs);

@@ -26,6 +26,7 @@ export async function runClaimed(
   handler: Handler<unknown>,
   token: string,
   row: RecordRow,
+  sentAt: number,
 ): Promise<Outcome> {
   const leaseMs = row.lease_ms ?? core.options.inProgressTtlMs;
   const leaseDeadline = Date.now() + leaseMs;
@@ -78,8 +79,10 @@ export async function runClaimed(
     throw err;
   }
   const final = core.options.storeFailures || serialized.status === null || serialized.status < 500;
-  const ttlMs = await finish(final ? 'completed' : 'failed', final ? serialized : NOTHING);
-  if (final && !input.client && ttlMs !== null && core.cache.enabled) {
+  const confirmed = await finish(final ? 'completed' : 'failed', final ? serialized : NOTHING);
+  if (final && confirmed && !input.client && core.cache.enabled) {
+    // The record's lifetime as the claim reported it, less the time since the claim was sent.
+    const ttlMs = row.ttl_ms - (performance.now() - sentAt);
     const copy = deserializeResponse(serialized.status, serialized.headers, serialized.body);
     core.cache.set(
       input.key,
@@ -94,7 +97,7 @@ export async function runClaimed(
 /**
  * Completes or releases the run, only while this call's token still owns the lease. Retries through
  * an outage until the lease would lapse (the handler already ran: losing its result means running it
- * twice). Resolves the record's remaining lifetime, or null when only a retry could confirm it.
+ * twice). Resolves true when stored by this call, false when only a retry could confirm it.
  */
 async function finishRun(
   core: Core,
@@ -103,7 +106,7 @@ async function finishRun(
   state: 'completed' | 'failed',
   r: SerializedResponse,
   leaseDeadline: number,
-): Promise<number | null> {
+): Promise<boolean> {
   const db = input.client ?? core.db;
   const budget = input.client ? 0 : Math.max(core.options.unavailableRetryMs, leaseDeadline - Date.now());
   const prepared = input.client ? isPoolLike(input.client) : core.prepared;
@@ -111,13 +114,13 @@ async function finishRun(
   const operation = state === 'completed' ? 'complete' : 'release';
   const done = (await withRetry(operation, budget, () => runStatement(db, core.sql.finish, params, prepared)))
     .rows[0] as CompletionRow | undefined;
-  if (done) return done.ttl_ms;
+  if (done) return true;
   // Rejected: a fresh read says why. Rare, so the common path stays one plain UPDATE.
   const result = (
     await withRetry(operation, budget, () => runStatement(db, core.sql.finishCheck, [input.key], prepared))
   ).rows[0] as CompletionCheckRow | undefined;
   // An earlier try committed but its reply was lost: the row already holds what this run wrote.
-  if (result && result.lease_owner === token && result.state === state) return null;
+  if (result && result.lease_owner === token && result.state === state) return false;
   if (result && lowerFence(input.fence, result.fence)) {
     throw new StaleFenceError(input.key, input.fence as string, result.fence as string);
   }

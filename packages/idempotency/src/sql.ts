@@ -21,40 +21,56 @@ export function quoteTable(table: string): string {
 }
 
 /**
- * Columns every read returns; texts for JSON so `null` and absent stay distinct. Remaining times use
- * date_part (float8): extract() returns numeric, whose arithmetic is measurably slower on the hot path.
+ * What the claim and the fresh read return for an existing record. The server decides what depends on
+ * its clock or on the stored fingerprint (`takeover`, `reused`, remaining times), so only that verdict,
+ * the state and the response travel; JSON as text so `null` and absent stay distinct. Remaining times
+ * use date_part (float8): extract() returns numeric, whose arithmetic is measurably slower.
+ * `p` names the placeholders of key, fingerprint, fingerprint version, owner token and fence.
  */
-const RECORD = `fingerprint, fingerprint_version, state, response_status,
-  response_headers::text AS response_headers, response_body::text AS response_body,
-  lease_owner::text AS lease_owner, fence::text AS fence, attempts, claimed_from,
+const record = (p: { fp: string; version: string; owner: string; fence: string }) =>
+  `false AS claimed, (${takeoverWhere('', p)}) AS takeover,
+  (fingerprint <> ${p.fp}::text AND fingerprint_version = ${p.version}::smallint) AS reused, state,
+  response_status, response_headers::text AS response_headers, response_body::text AS response_body,
+  fence::text AS fence, attempts, claimed_from,
   date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
   date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms`;
 
-/** What a successful claim returns: the same columns, its response ones always empty. */
-const CLAIMED = `fingerprint, fingerprint_version, state, NULL::integer AS response_status,
-  NULL::text AS response_headers, NULL::text AS response_body,
-  lease_owner::text AS lease_owner, fence::text AS fence, attempts, claimed_from,
-  date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
-  date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms, true AS claimed`;
+/**
+ * When a record may be taken over by a claim with fingerprint `fp` (version `version`), owner `owner`
+ * and fence `fence`: it expired, or it is this owner's own run (a claim retried after a lost reply), or
+ * it is the same request (or one hashed by another fingerprint version) with a fence not lower than the
+ * recorded one, and its run failed or its lease ran out. `r` prefixes the row's columns.
+ */
+function takeoverWhere(r: string, p: { fp: string; version: string; owner: string; fence: string }): string {
+  return `${r}expires_at <= now()
+    OR (${r}state = 'in_progress' AND ${r}lease_owner = ${p.owner}::uuid)
+    OR ((${r}fingerprint = ${p.fp}::text OR ${r}fingerprint_version <> ${p.version}::smallint)
+        AND (${p.fence}::bigint IS NULL OR ${r}fence IS NULL OR ${p.fence}::bigint >= ${r}fence)
+        AND (${r}state = 'failed' OR (${r}state = 'in_progress' AND ${r}lease_expires_at <= now())))`;
+}
 
+/** Placeholders of the claim and takeover statements. */
+const CLAIM_PARAMS = { fp: '$2', version: '$3', owner: '$4', fence: '$6' };
+
+/** A claim's answer, an existing record's (claim or fresh read) or a takeover's. */
 export interface RecordRow {
-  fingerprint: string;
-  fingerprint_version: number;
-  state: 'in_progress' | 'completed' | 'failed';
-  response_status: number | null;
-  response_headers: string | null;
-  response_body: string | null;
-  lease_owner: string | null;
-  fence: string | null;
+  claimed: boolean;
+  /** The record may be taken over (the `takeover` statement decides, under the row lock). */
+  takeover?: boolean;
+  /** Same key, different request (same fingerprint version). */
+  reused?: boolean;
+  state?: 'in_progress' | 'completed' | 'failed';
+  response_status?: number | null;
+  response_headers?: string | null;
+  response_body?: string | null;
+  fence?: string | null;
   attempts: number;
   claimed_from: string | null;
   ttl_ms: number;
-  lease_ms: number | null;
-  claimed?: boolean;
+  lease_ms?: number | null;
 }
 
 export interface CompletionRow {
-  ttl_ms: number;
   woken: number;
 }
 
@@ -96,64 +112,75 @@ export function statements(table: string) {
     ],
 
     /**
-     * One round trip: insert, or take over an expired record / failed run / expired lease with the same
-     * fingerprint (and a fence not lower than the recorded one). When the statement's snapshot already
-     * shows a record that cannot be taken over (completed, live lease, other request, higher fence) the
-     * INSERT is skipped, so a replay is a plain read: no row lock, no transaction id, no WAL flush. A
-     * conflict that is not taken over comes back through the UNION branch (same snapshot); no unique
-     * violation is ever raised. The existing row is probed with plain index lookups rather than a
-     * materialized CTE, and a claim returns its (always empty) response columns as literals: both are
-     * measurable on the miss path. $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token,
-     * $5 lease ms, $6 fence, $7 ttl s.
+     * One round trip: insert a new key, or return the existing record with the server's verdict. The
+     * INSERT runs only when the statement's snapshot shows no record, so a replay is a plain read (no
+     * row lock, no transaction id, no WAL flush) and a conflict with a concurrent insert is a DO NOTHING,
+     * never a unique violation; the existing row then comes back through the UNION branch (same
+     * snapshot, so never both). A record that may be taken over (expired, failed, lease ran out) costs
+     * one more statement, `takeover`; keeping that UPDATE out of this one keeps the hot statement small.
+     * A row the snapshot could not see at all is read afresh by `read`. A claim's remaining lifetime
+     * comes back for the LRU front; its lease is `inProgressTtlMs` by construction.
+     * $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 lease ms, $6 fence, $7 ttl s.
      */
     claim: named(
       'claim',
       `WITH claim AS (
-      INSERT INTO ${t} AS r (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
+      INSERT INTO ${t} (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
       SELECT $1::text, $2::text, $3::smallint, 'in_progress', $4::uuid, now() + $5::integer * interval '1 millisecond',
              $6::bigint, now() + $7::integer * interval '1 second'
-      WHERE NOT EXISTS (
-        SELECT 1 FROM ${t} s WHERE s.key = $1::text AND s.expires_at > now() AND (
-          s.state = 'completed'
-          OR (s.fingerprint <> $2::text AND s.fingerprint_version = $3::smallint)
-          OR ($6::bigint IS NOT NULL AND s.fence IS NOT NULL AND $6::bigint < s.fence)
-          OR (s.state = 'in_progress' AND s.lease_expires_at > now() AND s.lease_owner IS DISTINCT FROM $4::uuid)))
-      ON CONFLICT (key) DO UPDATE SET
-        fingerprint = EXCLUDED.fingerprint,
-        fingerprint_version = EXCLUDED.fingerprint_version,
-        state = 'in_progress',
-        response_status = NULL, response_headers = NULL, response_body = NULL,
-        lease_expires_at = EXCLUDED.lease_expires_at,
-        fence = CASE WHEN r.expires_at <= now() THEN EXCLUDED.fence ELSE GREATEST(r.fence, EXCLUDED.fence) END,
-        attempts = CASE WHEN r.expires_at <= now() THEN 1
-                        WHEN r.lease_owner = EXCLUDED.lease_owner THEN r.attempts ELSE r.attempts + 1 END,
-        claimed_from = CASE WHEN r.expires_at <= now() THEN 'expired'
-                            WHEN r.lease_owner = EXCLUDED.lease_owner THEN r.claimed_from
-                            WHEN r.state = 'in_progress' THEN 'lease_expired' ELSE r.state END,
-        lease_owner = EXCLUDED.lease_owner,
-        contended = false,
-        expires_at = CASE WHEN r.expires_at <= now() THEN EXCLUDED.expires_at ELSE r.expires_at END,
-        created_at = CASE WHEN r.expires_at <= now() THEN now() ELSE r.created_at END,
-        updated_at = now()
-      WHERE r.expires_at <= now()
-         OR (r.state = 'in_progress' AND r.lease_owner = EXCLUDED.lease_owner)
-         OR ((r.fingerprint = EXCLUDED.fingerprint OR r.fingerprint_version <> EXCLUDED.fingerprint_version)
-             AND (EXCLUDED.fence IS NULL OR r.fence IS NULL OR EXCLUDED.fence >= r.fence)
-             AND (r.state = 'failed' OR (r.state = 'in_progress' AND r.lease_expires_at <= now())))
-      RETURNING ${CLAIMED}
+      WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE key = $1::text)
+      ON CONFLICT (key) DO NOTHING
+      RETURNING date_part('epoch', expires_at - now()) * 1000 AS ttl_ms
     )
-    SELECT * FROM claim
+    SELECT true AS claimed, false AS takeover, false AS reused, 'in_progress' AS state,
+      NULL::integer AS response_status, NULL::text AS response_headers, NULL::text AS response_body,
+      NULL::text AS fence, 1 AS attempts, NULL::text AS claimed_from, ttl_ms, NULL::float8 AS lease_ms
+    FROM claim
     UNION ALL
-    SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1::text AND NOT EXISTS (SELECT 1 FROM claim)`,
+    SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text`,
     ),
 
-    /** Fresh-snapshot read for a conflicting row the claim's snapshot could not see. $1 key. */
-    read: named('read', `SELECT ${RECORD}, false AS claimed FROM ${t} WHERE key = $1`),
+    /**
+     * Takes over a record the claim found takeable, re-checking that under the row lock (another pod
+     * may have taken it first: then no row, and the caller claims again). Same parameters as `claim`.
+     */
+    takeover: named(
+      'takeover',
+      `UPDATE ${t} AS r SET
+        fingerprint = $2::text,
+        fingerprint_version = $3::smallint,
+        state = 'in_progress',
+        response_status = NULL, response_headers = NULL, response_body = NULL,
+        lease_expires_at = now() + $5::integer * interval '1 millisecond',
+        fence = CASE WHEN r.expires_at <= now() THEN $6::bigint ELSE GREATEST(r.fence, $6::bigint) END,
+        attempts = CASE WHEN r.expires_at <= now() THEN 1
+                        WHEN r.lease_owner = $4::uuid THEN r.attempts ELSE r.attempts + 1 END,
+        claimed_from = CASE WHEN r.expires_at <= now() THEN 'expired'
+                            WHEN r.lease_owner = $4::uuid THEN r.claimed_from
+                            WHEN r.state = 'in_progress' THEN 'lease_expired' ELSE r.state END,
+        lease_owner = $4::uuid,
+        contended = false,
+        expires_at = CASE WHEN r.expires_at <= now() THEN now() + $7::integer * interval '1 second' ELSE r.expires_at END,
+        created_at = CASE WHEN r.expires_at <= now() THEN now() ELSE r.created_at END,
+        updated_at = now()
+      WHERE r.key = $1::text AND (${takeoverWhere('r.', CLAIM_PARAMS)})
+      RETURNING true AS claimed, attempts, claimed_from, date_part('epoch', expires_at - now()) * 1000 AS ttl_ms`,
+    ),
+
+    /**
+     * Fresh-snapshot read of a row the claim's snapshot could not see, with the same verdict columns.
+     * $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 fence.
+     */
+    read: named(
+      'read',
+      `SELECT ${record({ fp: '$2', version: '$3', owner: '$4', fence: '$5' })} FROM ${t} WHERE key = $1::text`,
+    ),
 
     /**
      * Completion or release, only by the lease owner and never with a lower fence. A plain UPDATE (no
      * CTE, no UNION: the cheapest write Postgres offers here) that NOTIFYs waiters only when one marked
-     * the row contended; no row back means rejected, and `finishCheck` reads why. $1 key, $2 owner,
+     * the row contended; no row back means rejected, and `finishCheck` reads why. The record's lifetime
+     * is known from the claim, so nothing else comes back. $1 key, $2 owner,
      * $3 state, $4 status, $5 headers, $6 body, $7 fence, $8 notify channel.
      */
     finish: named(
@@ -162,8 +189,7 @@ export function statements(table: string) {
         lease_expires_at = NULL, fence = GREATEST(fence, $7::bigint), updated_at = now()
       WHERE key = $1 AND lease_owner = $2::uuid AND state = 'in_progress'
         AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
-      RETURNING date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
-        CASE WHEN contended AND $8::text IS NOT NULL THEN (SELECT 1 FROM pg_notify($8::text, $1::text)) ELSE 0 END
+      RETURNING CASE WHEN contended AND $8::text IS NOT NULL THEN (SELECT 1 FROM pg_notify($8::text, $1::text)) ELSE 0 END
           AS woken`,
     ),
 
