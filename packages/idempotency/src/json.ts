@@ -1,20 +1,10 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+import { explainJson, isPlainObject, type JsonProblem, MAX_DEPTH } from './json-explain.js';
+
+export type { JsonProblem };
 
 /** Version of the fingerprint algorithm stored beside each fingerprint, so it can change later. */
 export const FINGERPRINT_VERSION = 1;
-
-const MAX_DEPTH = 64;
-
-/** Why a value is not plain JSON, with the path to the offending part. */
-export interface JsonProblem {
-  path: string;
-  reason: string;
-}
-
-function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
 
 /**
  * Serializes plain JSON with object keys sorted at every level, so `{a,b}` and `{b,a}` give the same
@@ -22,70 +12,59 @@ function isPlainObject(value: object): boolean {
  * cycles, undefined in arrays) instead of fingerprinting something the caller did not send.
  */
 export function canonicalJson(value: unknown): string | JsonProblem {
-  // Objects and keys on the current path: a cycle check, and the error path built only on failure.
-  const objects: object[] = [];
-  const keys: (string | number)[] = [];
-  let problem: JsonProblem | undefined;
-  const fail = (reason: string): string => {
-    problem ??= {
-      path: `$${keys.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('')}`,
-      reason,
-    };
-    return '';
-  };
-  const walk = (v: unknown): string => {
-    if (v === null) return 'null';
-    switch (typeof v) {
-      case 'string':
-        return JSON.stringify(v);
-      case 'boolean':
-        return v ? 'true' : 'false';
-      case 'number':
-        return Number.isFinite(v) ? String(v) : fail(`${v} is not a JSON number`);
-      case 'object':
-        break;
-      default:
-        return fail(`${typeof v} is not JSON`);
-    }
-    const obj = v as object;
-    if (objects.length >= MAX_DEPTH) return fail(`nested deeper than ${MAX_DEPTH}`);
-    if (objects.includes(obj)) return fail('circular reference');
-    objects.push(obj);
-    let out: string;
-    if (Array.isArray(obj)) {
-      out = '[';
-      for (let i = 0; i < obj.length && !problem; i++) {
-        keys.push(i);
-        const item = obj[i];
-        out += `${i > 0 ? ',' : ''}${item === undefined ? fail('undefined is not JSON') : walk(item)}`;
-        keys.pop();
-      }
-      out += ']';
-    } else if (!isPlainObject(obj)) {
-      out = fail(`${obj.constructor?.name ?? 'object'} is not a plain JSON object`);
-    } else {
-      out = '{';
-      let first = true;
-      for (const k of Object.keys(obj).sort()) {
-        const child = (obj as Record<string, unknown>)[k];
-        if (child === undefined) continue; // JSON drops undefined properties; so do we
-        keys.push(k);
-        out += `${first ? '' : ','}${JSON.stringify(k)}:${walk(child)}`;
-        keys.pop();
-        first = false;
-        if (problem) break;
-      }
-      out += '}';
-    }
-    objects.pop();
-    return out;
-  };
-  const text = walk(value === undefined ? null : value);
-  return problem ?? text;
+  // Fast walk without path bookkeeping; only a rejected value pays for the descriptive one.
+  return canonical(value === undefined ? null : value, []) ?? explainJson(value);
 }
 
+/** Canonical text of `v`, or undefined when it is not plain JSON. `path` holds the open objects. */
+function canonical(v: unknown, path: object[]): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) ? String(v) : undefined;
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object':
+      if (v === null) return 'null';
+      break;
+    default:
+      return undefined;
+  }
+  if (path.length >= MAX_DEPTH || path.includes(v)) return undefined;
+  path.push(v);
+  let out: string;
+  if (Array.isArray(v)) {
+    out = '[';
+    for (let i = 0; i < v.length; i++) {
+      const item = v[i] === undefined ? undefined : canonical(v[i], path);
+      if (item === undefined) return undefined;
+      out += i === 0 ? item : `,${item}`;
+    }
+    out += ']';
+  } else {
+    if (!isPlainObject(v)) return undefined;
+    out = '{';
+    const keys = Object.keys(v).sort();
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i] as string;
+      const child = (v as Record<string, unknown>)[k];
+      if (child === undefined) continue; // JSON drops undefined properties; so do we
+      const text = canonical(child, path);
+      if (text === undefined) return undefined;
+      out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${text}`;
+    }
+    out += '}';
+  }
+  path.pop();
+  return out;
+}
+
+// One-shot hashing (Node >= 20.12) skips the Hash object; older runtimes take the classic route.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
 }
 
 /**
@@ -93,35 +72,36 @@ export function sha256Hex(text: string): string {
  * then compares native `JSON.stringify` output with the text cached for the key.
  */
 export function checkJson(value: unknown): JsonProblem | undefined {
-  const objects: object[] = [];
-  const walk = (v: unknown): boolean => {
-    if (v === null) return true;
-    const type = typeof v;
-    if (type === 'string' || type === 'boolean') return true;
-    if (type === 'number') return Number.isFinite(v);
-    if (type !== 'object') return false;
-    const obj = v as object;
-    if (objects.length >= MAX_DEPTH || objects.includes(obj)) return false;
-    objects.push(obj);
-    let ok = true;
-    if (Array.isArray(obj)) {
-      for (let i = 0; i < obj.length && ok; i++) ok = obj[i] !== undefined && walk(obj[i]);
-    } else if (!isPlainObject(obj)) {
-      ok = false;
-    } else {
-      for (const k in obj) {
-        const child = (obj as Record<string, unknown>)[k];
-        if (child !== undefined && !walk(child)) {
-          ok = false;
-          break;
-        }
-      }
-    }
-    objects.pop();
-    return ok;
-  };
-  if (walk(value === undefined ? null : value)) return undefined;
-  // Rare path: let the full walk name the offending part.
-  const problem = canonicalJson(value);
+  if (isJson(value === undefined ? null : value, [])) return undefined;
+  // Rare path: let the descriptive walk name the offending part.
+  const problem = explainJson(value);
   return typeof problem === 'string' ? undefined : problem;
+}
+
+function isJson(v: unknown, path: object[]): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object':
+      if (v === null) return true;
+      break;
+    default:
+      return false;
+  }
+  if (path.length >= MAX_DEPTH || path.includes(v)) return false;
+  path.push(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (v[i] === undefined || !isJson(v[i], path)) return false;
+  } else {
+    if (!isPlainObject(v)) return false;
+    for (const k in v) {
+      const child = (v as Record<string, unknown>)[k];
+      if (child !== undefined && !isJson(child, path)) return false;
+    }
+  }
+  path.pop();
+  return true;
 }
