@@ -64,7 +64,9 @@ export abstract class BaseCheckpointStore<V, I> {
         checkpointId: prepared.checkpointId,
         savedAt: new Date(outcome.savedAtMs),
       };
-      this.#events.emit('saved', { sessionId, ...result, bytes: prepared.bytes });
+      // Most stores have no listener: skip building the event on the hot path.
+      if (this.#events.has('saved'))
+        this.#events.emit('saved', { sessionId, ...result, bytes: prepared.bytes });
       this.settings.logger?.debug({ sessionId, revision: result.revision }, 'checkpoint saved');
       return result;
     }

@@ -8,6 +8,19 @@ export interface RedisClientLike {
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   hgetall(key: string): Promise<Record<string, string>>;
   del(...keys: string[]): Promise<number>;
+  /** When present (ioredis `Redis`), calls made in the same tick leave in one pipeline. */
+  pipeline?(): PipelineLike;
+  /** ioredis `Cluster` sets it: its pipelines must stay in one slot, so calls go one by one. */
+  isCluster?: boolean;
+}
+
+/** The part of an ioredis pipeline the store uses. */
+export interface PipelineLike {
+  evalsha(sha: string, numKeys: number, ...keysAndArgs: (string | number)[]): unknown;
+  hmget(key: string, ...fields: string[]): unknown;
+  hgetall(key: string): unknown;
+  del(...keys: string[]): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
 }
 
 export function isRedisClientLike(value: unknown): value is RedisClientLike {

@@ -6,6 +6,7 @@ import quarantineLua from './quarantine-1.lua';
 import rewriteLua from './rewrite-1.lua';
 import saveLua from './save-1.lua';
 import { Script } from './scripts.js';
+import { TickPipeline } from './tick-pipeline.js';
 
 const scripts = {
   save: new Script(saveLua),
@@ -24,10 +25,14 @@ export interface RedisBackendSettings {
 
 /** One hash per session; the `{sessionId}` hash tag keeps everything of a session in one Cluster slot. */
 export class RedisBackend implements CheckpointBackend {
+  readonly #redis: TickPipeline;
+
   constructor(
-    private readonly client: RedisClientLike,
+    client: RedisClientLike,
     private readonly settings: RedisBackendSettings,
-  ) {}
+  ) {
+    this.#redis = new TickPipeline(client);
+  }
 
   key(sessionId: string): string {
     return `${this.settings.namespace}:{${sessionId}}`;
@@ -35,35 +40,40 @@ export class RedisBackend implements CheckpointBackend {
 
   async write(sessionId: string, save: PreparedSave): Promise<WriteOutcome> {
     const { history, ttlMs, maxAgeMs } = this.settings;
-    const reply = (await scripts.save.run(
-      this.client,
-      [this.key(sessionId)],
-      [save.body, save.expectedRevision ?? '', save.fence ?? '', history, ttlMs, maxAgeMs],
-    )) as number[];
-    const [status, a, b] = reply.map(Number) as [number, number, number | undefined];
-    if (status === 1) return { ok: true, revision: a, savedAtMs: b! };
+    // The body goes without its opening brace: the script prepends revision and savedAt to it as is.
+    const args = [
+      save.body.slice(1),
+      save.expectedRevision ?? '',
+      save.fence ?? '',
+      history,
+      ttlMs,
+      maxAgeMs,
+    ];
+    const reply = (await this.#redis.script(scripts.save, [this.key(sessionId)], args)) as number[];
+    const status = Number(reply[0]);
+    const a = Number(reply[1]);
+    if (status === 1) return { ok: true, revision: a, savedAtMs: Number(reply[2]) };
     if (status === 0) return { ok: false, kind: 'conflict', actualRevision: a };
-    return { ok: false, kind: 'stale-fence', highestFence: a, actualRevision: b! };
+    return { ok: false, kind: 'stale-fence', highestFence: a, actualRevision: Number(reply[2]) };
   }
 
   async latest(sessionId: string): Promise<RawCheckpoint | undefined> {
-    const [rev = null, cur = null] = await this.client.hmget(this.key(sessionId), 'rev', 'cur');
+    const [rev = null, cur = null] = await this.#redis.hmget(this.key(sessionId), ['rev', 'cur']);
     return rev !== null && cur !== null ? { revision: Number(rev), raw: cur } : undefined;
   }
 
   async get(sessionId: string, revision: number): Promise<RawCheckpoint | undefined> {
-    const [rev = null, cur = null, old = null] = await this.client.hmget(
-      this.key(sessionId),
+    const [rev = null, cur = null, old = null] = await this.#redis.hmget(this.key(sessionId), [
       'rev',
       'cur',
       `r:${revision}`,
-    );
+    ]);
     if (rev !== null && Number(rev) === revision && cur !== null) return { revision, raw: cur };
     return old === null ? undefined : { revision, raw: old };
   }
 
   async history(sessionId: string, limit: number): Promise<RawCheckpoint[]> {
-    const flat = (await scripts.history.run(this.client, [this.key(sessionId)], [limit])) as (
+    const flat = (await this.#redis.script(scripts.history, [this.key(sessionId)], [limit])) as (
       | string
       | number
     )[];
@@ -74,16 +84,16 @@ export class RedisBackend implements CheckpointBackend {
   }
 
   async rewrite(sessionId: string, revision: number, raw: string): Promise<boolean> {
-    return (await scripts.rewrite.run(this.client, [this.key(sessionId)], [String(revision), raw])) === 1;
+    return (await this.#redis.script(scripts.rewrite, [this.key(sessionId)], [String(revision), raw])) === 1;
   }
 
   async quarantine(sessionId: string, entry: QuarantineEntry): Promise<boolean> {
     const args = [String(entry.revision), entry.entry, this.settings.maxQuarantined];
-    return (await scripts.quarantine.run(this.client, [this.key(sessionId)], args)) === 1;
+    return (await this.#redis.script(scripts.quarantine, [this.key(sessionId)], args)) === 1;
   }
 
   async quarantined(sessionId: string): Promise<string[]> {
-    const all = await this.client.hgetall(this.key(sessionId));
+    const all = await this.#redis.hgetall(this.key(sessionId));
     return Object.entries(all)
       .filter(([field]) => field.startsWith('q:'))
       .sort(([a], [b]) => Number(b.slice(2)) - Number(a.slice(2)))
@@ -91,6 +101,6 @@ export class RedisBackend implements CheckpointBackend {
   }
 
   async delete(sessionId: string): Promise<boolean> {
-    return (await this.client.del(this.key(sessionId))) > 0;
+    return (await this.#redis.del(this.key(sessionId))) > 0;
   }
 }
