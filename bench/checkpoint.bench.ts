@@ -39,6 +39,8 @@ const makePgStore = (db: pg.Pool) => new PostgresCheckpointStore({ db, schema, t
 interface Ctx {
   nodes: RedisNodes;
   redis: Redis;
+  /** Same server, `enableAutoPipelining`: the floor for calls made together (the store pipelines them). */
+  piped: Redis;
   store: ReturnType<typeof makeStore>;
   payload: string;
   database: PostgresHandle;
@@ -78,6 +80,8 @@ interface Operation {
   cxkit: Op;
   floor: Op;
   floorName: string;
+  /** The floor on the auto-pipelining client, run at concurrency 32. */
+  pipedFloor?: Op;
   /** Which concurrency/metric pairs to run (all when omitted). */
   only?: string[];
   /** Calls per sample at concurrency 1 and 32. @default [1_000, 6_000] */
@@ -90,12 +94,14 @@ const ops: Operation[] = [
     cxkit: (ctx, w) => ctx.store.save(`bench_${w}`, { region: 'eu-west-1', flowVersion: '12', variables }),
     floor: (ctx, w) => ctx.redis.evalsha(floorSha, 1, `floor:{bench_${w}}`, ctx.payload),
     floorName: 'raw EVALSHA (SET same bytes)',
+    pipedFloor: (ctx, w) => ctx.piped.evalsha(floorSha, 1, `floor:{bench_${w}}`, ctx.payload),
   },
   {
     name: 'latest',
     cxkit: (ctx, w) => ctx.store.latest(`bench_${w}`),
     floor: (ctx, w) => ctx.redis.get(`floor:{bench_${w}}`),
     floorName: 'raw GET (same bytes)',
+    pipedFloor: (ctx, w) => ctx.piped.get(`floor:{bench_${w}}`),
   },
   {
     name: 'Postgres save',
@@ -146,6 +152,12 @@ function scenarios(): Scenario<Ctx>[] {
           candidates: {
             '@cxkit/checkpoint': async (ctx) => pick(await run(op.cxkit)(ctx)),
             [op.floorName]: async (ctx) => pick(await run(op.floor)(ctx)),
+            ...(op.pipedFloor && concurrency > 1
+              ? {
+                  [`${op.floorName}, auto-pipelining client`]: async (ctx: Ctx) =>
+                    pick(await run(op.pipedFloor!)(ctx)),
+                }
+              : {}),
           },
           ...(metric === 'p50' && concurrency === 1 && !op.only ? { skipped: skippedAnchor } : {}),
         });
@@ -158,11 +170,12 @@ function scenarios(): Scenario<Ctx>[] {
 export default defineBench<Ctx>({
   title: '@cxkit/checkpoint: save and latest vs the raw Redis and Postgres floor',
   description:
-    'One private redis-server and the local PostgreSQL, on loopback. `save` = validation + transient stripping + one Lua script (fence, compare-and-set, counter, history append/trim, sliding TTL); its floor is one EVALSHA of a one-line script storing the same bytes. `latest` = one HMGET + JSON parse + envelope check + zod validation of the variables; its floor is one GET of the same bytes. The Postgres rows run `PostgresCheckpointStore` (one statement per save, one join per read) against one upsert / one primary-key SELECT of the same bytes, on a throwaway database. Concurrency 32 uses 32 sessions (one flow each). p50/p99 are per-call latencies inside one sample; throughput is calls per second.',
+    'One private redis-server and the local PostgreSQL, on loopback. `save` = validation + transient stripping + one Lua script (fence, compare-and-set, counter, history append/trim, sliding TTL); its floor is one EVALSHA of a one-line script storing the same bytes. `latest` = one HMGET + JSON parse + envelope check + zod validation of the variables; its floor is one GET of the same bytes. The Postgres rows run `PostgresCheckpointStore` (one statement per save, one join per read) against one upsert / one primary-key SELECT of the same bytes, on a throwaway database. Concurrency 32 uses 32 sessions (one flow each); there the store sends calls made in the same tick as one pipeline, so the Redis floors also run on a client with ioredis `enableAutoPipelining`. p50/p99 are per-call latencies inside one sample; throughput is calls per second.',
   rounds: 9,
   async setup() {
     const nodes = await startRedisNodes(1, { private: true });
     const redis = new Redis(nodes.urls[0]!);
+    const piped = new Redis(nodes.urls[0]!, { enableAutoPipelining: true });
     const store = makeStore(redis);
     const database = await startPostgres();
     const pool = new pg.Pool({ connectionString: database.url, max: 16 });
@@ -186,10 +199,11 @@ export default defineBench<Ctx>({
         payload,
       ]);
     }
-    return { nodes, redis, store, payload, database, pool, pgStore };
+    return { nodes, redis, piped, store, payload, database, pool, pgStore };
   },
   async teardown(ctx) {
     ctx.redis.disconnect();
+    ctx.piped.disconnect();
     await ctx.pool.end();
     await ctx.database.stop();
     await ctx.nodes.stop();
