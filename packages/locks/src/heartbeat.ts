@@ -109,11 +109,16 @@ export class Heartbeat {
 
   delete(lock: HeldLock): void {
     this.held.delete(lock);
-    if (this.held.size === 0) this.stop();
   }
 
   /** One heartbeat round for every held, heartbeating lock (skipped while the previous one runs). */
   async tick(): Promise<void> {
+    // The timer stops at the first tick with nothing held, not at every release: short holds one
+    // after another would otherwise create and clear an interval each.
+    if (this.held.size === 0) {
+      this.stop();
+      return;
+    }
     if (this.#running) return;
     const now = performance.now();
     const due = [...this.held].filter((l) => l.heartbeat && l.state === 'held' && l.validUntilMono > now);

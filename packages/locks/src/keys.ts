@@ -28,7 +28,7 @@ export class Keys {
 
   /** Per-node marker (quorum and single mode); unused in a Cluster, where the guard is off. */
   epoch(resource: string): string {
-    return this.cluster ? `${this.prefix}{${resource}}:epoch` : `${this.prefix}epoch`;
+    return this.cluster ? `${this.prefix}{${resource}}:marker` : `${this.prefix}marker`;
   }
 
   channel(resource: string): string {

@@ -11,14 +11,25 @@
 --   status 0: held by a live owner (holder = current one, fence 0)
 -- Locks are taken in list order, so a resource listed twice is granted to the first entry only.
 local now = cx_now()
-local epoch, age = cx_epoch(KEYS[2], ARGV[1], ARGV[2], now)
+-- With the guard on, the marker and the first record are read by one MGET.
+local first, epoch, age
+if ARGV[1] == '1' then
+  local m = redis.call('MGET', KEYS[2], KEYS[3])
+  first = m[2]
+  epoch, age = cx_epoch_of(m[1], KEYS[2], ARGV[1], ARGV[2], now)
+else
+  first = redis.call('GET', KEYS[3])
+  epoch, age = '', -1
+end
 local stale_after = tonumber(ARGV[3])
 local out = { epoch, age }
 for i = 1, (#KEYS - 2) / 3 do
   local lock, counter = KEYS[3 * i], KEYS[3 * i + 1]
   local b = 5 * i
   local token, ttl, operation, cid = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
-  local holder = cx_holder(lock, now)
+  local s = first
+  if i > 1 then s = redis.call('GET', lock) end
+  local holder = cx_holder_of(lock, s, now)
   local n = #out
   if holder and holder[1] ~= token and not cx_is_stale(holder, stale_after) then
     redis.call('SET', KEYS[3 * i + 2], '1', 'PX', ttl)

@@ -9,16 +9,22 @@ local function cx_now()
   return t[1] * 1000 + math.floor(t[2] / 1000)
 end
 
--- Data-generation marker of this node: created on first use after the node started without data,
--- so its age tells a caller whether the node may have forgotten locks. Returns id, age in ms.
-local function cx_epoch(key, guard, new_id, now)
+-- Data-generation marker of this node, one string "<id> <created ms>": created on first use after the
+-- node started without data, so its age tells a caller whether the node may have forgotten locks.
+-- `raw` is the marker as read (GET, or MGET together with a record). Returns id, age in ms.
+local function cx_epoch_of(raw, key, guard, new_id, now)
   if guard ~= '1' then return '', -1 end
-  local e = redis.call('HMGET', key, 'id', 'at')
-  if not e[1] then
-    redis.call('HSET', key, 'id', new_id, 'at', now)
+  if not raw then
+    redis.call('SET', key, new_id .. ' ' .. now)
     return new_id, 0
   end
-  return e[1], now - tonumber(e[2])
+  local id, at = string.match(raw, '^(%S+) (%d+)$')
+  return id, now - tonumber(at)
+end
+
+local function cx_epoch(key, guard, new_id, now)
+  if guard ~= '1' then return '', -1 end
+  return cx_epoch_of(redis.call('GET', key), key, guard, new_id, now)
 end
 
 local function cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
@@ -39,11 +45,15 @@ local function cx_parse(s, now, ttl_left)
     tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), ttl_left or -1 }
 end
 
--- Current lock record of `key` as cx_parse does, or nil.
-local function cx_holder(key, now)
-  local s = redis.call('GET', key)
+-- Lock record `s` (as read from `key`) as cx_parse does, or nil when there is none.
+local function cx_holder_of(key, s, now)
   if not s then return nil end
   return cx_parse(s, now, redis.call('PTTL', key))
+end
+
+-- Current lock record of `key` as cx_parse does, or nil.
+local function cx_holder(key, now)
+  return cx_holder_of(key, redis.call('GET', key), now)
 end
 
 local function cx_append(out, list)
