@@ -10,7 +10,7 @@ import {
 import type { IdempotencyEvents } from './events.js';
 import { lowerFence } from './fence.js';
 import { FINGERPRINT_VERSION } from './json.js';
-import type { CachedRecord, LocalCache } from './local-cache.js';
+import { frozenRecord, type LocalCache } from './local-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { deserializeResponse, type IdempotentResponse } from './response.js';
 import { runClaimed } from './run.js';
@@ -49,8 +49,6 @@ export interface AttemptInput {
   /** The caller's PoolClient in transactional mode. */
   client: Queryable | undefined;
   signal: AbortSignal | undefined;
-  /** Called with the lease length when this call claimed the key, just before the handler runs. */
-  onRunning?: (leaseMs: number) => void;
 }
 
 export interface Outcome {
@@ -59,7 +57,13 @@ export interface Outcome {
 }
 
 /** Claims `key` in one statement and runs the handler, or answers from the existing record. */
-export async function attempt(core: Core, input: AttemptInput, handler: Handler<unknown>): Promise<Outcome> {
+export async function attempt(
+  core: Core,
+  input: AttemptInput,
+  handler: Handler<unknown>,
+  /** The in-process flight this call leads, told when the handler starts. */
+  flight?: { started(leaseMs: number): void },
+): Promise<Outcome> {
   const { key, fingerprint, fence, client } = input;
   const db = client ?? core.db;
   // Transactional mode cannot retry on a broken connection: the caller's transaction is gone.
@@ -90,16 +94,17 @@ export async function attempt(core: Core, input: AttemptInput, handler: Handler<
       if (!row) continue; // someone else took it over (or it was swept) first: claim again
     }
     if (row.claimed) {
+      const attempts = row.attempts ?? 1;
       if (row.claimed_from === 'lease_expired') {
         core.options.logger?.warn(
-          { key, attempt: row.attempts },
+          { key, attempt: attempts },
           'idempotency lease expired; taking the run over',
         );
-        if (core.events.has('lease-expired'))
-          core.events.emit('lease-expired', { key, attempt: row.attempts });
+        if (core.events.has('lease-expired')) core.events.emit('lease-expired', { key, attempt: attempts });
       }
-      if (core.events.has('miss')) core.events.emit('miss', { key, attempt: row.attempts });
-      return runClaimed(core, input, handler, token, row, sentAt);
+      if (core.events.has('miss')) core.events.emit('miss', { key, attempt: attempts });
+      // Both a claim and a takeover set the lease to inProgressTtlMs from the server's now().
+      return runClaimed(core, input, handler, token, { attempts, ttlMs: row.ttl_ms, sentAt }, flight);
     }
     const outcome = classify(core, input, row);
     if (outcome) return outcome;
@@ -126,7 +131,7 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
       const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
       core.cache.set(
         key,
-        freezeRecord(input, response),
+        frozenRecord(input, response),
         row.ttl_ms,
         bytes + input.canonical.length + input.raw.length,
       );
@@ -142,23 +147,4 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
     throw new IdempotencyInProgressError(key, retryAfterMs);
   }
   return undefined;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
-}
-
-/**
- * Cached records keep the canonical request text (a hit compares texts, no hashing) and a frozen
- * response: every hit hands out the same object, so nobody may mutate it.
- */
-export function freezeRecord(
-  input: { canonical: string; raw: string },
-  response: IdempotentResponse,
-): CachedRecord {
-  return { canonical: input.canonical, raw: input.raw, response: deepFreeze(response) };
 }

@@ -67,25 +67,44 @@ export function isUnavailable(err: unknown): boolean {
 
 /**
  * Runs an idempotent statement, retrying while the server is unreachable until `budgetMs` has passed;
- * then throws `IdempotencyStoreUnavailableError`. Other errors pass through at once.
+ * then throws `IdempotencyStoreUnavailableError`. Other errors pass through at once. The first try is
+ * a plain call: the retry loop (and its closures) exists only once a try has failed.
  */
-export async function withRetry<T>(
+export function withRetry<T>(
   operation: string,
   budgetMs: number,
   fn: () => Promise<T>,
   signal?: AbortSignal,
 ): Promise<T> {
   const deadline = Date.now() + budgetMs;
+  let first: Promise<T>;
+  try {
+    first = fn();
+  } catch (err) {
+    first = Promise.reject(err); // a db whose query() throws instead of rejecting
+  }
+  return first.catch((err: unknown) => retry(operation, deadline, fn, err, signal));
+}
+
+async function retry<T>(
+  operation: string,
+  deadline: number,
+  fn: () => Promise<T>,
+  first: unknown,
+  signal?: AbortSignal,
+): Promise<T> {
+  let err = first;
   let delay = 25;
   for (;;) {
+    if (!isUnavailable(err)) throw err;
+    const left = deadline - Date.now();
+    if (left <= 0 || signal?.aborted) throw new IdempotencyStoreUnavailableError(operation, { cause: err });
+    await sleep(Math.min(delay, left), undefined, { ref: false });
+    delay = Math.min(delay * 2, 500);
     try {
       return await fn();
-    } catch (err) {
-      if (!isUnavailable(err)) throw err;
-      const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) throw new IdempotencyStoreUnavailableError(operation, { cause: err });
-      await sleep(Math.min(delay, left), undefined, { ref: false });
-      delay = Math.min(delay * 2, 500);
+    } catch (e) {
+      err = e;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { IdempotentResponse } from './response.js';
+import { deserializeResponse, type IdempotentResponse, type SerializedResponse } from './response.js';
 
 /** A completed, validated record as the LRU front keeps it. */
 export interface CachedRecord {
@@ -7,7 +7,43 @@ export interface CachedRecord {
   canonical: string;
   /** `JSON.stringify` of that request as it was given: equal text is an equal request. */
   raw: string;
-  response: IdempotentResponse;
+  /** The frozen response every hit hands out; built on the first hit for a record cached as texts. */
+  response: IdempotentResponse | undefined;
+  /** The stored texts of this process's own completion, until a hit parses them. */
+  texts: Pick<SerializedResponse, 'status' | 'headers' | 'body'> | undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+type RequestTexts = { canonical: string; raw: string };
+
+/**
+ * A record for a response read from Postgres, frozen now: the caller gets the same object and every
+ * hit hands it out again, so nobody may mutate it.
+ */
+export function frozenRecord(input: RequestTexts, response: IdempotentResponse): CachedRecord {
+  return { canonical: input.canonical, raw: input.raw, response: deepFreeze(response), texts: undefined };
+}
+
+/** A record for this call's own completion: kept as the stored texts, parsed only if a hit comes. */
+export function textRecord(input: RequestTexts, texts: SerializedResponse): CachedRecord {
+  return { canonical: input.canonical, raw: input.raw, response: undefined, texts };
+}
+
+/** The record's frozen response (parsing its texts on the first hit). */
+export function cachedResponse(record: CachedRecord): IdempotentResponse {
+  if (record.response === undefined) {
+    const t = record.texts as SerializedResponse;
+    record.response = deepFreeze(deserializeResponse(t.status, t.headers, t.body));
+    record.texts = undefined;
+  }
+  return record.response;
 }
 
 /**

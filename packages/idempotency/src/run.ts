@@ -1,10 +1,10 @@
 import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
-import { freezeRecord } from './attempt.js';
 import { isPoolLike, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
 import { lowerFence } from './fence.js';
-import { deserializeResponse, type SerializedResponse, serializeResponse } from './response.js';
-import type { CompletionCheckRow, CompletionRow, RecordRow } from './sql.js';
+import { textRecord } from './local-cache.js';
+import { type SerializedResponse, serializeResponse } from './response.js';
+import type { CompletionCheckRow, CompletionRow } from './sql.js';
 
 const NOTHING: SerializedResponse = { status: null, headers: null, body: null, bytes: 0 };
 
@@ -19,34 +19,43 @@ function failureResponse(err: unknown): SerializedResponse {
   );
 }
 
+/** What a successful claim (or takeover) reported. */
+export interface Claim {
+  /** Runs of the key so far, this one included. */
+  attempts: number;
+  /** The record's remaining lifetime when the claim ran. */
+  ttlMs: number;
+  /** performance.now() when the claim was sent: the server's now() is no earlier. */
+  sentAt: number;
+}
+
 /** Runs the handler under this call's lease and stores (or releases) its outcome. */
 export async function runClaimed(
   core: Core,
   input: AttemptInput,
   handler: Handler<unknown>,
   token: string,
-  row: RecordRow,
-  sentAt: number,
+  claim: Claim,
+  flight?: { started(leaseMs: number): void },
 ): Promise<Outcome> {
-  const leaseMs = row.lease_ms ?? core.options.inProgressTtlMs;
+  const leaseMs = core.options.inProgressTtlMs;
   const leaseDeadline = Date.now() + leaseMs;
-  // The lease signal is built only when the handler reads it: most handlers never do, and an
-  // AbortController (plus AbortSignal.any) per call is a visible share of the miss path's CPU.
-  let lease: AbortController | undefined;
+  // The lease signal and its timer are built only when the handler reads it: most handlers never do,
+  // and an AbortController, AbortSignal.any and a timer per call are a visible share of a miss's CPU.
   let signal: AbortSignal | undefined;
-  let lost: IdempotencyLeaseLostError | undefined;
-  const timer = setTimeout(() => {
-    lost = new IdempotencyLeaseLostError(input.key);
-    lease?.abort(lost);
-  }, leaseMs);
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
   const ctx = {
     key: input.key,
-    attempt: row.attempts,
+    attempt: claim.attempts,
     get signal(): AbortSignal {
       if (!signal) {
-        lease = new AbortController();
-        if (lost) lease.abort(lost);
+        const lease = new AbortController();
+        const expire = () => lease.abort(new IdempotencyLeaseLostError(input.key));
+        const left = leaseDeadline - Date.now();
+        if (left > 0) {
+          timer = setTimeout(expire, left);
+          timer.unref();
+        } else expire();
         signal = input.signal ? AbortSignal.any([input.signal, lease.signal]) : lease.signal;
       }
       return signal;
@@ -55,7 +64,7 @@ export async function runClaimed(
   const finish = (state: 'completed' | 'failed', r: SerializedResponse) =>
     finishRun(core, input, token, state, r, leaseDeadline);
 
-  input.onRunning?.(leaseMs);
+  flight?.started(leaseMs);
   let response: unknown;
   try {
     response = await handler(ctx);
@@ -82,11 +91,10 @@ export async function runClaimed(
   const confirmed = await finish(final ? 'completed' : 'failed', final ? serialized : NOTHING);
   if (final && confirmed && !input.client && core.cache.enabled) {
     // The record's lifetime as the claim reported it, less the time since the claim was sent.
-    const ttlMs = row.ttl_ms - (performance.now() - sentAt);
-    const copy = deserializeResponse(serialized.status, serialized.headers, serialized.body);
+    const ttlMs = claim.ttlMs - (performance.now() - claim.sentAt);
     core.cache.set(
       input.key,
-      freezeRecord(input, copy),
+      textRecord(input, serialized),
       ttlMs,
       serialized.bytes + input.canonical.length + input.raw.length,
     );

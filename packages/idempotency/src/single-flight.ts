@@ -1,10 +1,37 @@
 /** One in-flight call for a key: its result, and when (if) it started running the handler. */
-export interface Flight<T> {
-  identity: string;
-  promise: Promise<T>;
-  /** Resolves with the lease length (ms) when the call claimed the key and its handler started. */
-  running: Promise<number>;
-  startedAt: number;
+export class Flight<T> {
+  promise!: Promise<T>;
+  /** Date.now() when the call claimed the key and its handler started; 0 until then. */
+  startedAt = 0;
+  /** The lease length (ms) of that run. */
+  leaseMs = 0;
+  #running: Promise<number> | undefined;
+  #resolveRunning: ((leaseMs: number) => void) | undefined;
+
+  constructor(readonly identity: string) {}
+
+  /** Marks the handler as started (called by the flight's own call, once). */
+  started(leaseMs: number): void {
+    this.startedAt = Date.now();
+    this.leaseMs = leaseMs;
+    this.#resolveRunning?.(leaseMs);
+  }
+
+  /**
+   * Resolves with the lease length once the handler starts. Built only when a joiner asks: most
+   * flights have none, and a promise per call is a visible share of a miss's CPU.
+   */
+  get running(): Promise<number> {
+    if (!this.#running) {
+      this.#running =
+        this.startedAt > 0
+          ? Promise.resolve(this.leaseMs)
+          : new Promise<number>((resolve) => {
+              this.#resolveRunning = resolve;
+            });
+    }
+    return this.#running;
+  }
 }
 
 /**
@@ -27,16 +54,10 @@ export class SingleFlight<T> {
    * own and lets the database decide (422, 409 or takeover): it never queues behind a run it is not
    * part of.
    */
-  start(key: string, identity: string, fn: (onRunning: (leaseMs: number) => void) => Promise<T>): Promise<T> {
-    let onRunning!: (leaseMs: number) => void;
-    const running = new Promise<number>((resolve) => {
-      onRunning = resolve;
-    });
-    const promise = fn((leaseMs) => {
-      flight.startedAt = Date.now();
-      onRunning(leaseMs);
-    });
-    const flight: Flight<T> = { identity, promise, running, startedAt: 0 };
+  start(key: string, identity: string, fn: (flight: Flight<T>) => Promise<T>): Promise<T> {
+    const flight = new Flight<T>(identity);
+    const promise = fn(flight);
+    flight.promise = promise;
     if (this.#flights.has(key) || this.#flights.size >= this.max) return promise;
     this.#flights.set(key, flight);
     const clear = () => {

@@ -31,8 +31,7 @@ const record = (p: { fp: string; version: string; owner: string; fence: string }
   `false AS claimed, (${takeoverWhere('', p)}) AS takeover,
   (fingerprint <> ${p.fp}::text AND fingerprint_version = ${p.version}::smallint) AS reused, state,
   response_status, response_headers::text AS response_headers, response_body::text AS response_body,
-  fence::text AS fence, attempts, claimed_from,
-  date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
+  fence::text AS fence, date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
   date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms`;
 
 /**
@@ -64,8 +63,10 @@ export interface RecordRow {
   response_headers?: string | null;
   response_body?: string | null;
   fence?: string | null;
-  attempts: number;
-  claimed_from: string | null;
+  /** Runs of the key so far, this one included (a takeover's; a fresh claim is the first). */
+  attempts?: number;
+  /** What a takeover took over: 'failed', 'lease_expired' or 'expired'. */
+  claimed_from?: string | null;
   ttl_ms: number;
   lease_ms?: number | null;
 }
@@ -134,7 +135,7 @@ export function statements(table: string) {
     )
     SELECT true AS claimed, false AS takeover, false AS reused, 'in_progress' AS state,
       NULL::integer AS response_status, NULL::text AS response_headers, NULL::text AS response_body,
-      NULL::text AS fence, 1 AS attempts, NULL::text AS claimed_from, ttl_ms, NULL::float8 AS lease_ms
+      NULL::text AS fence, ttl_ms, NULL::float8 AS lease_ms
     FROM claim
     UNION ALL
     SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text`,

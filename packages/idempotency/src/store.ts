@@ -13,10 +13,10 @@ import { normalizeFence } from './fence.js';
 import { joinUntil, raceSignal } from './join.js';
 import { canonicalJson, checkJson, sha256Hex } from './json.js';
 import { assertValidKey } from './key.js';
-import { LocalCache } from './local-cache.js';
+import { cachedResponse, LocalCache } from './local-cache.js';
 import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { IdempotentResponse } from './response.js';
-import { SingleFlight } from './single-flight.js';
+import { type Flight, SingleFlight } from './single-flight.js';
 import { statements } from './sql.js';
 import { Sweeper, type SweepOptions, type SweepResult, sweep } from './sweeper.js';
 import { Waiter } from './waiter.js';
@@ -116,13 +116,14 @@ export class IdempotencyStore {
         this.#core.events.emit('mismatch', { key });
         throw new IdempotencyKeyReusedError(key);
       }
-      this.#core.events.emit('hit', { key });
-      return { replayed: true, response: cached.response as R };
+      if (this.#core.events.has('hit')) this.#core.events.emit('hit', { key });
+      return { replayed: true, response: cachedResponse(cached) as R };
     }
 
     const canonical = canonicalJson(request);
     if (typeof canonical !== 'string') throw new InvalidRequestError(canonical.path, canonical.reason);
     const fingerprint = sha256Hex(canonical);
+    // Only a caller's own transaction runs under its signal; a shared flight must outlive any one caller.
     const input: AttemptInput = {
       key,
       fingerprint,
@@ -130,12 +131,12 @@ export class IdempotencyStore {
       raw: JSON.stringify(request) ?? 'null',
       fence,
       client,
-      signal,
+      signal: client ? signal : undefined,
     };
     const deadline = Date.now() + wait;
     for (;;) {
       try {
-        return (await this.#once(input, handler as Handler<unknown>, deadline)) as ExecuteResult<R>;
+        return (await this.#once(input, handler as Handler<unknown>, deadline, signal)) as ExecuteResult<R>;
       } catch (err) {
         const left = deadline - Date.now();
         if (!isIdempotencyInProgressError(err) || left <= 0 || client) throw err;
@@ -149,19 +150,31 @@ export class IdempotencyStore {
    * a joiner takes the shared claim's answer, and if that claim turned into a running handler, waits
    * for it only until its own `wait` deadline (then 409, like a caller in another pod).
    */
-  async #once(input: AttemptInput, handler: Handler<unknown>, deadline: number): Promise<Outcome> {
+  #once(
+    input: AttemptInput,
+    handler: Handler<unknown>,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome> {
     if (input.client) return attempt(this.#core, input, handler);
     // A different fence is a different lock holder: it never shares another holder's run.
-    const identity = `${input.fingerprint}/${input.fence}`;
+    const identity = input.fence === null ? input.fingerprint : `${input.fingerprint}/${input.fence}`;
     const flight = this.#flights.join(input.key, identity);
     if (!flight) {
-      const run = this.#flights.start(input.key, identity, (onRunning) =>
-        attempt(this.#core, { ...input, signal: undefined, onRunning }, handler),
-      );
-      return raceSignal(run, input.signal);
+      const run = this.#flights.start(input.key, identity, (own) => attempt(this.#core, input, handler, own));
+      return raceSignal(run, signal);
     }
-    const value = await raceSignal(joinUntil(input.key, flight, deadline), input.signal);
-    this.#core.events.emit('replay', { key: input.key, source: 'in-flight' });
+    return this.#joined(input.key, flight, deadline, signal);
+  }
+
+  async #joined(
+    key: string,
+    flight: Flight<Outcome>,
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<Outcome> {
+    const value = await raceSignal(joinUntil(key, flight, deadline), signal);
+    if (this.#core.events.has('replay')) this.#core.events.emit('replay', { key, source: 'in-flight' });
     return { replayed: true, response: value.response };
   }
 

@@ -78,6 +78,31 @@ describe('lease expiry and takeover', () => {
     expect(replay.response.body).toBe('second@2');
   });
 
+  it('ctx.signal read only after the lease ran out is already aborted with the lease-lost reason', async () => {
+    const store = await f.store({ inProgressTtlMs: 150 });
+    let late: AbortSignal | undefined;
+    let early: AbortSignal | undefined;
+    await store
+      .execute('late-reader', {}, async (ctx) => {
+        await sleep(250);
+        late = ctx.signal;
+        return { status: 200 };
+      })
+      .catch(() => undefined); // the completion may find the lease taken: not what this test checks
+    expect(late?.aborted).toBe(true);
+    expect(isIdempotencyLeaseLostError(late?.reason)).toBe(true);
+    await store
+      .execute('early-reader', {}, async (ctx) => {
+        early = ctx.signal;
+        expect(early.aborted).toBe(false);
+        await sleep(250);
+        return { status: 200 };
+      })
+      .catch(() => undefined);
+    expect(early?.aborted).toBe(true);
+    expect(isIdempotencyLeaseLostError(early?.reason)).toBe(true);
+  });
+
   it("with fences: the stale holder's late completion gets StaleFenceError", async () => {
     const table = uniqueTable();
     const a = await f.store({ table, inProgressTtlMs: 200 });
