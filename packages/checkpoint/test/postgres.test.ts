@@ -19,6 +19,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // pool.end() resolves before its sockets close; the database drop below may still reach one of them.
+  for (const p of [pool, second]) p?.on('error', () => {});
   await pool?.end();
   await second?.end();
   await database?.stop();
@@ -66,5 +68,93 @@ describe('PostgreSQL specifics', () => {
       `SELECT count(*)::int AS n FROM ${table} WHERE session_id = 'sweep_me'`,
     );
     expect(rows[0].n).toBe(0);
+  });
+
+  it('stores exactly the kept rows: steady trimming, a lowered or raised history, a start-over after expiry', async () => {
+    const id = `rows_${Math.random().toString(36).slice(2)}`;
+    const base = { region: 'eu-west-1', flowVersion: 1, variables: seedVariables };
+    const store = (history: number) => new PostgresCheckpointStore({ db: pool, schema: v3, table, history });
+    const stored = async () =>
+      (
+        await pool.query<{ revision: string }>(
+          `SELECT revision FROM ${table} WHERE session_id = $1 ORDER BY revision DESC`,
+          [id],
+        )
+      ).rows.map((r) => Number(r.revision));
+    for (let i = 0; i < 20; i++) await store(3).save(id, base);
+    expect(await stored()).toEqual([20, 19, 18, 1]);
+    for (let i = 0; i < 3; i++) await store(10).save(id, base);
+    expect(await stored()).toEqual([23, 22, 21, 20, 19, 18, 1]);
+    await store(2).save(id, base);
+    expect(await stored()).toEqual([24, 23, 1]);
+    await store(1).save(id, base);
+    expect(await stored()).toEqual([25, 1]);
+    await pool.query(
+      `UPDATE ${table}_sessions SET expires_at = now() - interval '1 second' WHERE session_id = $1`,
+      [id],
+    );
+    expect((await store(3).save(id, base)).revision).toBe(1);
+    expect(await stored()).toEqual([1]);
+    for (let i = 0; i < 4; i++) await store(3).save(id, base);
+    expect(await stored()).toEqual([5, 4, 3, 1]);
+  });
+
+  describe('prepared statements', () => {
+    const prepared = async (client: pg.Client) =>
+      (
+        await client.query<{ name: string }>(
+          "SELECT name FROM pg_prepared_statements WHERE name LIKE 'cxkit_checkpoint_%' ORDER BY name",
+        )
+      ).rows.map((r) => r.name);
+    const roundTrip = async (
+      store: PostgresCheckpointStore<unknown, NonNullable<(typeof v3)['__input']>>,
+    ) => {
+      const id = `prepared_${Math.random().toString(36).slice(2)}`;
+      const base = { region: 'eu-west-1', flowVersion: 1, variables: seedVariables };
+      await store.save(id, base);
+      await store.save(id, { ...base, expectedRevision: 1 });
+      const stale = await store.save(id, { ...base, expectedRevision: 1 }).catch((e) => e);
+      expect(stale.name).toBe('RevisionConflictError');
+      expect((await store.latest(id)).revision).toBe(2);
+      expect((await store.history(id)).map((h) => h.revision)).toEqual([2, 1]);
+    };
+
+    it('prepares each statement once per connection on a pg.Client', async () => {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        const store = new PostgresCheckpointStore({ db: client, schema: v3, table });
+        await roundTrip(store);
+        await roundTrip(store);
+        expect(await prepared(client)).toEqual([
+          expect.stringMatching(/^cxkit_checkpoint_history_[0-9a-f]{16}$/),
+          expect.stringMatching(/^cxkit_checkpoint_latest_[0-9a-f]{16}$/),
+          expect.stringMatching(/^cxkit_checkpoint_save_[0-9a-f]{16}$/),
+          expect.stringMatching(/^cxkit_checkpoint_state_[0-9a-f]{16}$/),
+        ]);
+        // Another table on the same connection gets its own names, not the first store's statements.
+        const other = new PostgresCheckpointStore({ db: client, schema: v3, table: `${table}_other` });
+        await other.migrate();
+        await roundTrip(other);
+        expect(await prepared(client)).toHaveLength(8);
+      } finally {
+        await client.end();
+      }
+    });
+
+    it('sends plain text with preparedStatements: false, and to clients without connect()', async () => {
+      const client = new pg.Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await roundTrip(
+          new PostgresCheckpointStore({ db: client, schema: v3, table, preparedStatements: false }),
+        );
+        const textOnly = { query: (text: string, params?: unknown[]) => client.query(text, params) };
+        await roundTrip(new PostgresCheckpointStore({ db: textOnly, schema: v3, table }));
+        expect(await prepared(client)).toEqual([]);
+      } finally {
+        await client.end();
+      }
+    });
   });
 });

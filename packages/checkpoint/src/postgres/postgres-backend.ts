@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CheckpointBackend, QuarantineEntry, RawCheckpoint, WriteOutcome } from '../backend.js';
 import type { PreparedSave } from '../encode.js';
 import {
@@ -19,26 +20,44 @@ export interface QueryableLike {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
 }
 
+/** A pg.Pool or pg.Client: has `connect()` and takes `{ name, text, values }` query configs. */
+export const isPgPoolOrClient = (db: QueryableLike) =>
+  typeof (db as { connect?: unknown }).connect === 'function';
+
+interface Statement {
+  /** Unique per text, so stores with other tables on the same connection never reuse a name. */
+  name: string;
+  text: string;
+}
+
+type QueryResult = { rows: unknown[]; rowCount?: number | null };
+
 export interface PostgresBackendSettings {
   tables: Tables;
   history: number;
   ttlMs: number;
   maxAgeMs: number;
   maxQuarantined: number;
+  /** Send statements as named prepared statements (parsed and planned once per connection). */
+  prepared: boolean;
 }
 
 type Row = Record<string, unknown>;
 
-/** Statement texts are built once per store; every call is one round trip (failed saves: two). */
+/**
+ * Statement texts are built once per store; every call is one round trip (failed saves: two). With
+ * `prepared`, node-postgres prepares each statement once per connection: the save is one statement of
+ * several CTEs whose parse and plan otherwise cost more than running it.
+ */
 export class PostgresBackend implements CheckpointBackend {
-  readonly #sql: Record<string, string>;
+  readonly #sql: Record<string, Statement>;
 
   constructor(
     private readonly db: QueryableLike,
     private readonly settings: PostgresBackendSettings,
   ) {
     const t = settings.tables;
-    this.#sql = {
+    const texts: Record<string, string> = {
       save: saveSql(t),
       state: stateSql(t),
       latest: latestSql(t),
@@ -50,10 +69,22 @@ export class PostgresBackend implements CheckpointBackend {
       delete: deleteSql(t),
       sweep: sweepSql(t),
     };
+    this.#sql = {};
+    for (const [key, text] of Object.entries(texts)) {
+      const hash = createHash('sha1').update(text).digest('hex').slice(0, 16);
+      this.#sql[key] = { name: `cxkit_checkpoint_${key}_${hash}`, text };
+    }
+  }
+
+  #query(name: string, params: unknown[]): Promise<QueryResult> {
+    const { name: statement, text } = this.#sql[name]!;
+    if (!this.settings.prepared) return this.db.query(text, params);
+    const query = this.db.query as unknown as (config: object) => Promise<QueryResult>;
+    return query.call(this.db, { name: statement, text, values: params });
   }
 
   async #rows(name: string, params: unknown[]): Promise<Row[]> {
-    return (await this.db.query(this.#sql[name]!, params)).rows as Row[];
+    return (await this.#query(name, params)).rows as Row[];
   }
 
   async write(sessionId: string, save: PreparedSave): Promise<WriteOutcome> {
@@ -94,9 +125,7 @@ export class PostgresBackend implements CheckpointBackend {
   }
 
   async rewrite(sessionId: string, revision: number, raw: string): Promise<boolean> {
-    const result = (await this.db.query(this.#sql.rewrite!, [sessionId, revision, raw])) as {
-      rowCount?: number | null;
-    };
+    const result = await this.#query('rewrite', [sessionId, revision, raw]);
     return (result.rowCount ?? 0) > 0;
   }
 

@@ -4,7 +4,7 @@ import { type CommonCheckpointOptions, commonOptions, parseOptions } from '../op
 import type { CheckpointSchema } from '../schema/define-schema.js';
 import { BaseCheckpointStore } from '../store.js';
 import type { Logger } from '../types.js';
-import { PostgresBackend, type QueryableLike } from './postgres-backend.js';
+import { isPgPoolOrClient, PostgresBackend, type QueryableLike } from './postgres-backend.js';
 import { ddl, tablesFor } from './sql.js';
 
 export interface PostgresCheckpointStoreOptions<V, I> extends CommonCheckpointOptions<V, I> {
@@ -12,6 +12,12 @@ export interface PostgresCheckpointStoreOptions<V, I> extends CommonCheckpointOp
   db: QueryableLike;
   /** Base table name; `<table>_sessions` and `<table>_quarantine` sit beside it. @default 'cxkit_checkpoints' */
   table?: string;
+  /**
+   * Send statements as named prepared statements (`{ name, text, values }`): parsed and planned once
+   * per connection. Turn off behind a pooler that cannot keep them (PgBouncer in transaction mode
+   * before 1.21). @default true for a pg.Pool or pg.Client (anything with `connect()`), else false
+   */
+  preparedStatements?: boolean;
 }
 
 const postgresOptions = commonOptions.extend({
@@ -23,6 +29,7 @@ const postgresOptions = commonOptions.extend({
     .string()
     .regex(/^[a-z_][a-z0-9_]{0,40}$/, 'must be a lower-case SQL identifier of at most 41 characters')
     .default(defaults.table),
+  preparedStatements: z.boolean().optional(),
 });
 
 /**
@@ -42,6 +49,7 @@ export class PostgresCheckpointStore<V = Record<string, unknown>, I = V> extends
       ttlMs: o.ttlSeconds * 1000,
       maxAgeMs: o.maxAgeSeconds * 1000,
       maxQuarantined: o.maxQuarantined,
+      prepared: o.preparedStatements ?? isPgPoolOrClient(o.db),
     });
     super(backend, {
       ...o,

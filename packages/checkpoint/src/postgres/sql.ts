@@ -46,6 +46,12 @@ export function ddl(t: Tables, table: string): string {
  * `DO UPDATE ... WHERE` checks fence and expected revision on the latest row version under its row
  * lock, so concurrent savers serialize and exactly one wins each revision. An expired row counts as no
  * session (counter and fence start over, as after a Redis key expires).
+ *
+ * Trimming keeps the first row and the newest $5. Each save deletes the one row leaving the window by
+ * its exact key: a range over the session's older revisions would walk every deleted row version left
+ * there until vacuum (thousands on a long session). Kept rows are contiguous, so older rows remain only
+ * when the row just below that one exists (`history` was lowered), and rows above the new revision only
+ * when an expired session starts over at 1: only then does the range delete run.
  * $1 session id, $2 envelope body, $3 expected revision, $4 fence, $5 history, $6 ttl ms, $7 max age ms.
  */
 export function saveSql(t: Tables): string {
@@ -75,10 +81,16 @@ WITH prev AS (
   SELECT $1, up.revision, '{"revision":' || up.revision || ',"savedAt":' || up.saved_at || ',' || substr($2, 2)
   FROM up
   ON CONFLICT (session_id, revision) DO UPDATE SET payload = EXCLUDED.payload
-), trimmed AS (
+), trim_one AS (
   DELETE FROM ${t.records} r USING up
-  WHERE r.session_id = $1 AND r.revision <> up.first_revision
-    AND (r.revision <= up.revision - $5::int OR r.revision > up.revision)
+  WHERE r.session_id = $1 AND r.revision = up.revision - $5::int AND r.revision <> up.first_revision
+), trim_rest AS (
+  DELETE FROM ${t.records} r USING up
+  WHERE (up.revision = 1 OR EXISTS (
+      SELECT 1 FROM ${t.records} o
+      WHERE o.session_id = $1 AND o.revision = up.revision - $5::int - 1 AND o.revision <> up.first_revision))
+    AND r.session_id = $1 AND r.revision <> up.first_revision
+    AND (r.revision < up.revision - $5::int OR r.revision > up.revision)
 ), stale_quarantine AS (
   DELETE FROM ${t.quarantine} q USING up WHERE q.session_id = $1 AND q.revision >= up.revision
 )
