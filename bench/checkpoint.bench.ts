@@ -106,11 +106,13 @@ const ops: Operation[] = [
   {
     name: 'Postgres save',
     cxkit: (ctx, w) => ctx.pgStore.save(`bench_${w}`, { region: 'eu-west-1', flowVersion: '12', variables }),
+    // Named, like the store's statements: prepared once per connection.
     floor: (ctx, w) =>
-      ctx.pool.query(
-        'INSERT INTO bench_floor (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v',
-        [`bench_${w}`, ctx.payload],
-      ),
+      ctx.pool.query({
+        name: 'bench_floor_upsert',
+        text: 'INSERT INTO bench_floor (k, v) VALUES ($1, $2) ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v',
+        values: [`bench_${w}`, ctx.payload],
+      }),
     floorName: 'raw upsert (same bytes)',
     only: ['p50 1', 'throughput 32'],
     calls: [200, 1_500],
@@ -118,7 +120,12 @@ const ops: Operation[] = [
   {
     name: 'Postgres latest',
     cxkit: (ctx, w) => ctx.pgStore.latest(`bench_${w}`),
-    floor: (ctx, w) => ctx.pool.query('SELECT v FROM bench_floor WHERE k = $1', [`bench_${w}`]),
+    floor: (ctx, w) =>
+      ctx.pool.query({
+        name: 'bench_floor_select',
+        text: 'SELECT v FROM bench_floor WHERE k = $1',
+        values: [`bench_${w}`],
+      }),
     floorName: 'raw SELECT by key',
     only: ['p50 1', 'throughput 32'],
     calls: [500, 3_000],
@@ -170,7 +177,7 @@ function scenarios(): Scenario<Ctx>[] {
 export default defineBench<Ctx>({
   title: '@cxkit/checkpoint: save and latest vs the raw Redis and Postgres floor',
   description:
-    'One private redis-server and the local PostgreSQL, on loopback. `save` = validation + transient stripping + one Lua script (fence, compare-and-set, counter, history append/trim, sliding TTL); its floor is one EVALSHA of a one-line script storing the same bytes. `latest` = one HMGET + JSON parse + envelope check + zod validation of the variables; its floor is one GET of the same bytes. The Postgres rows run `PostgresCheckpointStore` (one statement per save, one join per read) against one upsert / one primary-key SELECT of the same bytes, on a throwaway database. Concurrency 32 uses 32 sessions (one flow each); there the store sends calls made in the same tick as one pipeline, so the Redis floors also run on a client with ioredis `enableAutoPipelining`. p50/p99 are per-call latencies inside one sample; throughput is calls per second.',
+    'One private redis-server and the local PostgreSQL, on loopback. `save` = validation + transient stripping + one Lua script (fence, compare-and-set, counter, history append/trim, sliding TTL); its floor is one EVALSHA of a one-line script storing the same bytes. `latest` = one HMGET + JSON parse + envelope check + zod validation of the variables; its floor is one GET of the same bytes. The Postgres rows run `PostgresCheckpointStore` (one statement per save, one join per read, named prepared statements) against one upsert / one primary-key SELECT of the same bytes, also named prepared statements, on a throwaway database. Concurrency 32 uses 32 sessions (one flow each); there the store sends calls made in the same tick as one pipeline, so the Redis floors also run on a client with ioredis `enableAutoPipelining`. p50/p99 are per-call latencies inside one sample; throughput is calls per second.',
   rounds: 9,
   async setup() {
     const nodes = await startRedisNodes(1, { private: true });
