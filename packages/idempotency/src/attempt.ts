@@ -43,8 +43,6 @@ export interface AttemptInput {
   fingerprint: string;
   /** Canonical JSON of the request (the fingerprint's input). */
   canonical: string;
-  /** `JSON.stringify` of the request as given (the LRU front's fast comparison). */
-  raw: string;
   fence: string | null;
   /** The caller's PoolClient in transactional mode. */
   client: Queryable | undefined;
@@ -129,12 +127,7 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
     );
     if (!input.client && core.cache.enabled) {
       const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
-      core.cache.set(
-        key,
-        frozenRecord(input, response),
-        row.ttl_ms,
-        bytes + input.canonical.length + input.raw.length,
-      );
+      core.cache.set(key, frozenRecord(input, response), row.ttl_ms, bytes + input.canonical.length);
     }
     if (core.events.has('replay')) core.events.emit('replay', { key, source: 'database' });
     return { replayed: true, response };

@@ -1,12 +1,13 @@
 import { LRUCache } from 'lru-cache';
+import { sameJson } from './json-equal.js';
 import { deserializeResponse, type IdempotentResponse, type SerializedResponse } from './response.js';
 
 /** A completed, validated record as the LRU front keeps it. */
 export interface CachedRecord {
   /** Canonical JSON of the request that produced the record. */
   canonical: string;
-  /** `JSON.stringify` of that request as it was given: equal text is an equal request. */
-  raw: string;
+  /** That request parsed back from `canonical` (on the first hit): hits compare against it. */
+  request: unknown;
   /** The frozen response every hit hands out; built on the first hit for a record cached as texts. */
   response: IdempotentResponse | undefined;
   /** The stored texts of this process's own completion, until a hit parses them. */
@@ -21,19 +22,28 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-type RequestTexts = { canonical: string; raw: string };
+type RequestTexts = { canonical: string };
 
 /**
  * A record for a response read from Postgres, frozen now: the caller gets the same object and every
  * hit hands it out again, so nobody may mutate it.
  */
 export function frozenRecord(input: RequestTexts, response: IdempotentResponse): CachedRecord {
-  return { canonical: input.canonical, raw: input.raw, response: deepFreeze(response), texts: undefined };
+  return { canonical: input.canonical, request: undefined, response: deepFreeze(response), texts: undefined };
 }
 
 /** A record for this call's own completion: kept as the stored texts, parsed only if a hit comes. */
 export function textRecord(input: RequestTexts, texts: SerializedResponse): CachedRecord {
-  return { canonical: input.canonical, raw: input.raw, response: undefined, texts };
+  return { canonical: input.canonical, request: undefined, response: undefined, texts };
+}
+
+/**
+ * Whether `request` is the request the record was stored for: compared value by value with the
+ * canonical request parsed once per record, so a hit builds no text and hashes nothing.
+ */
+export function sameRequest(record: CachedRecord, request: unknown): boolean {
+  if (record.request === undefined) record.request = JSON.parse(record.canonical);
+  return sameJson(request === undefined ? null : request, record.request);
 }
 
 /** The record's frozen response (parsing its texts on the first hit). */

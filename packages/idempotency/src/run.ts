@@ -96,7 +96,7 @@ export async function runClaimed(
       input.key,
       textRecord(input, serialized),
       ttlMs,
-      serialized.bytes + input.canonical.length + input.raw.length,
+      serialized.bytes + input.canonical.length,
     );
   }
   return { replayed: false, response: response as Outcome['response'] };

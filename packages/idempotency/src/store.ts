@@ -13,7 +13,7 @@ import { normalizeFence } from './fence.js';
 import { joinUntil, raceSignal } from './join.js';
 import { canonicalJson, checkJson, sha256Hex } from './json.js';
 import { assertValidKey } from './key.js';
-import { cachedResponse, LocalCache } from './local-cache.js';
+import { cachedResponse, LocalCache, sameRequest } from './local-cache.js';
 import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { IdempotentResponse } from './response.js';
 import { type Flight, SingleFlight } from './single-flight.js';
@@ -96,23 +96,24 @@ export class IdempotencyStore {
     key: string,
     request: unknown,
     handler: Handler<R>,
-    options: ExecuteOptions = {},
+    options?: ExecuteOptions,
   ): Promise<ExecuteResult<R>> {
     assertValidKey(key);
-    const fence = normalizeFence(options.fence);
-    const wait = options.wait ?? 0;
+    const fence = options?.fence === undefined ? null : normalizeFence(options.fence);
+    const wait = options?.wait ?? 0;
     if (!Number.isFinite(wait) || wait < 0)
       throw new ConfigError('wait', 'expected a non-negative number of ms');
-    const { signal, client } = options;
+    const signal = options?.signal;
+    const client = options?.client;
     signal?.throwIfAborted();
 
-    // LRU hit: validate without building text, then compare native JSON text with the cached request;
-    // only a different key order falls back to the canonical form. No hashing, no query.
+    // LRU hit: the request is compared value by value with the cached one, which also proves it plain
+    // JSON; only a different request is validated to tell 400 from 422. No text, no hash, no query.
     const cached = this.#core.cache.get(key);
     if (cached) {
-      const problem = checkJson(request);
-      if (problem) throw new InvalidRequestError(problem.path, problem.reason);
-      if ((JSON.stringify(request) ?? 'null') !== cached.raw && canonicalJson(request) !== cached.canonical) {
+      if (!sameRequest(cached, request)) {
+        const problem = checkJson(request);
+        if (problem) throw new InvalidRequestError(problem.path, problem.reason);
         this.#core.events.emit('mismatch', { key });
         throw new IdempotencyKeyReusedError(key);
       }
@@ -128,7 +129,6 @@ export class IdempotencyStore {
       key,
       fingerprint,
       canonical,
-      raw: JSON.stringify(request) ?? 'null',
       fence,
       client,
       signal: client ? signal : undefined,

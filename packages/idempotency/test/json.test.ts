@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, checkJson } from '../src/json.js';
+import { sameJson } from '../src/json-equal.js';
 import { explainJson } from '../src/json-explain.js';
 
 // Values the fast walks must treat exactly as the descriptive reference walk does.
@@ -66,5 +67,69 @@ describe('canonical JSON fast walks', () => {
       path: '$.a.b[1]',
       reason: 'NaN is not a JSON number',
     });
+  });
+});
+
+describe('sameJson (LRU hits compare the request with the parsed canonical one)', () => {
+  const parsed = (v: unknown) => JSON.parse(canonicalJson(v) as string);
+
+  it('holds exactly when the canonical texts are equal', () => {
+    const pairs: [unknown, unknown][] = [];
+    for (const a of valid) for (const b of valid) pairs.push([a, b]);
+    pairs.push(
+      [
+        { a: 1, b: [1, 2] },
+        { b: [1, 2], a: 1 },
+      ],
+      [
+        { a: 1, b: [1, 2] },
+        { a: 1, b: [2, 1] },
+      ],
+      [{ a: 1 }, { a: 1, b: 2 }],
+      [{ a: 1, b: 2 }, { a: 1 }],
+      [{ a: 1, b: undefined }, { a: 1 }],
+      [{ a: '1' }, { a: 1 }],
+      [{ a: null }, { a: {} }],
+      [[[]], [{}]],
+      [-0, 0],
+    );
+    for (const [a, b] of pairs) {
+      const equal = canonicalJson(a) === canonicalJson(b);
+      expect(
+        sameJson(a === undefined ? null : a, parsed(b)),
+        `${String(canonicalJson(a))} vs ${String(canonicalJson(b))}`,
+      ).toBe(equal);
+    }
+  });
+
+  it('never holds for a value that is not plain JSON, whatever it prints as', () => {
+    // What JSON.stringify would make of it (it throws on BigInt and cycles: compare with a string then).
+    const printed = (v: unknown) => {
+      try {
+        return JSON.parse(JSON.stringify(v) ?? 'null');
+      } catch {
+        return String(v);
+      }
+    };
+    // (Too deep is left out: a cached request is canonical, so never deeper than the limit.)
+    for (const v of invalid.filter((x) => x !== deep)) expect(sameJson(v, printed(v))).toBe(false);
+    expect(sameJson({ at: new Date(0) }, { at: new Date(0).toISOString() })).toBe(false);
+    expect(sameJson(new String('x'), 'x')).toBe(false);
+    expect(sameJson(Object.assign(new Map(), { a: 1 }), { a: 1 })).toBe(false);
+  });
+
+  it('ignores inherited enumerable properties, as JSON does', () => {
+    const child = Object.create({ inherited: 1 });
+    child.own = 2;
+    expect(Object.getPrototypeOf(child)).not.toBe(Object.prototype);
+    expect(sameJson(child, { own: 2 })).toBe(false); // not a plain object at all
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = 1;
+    try {
+      expect(sameJson({ own: 2 }, { own: 2 })).toBe(true);
+      expect(canonicalJson({ own: 2 })).toBe('{"own":2}');
+    } finally {
+      delete proto.polluted;
+    }
   });
 });
