@@ -16,11 +16,18 @@ export function canonicalJson(value: unknown): string | JsonProblem {
   return canonical(value === undefined ? null : value, []) ?? explainJson(value);
 }
 
+// What JSON.stringify escapes in a string (quote, backslash, control characters) or may (surrogates).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what must be escaped
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** JSON.stringify of a string, without calling it for the common string that needs no escaping. */
+const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
+
 /** Canonical text of `v`, or undefined when it is not plain JSON. `path` holds the open objects. */
 function canonical(v: unknown, path: object[]): string | undefined {
   switch (typeof v) {
     case 'string':
-      return JSON.stringify(v);
+      return quote(v);
     case 'number':
       return Number.isFinite(v) ? String(v) : undefined;
     case 'boolean':
@@ -52,7 +59,7 @@ function canonical(v: unknown, path: object[]): string | undefined {
       if (child === undefined) continue; // JSON drops undefined properties; so do we
       const text = canonical(child, path);
       if (text === undefined) return undefined;
-      out += `${out.length === 1 ? '' : ','}${JSON.stringify(k)}:${text}`;
+      out += `${out.length === 1 ? '' : ','}${quote(k)}:${text}`;
     }
     out += '}';
   }

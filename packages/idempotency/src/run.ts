@@ -2,6 +2,7 @@ import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
 import { isPoolLike, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
 import { lowerFence } from './fence.js';
+import { LeaseContext } from './lease-context.js';
 import { textRecord } from './local-cache.js';
 import { type SerializedResponse, serializeResponse } from './response.js';
 import type { CompletionCheckRow, CompletionRow } from './sql.js';
@@ -40,27 +41,7 @@ export async function runClaimed(
 ): Promise<Outcome> {
   const leaseMs = core.options.inProgressTtlMs;
   const leaseDeadline = Date.now() + leaseMs;
-  // The lease signal and its timer are built only when the handler reads it: most handlers never do,
-  // and an AbortController, AbortSignal.any and a timer per call are a visible share of a miss's CPU.
-  let signal: AbortSignal | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  const ctx = {
-    key: input.key,
-    attempt: claim.attempts,
-    get signal(): AbortSignal {
-      if (!signal) {
-        const lease = new AbortController();
-        const expire = () => lease.abort(new IdempotencyLeaseLostError(input.key));
-        const left = leaseDeadline - Date.now();
-        if (left > 0) {
-          timer = setTimeout(expire, left);
-          timer.unref();
-        } else expire();
-        signal = input.signal ? AbortSignal.any([input.signal, lease.signal]) : lease.signal;
-      }
-      return signal;
-    },
-  };
+  const ctx = new LeaseContext(input.key, claim.attempts, leaseDeadline, input.signal);
   const finish = (state: 'completed' | 'failed', r: SerializedResponse) =>
     finishRun(core, input, token, state, r, leaseDeadline);
 
@@ -69,7 +50,7 @@ export async function runClaimed(
   try {
     response = await handler(ctx);
   } catch (err) {
-    clearTimeout(timer);
+    ctx.done();
     const stored = core.options.storeFailures ? failureResponse(err) : NOTHING;
     await finish(core.options.storeFailures ? 'completed' : 'failed', stored).catch((e) =>
       core.options.logger?.warn(
@@ -79,7 +60,7 @@ export async function runClaimed(
     );
     throw err;
   }
-  clearTimeout(timer);
+  ctx.done();
   let serialized: SerializedResponse;
   try {
     serialized = serializeResponse(response, core.options.maxResponseBytes);

@@ -21,6 +21,9 @@ const valid: unknown[] = [
   Object.assign(Object.create(null), { z: 1, y: 2 }),
   { one: shared, two: shared },
   { '': 1, 'key with space': 2, '\u00e9': 3 },
+  // Strings JSON.stringify escapes (or not): quote, backslash, controls, surrogates paired and lone, DEL.
+  ['back\\slash', 'line\nfeed', 'nul\u0000', 'tab\t', 'emoji \ud83d\ude00', 'lone \ud800', 'del \u007f'],
+  { 'k"ey': 1, 'k\\ey': 2, 'k\u0001': 3, 'k\udfff': 4 },
 ];
 const cyclic: Record<string, unknown> = { a: 1 };
 cyclic.self = cyclic;
@@ -51,6 +54,9 @@ describe('canonical JSON fast walks', () => {
       expect(canonicalJson(v)).toBe(explainJson(v));
       expect(checkJson(v)).toBeUndefined();
     }
+    expect(canonicalJson(['a"b', 'c\\d', '\u0001', '\ud800'])).toBe(
+      JSON.stringify(['a"b', 'c\\d', '\u0001', '\ud800']),
+    );
     expect(canonicalJson({ b: 1, a: { d: [1, 2], c: 'x' }, u: undefined })).toBe(
       '{"a":{"c":"x","d":[1,2]},"b":1}',
     );
