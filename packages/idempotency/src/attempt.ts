@@ -86,12 +86,12 @@ export async function attempt(
     // The claim's snapshot may predate a concurrent insert it conflicted with: read it afresh.
     row ??= (await run('read', core.sql.read, [key, fingerprint, FINGERPRINT_VERSION, token, fence])).rows[0];
     if (!row) continue; // swept in between: claim again
-    if (row.takeover) {
+    if (row.verdict === 'takeover') {
       sentAt = performance.now();
       row = (await run('claim', core.sql.takeover, params)).rows[0];
       if (!row) continue; // someone else took it over (or it was swept) first: claim again
     }
-    if (row.claimed) {
+    if (row.verdict === 'claimed') {
       const attempts = row.attempts ?? 1;
       if (row.claimed_from === 'lease_expired') {
         core.options.logger?.warn(
@@ -102,7 +102,7 @@ export async function attempt(
       }
       if (core.events.has('miss')) core.events.emit('miss', { key, attempt: attempts });
       // Both a claim and a takeover set the lease to inProgressTtlMs from the server's now().
-      return runClaimed(core, input, handler, token, { attempts, ttlMs: row.ttl_ms, sentAt }, flight);
+      return runClaimed(core, input, handler, token, { attempts, ttlMs: row.ms, sentAt }, flight);
     }
     const outcome = classify(core, input, row);
     if (outcome) return outcome;
@@ -115,27 +115,23 @@ export async function attempt(
 /** Turns an existing record into a replay or the error the caller needs; undefined = claim again. */
 function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | undefined {
   const { key } = input;
-  if (row.reused) {
+  if (row.verdict === 'reused') {
     core.events.emit('mismatch', { key });
     throw new IdempotencyKeyReusedError(key);
   }
-  if (row.state === 'completed') {
-    const response = deserializeResponse(
-      row.response_status ?? null,
-      row.response_headers ?? null,
-      row.response_body ?? null,
-    );
+  if (row.verdict === 'completed') {
+    const response = deserializeResponse(row.status ?? null, row.headers ?? null, row.body ?? null);
     if (!input.client && core.cache.enabled) {
-      const bytes = (row.response_headers?.length ?? 0) + (row.response_body?.length ?? 0) + 16;
-      core.cache.set(key, frozenRecord(input, response), row.ttl_ms, bytes + input.canonical.length);
+      const bytes = (row.headers?.length ?? 0) + (row.body?.length ?? 0) + 16;
+      core.cache.set(key, frozenRecord(input, response), row.ms, bytes + input.canonical.length);
     }
     if (core.events.has('replay')) core.events.emit('replay', { key, source: 'database' });
     return { replayed: true, response };
   }
   if (lowerFence(input.fence, row.fence ?? null))
     throw new StaleFenceError(key, input.fence as string, row.fence as string);
-  if (row.state === 'in_progress' && row.lease_ms != null && row.lease_ms > 0) {
-    const retryAfterMs = Math.max(1, Math.ceil(row.lease_ms));
+  if (row.verdict === 'in_progress' && row.ms > 0) {
+    const retryAfterMs = Math.max(1, Math.ceil(row.ms));
     core.events.emit('conflict', { key, retryAfterMs });
     throw new IdempotencyInProgressError(key, retryAfterMs);
   }

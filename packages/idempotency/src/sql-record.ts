@@ -1,18 +1,22 @@
 // The record columns and takeover rule shared by the claim, the fresh read and the takeover.
 
 /**
- * What the claim and the fresh read return for an existing record. The server decides what depends on
- * its clock or on the stored fingerprint (`takeover`, `reused`, remaining times), so only that verdict,
- * the state and the response travel; JSON as text so `null` and absent stay distinct. Remaining times
- * use date_part (float8): extract() returns numeric, whose arithmetic is measurably slower.
- * `p` names the placeholders of key, fingerprint, fingerprint version, owner token and fence.
+ * What the claim and the fresh read return for an existing record. The server decides everything
+ * that depends on its clock or on the stored fingerprint, so one `verdict` travels instead of the
+ * columns behind it: 'takeover' (the record may be taken over), 'reused' (same key, another request),
+ * else the record's state. `ms` is what remains of the lease for a run in progress, else of the
+ * record. JSON as text so `null` and absent stay distinct; date_part (float8) because extract()
+ * returns numeric, whose arithmetic is measurably slower. `p` names the placeholders of fingerprint,
+ * fingerprint version, owner token and fence.
  */
 export const record = (p: { fp: string; version: string; owner: string; fence: string }) =>
-  `false AS claimed, (${takeoverWhere('', p)}) AS takeover,
-  (fingerprint <> ${p.fp}::text AND fingerprint_version = ${p.version}::smallint) AS reused, state,
-  response_status, response_headers::text AS response_headers, response_body::text AS response_body,
-  fence::text AS fence, date_part('epoch', expires_at - now()) * 1000 AS ttl_ms,
-  date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms`;
+  `CASE WHEN ${takeoverWhere('', p)} THEN 'takeover'
+    WHEN fingerprint <> ${p.fp}::text AND fingerprint_version = ${p.version}::smallint THEN 'reused'
+    ELSE state END AS verdict,
+  response_status AS status, response_headers::text AS headers, response_body::text AS body,
+  fence::text AS fence,
+  date_part('epoch', CASE WHEN state = 'in_progress' THEN lease_expires_at ELSE expires_at END - now()) * 1000
+    AS ms`;
 
 /**
  * When a record may be taken over by a claim with fingerprint `fp` (version `version`), owner `owner`
@@ -36,20 +40,16 @@ export const CLAIM_PARAMS = { fp: '$2', version: '$3', owner: '$4', fence: '$6' 
 
 /** A claim's answer, an existing record's (claim or fresh read) or a takeover's. */
 export interface RecordRow {
-  claimed: boolean;
-  /** The record may be taken over (the `takeover` statement decides, under the row lock). */
-  takeover?: boolean;
-  /** Same key, different request (same fingerprint version). */
-  reused?: boolean;
-  state?: 'in_progress' | 'completed' | 'failed';
-  response_status?: number | null;
-  response_headers?: string | null;
-  response_body?: string | null;
+  /** 'claimed' when this call now holds the run; else the server's verdict on the existing record. */
+  verdict: 'claimed' | 'takeover' | 'reused' | 'in_progress' | 'completed' | 'failed';
+  status?: number | null;
+  headers?: string | null;
+  body?: string | null;
   fence?: string | null;
+  /** Remaining ms of the lease of a run in progress, else of the record (a claimed one's included). */
+  ms: number;
   /** Runs of the key so far, this one included (a takeover's; a fresh claim is the first). */
   attempts?: number;
   /** What a takeover took over: 'failed', 'lease_expired' or 'expired'. */
   claimed_from?: string | null;
-  ttl_ms: number;
-  lease_ms?: number | null;
 }

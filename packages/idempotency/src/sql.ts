@@ -83,11 +83,10 @@ export function statements(table: string) {
              $6::bigint, now() + $7::integer * interval '1 second'
       WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE key = $1::text)
       ON CONFLICT (key) DO NOTHING
-      RETURNING date_part('epoch', expires_at - now()) * 1000 AS ttl_ms
+      RETURNING date_part('epoch', expires_at - now()) * 1000 AS ms
     )
-    SELECT true AS claimed, false AS takeover, false AS reused, 'in_progress' AS state,
-      NULL::integer AS response_status, NULL::text AS response_headers, NULL::text AS response_body,
-      NULL::text AS fence, ttl_ms, NULL::float8 AS lease_ms
+    SELECT 'claimed' AS verdict, NULL::integer AS status, NULL::text AS headers, NULL::text AS body,
+      NULL::text AS fence, ms
     FROM claim
     UNION ALL
     SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text`,
@@ -117,7 +116,7 @@ export function statements(table: string) {
         created_at = CASE WHEN r.expires_at <= now() THEN now() ELSE r.created_at END,
         updated_at = now()
       WHERE r.key = $1::text AND (${takeoverWhere('r.', CLAIM_PARAMS)})
-      RETURNING true AS claimed, attempts, claimed_from, date_part('epoch', expires_at - now()) * 1000 AS ttl_ms`,
+      RETURNING 'claimed' AS verdict, attempts, claimed_from, date_part('epoch', expires_at - now()) * 1000 AS ms`,
     ),
 
     /**
