@@ -21,7 +21,7 @@ export interface BatchKind<R> {
   split(reply: unknown, count: number): R[];
 }
 
-/** Runs one script call; the node's `run`. */
+/** Runs one script call at once (the node's `runNow`). */
 export type RunScript = (script: LockScript, keys: string[], args: Arg[], write: boolean) => Promise<unknown>;
 
 interface Pending<R> {
@@ -30,8 +30,12 @@ interface Pending<R> {
   reject: (error: unknown) => void;
 }
 
-/** Most items in one script call; more go into the next one. */
-const MAX_ITEMS = 128;
+/**
+ * Most items in one script call. A full batch is written at once, so under many concurrent calls the
+ * node already runs the first batch while the client still issues (and later still handles the replies
+ * of) the rest: client and server work overlap instead of taking turns on one large call.
+ */
+const MAX_ITEMS = 16;
 
 /**
  * Coalesces the calls of one kind that are issued in the same tick to one node into one script call

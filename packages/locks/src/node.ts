@@ -57,7 +57,7 @@ export class LockNode {
   ) {
     this.#batching = client.isCluster !== true;
     this.calls = nodeCalls(
-      (script, keys, args, write) => this.run(script, keys, args, write),
+      (script, keys, args, write) => this.runNow(script, keys, args, write),
       this.#batching,
     );
   }
@@ -67,6 +67,13 @@ export class LockNode {
     return write && this.replicaAcks > 0
       ? this.#runWaited(script, keys, args)
       : this.#run(script, keys, args);
+  }
+
+  /** As `run`, but written at once instead of joining the pipeline of this tick (a full batch). */
+  runNow(script: LockScript, keys: string[], args: Arg[], write: boolean): Promise<unknown> {
+    return write && this.replicaAcks > 0
+      ? this.#runWaited(script, keys, args)
+      : this.#direct(script, keys, args);
   }
 
   #run(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {

@@ -110,6 +110,16 @@ describe('same-tick acquires and releases share one script call per node', () =>
     }
   });
 
+  it('more acquires in one tick than one call carries: split over several calls, every one granted', async () => {
+    const m = manager('us-east-1');
+    const locks = await Promise.all(
+      Array.from({ length: 300 }, (_, i) => m.acquire(`batch:many:${i}`, { heartbeat: false })),
+    );
+    expect(new Set(locks.map((l) => l.resource)).size).toBe(300);
+    const released = await Promise.all(locks.map((l) => l.release()));
+    expect(released.every((r) => r.released)).toBe(true);
+  });
+
   it('NOSCRIPT after SCRIPT FLUSH: a batch falls back to the script source on every node', async () => {
     const m = manager('us-east-1');
     await Promise.all(clients.slice(0, 5).map((c) => c.script('FLUSH')));
