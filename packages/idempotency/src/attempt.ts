@@ -9,7 +9,6 @@ import {
 } from './errors.js';
 import type { IdempotencyEvents } from './events.js';
 import { lowerFence } from './fence.js';
-import { FINGERPRINT_VERSION } from './json.js';
 import { frozenRecord, type LocalCache } from './local-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { deserializeResponse, type IdempotentResponse } from './response.js';
@@ -23,7 +22,6 @@ export interface Core {
   options: ResolvedOptions;
   events: Emitter<IdempotencyEvents>;
   cache: LocalCache;
-  channel: string | null;
   /** Whether `db` takes pg's `{ name, text, values }` (prepared statements). */
   prepared: boolean;
 }
@@ -68,15 +66,7 @@ export async function attempt(
   const budget = client ? 0 : core.options.unavailableRetryMs;
   const prepared = client ? isPoolLike(client) : core.prepared;
   const token = randomUUID();
-  const params = [
-    key,
-    fingerprint,
-    FINGERPRINT_VERSION,
-    token,
-    core.options.inProgressTtlMs,
-    fence,
-    core.options.ttlSeconds,
-  ];
+  const params = [key, fingerprint, token, fence];
   const run = (operation: string, statement: Statement, values: unknown[]) =>
     withRetry(operation, budget, () => runStatement(db, statement, values, prepared), input.signal);
   for (let round = 0; round < 3; round++) {
@@ -84,7 +74,7 @@ export async function attempt(
     let sentAt = performance.now();
     let row: RecordRow | undefined = (await run('claim', core.sql.claim, params)).rows[0];
     // The claim's snapshot may predate a concurrent insert it conflicted with: read it afresh.
-    row ??= (await run('read', core.sql.read, [key, fingerprint, FINGERPRINT_VERSION, token, fence])).rows[0];
+    row ??= (await run('read', core.sql.read, params)).rows[0];
     if (!row) continue; // swept in between: claim again
     if (row.verdict === 'takeover') {
       sentAt = performance.now();

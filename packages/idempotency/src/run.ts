@@ -99,7 +99,7 @@ async function finishRun(
   const db = input.client ?? core.db;
   const budget = input.client ? 0 : Math.max(core.options.unavailableRetryMs, leaseDeadline - Date.now());
   const prepared = input.client ? isPoolLike(input.client) : core.prepared;
-  const params = [input.key, token, state, r.status, r.headers, r.body, input.fence, core.channel];
+  const params = [input.key, token, state, r.status, r.headers, r.body, input.fence];
   const operation = state === 'completed' ? 'complete' : 'release';
   const done = (await withRetry(operation, budget, () => runStatement(db, core.sql.finish, params, prepared)))
     .rows[0] as CompletionRow | undefined;

@@ -1,4 +1,5 @@
 // The record columns and takeover rule shared by the claim, the fresh read and the takeover.
+import { FINGERPRINT_VERSION } from './json.js';
 
 /**
  * What the claim and the fresh read return for an existing record. The server decides everything
@@ -35,8 +36,8 @@ export function takeoverWhere(
         AND (${r}state = 'failed' OR (${r}state = 'in_progress' AND ${r}lease_expires_at <= now())))`;
 }
 
-/** Placeholders of the claim and takeover statements. */
-export const CLAIM_PARAMS = { fp: '$2', version: '$3', owner: '$4', fence: '$6' };
+/** Placeholders of the claim, read and takeover statements (the fingerprint version is a constant). */
+export const CLAIM_PARAMS = { fp: '$2', version: `${FINGERPRINT_VERSION}`, owner: '$3', fence: '$4' };
 
 /** A claim's answer, an existing record's (claim or fresh read) or a takeover's. */
 export interface RecordRow {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { FINGERPRINT_VERSION } from './json.js';
 import { CLAIM_PARAMS, record, takeoverWhere } from './sql-record.js';
 
 export type { RecordRow } from './sql-record.js';
@@ -33,9 +34,25 @@ export interface CompletionCheckRow {
   lease_owner: string | null;
 }
 
-/** Every statement the store issues, built once per table. All time comes from the server's now(). */
-export function statements(table: string) {
+/** What a store fixes at construction; written into the statements as constants rather than sent. */
+export interface StatementConstants {
+  /** inProgressTtlMs. */
+  leaseMs: number;
+  ttlSeconds: number;
+  /** NOTIFY channel for waiters (validated identifier characters only), or null without LISTEN. */
+  channel: string | null;
+}
+
+/**
+ * Every statement the store issues, built once per store. All time comes from the server's now().
+ * Per-store constants are literals (fewer parameters to bind; the planner folds them), so the
+ * statement names, hashed from the text, differ between differently configured stores.
+ */
+export function statements(table: string, c: StatementConstants) {
   const t = quoteTable(table);
+  const lease = `now() + ${Math.trunc(c.leaseMs)} * interval '1 millisecond'`;
+  const expiry = `now() + ${Math.trunc(c.ttlSeconds)} * interval '1 second'`;
+  const channel = c.channel === null ? 'NULL::text' : `'${c.channel.replace(/'/g, "''")}'::text`;
   const base = table.split('.').pop() as string;
   const idx = (suffix: string) => `"${`${base}_${suffix}`.slice(0, 63)}"`;
   return {
@@ -73,14 +90,13 @@ export function statements(table: string) {
      * one more statement, `takeover`; keeping that UPDATE out of this one keeps the hot statement small.
      * A row the snapshot could not see at all is read afresh by `read`. A claim's remaining lifetime
      * comes back for the LRU front; its lease is `inProgressTtlMs` by construction.
-     * $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 lease ms, $6 fence, $7 ttl s.
+     * $1 key, $2 fingerprint, $3 owner token, $4 fence.
      */
     claim: named(
       'claim',
       `WITH claim AS (
       INSERT INTO ${t} (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
-      SELECT $1::text, $2::text, $3::smallint, 'in_progress', $4::uuid, now() + $5::integer * interval '1 millisecond',
-             $6::bigint, now() + $7::integer * interval '1 second'
+      SELECT $1::text, $2::text, ${FINGERPRINT_VERSION}::smallint, 'in_progress', $3::uuid, ${lease}, $4::bigint, ${expiry}
       WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE key = $1::text)
       ON CONFLICT (key) DO NOTHING
       RETURNING date_part('epoch', expires_at - now()) * 1000 AS ms
@@ -100,19 +116,19 @@ export function statements(table: string) {
       'takeover',
       `UPDATE ${t} AS r SET
         fingerprint = $2::text,
-        fingerprint_version = $3::smallint,
+        fingerprint_version = ${FINGERPRINT_VERSION}::smallint,
         state = 'in_progress',
         response_status = NULL, response_headers = NULL, response_body = NULL,
-        lease_expires_at = now() + $5::integer * interval '1 millisecond',
-        fence = CASE WHEN r.expires_at <= now() THEN $6::bigint ELSE GREATEST(r.fence, $6::bigint) END,
+        lease_expires_at = ${lease},
+        fence = CASE WHEN r.expires_at <= now() THEN $4::bigint ELSE GREATEST(r.fence, $4::bigint) END,
         attempts = CASE WHEN r.expires_at <= now() THEN 1
-                        WHEN r.lease_owner = $4::uuid THEN r.attempts ELSE r.attempts + 1 END,
+                        WHEN r.lease_owner = $3::uuid THEN r.attempts ELSE r.attempts + 1 END,
         claimed_from = CASE WHEN r.expires_at <= now() THEN 'expired'
-                            WHEN r.lease_owner = $4::uuid THEN r.claimed_from
+                            WHEN r.lease_owner = $3::uuid THEN r.claimed_from
                             WHEN r.state = 'in_progress' THEN 'lease_expired' ELSE r.state END,
-        lease_owner = $4::uuid,
+        lease_owner = $3::uuid,
         contended = false,
-        expires_at = CASE WHEN r.expires_at <= now() THEN now() + $7::integer * interval '1 second' ELSE r.expires_at END,
+        expires_at = CASE WHEN r.expires_at <= now() THEN ${expiry} ELSE r.expires_at END,
         created_at = CASE WHEN r.expires_at <= now() THEN now() ELSE r.created_at END,
         updated_at = now()
       WHERE r.key = $1::text AND (${takeoverWhere('r.', CLAIM_PARAMS)})
@@ -121,19 +137,16 @@ export function statements(table: string) {
 
     /**
      * Fresh-snapshot read of a row the claim's snapshot could not see, with the same verdict columns.
-     * $1 key, $2 fingerprint, $3 fingerprint version, $4 owner token, $5 fence.
+     * Same parameters as `claim`.
      */
-    read: named(
-      'read',
-      `SELECT ${record({ fp: '$2', version: '$3', owner: '$4', fence: '$5' })} FROM ${t} WHERE key = $1::text`,
-    ),
+    read: named('read', `SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text`),
 
     /**
      * Completion or release, only by the lease owner and never with a lower fence. A plain UPDATE (no
      * CTE, no UNION: the cheapest write Postgres offers here) that NOTIFYs waiters only when one marked
      * the row contended; no row back means rejected, and `finishCheck` reads why. The record's lifetime
      * is known from the claim, so nothing else comes back. $1 key, $2 owner,
-     * $3 state, $4 status, $5 headers, $6 body, $7 fence, $8 notify channel.
+     * $3 state, $4 status, $5 headers, $6 body, $7 fence.
      */
     finish: named(
       'finish',
@@ -141,7 +154,7 @@ export function statements(table: string) {
         lease_expires_at = NULL, fence = GREATEST(fence, $7::bigint), updated_at = now()
       WHERE key = $1 AND lease_owner = $2::uuid AND state = 'in_progress'
         AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
-      RETURNING CASE WHEN contended AND $8::text IS NOT NULL THEN (SELECT 1 FROM pg_notify($8::text, $1::text)) ELSE 0 END
+      RETURNING CASE WHEN contended AND ${channel} IS NOT NULL THEN (SELECT 1 FROM pg_notify(${channel}, $1::text)) ELSE 0 END
           AS woken`,
     ),
 

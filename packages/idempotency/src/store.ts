@@ -54,13 +54,17 @@ export class IdempotencyStore {
     const events = new Emitter<IdempotencyEvents>({
       onListenerError: (err) => logger?.error({ err }, 'idempotency event listener threw'),
     });
+    const notify = isPoolLike(db) ? channel : null;
     this.#core = {
       db,
-      sql: statements(resolved.table),
+      sql: statements(resolved.table, {
+        leaseMs: resolved.inProgressTtlMs,
+        ttlSeconds: resolved.ttlSeconds,
+        channel: notify,
+      }),
       options: resolved,
       events,
       cache: new LocalCache(resolved.localCache),
-      channel: isPoolLike(db) ? channel : null,
       prepared: resolved.preparedStatements ?? isPoolLike(db),
     };
     this.#flights = new SingleFlight(defaults.maxInFlight);
