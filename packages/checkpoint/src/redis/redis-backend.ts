@@ -4,12 +4,11 @@ import type { RedisClientLike } from './client.js';
 import historyLua from './history-1.lua';
 import quarantineLua from './quarantine-1.lua';
 import rewriteLua from './rewrite-1.lua';
-import saveLua from './save-1.lua';
+import { saveScript } from './save-script.js';
 import { Script } from './scripts.js';
 import { TickPipeline } from './tick-pipeline.js';
 
 const scripts = {
-  save: new Script(saveLua),
   history: new Script(historyLua),
   rewrite: new Script(rewriteLua),
   quarantine: new Script(quarantineLua),
@@ -23,15 +22,20 @@ export interface RedisBackendSettings {
   maxQuarantined: number;
 }
 
+/** The revision counter: the first of the session's packed meta field (see save-1.lua). */
+const revisionOf = (meta: string) => Number(meta.slice(0, meta.indexOf(' ')));
+
 /** One hash per session; the `{sessionId}` hash tag keeps everything of a session in one Cluster slot. */
 export class RedisBackend implements CheckpointBackend {
   readonly #redis: TickPipeline;
+  readonly #save: Script;
 
   constructor(
     client: RedisClientLike,
     private readonly settings: RedisBackendSettings,
   ) {
     this.#redis = new TickPipeline(client);
+    this.#save = saveScript(settings);
   }
 
   key(sessionId: string): string {
@@ -39,17 +43,17 @@ export class RedisBackend implements CheckpointBackend {
   }
 
   async write(sessionId: string, save: PreparedSave): Promise<WriteOutcome> {
-    const { history, ttlMs, maxAgeMs } = this.settings;
     // The body goes without its opening brace: the script prepends revision and savedAt to it as is.
-    const args = [
-      save.body.slice(1),
-      save.expectedRevision ?? '',
-      save.fence ?? '',
-      history,
-      ttlMs,
-      maxAgeMs,
-    ];
-    const reply = (await this.#redis.script(scripts.save, [this.key(sessionId)], args)) as number[];
+    // Absent conditions are left off instead of sent empty: every argument costs the server a string.
+    const body = save.body.slice(1);
+    const { expectedRevision: expected, fence } = save;
+    const args =
+      fence !== undefined
+        ? [body, expected ?? '', fence]
+        : expected !== undefined
+          ? [body, expected]
+          : [body];
+    const reply = (await this.#redis.script(this.#save, [this.key(sessionId)], args)) as number[];
     const status = Number(reply[0]);
     const a = Number(reply[1]);
     if (status === 1) return { ok: true, revision: a, savedAtMs: Number(reply[2]) };
@@ -58,18 +62,14 @@ export class RedisBackend implements CheckpointBackend {
   }
 
   async latest(sessionId: string): Promise<RawCheckpoint | undefined> {
-    const [rev = null, cur = null] = await this.#redis.hmget(this.key(sessionId), ['rev', 'cur']);
-    return rev !== null && cur !== null ? { revision: Number(rev), raw: cur } : undefined;
+    const [meta = null, cur = null] = await this.#redis.hmget(this.key(sessionId), ['m', 'cur']);
+    return meta !== null && cur !== null ? { revision: revisionOf(meta), raw: cur } : undefined;
   }
 
   async get(sessionId: string, revision: number): Promise<RawCheckpoint | undefined> {
-    const [rev = null, cur = null, old = null] = await this.#redis.hmget(this.key(sessionId), [
-      'rev',
-      'cur',
-      `r:${revision}`,
-    ]);
-    if (rev !== null && Number(rev) === revision && cur !== null) return { revision, raw: cur };
-    return old === null ? undefined : { revision, raw: old };
+    // Every kept revision, the latest included, has its own field.
+    const [raw = null] = await this.#redis.hmget(this.key(sessionId), [`r:${revision}`]);
+    return raw === null ? undefined : { revision, raw };
   }
 
   async history(sessionId: string, limit: number): Promise<RawCheckpoint[]> {

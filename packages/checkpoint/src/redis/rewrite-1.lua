@@ -8,8 +8,10 @@
 
   Returns 1 when replaced, 0 when the session moved on or is gone.
 ]]
-if redis.call('HGET', KEYS[1], 'rev') ~= ARGV[1] then
+local m = redis.call('HGET', KEYS[1], 'm')
+if not m or string.match(m, '^%d+') ~= ARGV[1] then
   return 0
 end
-redis.call('HSET', KEYS[1], 'cur', ARGV[2])
+-- The latest lives in two fields (see save-1.lua); both change together.
+redis.call('HSET', KEYS[1], 'cur', ARGV[2], 'r:' .. ARGV[1], ARGV[2])
 return 1

@@ -12,7 +12,10 @@ export function redisHarness(client: Redis | Cluster, second: Redis | Cluster): 
     store: (schema, options) => new CheckpointStore({ redis: client, schema, namespace, ...options }),
     otherStore: (schema, options) => new CheckpointStore({ redis: second, schema, namespace, ...options }),
     corrupt: async (sessionId, raw) => {
-      await client.hset(sessionKey(sessionId), 'cur', raw);
+      // The latest is stored twice (`cur` and `r:<rev>`, see save-1.lua): both are replaced.
+      const key = sessionKey(sessionId);
+      const meta = await client.hget(key, 'm');
+      await client.hset(key, 'cur', raw, `r:${meta?.split(' ')[0]}`, raw);
     },
     rawLatest: async (sessionId) => (await client.hget(sessionKey(sessionId), 'cur')) ?? undefined,
   };
