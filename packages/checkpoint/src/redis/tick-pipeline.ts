@@ -12,14 +12,19 @@ interface Call {
   reject: (error: unknown) => void;
 }
 
-/** Most calls in one pipeline; more leave in the next one. */
-const MAX_BATCH = 256;
+/**
+ * Most calls in one pipeline; more leave in the next one at once. Small on purpose: while the server
+ * runs the first calls of a busy tick, Node prepares the next ones, instead of the two taking turns
+ * over one big pipeline (at 32 concurrent saves, 8 per pipeline gave about 1.7x the throughput of one
+ * pipeline of 32).
+ */
+const MAX_BATCH = 8;
 
 const isNoScript = (err: unknown) => err instanceof Error && err.message.includes('NOSCRIPT');
 
 /**
- * Sends the store's commands. Calls issued in the same tick (many flows saving at once) leave as one
- * pipeline: one socket write and one read for all of them instead of one each, what ioredis'
+ * Sends the store's commands. Calls issued in the same tick (many flows saving at once) leave in
+ * pipelines of up to MAX_BATCH: one socket write and one read for each instead of one per call, what ioredis'
  * `enableAutoPipelining` does without asking users to set it. Each call keeps its own reply and error,
  * and calls reach the server in the order they were made. Not on a Cluster (a pipeline there must stay
  * in one slot) nor on clients without `pipeline()`: those send each call at once.
