@@ -111,4 +111,19 @@ describe('createTracing', () => {
     await unloaded.traced('b', {}, async () => {});
     expect(recorded.map((r) => `${r.tracer} ${r.name}`)).toEqual(['@cxkit/a a']);
   });
+
+  it('enabled: only once loaded, and only while a tracer provider (an SDK) is registered', async () => {
+    const tracing = createTracing('@cxkit/internal-test');
+    expect(tracing.enabled).toBe(false);
+    await tracing.load();
+    expect(tracing.enabled).toBe(true);
+
+    trace.disable();
+    const noSdk = createTracing('@cxkit/internal-test');
+    await noSdk.load();
+    expect(noSdk.enabled).toBe(false);
+    // An SDK registered after the import is picked up, as the API's proxy tracer picks it up.
+    trace.setGlobalTracerProvider(provider);
+    expect(noSdk.enabled).toBe(true);
+  });
 });
