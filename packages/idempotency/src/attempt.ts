@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Emitter } from '@cxkit/internal';
+import type { Span } from '@opentelemetry/api';
 import { isPoolLike, type Queryable, runStatement, withRetry } from './db.js';
 import {
   IdempotencyInProgressError,
@@ -14,6 +15,7 @@ import type { ResolvedOptions } from './options.js';
 import { deserializeResponse, type IdempotentResponse } from './response.js';
 import { runClaimed } from './run.js';
 import type { RecordRow, Statement, Statements } from './sql.js';
+import { ATTR_ATTEMPT, ATTR_OUTCOME } from './tracing.js';
 
 /** What one attempt of one call needs from the store. */
 export interface Core {
@@ -45,6 +47,8 @@ export interface AttemptInput {
   /** The caller's PoolClient in transactional mode. */
   client: Queryable | undefined;
   signal: AbortSignal | undefined;
+  /** This call's span when traced (outcome attributes are set where the outcome is decided). */
+  span: Span | undefined;
 }
 
 export interface Outcome {
@@ -90,6 +94,7 @@ export async function attempt(
         );
         if (core.events.has('lease-expired')) core.events.emit('lease-expired', { key, attempt: attempts });
       }
+      input.span?.setAttributes({ [ATTR_OUTCOME]: 'miss', [ATTR_ATTEMPT]: attempts });
       if (core.events.has('miss')) core.events.emit('miss', { key, attempt: attempts });
       // Both a claim and a takeover set the lease to inProgressTtlMs from the server's now().
       return runClaimed(core, input, handler, token, { attempts, ttlMs: row.ms, sentAt }, flight);
@@ -115,6 +120,7 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
       const bytes = (row.headers?.length ?? 0) + (row.body?.length ?? 0) + 16;
       core.cache.set(key, frozenRecord(input, response), row.ms, bytes + input.canonical.length);
     }
+    input.span?.setAttribute(ATTR_OUTCOME, 'replay');
     if (core.events.has('replay')) core.events.emit('replay', { key, source: 'database' });
     return { replayed: true, response };
   }

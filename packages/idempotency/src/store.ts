@@ -1,4 +1,5 @@
 import { Emitter } from '@cxkit/internal';
+import type { Attributes, Span } from '@opentelemetry/api';
 import { type AttemptInput, attempt, type Core, type Handler, type Outcome } from './attempt.js';
 import { isPoolLike, type Queryable, runStatement } from './db.js';
 import { defaults } from './defaults.js';
@@ -19,6 +20,19 @@ import type { IdempotentResponse } from './response.js';
 import { type Flight, SingleFlight } from './single-flight.js';
 import { statements } from './sql.js';
 import { Sweeper, type SweepOptions, type SweepResult, sweep } from './sweeper.js';
+import {
+  ATTR_BATCHES,
+  ATTR_DELETED,
+  ATTR_OUTCOME,
+  ATTR_SOURCE,
+  ATTR_TABLE,
+  LRU_HIT,
+  LRU_MISMATCH,
+  SPAN_EXECUTE,
+  SPAN_SWEEP,
+  traceResult,
+  tracing,
+} from './tracing.js';
 import { Waiter } from './waiter.js';
 
 export interface ExecuteOptions {
@@ -45,6 +59,8 @@ export class IdempotencyStore {
   readonly #marks: SingleFlight<boolean>;
   readonly #waiter: Waiter;
   readonly #sweepers = new Set<Sweeper>();
+  /** The span attributes every call shares (built once: no allocation per call). */
+  readonly #spanAttributes: Attributes;
 
   constructor(options: IdempotencyStoreOptions) {
     const resolved = resolveOptions(options);
@@ -70,6 +86,8 @@ export class IdempotencyStore {
     this.#flights = new SingleFlight(defaults.maxInFlight);
     this.#marks = new SingleFlight(defaults.maxInFlight);
     this.#waiter = new Waiter(db, channel, resolved.waitPollMs, defaults.maxInFlight, logger);
+    this.#spanAttributes = Object.freeze({ [ATTR_TABLE]: resolved.table });
+    void tracing.load();
   }
 
   /** Subscribes to an event; the returned function (also a Disposable) unsubscribes. */
@@ -96,11 +114,27 @@ export class IdempotencyStore {
    * Runs `handler` at most once per `key` for the same `request` and answers every repeat with its
    * stored response. Validation (key, request, fence) happens before anything is written.
    */
-  async execute<R extends IdempotentResponse>(
+  execute<R extends IdempotentResponse>(
     key: string,
     request: unknown,
     handler: Handler<R>,
     options?: ExecuteOptions,
+  ): Promise<ExecuteResult<R>> {
+    // No SDK registered (or no @opentelemetry/api): no span, no closure, no extra promise on an LRU hit.
+    if (!tracing.enabled) return this.#execute(key, request, handler, options, undefined);
+    return tracing.traced(SPAN_EXECUTE, this.#spanAttributes, (span) =>
+      span
+        ? traceResult(span, this.#execute(key, request, handler, options, span))
+        : this.#execute(key, request, handler, options, undefined),
+    );
+  }
+
+  async #execute<R extends IdempotentResponse>(
+    key: string,
+    request: unknown,
+    handler: Handler<R>,
+    options: ExecuteOptions | undefined,
+    span: Span | undefined,
   ): Promise<ExecuteResult<R>> {
     assertValidKey(key);
     const fence = options?.fence === undefined ? null : normalizeFence(options.fence);
@@ -118,9 +152,11 @@ export class IdempotencyStore {
       if (!sameRequest(cached, request)) {
         const problem = checkJson(request);
         if (problem) throw new InvalidRequestError(problem.path, problem.reason);
+        span?.setAttributes(LRU_MISMATCH);
         this.#core.events.emit('mismatch', { key });
         throw new IdempotencyKeyReusedError(key);
       }
+      span?.setAttributes(LRU_HIT);
       if (this.#core.events.has('hit')) this.#core.events.emit('hit', { key });
       return { replayed: true, response: cachedResponse(cached) as R };
     }
@@ -136,6 +172,7 @@ export class IdempotencyStore {
       fence,
       client,
       signal: client ? signal : undefined,
+      span,
     };
     const deadline = Date.now() + wait;
     for (;;) {
@@ -160,24 +197,32 @@ export class IdempotencyStore {
     deadline: number,
     signal: AbortSignal | undefined,
   ): Promise<Outcome> {
-    if (input.client) return attempt(this.#core, input, handler);
+    const { span } = input;
+    if (input.client) {
+      span?.setAttribute(ATTR_SOURCE, 'postgres');
+      return attempt(this.#core, input, handler);
+    }
     // A different fence is a different lock holder: it never shares another holder's run.
     const identity = input.fence === null ? input.fingerprint : `${input.fingerprint}/${input.fence}`;
     const flight = this.#flights.join(input.key, identity);
     if (!flight) {
+      span?.setAttribute(ATTR_SOURCE, 'postgres');
       const run = this.#flights.start(input.key, identity, (own) => attempt(this.#core, input, handler, own));
       return raceSignal(run, signal);
     }
-    return this.#joined(input.key, flight, deadline, signal);
+    span?.setAttribute(ATTR_SOURCE, 'in-flight');
+    return this.#joined(input.key, flight, deadline, signal, span);
   }
 
   async #joined(
     key: string,
     flight: Flight<Outcome>,
     deadline: number,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    span: Span | undefined,
   ): Promise<Outcome> {
     const value = await raceSignal(joinUntil(key, flight, deadline), signal);
+    span?.setAttribute(ATTR_OUTCOME, 'replay');
     if (this.#core.events.has('replay')) this.#core.events.emit('replay', { key, source: 'in-flight' });
     return { replayed: true, response: value.response };
   }
@@ -201,10 +246,13 @@ export class IdempotencyStore {
   }
 
   /** Deletes expired rows in bounded batches (FOR UPDATE SKIP LOCKED: safe from many pods at once). */
-  async sweep(options: SweepOptions = {}): Promise<SweepResult> {
-    const result = await sweep(this.#core.db, this.#core.sql.sweep, this.#core.prepared, options);
-    this.#core.events.emit('sweep', result);
-    return result;
+  sweep(options: SweepOptions = {}): Promise<SweepResult> {
+    return tracing.traced(SPAN_SWEEP, this.#spanAttributes, async (span) => {
+      const result = await sweep(this.#core.db, this.#core.sql.sweep, this.#core.prepared, options);
+      span?.setAttributes({ [ATTR_DELETED]: result.deleted, [ATTR_BATCHES]: result.batches });
+      this.#core.events.emit('sweep', result);
+      return result;
+    });
   }
 
   /** Runs `sweep()` every `intervalMs` (unref'd timer, never overlapping) until `stop()` or `close()`. */
