@@ -53,7 +53,7 @@ export class RedisBackend implements CheckpointBackend {
         : expected !== undefined
           ? [body, expected]
           : [body];
-    const reply = (await this.#redis.script(this.#save, [this.key(sessionId)], args)) as number[];
+    const reply = (await this.#redis.keyed(this.#save, this.key(sessionId), args)) as number[];
     const status = Number(reply[0]);
     const a = Number(reply[1]);
     if (status === 1) return { ok: true, revision: a, savedAtMs: Number(reply[2]) };
