@@ -126,4 +126,16 @@ describe('createTracing', () => {
     trace.setGlobalTracerProvider(provider);
     expect(noSdk.enabled).toBe(true);
   });
+
+  it('traced() skips the span while no SDK is registered and records once one is', async () => {
+    trace.disable();
+    const tracing = createTracing('@cxkit/late');
+    await tracing.load();
+    const before = recorded.length;
+    expect(await tracing.traced('unrecorded', {}, async (span) => span === undefined)).toBe(true);
+    expect(recorded.length).toBe(before);
+    trace.setGlobalTracerProvider(provider);
+    expect(await tracing.traced('recorded', {}, async (span) => span !== undefined)).toBe(true);
+    expect(recorded.slice(before).map((r) => `${r.tracer} ${r.name}`)).toEqual(['@cxkit/late recorded']);
+  });
 });
