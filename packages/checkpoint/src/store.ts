@@ -49,6 +49,8 @@ export abstract class BaseCheckpointStore<V, I> {
    * `StaleFenceError` or `RevisionConflictError` (nothing written).
    */
   save(sessionId: string, input: SaveInput<I>): Promise<SaveResult> {
+    // Without an SDK a span is a no-op: skip it, its attributes and its closure on the hot path.
+    if (!tracing.enabled) return this.#save(sessionId, input);
     return tracing.traced('checkpoint.save', { 'cxkit.session_id': String(sessionId) }, () =>
       this.#save(sessionId, input),
     );
@@ -86,11 +88,16 @@ export abstract class BaseCheckpointStore<V, I> {
 
   /** The newest checkpoint as a tagged result, in one round trip; never throws on bad stored data. */
   latest(sessionId: string): Promise<LatestResult<V>> {
-    return tracing.traced('checkpoint.latest', { 'cxkit.session_id': String(sessionId) }, async () => {
-      assertSessionId(sessionId, this.settings.maxSessionIdLength);
-      const found = await this.backend.latest(sessionId);
-      return this.#resolve(sessionId, found, true);
-    });
+    if (!tracing.enabled) return this.#latest(sessionId);
+    return tracing.traced('checkpoint.latest', { 'cxkit.session_id': String(sessionId) }, () =>
+      this.#latest(sessionId),
+    );
+  }
+
+  async #latest(sessionId: string): Promise<LatestResult<V>> {
+    assertSessionId(sessionId, this.settings.maxSessionIdLength);
+    const found = await this.backend.latest(sessionId);
+    return this.#resolve(sessionId, found, true);
   }
 
   /** One retained revision, decoded like `latest()` (without write-back); `absent` once trimmed. */
