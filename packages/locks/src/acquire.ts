@@ -66,11 +66,13 @@ export async function attemptAcquire(
   let failed = false;
   const replies = await round<Vote>(
     ctx.nodes,
-    async (node, i) => {
-      const r = await node.calls.acquire.call(item);
-      const trusted = ctx.guard.observe(i, r.epoch, r.epochAge);
-      return { status: r.status, fence: r.fence, trusted, holder: r.holder };
-    },
+    (node, i) =>
+      node.calls.acquire.call(item).then((r) => ({
+        status: r.status,
+        fence: r.fence,
+        trusted: ctx.guard.observe(i, r.epoch, r.epochAge),
+        holder: r.holder,
+      })),
     {
       timeoutMs: o.requestTimeoutMs,
       settled: (rs) => {

@@ -80,10 +80,13 @@ export class Batcher<R> {
     };
     let sent: Promise<unknown>;
     try {
-      const { head } = queue[0]!.item;
-      const keys = [...head.keys];
-      const args = [...head.args];
-      for (const { item } of queue) {
+      const first = queue[0]!.item;
+      const { head } = first;
+      // A lone call (the common case at low concurrency) builds its lists in one step each.
+      const keys = head.keys.concat(first.keys);
+      const args = head.args.concat(first.args);
+      for (let i = 1; i < queue.length; i++) {
+        const { item } = queue[i]!;
         for (const k of item.keys) keys.push(k);
         for (const a of item.args) args.push(a);
       }

@@ -123,13 +123,18 @@ export class LockNode {
     );
   }
 
-  async #direct(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
+  #direct(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
+    let sent: Promise<unknown>;
     try {
-      return await this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      sent = this.client.evalsha(script.sha, keys.length, ...keys, ...args);
     } catch (err) {
+      return Promise.reject(err);
+    }
+    // No async wrapper: the reply reaches the caller without an extra promise hop.
+    return sent.catch((err: unknown) => {
       if (!isNoScript(err)) throw err;
       return this.client.eval(script.source, keys.length, ...keys, ...args);
-    }
+    });
   }
 
   // The write and its WAIT travel in one pipeline: one round trip, and WAIT covers exactly this write.
