@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTracing, Emitter } from '@cxkit/internal';
 import { type Attempt, attemptAcquire } from './acquire.js';
 import { acquireLoop } from './acquire-loop.js';
-import { parseAcquire } from './acquire-options.js';
+import { parseAcquire, type ResolvedAcquire } from './acquire-options.js';
 import type { Topology } from './client.js';
 import { createContext, type LockContext } from './context.js';
 import { campaign, type Election, type ElectOptions } from './elect.js';
@@ -19,6 +19,13 @@ import type { AcquireOptions, Inspection } from './types.js';
 import { runHeld } from './with-lock.js';
 
 const tracing = createTracing('@cxkit/locks');
+
+/** What `acquire` records on its span (the part of an OpenTelemetry span it uses). */
+const WAKE = { wake: true } as const;
+
+interface SpanLike {
+  setAttributes(attributes: Record<string, number>): unknown;
+}
 
 /**
  * Distributed locks over one Redis master, a Redis Cluster, or N independent masters with a majority
@@ -55,8 +62,10 @@ export class LockManager {
     this.#host = {
       extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),
       extendNow: (lock) => this.#heartbeat.extendOne(lock),
-      releaseRecords: async (lock) =>
-        releaseResult(this.#ctx, await releaseOn(this.#ctx, lock.resource, lock.token, { wake: true })),
+      releaseRecords: (lock) =>
+        releaseOn(this.#ctx, lock.resource, lock.token, WAKE).then((replies) =>
+          releaseResult(this.#ctx, replies),
+        ),
       forget: (lock) => this.#heartbeat.delete(lock),
     };
     this.#notifier = new ReleaseNotifier(clients, o.maxWaiters, o.requestTimeoutMs, o.logger);
@@ -72,24 +81,35 @@ export class LockManager {
    * one attempt, or with `AcquireTimeoutError` when `waitMs` runs out; bad input rejects with
    * `ConfigError` before any Redis call.
    */
-  async acquire(resource: string, options?: AcquireOptions): Promise<Lock> {
-    const a = parseAcquire(resource, options, this.#o);
-    this.#admit(resource);
+  acquire(resource: string, options?: AcquireOptions): Promise<Lock> {
+    // Not an async function: the lock reaches the caller without an extra promise hop. Bad input
+    // still rejects (never throws synchronously).
+    let a: ResolvedAcquire;
+    try {
+      a = parseAcquire(resource, options, this.#o);
+      this.#admit(resource);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // Without a registered SDK a span records nothing: skip it and its attributes.
+    if (!tracing.enabled) return this.#acquireLoop(resource, a, undefined);
     const attributes = { 'cxkit.lock.resource': resource, 'cxkit.lock.topology': this.topology };
-    return tracing.traced('cxkit.locks.acquire', attributes, (span) =>
-      acquireLoop(this.#ctx, {
-        resource,
-        channel: this.#ctx.keys.channel(resource),
-        a,
-        notifier: this.#notifier,
-        closed: () => this.#closed,
-        attempt: (token) => attemptAcquire(this.#ctx, resource, token, a),
-        granted: (token, result, attempts, started) => {
-          span?.setAttributes({ 'cxkit.lock.fence': result.fence, 'cxkit.lock.attempts': attempts });
-          return this.#granted(resource, token, a, result, attempts, started);
-        },
-      }),
-    );
+    return tracing.traced('cxkit.locks.acquire', attributes, (span) => this.#acquireLoop(resource, a, span));
+  }
+
+  #acquireLoop(resource: string, a: ResolvedAcquire, span: SpanLike | undefined): Promise<Lock> {
+    return acquireLoop(this.#ctx, {
+      resource,
+      channel: this.#ctx.keys.channel(resource),
+      a,
+      notifier: this.#notifier,
+      closed: () => this.#closed,
+      attempt: (token) => attemptAcquire(this.#ctx, resource, token, a),
+      granted: (token, result, attempts, started) => {
+        span?.setAttributes({ 'cxkit.lock.fence': result.fence, 'cxkit.lock.attempts': attempts });
+        return this.#granted(resource, token, a, result, attempts, started);
+      },
+    });
   }
 
   #admit(resource: string): void {

@@ -5,6 +5,9 @@ import type { ReleaseResult } from './types.js';
 /** A reply that removed this owner's record (2: and a contender had been waiting for it). */
 const removed = (r: Reply<number> | undefined): boolean => !!r?.ok && (r.value === 1 || r.value === 2);
 
+/** The answer of a node a release skips (it never reads as a removal). */
+const SKIP = Promise.resolve(Number.NaN);
+
 /**
  * Runs the release script on the given nodes (all by default) and resolves at the quorum-th answer.
  * Replies: 1 released, 2 released and a contender waited, 0 absent, -1 held by another owner. Cleanup of
@@ -12,7 +15,7 @@ const removed = (r: Reply<number> | undefined): boolean => !!r?.ok && (r.value =
  * contender): from inside the script on one master or a Cluster, and with one PUBLISH in quorum mode
  * (one wake-up per release, sent once a node reports a waiter, instead of one per node).
  */
-export async function releaseOn(
+export function releaseOn(
   ctx: LockContext,
   resource: string,
   token: string,
@@ -26,7 +29,6 @@ export async function releaseOn(
     keys: [ctx.keys.lock(resource), ctx.keys.waiters(resource)],
     args: [token, channel, resource],
   };
-  const skip = Promise.resolve(Number.NaN);
   const n = ctx.nodes.length;
   let published = false;
   const publish = (i: number) => {
@@ -34,33 +36,30 @@ export async function releaseOn(
     published = true;
     ctx.track(ctx.nodes[i]!.client.publish(channel, resource));
   };
-  const replies = await round(
-    ctx.nodes,
-    (node, i) => (only && !only.has(i) ? skip : node.calls.release.call(item)),
-    {
-      timeoutMs: ctx.options.requestTimeoutMs,
-      // A release is decided at the quorum-th deletion (or once that is impossible); the slower
-      // nodes still run theirs, queued on their connections.
-      settled: only
-        ? undefined
-        : (rs) => {
-            let released = 0;
-            let other = 0;
-            for (const r of rs) {
-              if (removed(r)) released++;
-              else if (r) other++;
-            }
-            return released >= ctx.quorum || other > n - ctx.quorum;
-          },
-      // A waiter reported by a node that answered after the round was decided still gets its wake-up.
-      onLate: (i, late) => {
-        if (late.ok && late.value === 2) publish(i);
-      },
+  return round(ctx.nodes, (node, i) => (only && !only.has(i) ? SKIP : node.calls.release.call(item)), {
+    timeoutMs: ctx.options.requestTimeoutMs,
+    // A release is decided at the quorum-th deletion (or once that is impossible); the slower
+    // nodes still run theirs, queued on their connections.
+    settled: only
+      ? undefined
+      : (rs) => {
+          let released = 0;
+          let other = 0;
+          for (const r of rs) {
+            if (removed(r)) released++;
+            else if (r) other++;
+          }
+          return released >= ctx.quorum || other > n - ctx.quorum;
+        },
+    // A waiter reported by a node that answered after the round was decided still gets its wake-up.
+    onLate: (i, late) => {
+      if (late.ok && late.value === 2) publish(i);
     },
-  );
-  const waited = replies.findIndex((r) => r?.ok && r.value === 2);
-  if (waited >= 0) publish(waited);
-  return replies;
+  }).then((replies) => {
+    const waited = replies.findIndex((r) => r?.ok && r.value === 2);
+    if (waited >= 0) publish(waited);
+    return replies;
+  });
 }
 
 /** Folds release replies into `{ released, reason }`: released when a quorum removed this owner's record. */
