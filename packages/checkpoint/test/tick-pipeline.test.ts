@@ -49,21 +49,30 @@ afterAll(async () => {
 const store = () => new CheckpointStore({ redis: client, schema: v3, namespace });
 
 describe('calls made in the same tick share one pipeline (single Redis)', () => {
+  it('sends a call at once while nothing else is queued or on its way', async () => {
+    const s = store();
+    keys = [];
+    const saved = s.save(`tick_${randomUUID()}`, base);
+    expect(keys).toEqual([1]);
+    expect((await saved).revision).toBe(1);
+  });
+
   it('sends 20 concurrent saves as script calls of at most 8 sessions and gives every caller its own result', async () => {
     const s = store();
     const ids = Array.from({ length: 20 }, () => `tick_${randomUUID()}`);
     sizes = [];
     keys = [];
     const saved = await Promise.all(ids.map((id, i) => s.save(id, { ...base, checkpointId: `chk_${i}` })));
+    // The first leaves at once; the others wait for the first to be on its way and go together.
+    expect(keys).toEqual([1, 8, 8, 3]);
     // Each flush holds one call only, so it goes out without a pipeline.
-    expect(keys).toEqual([8, 8, 4]);
     expect(sizes).toEqual([]);
     saved.forEach((r, i) => {
       expect(r.revision).toBe(1);
       expect(r.checkpointId).toBe(`chk_${i}`);
     });
     const latest = await Promise.all(ids.map((id) => s.latest(id)));
-    expect(sizes).toEqual([8, 8, 4]);
+    expect(sizes).toEqual([8, 8, 3]);
     latest.forEach((r, i) => {
       expect(r.status).toBe('restored');
       if (r.status === 'restored') expect(r.checkpoint.checkpointId).toBe(`chk_${i}`);
@@ -82,19 +91,27 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
       s.delete(id),
       s.latest(id),
     ]);
+    expect(keys).toEqual([1, 1]);
     expect(sizes).toEqual([4]);
-    expect(keys).toEqual([2]);
     expect([first.revision, second.revision]).toEqual([1, 2]);
     expect(read.revision).toBe(2);
     expect(removed).toBe(true);
     expect(after.status).toBe('absent');
   });
 
+  /** A read that leaves at once, so that the calls after it in the tick queue up. */
+  const opener = (s: ReturnType<typeof store>) => s.latest(`tick_${randomUUID()}`);
+
   it('merges only saves next to each other: a read between two saves sees the first only', async () => {
     const s = store();
     const id = `tick_${randomUUID()}`;
     keys = [];
-    const [first, read, second] = await Promise.all([s.save(id, base), s.latest(id), s.save(id, base)]);
+    const [, first, read, second] = await Promise.all([
+      opener(s),
+      s.save(id, base),
+      s.latest(id),
+      s.save(id, base),
+    ]);
     expect(keys).toEqual([1, 1]);
     expect([first.revision, read.revision, second.revision]).toEqual([1, 1, 2]);
   });
@@ -104,7 +121,8 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
     const [a, b, c] = [`tick_${randomUUID()}`, `tick_${randomUUID()}`, `tick_${randomUUID()}`] as const;
     await s.save(b, base);
     keys = [];
-    const results = await Promise.allSettled([
+    const [, ...results] = await Promise.allSettled([
+      opener(s),
       s.save(a, base),
       s.save(b, { ...base, fence: 5, expectedRevision: 1 }),
       s.save(c, { ...base, expectedRevision: 3 }),
@@ -122,7 +140,8 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
     const broken = `tick_${randomUUID()}`;
     await client.set(sessionKey(broken), 'not a hash');
     keys = [];
-    const [ok, bad, conflict] = await Promise.allSettled([
+    const [, ok, bad, conflict] = await Promise.allSettled([
+      opener(s),
       s.save(good, base),
       s.save(broken, base),
       s.save(good, { ...base, expectedRevision: 7 }),
@@ -132,9 +151,13 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
     expect(bad.status === 'rejected' && String(bad.reason)).toMatch(/WRONGTYPE/);
     expect(conflict.status === 'rejected' && isRevisionConflictError(conflict.reason)).toBe(true);
     // A failing command among other commands of a pipeline rejects that caller alone too.
-    const [saved, read] = await Promise.allSettled([s.save(broken, base), s.latest(good)]);
+    sizes = [];
+    const [, saved, read] = await Promise.allSettled([opener(s), s.save(broken, base), s.latest(good)]);
+    expect(sizes).toEqual([2]);
     expect(saved.status === 'rejected' && String(saved.reason)).toMatch(/WRONGTYPE/);
     expect(read.status === 'fulfilled' && read.value.revision).toBe(1);
+    // Alone, too.
+    await expect(s.save(broken, base)).rejects.toThrow(/WRONGTYPE/);
   });
 
   it('loads the script again when the server lost it (NOSCRIPT alone and inside a pipeline)', async () => {
@@ -146,7 +169,7 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
     expect(saved.map((r) => r.revision)).toEqual([2, 1, 1, 1, 1]);
     await client.script('FLUSH');
     sizes = [];
-    const [again, read] = await Promise.all([s.save(ids[1]!, base), s.latest(ids[1]!)]);
+    const [, again, read] = await Promise.all([opener(s), s.save(ids[1]!, base), s.latest(ids[1]!)]);
     expect(sizes).toEqual([2]);
     expect(again.revision).toBe(2);
     // The reloaded script runs after the rest of the pipeline: the read may not see that save yet.
@@ -165,13 +188,13 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
       },
     };
     const s = new CheckpointStore({ redis: broken, schema: v3, namespace });
-    const results = await Promise.allSettled([s.latest('tick_a'), s.latest('tick_b')]);
-    expect(results.map((r) => r.status === 'rejected' && String(r.reason))).toEqual([
+    const results = await Promise.allSettled([s.latest('tick_a'), s.latest('tick_b'), s.latest('tick_c')]);
+    // The first one leaves alone, without a pipeline.
+    expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : r.value.status))).toEqual([
+      'absent',
       'Error: pipeline unavailable',
       'Error: pipeline unavailable',
     ]);
-    // One call alone goes straight out, without a pipeline.
-    expect((await s.latest('tick_a')).status).toBe('absent');
   });
 
   it('sends each call on its own for clients without pipeline()', async () => {

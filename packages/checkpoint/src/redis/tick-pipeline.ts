@@ -71,8 +71,9 @@ const MAX_BATCH = 8;
 const isNoScript = (err: unknown) => err instanceof Error && err.message.includes('NOSCRIPT');
 
 /**
- * Sends the store's commands. Calls issued in the same tick (many flows saving at once) leave in
- * pipelines of up to MAX_BATCH: one socket write and one read for each instead of one per call, what ioredis'
+ * Sends the store's commands. A call leaves at once while the store has nothing queued or on its way;
+ * calls issued meanwhile in the same tick (many flows saving at once) leave in pipelines of up to
+ * MAX_BATCH: one socket write and one read for each instead of one per call, what ioredis'
  * `enableAutoPipelining` does without asking users to set it. Each call keeps its own reply and error,
  * and calls reach the server in the order they were made. Not on a Cluster (a pipeline there must stay
  * in one slot) nor on clients without `pipeline()`: those send each call at once.
@@ -83,6 +84,8 @@ export class TickPipeline {
   #queue: Call[] | undefined;
   /** Store calls in the queue, a keyed call counting once per key. */
   #size = 0;
+  /** Commands and pipelines sent and not answered yet. */
+  #inFlight = 0;
 
   constructor(client: RedisClientLike) {
     this.#client = client;
@@ -103,6 +106,7 @@ export class TickPipeline {
    */
   keyed(script: Script, key: string, args: Arg[]): Promise<unknown> {
     if (!this.#batching) return script.run(this.#client, [key], args).then(firstReply);
+    if (this.#idle()) return this.#alone(script.run(this.#client, [key], args)).then(firstReply);
     return new Promise((resolve, reject) => {
       const queue = this.#open();
       const item = { key, args, resolve, reject };
@@ -129,9 +133,26 @@ export class TickPipeline {
   }
 
   #enqueue(name: Call['name'], args: Arg[], script?: Script): Promise<unknown> {
+    if (this.#idle()) return this.#alone(this.#direct({ name, args, script, resolve: noop, reject: noop }));
     return new Promise((resolve, reject) => {
       this.#open().push({ name, args, script, resolve, reject });
       this.#added();
+    });
+  }
+
+  /**
+   * Nothing queued in this tick and nothing awaiting a reply: a call leaves at once, without waiting
+   * for the tick to end (a lone flow does not pay for batching). Calls made while others are on their
+   * way are the ones worth batching: they queue and leave together.
+   */
+  #idle(): boolean {
+    return this.#queue === undefined && this.#inFlight === 0;
+  }
+
+  #alone<T>(sent: Promise<T>): Promise<T> {
+    this.#inFlight++;
+    return sent.finally(() => {
+      this.#inFlight--;
     });
   }
 
@@ -155,14 +176,14 @@ export class TickPipeline {
     for (const call of queue) if (call.keyed) buildKeyed(call);
     if (queue.length === 1) {
       const call = queue[0]!;
-      this.#direct(call).then(call.resolve, call.reject);
+      this.#alone(this.#direct(call)).then(call.resolve, call.reject);
       return;
     }
     let sent: Promise<[Error | null, unknown][] | null>;
     try {
       const p = this.#client.pipeline!() as PipelineLike & Record<Call['name'], (...a: Arg[]) => unknown>;
       for (const call of queue) p[call.name](...call.args);
-      sent = p.exec();
+      sent = this.#alone(p.exec());
     } catch (err) {
       // This runs in a nextTick callback: a synchronous throw must reach the callers, not the process.
       for (const call of queue) call.reject(err);
