@@ -163,6 +163,27 @@ describe('redisQuorumCheck on independent masters', () => {
     for (const c of extra) c.disconnect();
     await victim.destroy();
   });
+
+  it('a check whose signal already aborted leaves no unhandled rejection when the hung command fails later', async () => {
+    // Vitest fails the run on any unhandled rejection, which is what this test would produce.
+    const victim = await RedisNode.start();
+    const hung = client(victim.url);
+    await hung.ping();
+    await victim.pause();
+    try {
+      const ctl = new AbortController();
+      ctl.abort();
+      const result = await redisQuorumCheck({ nodes: [hung], quorum: 1 }).check(ctl.signal);
+      expect(result.status).toBe('unhealthy');
+      expect(String(result.error)).toContain(`127.0.0.1:${victim.port}`);
+      // The INFO sent to the paused node now fails with "Connection is closed".
+      hung.disconnect();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    } finally {
+      await victim.resume();
+      await victim.destroy();
+    }
+  });
 });
 
 describe('redisQuorumCheck with min-replicas-to-write', () => {

@@ -37,7 +37,12 @@ export function nodeName(client: RedisLike): string {
 
 /** Rejects when `signal` aborts, so a hung node cannot hold the check past its timeout. */
 export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('no answer before the timeout'));
+  if (signal.aborted) {
+    // The command was already sent: its late failure (e.g. the connection closing) must not surface
+    // as an unhandled rejection.
+    promise.catch(() => {});
+    return Promise.reject(new Error('no answer before the timeout'));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = () => reject(new Error('no answer before the timeout'));
     signal.addEventListener('abort', onAbort, { once: true });
