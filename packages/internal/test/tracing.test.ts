@@ -1,54 +1,9 @@
-import { type Span, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import { recordingTracerProvider } from '@cxkit/testkit';
+import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTracing } from '../src/index.js';
 
-interface Recorded {
-  tracer: string;
-  name: string;
-  attributes: Record<string, unknown>;
-  ended: boolean;
-  exception?: unknown;
-  status?: { code: number; message?: string };
-}
-
-const recorded: Recorded[] = [];
-
-/** A recording tracer provider registered through the public API, as an SDK would be. */
-const provider = {
-  getTracer: (tracerName: string) =>
-    ({
-      startActiveSpan(
-        name: string,
-        options: { attributes?: Record<string, unknown> },
-        fn: (span: Span) => unknown,
-      ) {
-        const record: Recorded = {
-          tracer: tracerName,
-          name,
-          attributes: { ...options.attributes },
-          ended: false,
-        };
-        recorded.push(record);
-        const span = {
-          setAttribute(key: string, value: unknown) {
-            record.attributes[key] = value;
-            return span;
-          },
-          recordException(err: unknown) {
-            record.exception = err;
-          },
-          setStatus(status: { code: number; message?: string }) {
-            record.status = status;
-            return span;
-          },
-          end() {
-            record.ended = true;
-          },
-        };
-        return fn(span as unknown as Span);
-      },
-    }) as unknown as Tracer,
-} as TracerProvider;
+const { provider, recorded } = recordingTracerProvider();
 
 beforeAll(() => {
   trace.setGlobalTracerProvider(provider);

@@ -18,4 +18,5 @@ export {
 } from './redis-nodes.js';
 export { parseInfo, redisCommand } from './resp.js';
 export { repoRoot, spawnTs, tsNodeArgs } from './spawn-ts.js';
+export { type RecordedSpan, recordingTracerProvider } from './tracing.js';
 export { waitUntil } from './wait.js';
