@@ -32,7 +32,14 @@ export interface Fixture {
   stores: IdempotencyStore[];
   pools: pg.Pool[];
   store(options?: Partial<IdempotencyStoreOptions>): Promise<IdempotencyStore>;
+  /** `n` stores on one table, each on its own pool of `poolMax` (pods), statement-counted; migrated. */
+  pods(n: number, table: string, poolMax: number): Promise<Pod[]>;
   close(): Promise<void>;
+}
+
+export interface Pod {
+  db: ReturnType<typeof counting>;
+  store: IdempotencyStore;
 }
 
 /** One database per test file; `store()` creates a migrated store on a fresh table unless one is given. */
@@ -49,6 +56,18 @@ export async function fixture(options: { private?: boolean } = {}): Promise<Fixt
       await s.migrate();
       f.stores.push(s);
       return s;
+    },
+    async pods(n, table, poolMax) {
+      const list = Array.from({ length: n }, () => {
+        const own = newPool(handle.url, poolMax);
+        f.pools.push(own);
+        const db = counting(own);
+        const store = new IdempotencyStore({ db, table });
+        f.stores.push(store);
+        return { db, store };
+      });
+      await list[0]?.store.migrate();
+      return list;
     },
     async close() {
       for (const s of f.stores) await s.close();

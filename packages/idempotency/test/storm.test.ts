@@ -64,15 +64,7 @@ describe('webhook replay storm (seed 001, edge case 2)', () => {
 
   it('500 calls over 4 stores on separate pools (4 pods): exactly one run, everyone else the same response or 409', async () => {
     const table = uniqueTable();
-    const pods = Array.from({ length: 4 }, () => {
-      const pool = newPool(f.pg.url, 5);
-      f.pools.push(pool);
-      const db = counting(pool);
-      const store = new IdempotencyStore({ db, table });
-      f.stores.push(store);
-      return { db, store };
-    });
-    await pods[0]?.store.migrate();
+    const pods = await f.pods(4, table, 5);
     for (const p of pods) p.db.count = 0;
     let runs = 0;
     const handler = async () => {

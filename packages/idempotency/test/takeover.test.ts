@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { IdempotencyStore, isIdempotencyInProgressError, type Queryable } from '../src/index.js';
-import { counting, type Fixture, fixture, newPool, sleep, uniqueTable } from './helpers.js';
+import { counting, type Fixture, fixture, sleep, uniqueTable } from './helpers.js';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -14,15 +14,7 @@ const state = async (table: string, key: string) =>
 describe('takeover (claim finds a takeable record, one conditional UPDATE takes it)', () => {
   it('a released key retried from 8 pods at once: exactly one takeover runs the handler again', async () => {
     const table = uniqueTable();
-    const pods = Array.from({ length: 8 }, () => {
-      const pool = newPool(f.pg.url, 2);
-      f.pools.push(pool);
-      const db = counting(pool);
-      const store = new IdempotencyStore({ db, table });
-      f.stores.push(store);
-      return { db, store };
-    });
-    await pods[0]?.store.migrate();
+    const pods = await f.pods(8, table, 2);
     const first = pods[0] as (typeof pods)[number];
     await first.store.execute('released', { n: 1 }, async () => ({ status: 503 }));
     expect((await state(table, 'released')).state).toBe('failed');

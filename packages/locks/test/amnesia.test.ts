@@ -1,18 +1,15 @@
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   isLockConflictError,
   isQuorumUnavailableError,
-  LockManager,
+  type LockManager,
   type LockManagerOptions,
   type NodeRecoveringEvent,
 } from '../src/index.js';
-import { client, quit, trusted } from './helpers.js';
+import { managerPool, trusted } from './helpers.js';
 
 let redis: RedisNodes;
-const clients: Redis[] = [];
-const managers: LockManager[] = [];
 
 const base = {
   maxTtlMs: 6_000,
@@ -21,13 +18,11 @@ const base = {
   staleAfterMs: 6_000,
   requestTimeoutMs: 500,
 } satisfies Partial<LockManagerOptions>;
+const pool = managerPool(base);
+const { clients } = pool;
 
 function manager(region: string, extra: Partial<LockManagerOptions> = {}): LockManager {
-  const own = redis.urls.map(client);
-  clients.push(...own);
-  const m = new LockManager({ nodes: own, region, ...base, ...extra });
-  managers.push(m);
-  return m;
+  return pool.create(redis.urls, region, extra);
 }
 
 beforeAll(async () => {
@@ -35,8 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(managers.map((m) => m.close()));
-  await quit(clients);
+  await pool.close();
   await redis?.stop();
 });
 

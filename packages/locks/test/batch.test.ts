@@ -1,15 +1,12 @@
 import { parseInfo, type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLockConflictError, type Lock, LockManager, type LockManagerOptions } from '../src/index.js';
-import { client, quit, sleep, trusted } from './helpers.js';
+import { isLockConflictError, type Lock, type LockManager, type LockManagerOptions } from '../src/index.js';
+import { managerPool, sleep, trusted } from './helpers.js';
 
 // Acquires (and releases) issued in the same tick to a node share one script call. These tests issue
 // several in one tick and check each caller still gets its own, correct outcome.
 
 let redis: RedisNodes;
-const clients: Redis[] = [];
-const managers: LockManager[] = [];
 
 const base = {
   maxTtlMs: 3_000,
@@ -18,13 +15,11 @@ const base = {
   staleAfterMs: 1_000,
   requestTimeoutMs: 500,
 } satisfies Partial<LockManagerOptions>;
+const pool = managerPool(base);
+const { clients } = pool;
 
 function manager(region: string): LockManager {
-  const own = redis.urls.map(client);
-  clients.push(...own);
-  const m = new LockManager({ nodes: own, region, ...base });
-  managers.push(m);
-  return m;
+  return pool.create(redis.urls, region);
 }
 
 /** Script calls node `index` has run since the last `resetStats(index)`. */
@@ -40,8 +35,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(managers.map((m) => m.close()));
-  await quit(clients);
+  await pool.close();
   await redis?.stop();
 });
 

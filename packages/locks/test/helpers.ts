@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
-import { LockManager } from '../src/index.js';
+import { LockManager, type LockManagerOptions } from '../src/index.js';
 
 /** A client that gives up quickly on a dead node, as the README recommends for lock nodes. */
 export function client(url: string): Redis {
@@ -12,6 +12,30 @@ export function client(url: string): Redis {
 
 export async function quit(clients: Redis[]): Promise<void> {
   await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+}
+
+/**
+ * Managers over the same nodes, each with its own connections (one per region, as separate pods would
+ * have), all closed by `close()`. `clients` lists every connection in creation order, so `clients[i]`
+ * is a connection to node `i` of the first manager.
+ */
+export function managerPool(base: Partial<LockManagerOptions>) {
+  const clients: Redis[] = [];
+  const managers: LockManager[] = [];
+  return {
+    clients,
+    create(urls: string[], region: string, extra: Partial<LockManagerOptions> = {}): LockManager {
+      const own = urls.map(client);
+      clients.push(...own);
+      const m = new LockManager({ nodes: own, region, ...base, ...extra });
+      managers.push(m);
+      return m;
+    },
+    async close(): Promise<void> {
+      await Promise.all(managers.map((m) => m.close()));
+      await quit(clients);
+    },
+  };
 }
 
 /** Waits until every node of `manager` counts (the amnesia guard window of fresh nodes has passed). */

@@ -1,17 +1,14 @@
 import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
-import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isLockLostError,
   isQuorumUnavailableError,
-  LockManager,
+  type LockManager,
   type LockManagerOptions,
 } from '../src/index.js';
-import { client, quit, sleep, trusted } from './helpers.js';
+import { managerPool, sleep, trusted } from './helpers.js';
 
 let redis: RedisNodes;
-const clients: Redis[] = [];
-const managers: LockManager[] = [];
 
 const base = {
   maxTtlMs: 2_000,
@@ -20,13 +17,11 @@ const base = {
   staleAfterMs: 1_000,
   requestTimeoutMs: 300,
 } satisfies Partial<LockManagerOptions>;
+const pool = managerPool(base);
+const { clients } = pool;
 
 function manager(region: string): LockManager {
-  const own = redis.urls.map(client);
-  clients.push(...own);
-  const m = new LockManager({ nodes: own, region, ...base });
-  managers.push(m);
-  return m;
+  return pool.create(redis.urls, region);
 }
 
 beforeAll(async () => {
@@ -35,8 +30,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all(managers.map((m) => m.close()));
-  await quit(clients);
+  await pool.close();
   await redis?.stop();
 });
 
