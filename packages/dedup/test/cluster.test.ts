@@ -3,7 +3,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Deduplicator } from '../src/index.js';
-import { deferred } from './helpers.js';
+import { countScripts, deferred } from './helpers.js';
 
 const SLOTS = 16_384;
 let cluster: RedisCluster;
@@ -124,18 +124,7 @@ describe('Redis Cluster', () => {
     // A {hashtag} namespace puts every id in one slot: the whole tick is one script call.
     const tagged = new Deduplicator({ redis, namespace: '{clt}', owner: 'pod-a' });
     await tagged.verify();
-    const target = redis as unknown as Record<string, (...args: unknown[]) => unknown>;
-    const counts = { many: 0, one: 0 };
-    for (const [name, key] of [
-      ['cxkit_dedup_v2_claim', 'many'],
-      ['cxkit_dedup_v2_claim_one', 'one'],
-    ] as const) {
-      const original = target[name]!;
-      target[name] = function (this: unknown, ...args: unknown[]) {
-        counts[key]++;
-        return original.apply(this, args);
-      };
-    }
+    const counts = countScripts(redis);
     const ids = Array.from({ length: 50 }, (_, i) => `t-${i}`);
     const outcomes = await Promise.all([...ids, 't-7'].map((id) => tagged.claim(id)));
     expect(counts).toEqual({ many: 1, one: 0 });

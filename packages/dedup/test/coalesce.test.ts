@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClaimOutcome, type DedupEvents, Deduplicator } from '../src/index.js';
-import { type Env, scriptCalls, startEnv } from './helpers.js';
+import { countScripts, type Env, scriptCalls, startEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
@@ -19,23 +19,6 @@ function shape(o: ClaimOutcome): unknown {
   }
   if (o.outcome === 'in-progress') return { outcome: o.outcome, id: o.id, owner: o.owner };
   return { outcome: o.outcome, id: o.id, owner: o.owner, result: o.result };
-}
-
-/** Counts calls of the multi-id and single-id claim scripts made through `client`. */
-function countScripts(client: Redis): { many: number; one: number } {
-  const counts = { many: 0, one: 0 };
-  const target = client as unknown as Record<string, (...args: unknown[]) => unknown>;
-  for (const [name, key] of [
-    ['cxkit_dedup_v2_claim', 'many'],
-    ['cxkit_dedup_v2_claim_one', 'one'],
-  ] as const) {
-    const original = target[name]!;
-    target[name] = function (this: unknown, ...args: unknown[]) {
-      counts[key]++;
-      return original.apply(this, args);
-    };
-  }
-  return counts;
 }
 
 /** Two pods' worth of state in `namespace`: `done` completed with a result, `held` in progress. */

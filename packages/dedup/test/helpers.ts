@@ -1,5 +1,5 @@
 import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
-import { Redis } from 'ioredis';
+import { type Cluster, Redis } from 'ioredis';
 
 /** One private Redis master per test file plus the clients a file opened, closed together. */
 export interface Env {
@@ -37,6 +37,23 @@ export async function scriptCalls(redis: Redis): Promise<number> {
   let total = 0;
   for (const m of info.matchAll(/^cmdstat_(?:eval|evalsha):calls=(\d+)/gm)) total += Number(m[1]);
   return total;
+}
+
+/** Counts calls of the multi-id and single-id claim scripts made through `client`. */
+export function countScripts(client: Redis | Cluster): { many: number; one: number } {
+  const counts = { many: 0, one: 0 };
+  const target = client as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const [name, key] of [
+    ['cxkit_dedup_v2_claim', 'many'],
+    ['cxkit_dedup_v2_claim_one', 'one'],
+  ] as const) {
+    const original = target[name]!;
+    target[name] = function (this: unknown, ...args: unknown[]) {
+      counts[key]++;
+      return original.apply(this, args);
+    };
+  }
+  return counts;
 }
 
 /** A deterministic shuffle (mulberry32), so each consumer sees its own order and failures reproduce. */

@@ -1,15 +1,12 @@
-import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { waitUntil } from '@cxkit/testkit';
+import { expect, it } from 'vitest';
 import {
   isLockConflictError,
   isQuorumUnavailableError,
-  type LockManager,
   type LockManagerOptions,
   type NodeRecoveringEvent,
 } from '../src/index.js';
-import { managerPool, trusted } from './helpers.js';
-
-let redis: RedisNodes;
+import { fiveMasters, trusted } from './helpers.js';
 
 const base = {
   maxTtlMs: 6_000,
@@ -18,27 +15,13 @@ const base = {
   staleAfterMs: 6_000,
   requestTimeoutMs: 500,
 } satisfies Partial<LockManagerOptions>;
-const pool = managerPool(base);
-const { clients } = pool;
-
-function manager(region: string, extra: Partial<LockManagerOptions> = {}): LockManager {
-  return pool.create(redis.urls, region, extra);
-}
-
-beforeAll(async () => {
-  redis = await startRedisNodes(5, { private: true });
-});
-
-afterAll(async () => {
-  await pool.close();
-  await redis?.stop();
-});
+const { manager, clients, nodes } = fiveMasters(base, { warm: false });
 
 it('amnesia: 2 of the 3 nodes holding a lock restart empty; a second manager is not granted it while the first holds it', async () => {
   const first = manager('us-east-1');
   const second = manager('eu-west-1');
   await trusted(first);
-  const [n0, n1, , n3, n4] = redis.nodes;
+  const [n0, n1, , n3, n4] = nodes();
   // The holder gets the lock on exactly nodes 0, 1, 2.
   await n3!.pause();
   await n4!.pause();

@@ -1,12 +1,10 @@
-import { parseInfo, type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLockConflictError, type Lock, type LockManager, type LockManagerOptions } from '../src/index.js';
-import { managerPool, sleep, trusted } from './helpers.js';
+import { parseInfo, waitUntil } from '@cxkit/testkit';
+import { describe, expect, it } from 'vitest';
+import { isLockConflictError, type Lock, type LockManagerOptions } from '../src/index.js';
+import { fiveMasters, sleep } from './helpers.js';
 
 // Acquires (and releases) issued in the same tick to a node share one script call. These tests issue
 // several in one tick and check each caller still gets its own, correct outcome.
-
-let redis: RedisNodes;
 
 const base = {
   maxTtlMs: 3_000,
@@ -15,12 +13,7 @@ const base = {
   staleAfterMs: 1_000,
   requestTimeoutMs: 500,
 } satisfies Partial<LockManagerOptions>;
-const pool = managerPool(base);
-const { clients } = pool;
-
-function manager(region: string): LockManager {
-  return pool.create(redis.urls, region);
-}
+const { manager, clients, nodes } = fiveMasters(base, { warm: true });
 
 /** Script calls node `index` has run since the last `resetStats(index)`. */
 async function scriptCalls(index: number): Promise<number> {
@@ -28,16 +21,6 @@ async function scriptCalls(index: number): Promise<number> {
   const calls = (name: string) => Number(/calls=(\d+)/.exec(stats[name] ?? '')?.[1] ?? 0);
   return calls('cmdstat_evalsha') + calls('cmdstat_eval');
 }
-
-beforeAll(async () => {
-  redis = await startRedisNodes(5, { private: true });
-  await trusted(manager('warm'));
-});
-
-afterAll(async () => {
-  await pool.close();
-  await redis?.stop();
-});
 
 describe('same-tick acquires and releases share one script call per node', () => {
   it('mixed outcomes in one batch: free, held by a live owner, stale (overridden), each to its caller', async () => {
@@ -138,7 +121,7 @@ describe('same-tick acquires and releases share one script call per node', () =>
       m.acquire(`batch:down:${i}`, { heartbeat: false, ttlMs: 3_000 }),
     );
     // Same tick: the batch for node 4 is queued but not written yet when the node dies.
-    const killed = redis.nodes[4]!.kill();
+    const killed = nodes()[4]!.kill();
     const locks = await Promise.all(pending);
     await killed;
     expect(new Set(locks.map((l) => l.resource)).size).toBe(12);

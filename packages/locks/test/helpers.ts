@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
+import { type RedisNode, type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { LockManager, type LockManagerOptions } from '../src/index.js';
 
 /** A client that gives up quickly on a dead node, as the README recommends for lock nodes. */
@@ -19,7 +20,7 @@ export async function quit(clients: Redis[]): Promise<void> {
  * have), all closed by `close()`. `clients` lists every connection in creation order, so `clients[i]`
  * is a connection to node `i` of the first manager.
  */
-export function managerPool(base: Partial<LockManagerOptions>) {
+function managerPool(base: Partial<LockManagerOptions>) {
   const clients: Redis[] = [];
   const managers: LockManager[] = [];
   return {
@@ -35,6 +36,34 @@ export function managerPool(base: Partial<LockManagerOptions>) {
       await Promise.all(managers.map((m) => m.close()));
       await quit(clients);
     },
+  };
+}
+
+/**
+ * A test file's 5 private masters (started in beforeAll, stopped in afterAll with every manager made by
+ * `manager()`). With `warm`, beforeAll also waits until the nodes are past the amnesia guard window.
+ */
+export function fiveMasters(base: Partial<LockManagerOptions>, options: { warm: boolean }) {
+  const pool = managerPool(base);
+  let redis: RedisNodes | undefined;
+  const urls = () => {
+    if (!redis) throw new Error('fiveMasters: nodes are started in beforeAll');
+    return redis.urls;
+  };
+  const manager = (region: string, extra: Partial<LockManagerOptions> = {}): LockManager =>
+    pool.create(urls(), region, extra);
+  beforeAll(async () => {
+    redis = await startRedisNodes(5, { private: true });
+    if (options.warm) await trusted(manager('warm'));
+  });
+  afterAll(async () => {
+    await pool.close();
+    await redis?.stop();
+  });
+  return {
+    manager,
+    clients: pool.clients,
+    nodes: (): RedisNode[] => redis?.nodes ?? [],
   };
 }
 

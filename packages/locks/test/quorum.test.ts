@@ -1,14 +1,6 @@
-import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  isLockLostError,
-  isQuorumUnavailableError,
-  type LockManager,
-  type LockManagerOptions,
-} from '../src/index.js';
-import { managerPool, sleep, trusted } from './helpers.js';
-
-let redis: RedisNodes;
+import { describe, expect, it } from 'vitest';
+import { isLockLostError, isQuorumUnavailableError, type LockManagerOptions } from '../src/index.js';
+import { fiveMasters, sleep } from './helpers.js';
 
 const base = {
   maxTtlMs: 2_000,
@@ -17,22 +9,7 @@ const base = {
   staleAfterMs: 1_000,
   requestTimeoutMs: 300,
 } satisfies Partial<LockManagerOptions>;
-const pool = managerPool(base);
-const { clients } = pool;
-
-function manager(region: string): LockManager {
-  return pool.create(redis.urls, region);
-}
-
-beforeAll(async () => {
-  redis = await startRedisNodes(5, { private: true });
-  await trusted(manager('warm'));
-});
-
-afterAll(async () => {
-  await pool.close();
-  await redis?.stop();
-});
+const { manager, clients, nodes } = fiveMasters(base, { warm: true });
 
 describe('LockManager over 5 independent masters', () => {
   it('grants at the quorum-th reply and records the holder on a majority', async () => {
@@ -49,7 +26,7 @@ describe('LockManager over 5 independent masters', () => {
     const a = manager('us-east-1');
     const key = 'cxkit:locks:{q:fence}:fence';
     await Promise.all([clients[0]!.set(key, 1000), clients[1]!.set(key, 1000)]);
-    const [n0, n1, , n3, n4] = redis.nodes;
+    const [n0, n1, , n3, n4] = nodes();
     await n3!.pause();
     await n4!.pause();
     const first = await a.acquire('q:fence', { heartbeat: false });
@@ -86,7 +63,7 @@ describe('LockManager over 5 independent masters', () => {
     const missed: number[] = [];
     holderManager.on('extend-failed', (e) => missed.push(e.nodes.length));
     await sleep(300);
-    const paused = redis.nodes.slice(0, 3);
+    const paused = nodes().slice(0, 3);
     await Promise.all(paused.map((n) => n.pause()));
     try {
       const started = performance.now();
