@@ -1,16 +1,7 @@
-import type { BaseCheckpointStore, CheckpointSchema, Logger } from '../../src/index.js';
+import type { BaseCheckpointStore, CheckpointSchema, CommonCheckpointOptions } from '../../src/index.js';
 
 /** Options every backend accepts (the store-specific client option is added by the harness). */
-export interface CommonStoreOptions {
-  ttlSeconds?: number;
-  maxAgeSeconds?: number;
-  history?: number;
-  maxBytes?: number;
-  maxSessionIdLength?: number;
-  maxQuarantined?: number;
-  writeBackMigrated?: boolean;
-  logger?: Logger;
-}
+export type CommonStoreOptions = Omit<CommonCheckpointOptions<unknown, unknown>, 'schema'>;
 
 /** What the conformance suite needs from one backend/topology. */
 export interface Harness {
