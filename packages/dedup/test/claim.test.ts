@@ -1,17 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ClaimOutcome, type DedupEvents, Deduplicator } from '../src/index.js';
-import { deferred, type Env, scriptCalls, startEnv } from './helpers.js';
+import { deferred, type Env, scriptCalls, suiteEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
 
-beforeAll(async () => {
-  env = await startEnv();
-  redis = env.client();
+suiteEnv((e) => {
+  env = e;
+  redis = e.client();
 });
-afterAll(() => env?.stop());
 
 describe('claim', () => {
   it('first claim wins with an owner token; repeats see in-progress, then done with the result', async () => {

@@ -1,16 +1,15 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ClaimOutcome, type DedupEvents, Deduplicator } from '../src/index.js';
-import { countScripts, type Env, scriptCalls, startEnv } from './helpers.js';
+import { countScripts, type Env, scriptCalls, suiteEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
 
-beforeAll(async () => {
-  env = await startEnv();
-  redis = env.client();
+suiteEnv((e) => {
+  env = e;
+  redis = e.client();
 });
-afterAll(() => env?.stop());
 
 /** What a caller can observe of an outcome, without the per-claim token and times. */
 function shape(o: ClaimOutcome): unknown {

@@ -2,17 +2,16 @@ import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { spawnTs, waitUntil } from '@cxkit/testkit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type DedupEvents, Deduplicator, isLeaseLostError } from '../src/index.js';
-import { deferred, type Env, startEnv } from './helpers.js';
+import { deferred, type Env, suiteEnv } from './helpers.js';
 
 const fixture = fileURLToPath(new URL('./fixtures/stuck-winner.ts', import.meta.url));
 let env: Env;
 
-beforeAll(async () => {
-  env = await startEnv();
+suiteEnv((e) => {
+  env = e;
 });
-afterAll(() => env?.stop());
 
 describe('winner crash and slow winners', () => {
   it('a winner SIGKILLed mid-handler is taken over after leaseMs; no message stays unprocessed', async () => {

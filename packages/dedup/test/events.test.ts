@@ -1,17 +1,16 @@
 import diagnostics from 'node:diagnostics_channel';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Deduplicator, diagnosticsChannels, isDedupClosedError } from '../src/index.js';
-import { type Env, startEnv } from './helpers.js';
+import { type Env, suiteEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
 
-beforeAll(async () => {
-  env = await startEnv();
-  redis = env.client();
+suiteEnv((e) => {
+  env = e;
+  redis = e.client();
 });
-afterAll(() => env?.stop());
 
 describe('events, counters and lifecycle', () => {
   it('emits typed events in order; on() returns a disposable; counters match', async () => {

@@ -1,14 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Deduplicator } from '../src/index.js';
-import { type Env, shuffled, startEnv } from './helpers.js';
+import { type Env, shuffled, suiteEnv } from './helpers.js';
 
 const CONSUMERS = 8;
 
 let env: Env;
-beforeAll(async () => {
-  env = await startEnv();
+suiteEnv((e) => {
+  env = e;
 });
-afterAll(() => env?.stop());
 
 /** Runs `fn` over `items` with at most `limit` calls in flight (a consumer's worker pool). */
 async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -1,5 +1,6 @@
 import { type RedisNodes, startRedisNodes } from '@cxkit/testkit';
 import { type Cluster, Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 /** One private Redis master per test file plus the clients a file opened, closed together. */
 export interface Env {
@@ -29,6 +30,16 @@ export async function startEnv(): Promise<Env> {
       await nodes.stop();
     },
   };
+}
+
+/** Starts the file's Redis before its tests (handing it to `ready`) and stops it after them. */
+export function suiteEnv(ready: (env: Env) => void): void {
+  let env: Env | undefined;
+  beforeAll(async () => {
+    env = await startEnv();
+    ready(env);
+  });
+  afterAll(() => env?.stop());
 }
 
 /** Script calls the server has run (EVAL + EVALSHA), from INFO commandstats. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   type DedupEvents,
@@ -11,16 +11,15 @@ import {
   isInvalidIdError,
   isResultTooLargeError,
 } from '../src/index.js';
-import { type Env, startEnv } from './helpers.js';
+import { type Env, suiteEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
 
-beforeAll(async () => {
-  env = await startEnv();
-  redis = env.client();
+suiteEnv((e) => {
+  env = e;
+  redis = e.client();
 });
-afterAll(() => env?.stop());
 
 const keysIn = (namespace: string) => redis.keys(`${namespace}:*`);
 

@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   type DedupEvents,
   Deduplicator,
@@ -12,20 +12,18 @@ import {
   isWaitTimeoutError,
   isWinnerFailedError,
 } from '../src/index.js';
-import { deferred, type Env, startEnv } from './helpers.js';
+import { deferred, type Env, suiteEnv } from './helpers.js';
 
 let env: Env;
 let redis: Redis;
 const open: Deduplicator[] = [];
 
-beforeAll(async () => {
-  env = await startEnv();
-  redis = env.client();
+suiteEnv((e) => {
+  env = e;
+  redis = e.client();
 });
-afterAll(async () => {
-  await Promise.all(open.map((d) => d.close()));
-  await env?.stop();
-});
+// Registered after suiteEnv, so it runs before the server stops (after-hooks run in reverse).
+afterAll(() => Promise.all(open.map((d) => d.close())));
 
 /** A deduplicator on its own connection (a separate pod). */
 function pod(namespace: string, owner: string, options: Partial<DeduplicatorOptions> = {}): Deduplicator {
