@@ -14,8 +14,8 @@ interface Ctx {
 
 const NAMES = ['cxkit', 'redlock@5.0.0-beta.2', '@sesamecare-oss/redlock', 'redis-semaphore'] as const;
 const SKIPPED = { 'redlock-universal': 'needs Node >= 22 (engines), the workspace runs Node 20' };
-const SEQUENTIAL = 150;
-const PARALLEL_OPS = 1_500;
+const SEQUENTIAL = 500;
+const PARALLEL_OPS = 10_000;
 const WORKERS = 8;
 const SECTIONS_PER_WORKER = 8;
 let seq = 0;
@@ -77,7 +77,7 @@ export default defineBench<Ctx>({
   title: '@cxkit/locks vs redlock, @sesamecare-oss/redlock, redis-semaphore',
   description: [
     'Same 5 independent local redis-server nodes (quorum 3) and same single node for every library; TTL 10 s.',
-    'c=1: 150 sequential acquire+release on fresh resources (p50/p99 per sample). c=64: 1,500 acquire+release',
+    'c=1: 500 sequential acquire+release on fresh resources (p50/p99 per sample). c=64: 10,000 acquire+release',
     'on distinct resources, 64 in flight. Hand-off: 8 workers x 8 critical sections of 1 ms on one resource;',
     'the number is (total time - time inside sections) / 64, i.e. what each hand-off costs. Anchors wait by',
     'polling every 10 ms (+ jitter); cxkit waiters are woken by the release over pub/sub. cxkit runs with its',
