@@ -40,7 +40,8 @@ export type Handler<R> = (ctx: HandlerContext) => R | Promise<R>;
 
 export interface AttemptInput {
   key: string;
-  fingerprint: string;
+  /** SHA-256 of `canonical`. */
+  fingerprint: Buffer;
   /** Canonical JSON of the request (the fingerprint's input). */
   canonical: string;
   fence: string | null;
@@ -96,8 +97,10 @@ export async function attempt(
       }
       input.span?.setAttributes({ [ATTR_OUTCOME]: 'miss', [ATTR_ATTEMPT]: attempts });
       if (core.events.has('miss')) core.events.emit('miss', { key, attempt: attempts });
-      // Both a claim and a takeover set the lease to inProgressTtlMs from the server's now().
-      return runClaimed(core, input, handler, token, { attempts, ttlMs: row.ms, sentAt }, flight);
+      // Both a claim and a takeover set the lease to inProgressTtlMs from the server's now(); a fresh
+      // claim's record lives ttlSeconds from that now().
+      const ttlMs = row.ms ?? core.options.ttlSeconds * 1000;
+      return runClaimed(core, input, handler, token, { attempts, ttlMs, sentAt }, flight);
     }
     const outcome = classify(core, input, row);
     if (outcome) return outcome;
@@ -110,6 +113,7 @@ export async function attempt(
 /** Turns an existing record into a replay or the error the caller needs; undefined = claim again. */
 function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | undefined {
   const { key } = input;
+  const ms = row.ms ?? 0; // an existing record's rows always carry it
   if (row.verdict === 'reused') {
     core.events.emit('mismatch', { key });
     throw new IdempotencyKeyReusedError(key);
@@ -118,7 +122,7 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
     const response = deserializeResponse(row.status ?? null, row.headers ?? null, row.body ?? null);
     if (!input.client && core.cache.enabled) {
       const bytes = (row.headers?.length ?? 0) + (row.body?.length ?? 0) + 16;
-      core.cache.set(key, frozenRecord(input, response), row.ms, bytes + input.canonical.length);
+      core.cache.set(key, frozenRecord(input, response), ms, bytes + input.canonical.length);
     }
     input.span?.setAttribute(ATTR_OUTCOME, 'replay');
     if (core.events.has('replay')) core.events.emit('replay', { key, source: 'database' });
@@ -126,8 +130,8 @@ function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | un
   }
   if (lowerFence(input.fence, row.fence ?? null))
     throw new StaleFenceError(key, input.fence as string, row.fence as string);
-  if (row.verdict === 'in_progress' && row.ms > 0) {
-    const retryAfterMs = Math.max(1, Math.ceil(row.ms));
+  if (row.verdict === 'in_progress' && ms > 0) {
+    const retryAfterMs = Math.max(1, Math.ceil(ms));
     core.events.emit('conflict', { key, retryAfterMs });
     throw new IdempotencyInProgressError(key, retryAfterMs);
   }

@@ -1,10 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { IdempotencyStoreUnavailableError } from './errors.js';
 
-/** Anything with pg's `query(text, params)` returning `{ rows }`: a pg.Pool, a PoolClient, PGlite. */
+/**
+ * Anything with pg's `query(text, params)` returning `{ rows }`: a pg.Pool, a PoolClient, PGlite. A
+ * write's affected-row count (pg's `rowCount`, PGlite's `affectedRows`) saves a read per completion.
+ */
 export interface Queryable {
-  // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each statement's caller
-  query(text: string, params?: unknown[]): Promise<{ rows: any[] }>;
+  query(
+    text: string,
+    params?: unknown[],
+    // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each statement's caller
+  ): Promise<{ rows: any[]; rowCount?: number | null; affectedRows?: number }>;
 }
 
 /** The parts of a pg.PoolClient used for LISTEN. */

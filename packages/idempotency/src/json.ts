@@ -68,10 +68,22 @@ function canonical(v: unknown, path: object[]): string | undefined {
 }
 
 // One-shot hashing (Node >= 20.12) skips the Hash object; older runtimes take the classic route.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+const oneShot = (
+  crypto as {
+    hash?: {
+      (algorithm: string, data: string, encoding: 'hex'): string;
+      (algorithm: string, data: string, encoding: 'buffer'): Buffer;
+    };
+  }
+).hash;
 
 export function sha256Hex(text: string): string {
   return oneShot ? oneShot('sha256', text, 'hex') : crypto.createHash('sha256').update(text).digest('hex');
+}
+
+/** The 32-byte digest: what the table stores as the request's fingerprint (sent as binary). */
+export function sha256(text: string): Buffer {
+  return oneShot ? oneShot('sha256', text, 'buffer') : crypto.createHash('sha256').update(text).digest();
 }
 
 /**

@@ -5,7 +5,7 @@ import { lowerFence } from './fence.js';
 import { LeaseContext } from './lease-context.js';
 import { textRecord } from './local-cache.js';
 import { type SerializedResponse, serializeResponse } from './response.js';
-import type { CompletionCheckRow, CompletionRow } from './sql.js';
+import type { CompletionCheckRow } from './sql.js';
 
 const NOTHING: SerializedResponse = { status: null, headers: null, body: null, bytes: 0 };
 
@@ -101,18 +101,27 @@ async function finishRun(
   const prepared = input.client ? isPoolLike(input.client) : core.prepared;
   const params = [input.key, token, state, r.status, r.headers, r.body, input.fence];
   const operation = state === 'completed' ? 'complete' : 'release';
-  const done = (await withRetry(operation, budget, () => runStatement(db, core.sql.finish, params, prepared)))
-    .rows[0] as CompletionRow | undefined;
-  if (done) return true;
-  // Rejected: a fresh read says why. Rare, so the common path stays one plain UPDATE.
-  const result = (
+  const result = await withRetry(operation, budget, () =>
+    runStatement(db, core.sql.finish, params, prepared),
+  );
+  const affected = affectedRows(result);
+  if (affected === 1) return true;
+  // Rejected (or a db that does not report counts): a fresh read says why. Rare, so the common path
+  // stays one plain UPDATE.
+  const check = (
     await withRetry(operation, budget, () => runStatement(db, core.sql.finishCheck, [input.key], prepared))
   ).rows[0] as CompletionCheckRow | undefined;
-  // An earlier try committed but its reply was lost: the row already holds what this run wrote.
-  if (result && result.lease_owner === token && result.state === state) return false;
-  if (result && lowerFence(input.fence, result.fence)) {
-    throw new StaleFenceError(input.key, input.fence as string, result.fence as string);
+  // This run's write is there: an earlier try committed but its reply was lost (or the count is
+  // unknown). The row holds what this run wrote; only this call's own count confirms it.
+  if (check && check.lease_owner === token && check.state === state) return false;
+  if (check && lowerFence(input.fence, check.fence)) {
+    throw new StaleFenceError(input.key, input.fence as string, check.fence as string);
   }
   core.options.logger?.warn({ key: input.key }, 'idempotency lease was taken over; result not stored');
   throw new IdempotencyLeaseLostError(input.key);
+}
+
+/** Rows a write affected: pg's `rowCount`, PGlite's `affectedRows`; undefined when the db reports neither. */
+function affectedRows(result: { rowCount?: number | null; affectedRows?: number }): number | undefined {
+  return result.rowCount ?? result.affectedRows ?? undefined;
 }

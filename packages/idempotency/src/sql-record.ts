@@ -12,7 +12,7 @@ import { FINGERPRINT_VERSION } from './json.js';
  */
 export const record = (p: { fp: string; version: string; owner: string; fence: string }) =>
   `CASE WHEN ${takeoverWhere('', p)} THEN 'takeover'
-    WHEN fingerprint <> ${p.fp}::text AND fingerprint_version = ${p.version}::smallint THEN 'reused'
+    WHEN fingerprint <> ${p.fp}::bytea AND fingerprint_version = ${p.version}::smallint THEN 'reused'
     ELSE state END AS verdict,
   response_status AS status, response_headers::text AS headers, response_body::text AS body,
   fence::text AS fence,
@@ -31,7 +31,7 @@ export function takeoverWhere(
 ): string {
   return `${r}expires_at <= now()
     OR (${r}state = 'in_progress' AND ${r}lease_owner = ${p.owner}::uuid)
-    OR ((${r}fingerprint = ${p.fp}::text OR ${r}fingerprint_version <> ${p.version}::smallint)
+    OR ((${r}fingerprint = ${p.fp}::bytea OR ${r}fingerprint_version <> ${p.version}::smallint)
         AND (${p.fence}::bigint IS NULL OR ${r}fence IS NULL OR ${p.fence}::bigint >= ${r}fence)
         AND (${r}state = 'failed' OR (${r}state = 'in_progress' AND ${r}lease_expires_at <= now())))`;
 }
@@ -47,8 +47,11 @@ export interface RecordRow {
   headers?: string | null;
   body?: string | null;
   fence?: string | null;
-  /** Remaining ms of the lease of a run in progress, else of the record (a claimed one's included). */
-  ms: number;
+  /**
+   * Remaining ms of the lease of a run in progress, else of the record (a takeover's included); null
+   * for a fresh claim, whose record lives `ttlSeconds`.
+   */
+  ms: number | null;
   /** Runs of the key so far, this one included (a takeover's; a fresh claim is the first). */
   attempts?: number;
   /** What a takeover took over: 'failed', 'lease_expired' or 'expired'. */

@@ -10,9 +10,15 @@ export interface Statement {
   text: string;
 }
 
+/**
+ * Version of the stored layout. A table of another layout is refused by `migrate()` (see
+ * `layoutCheck`) and shares no prepared statement name with this one.
+ */
+export const LAYOUT_VERSION = 2;
+
 // Versioned names hashed from the text: two library versions or tables never share a prepared name.
 const named = (kind: string, text: string): Statement => ({
-  name: `cxkit_idem_v1_${kind}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
+  name: `cxkit_idem_v${LAYOUT_VERSION}_${kind}_${createHash('sha256').update(text).digest('hex').slice(0, 16)}`,
   text,
 });
 
@@ -22,10 +28,6 @@ export function quoteTable(table: string): string {
     .split('.')
     .map((p) => `"${p}"`)
     .join('.');
-}
-
-export interface CompletionRow {
-  woken: number;
 }
 
 export interface CompletionCheckRow {
@@ -57,55 +59,64 @@ export function statements(table: string, c: StatementConstants) {
   const idx = (suffix: string) => `"${`${base}_${suffix}`.slice(0, 63)}"`;
   return {
     // Every row is updated once (completion) right after its insert: free space on the page lets that
-    // update be HOT, so neither index is touched again.
+    // update be HOT, so neither index is touched again. Columns the completion never changes come
+    // first: the WAL record of a HOT update leaves out the unchanged prefix. No CHECK on `state`: only
+    // this library writes it, and a CHECK is re-read from the catalog text by every INSERT and UPDATE.
+    // Layout 2 (fingerprint bytea, no created_at: it is always expires_at - ttl).
     migrate: [
       `CREATE TABLE IF NOT EXISTS ${t} (
         key text PRIMARY KEY,
-        fingerprint text NOT NULL,
+        fingerprint bytea NOT NULL,
         fingerprint_version smallint NOT NULL,
-        state text NOT NULL CHECK (state IN ('in_progress', 'completed', 'failed')),
+        lease_owner uuid,
+        expires_at timestamptz NOT NULL,
+        attempts integer NOT NULL DEFAULT 1,
+        contended boolean NOT NULL DEFAULT false,
+        claimed_from text,
+        fence bigint,
+        state text NOT NULL,
+        lease_expires_at timestamptz,
+        updated_at timestamptz,
         response_status integer,
         response_headers json,
-        response_body json,
-        lease_owner uuid,
-        lease_expires_at timestamptz,
-        fence bigint,
-        attempts integer NOT NULL DEFAULT 1,
-        claimed_from text,
-        contended boolean NOT NULL DEFAULT false,
-        expires_at timestamptz NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now(),
-        updated_at timestamptz NOT NULL DEFAULT now()
+        response_body json
       ) WITH (fillfactor = 80)`,
       // The primary key serves the hot path; this one lets sweep find expired rows without a scan.
       `CREATE INDEX IF NOT EXISTS ${idx('expires_at_idx')} ON ${t} (expires_at)`,
     ],
 
     /**
-     * One round trip: insert a new key, or return the existing record with the server's verdict. The
-     * INSERT runs only when the statement's snapshot shows no record, so a replay is a plain read (no
-     * row lock, no transaction id, no WAL flush) and a conflict with a concurrent insert is a DO NOTHING,
+     * The type of the table's `fingerprint` column: 'bytea' for this layout, 'text' for layout 1
+     * (0.1.x), null when the column is missing. $1 the quoted table name.
+     */
+    layoutCheck: `SELECT format_type(atttypid, atttypmod) AS fingerprint FROM pg_attribute
+      WHERE attrelid = $1::regclass AND attname = 'fingerprint' AND NOT attisdropped`,
+
+    /**
+     * One round trip: insert a new key, or return the existing record with the server's verdict. An
+     * existing key is a DO NOTHING found by the arbiter index probe before anything is written, so a
+     * replay is a plain read (no row lock, no transaction id, no WAL flush) and a concurrent insert is
      * never a unique violation; the existing row then comes back through the UNION branch (same
-     * snapshot, so never both). A record that may be taken over (expired, failed, lease ran out) costs
+     * snapshot, so never both; after a fresh insert that branch is a one-time filter that skips its index
+     * probe). A record that may be taken over (expired, failed, lease ran out) costs
      * one more statement, `takeover`; keeping that UPDATE out of this one keeps the hot statement small.
-     * A row the snapshot could not see at all is read afresh by `read`. A claim's remaining lifetime
-     * comes back for the LRU front; its lease is `inProgressTtlMs` by construction.
+     * A row the snapshot could not see at all is read afresh by `read`. A claim's remaining lifetime is
+     * `ttlSeconds` by construction (expires_at is now() + ttl), so its row carries no `ms`.
      * $1 key, $2 fingerprint, $3 owner token, $4 fence.
      */
     claim: named(
       'claim',
       `WITH claim AS (
       INSERT INTO ${t} (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
-      SELECT $1::text, $2::text, ${FINGERPRINT_VERSION}::smallint, 'in_progress', $3::uuid, ${lease}, $4::bigint, ${expiry}
-      WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE key = $1::text)
+      VALUES ($1::text, $2::bytea, ${FINGERPRINT_VERSION}::smallint, 'in_progress', $3::uuid, ${lease}, $4::bigint, ${expiry})
       ON CONFLICT (key) DO NOTHING
-      RETURNING date_part('epoch', expires_at - now()) * 1000 AS ms
+      RETURNING 1
     )
     SELECT 'claimed' AS verdict, NULL::integer AS status, NULL::text AS headers, NULL::text AS body,
-      NULL::text AS fence, ms
+      NULL::text AS fence, NULL::float8 AS ms
     FROM claim
     UNION ALL
-    SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text`,
+    SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text AND NOT EXISTS (SELECT 1 FROM claim)`,
     ),
 
     /**
@@ -115,7 +126,7 @@ export function statements(table: string, c: StatementConstants) {
     takeover: named(
       'takeover',
       `UPDATE ${t} AS r SET
-        fingerprint = $2::text,
+        fingerprint = $2::bytea,
         fingerprint_version = ${FINGERPRINT_VERSION}::smallint,
         state = 'in_progress',
         response_status = NULL, response_headers = NULL, response_body = NULL,
@@ -129,7 +140,6 @@ export function statements(table: string, c: StatementConstants) {
         lease_owner = $3::uuid,
         contended = false,
         expires_at = CASE WHEN r.expires_at <= now() THEN ${expiry} ELSE r.expires_at END,
-        created_at = CASE WHEN r.expires_at <= now() THEN now() ELSE r.created_at END,
         updated_at = now()
       WHERE r.key = $1::text AND (${takeoverWhere('r.', CLAIM_PARAMS)})
       RETURNING 'claimed' AS verdict, attempts, claimed_from, date_part('epoch', expires_at - now()) * 1000 AS ms`,
@@ -142,20 +152,26 @@ export function statements(table: string, c: StatementConstants) {
     read: named('read', `SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text`),
 
     /**
-     * Completion or release, only by the lease owner and never with a lower fence. A plain UPDATE (no
-     * CTE, no UNION: the cheapest write Postgres offers here) that NOTIFYs waiters only when one marked
-     * the row contended; no row back means rejected, and `finishCheck` reads why. The record's lifetime
-     * is known from the claim, so nothing else comes back. $1 key, $2 owner,
-     * $3 state, $4 status, $5 headers, $6 body, $7 fence.
+     * Completion or release, only by the lease owner and never with a lower fence. A plain UPDATE with
+     * no RETURNING (no CTE, no row to describe or parse: the cheapest write Postgres offers here); the
+     * affected-row count says whether it was accepted, and `finishCheck` reads why not. Waiters are
+     * NOTIFYed only when one marked the row contended: the CASE (whose order the planner keeps, unlike
+     * a list of ANDed filters) calls pg_notify only when the owner check passes. That check also runs
+     * on the version in the statement's snapshot, so a completion that waits on a concurrent takeover
+     * (or sweep) and is then rejected by the re-check on the committed row has still queued its NOTIFY:
+     * a stray wake-up, harmless because a woken waiter reads the record again, as after a poll. The
+     * record's lifetime is known from the claim, so nothing comes back. $1 key, $2 owner, $3 state,
+     * $4 status, $5 headers, $6 body, $7 fence.
      */
     finish: named(
       'finish',
       `UPDATE ${t} SET state = $3, response_status = $4, response_headers = $5::json, response_body = $6::json,
         lease_expires_at = NULL, fence = GREATEST(fence, $7::bigint), updated_at = now()
-      WHERE key = $1 AND lease_owner = $2::uuid AND state = 'in_progress'
-        AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
-      RETURNING CASE WHEN contended AND ${channel} IS NOT NULL THEN (SELECT 1 FROM pg_notify(${channel}, $1::text)) ELSE 0 END
-          AS woken`,
+      WHERE key = $1 AND CASE
+        WHEN lease_owner = $2::uuid AND state = 'in_progress'
+          AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
+        THEN NOT contended OR ${channel} IS NULL OR pg_notify(${channel}, $1::text) IS NOT NULL
+        ELSE false END`,
     ),
 
     /** Why a completion was rejected (rare: lease lost, stale fence, or a retried commit). $1 key. */

@@ -12,13 +12,13 @@ import {
 import type { IdempotencyEventName, IdempotencyEvents, Unsubscribe } from './events.js';
 import { normalizeFence } from './fence.js';
 import { joinUntil, raceSignal } from './join.js';
-import { canonicalJson, checkJson, sha256Hex } from './json.js';
+import { canonicalJson, checkJson, sha256 } from './json.js';
 import { assertValidKey } from './key.js';
 import { cachedResponse, LocalCache, sameRequest } from './local-cache.js';
 import { type IdempotencyStoreOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import type { IdempotentResponse } from './response.js';
 import { type Flight, SingleFlight } from './single-flight.js';
-import { statements } from './sql.js';
+import { quoteTable, statements } from './sql.js';
 import { Sweeper, type SweepOptions, type SweepResult, sweep } from './sweeper.js';
 import {
   ATTR_BATCHES,
@@ -98,15 +98,25 @@ export class IdempotencyStore {
     return this.#core.events.on(event, listener);
   }
 
-  /** Creates the table and its indexes if missing. Safe to run from many pods at once. */
+  /**
+   * Creates the table and its indexes if missing. Safe to run from many pods at once. Refuses a table
+   * of another stored layout (an earlier 0.x version's): old and new records never mix.
+   */
   async migrate(): Promise<void> {
-    const { db, sql } = this.#core;
+    const { db, sql, options } = this.#core;
     for (const statement of sql.migrate) {
       // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; the loser retries once.
       await db.query(statement).catch(async (err: { code?: string }) => {
         if (err.code !== '23505' && err.code !== '42P07') throw err;
         await db.query(statement);
       });
+    }
+    const { rows } = await db.query(sql.layoutCheck, [quoteTable(options.table)]);
+    if (rows[0]?.fingerprint !== 'bytea') {
+      throw new ConfigError(
+        'table',
+        `"${options.table}" has the stored layout of another @cxkit/idempotency version (fingerprint ${rows[0]?.fingerprint ?? 'missing'}); use a new table`,
+      );
     }
   }
 
@@ -163,7 +173,7 @@ export class IdempotencyStore {
 
     const canonical = canonicalJson(request);
     if (typeof canonical !== 'string') throw new InvalidRequestError(canonical.path, canonical.reason);
-    const fingerprint = sha256Hex(canonical);
+    const fingerprint = sha256(canonical);
     // Only a caller's own transaction runs under its signal; a shared flight must outlive any one caller.
     const input: AttemptInput = {
       key,
@@ -202,8 +212,9 @@ export class IdempotencyStore {
       span?.setAttribute(ATTR_SOURCE, 'postgres');
       return attempt(this.#core, input, handler);
     }
-    // A different fence is a different lock holder: it never shares another holder's run.
-    const identity = input.fence === null ? input.fingerprint : `${input.fingerprint}/${input.fence}`;
+    // The canonical request identifies it as well as its digest does. A different fence is a different
+    // lock holder: it never shares another holder's run.
+    const identity = input.fence === null ? input.canonical : `${input.fence}/${input.canonical}`;
     const flight = this.#flights.join(input.key, identity);
     if (!flight) {
       span?.setAttribute(ATTR_SOURCE, 'postgres');

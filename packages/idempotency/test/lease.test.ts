@@ -127,6 +127,44 @@ describe('lease expiry and takeover', () => {
     expect((await stored(table, 'k')).body).toBe('"fence-6"');
   });
 
+  it('a completion that waits on a concurrent takeover is judged on the committed row: rejected, the newer run stays', async () => {
+    const store = await f.store({ localCache: false });
+    const table = store.options.table;
+    const taker = await f.pool.connect();
+    try {
+      const late = store
+        .execute('k', {}, async () => {
+          // Another run takes the row over and holds its lock: the completion's own snapshot still
+          // shows this run as the owner, so only the re-check after the wait can reject it.
+          await taker.query('BEGIN');
+          await taker.query(
+            `UPDATE "${table}" SET lease_owner = gen_random_uuid(), attempts = attempts + 1 WHERE key = 'k'`,
+          );
+          return { status: 200, body: 'late' };
+        })
+        .catch((e: unknown) => e);
+      await expect
+        .poll(
+          async () =>
+            (
+              await f.pool.query(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+                [`UPDATE "${table}" SET state%`],
+              )
+            ).rows[0].n,
+        )
+        .toBe(1);
+      await taker.query('COMMIT');
+      expect(isIdempotencyLeaseLostError(await late)).toBe(true);
+    } finally {
+      taker.release();
+    }
+    const { rows } = await f.pool.query(
+      `SELECT state, attempts, response_body::text AS body, updated_at FROM "${table}" WHERE key = 'k'`,
+    );
+    expect(rows[0]).toEqual({ state: 'in_progress', attempts: 2, body: null, updated_at: null });
+  });
+
   it('a pod SIGKILLed mid-run: the next call takes over after the lease and runs once more', async () => {
     const table = uniqueTable();
     const store = await f.store({ table, inProgressTtlMs: 1_000 });

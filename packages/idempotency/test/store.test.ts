@@ -64,6 +64,85 @@ describe('IdempotencyStore round trips', () => {
   });
 });
 
+describe('a db without affected-row counts', () => {
+  it('confirms each completion with one more read and still stores and replays', async () => {
+    const table = uniqueTable();
+    const inner = counting(f.pool);
+    // Only rows come back: no rowCount, no affectedRows.
+    const db = { query: async (t: string, p?: unknown[]) => ({ rows: (await inner.query(t, p)).rows }) };
+    const store = new IdempotencyStore({ db, table });
+    await store.migrate();
+    inner.count = 0;
+    let runs = 0;
+    const first = await store.execute('k', { a: 1 }, async () => ({ status: 201, body: ++runs }));
+    expect(first).toEqual({ replayed: false, response: { status: 201, body: 1 } });
+    expect(inner.count).toBe(3); // claim, completion, the read that confirms it
+    expect((await row(table, 'k')).state).toBe('completed');
+    // Unconfirmed by a count, the record is not put in the LRU front: Postgres answers the repeat.
+    const again = await store.execute('k', { a: 1 }, async () => ({ status: 201, body: ++runs }));
+    expect(again).toEqual({ replayed: true, response: { status: 201, body: 1 } });
+    expect(inner.count).toBe(4);
+    expect(runs).toBe(1);
+  });
+});
+
+describe('replays write nothing', () => {
+  it('a replay, a 409 and a 422 answered by Postgres assign no transaction id; a claim does', async () => {
+    const store = await f.store({ localCache: false });
+    const table = store.options.table;
+    await store.execute('done', { a: 1 }, async () => ({ status: 200, body: 'ok' }));
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const running = store.execute('busy', { a: 1 }, async () => {
+      await held;
+      return { status: 200 };
+    });
+    await expect.poll(async () => (await row(table, 'busy'))?.state).toBe('in_progress');
+    const before = (await f.pool.query(`SELECT key, xmin::text FROM "${table}" ORDER BY key`)).rows;
+    const client = await f.pool.connect();
+    // Each call runs in the caller's own transaction, whose transaction id (if any) can be read back.
+    const xidOf = async (call: () => Promise<unknown>) => {
+      await client.query('BEGIN');
+      try {
+        const outcome = await call().then(
+          (r) => r,
+          (e: { code?: string }) => e.code,
+        );
+        const { rows } = await client.query('SELECT pg_current_xact_id_if_assigned()::text AS xid');
+        return { outcome, xid: rows[0].xid as string | null };
+      } finally {
+        await client.query('ROLLBACK');
+      }
+    };
+    const handler = async () => ({ status: 500 });
+    try {
+      expect(await xidOf(() => store.execute('done', { a: 1 }, handler, { client }))).toEqual({
+        outcome: { replayed: true, response: { status: 200, body: 'ok' } },
+        xid: null,
+      });
+      expect(await xidOf(() => store.execute('busy', { a: 1 }, handler, { client }))).toEqual({
+        outcome: 'IDEMPOTENCY_IN_PROGRESS',
+        xid: null,
+      });
+      expect(await xidOf(() => store.execute('done', { a: 2 }, handler, { client }))).toEqual({
+        outcome: 'IDEMPOTENCY_KEY_REUSED',
+        xid: null,
+      });
+      const claimed = await xidOf(() => store.execute('new', { a: 1 }, async () => ({}), { client }));
+      expect(claimed.outcome).toEqual({ replayed: false, response: {} });
+      expect(claimed.xid).not.toBeNull();
+    } finally {
+      client.release();
+    }
+    // Nothing was rewritten: the existing rows are the same versions.
+    expect((await f.pool.query(`SELECT key, xmin::text FROM "${table}" ORDER BY key`)).rows).toEqual(before);
+    release();
+    await running;
+  });
+});
+
 describe('fingerprint mismatch', () => {
   it('same key with a different body -> 422 from the LRU and from Postgres, stored response unchanged', async () => {
     const store = await f.store();
@@ -342,5 +421,52 @@ describe('migrate', () => {
       table,
     ]);
     expect(rows.map((r) => r.indexname)).toEqual([`${table}_expires_at_idx`, `${table}_pkey`]);
+  });
+
+  it('refuses a table of the earlier stored layout (fingerprint as hex text) and writes nothing to it', async () => {
+    const table = uniqueTable();
+    // Layout 1 (0.1.x).
+    await f.pool.query(
+      `CREATE TABLE "${table}" (key text PRIMARY KEY, fingerprint text NOT NULL, fingerprint_version smallint NOT NULL,
+        state text NOT NULL, response_status integer, response_headers json, response_body json, lease_owner uuid,
+        lease_expires_at timestamptz, fence bigint, attempts integer NOT NULL DEFAULT 1, claimed_from text,
+        contended boolean NOT NULL DEFAULT false, expires_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(), updated_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const store = new IdempotencyStore({ db: f.pool, table });
+    const err = await store.migrate().catch((e) => e);
+    expect(isConfigError(err)).toBe(true);
+    expect(err.field).toBe('table');
+    expect(err.message).toMatch(/another @cxkit\/idempotency version \(fingerprint text\)/);
+    // Without migrate(), the statements themselves fail on the column type.
+    await expect(store.execute('k', {}, async () => ({}))).rejects.toThrow(/bytea/);
+    expect((await f.pool.query(`SELECT count(*)::int AS n FROM "${table}"`)).rows[0].n).toBe(0);
+  });
+
+  it('judges the schema-qualified table it was given, not a same-named one on the search path', async () => {
+    const name = uniqueTable();
+    const schema = `S_${name}`; // mixed case: only a quoted name finds it
+    await f.pool.query(`CREATE SCHEMA "${schema}"`);
+    const layout1 = (t: string) =>
+      f.pool.query(
+        `CREATE TABLE ${t} (key text PRIMARY KEY, fingerprint text NOT NULL, expires_at timestamptz NOT NULL)`,
+      );
+    // A layout-1 table of the same name in public does not make the schema's table refused...
+    await layout1(`"${name}"`);
+    const qualified = new IdempotencyStore({ db: f.pool, table: `${schema}.${name}` });
+    await qualified.migrate();
+    expect(await qualified.execute('k', {}, async () => ({ status: 201 }))).toEqual({
+      replayed: false,
+      response: { status: 201 },
+    });
+    // ...and a layout-2 table in public does not let a layout-1 table in the schema through.
+    const other = uniqueTable();
+    await new IdempotencyStore({ db: f.pool, table: other }).migrate();
+    await layout1(`"${schema}"."${other}"`);
+    const err = await new IdempotencyStore({ db: f.pool, table: `${schema}.${other}` })
+      .migrate()
+      .catch((e) => e);
+    expect(isConfigError(err)).toBe(true);
+    expect(err.message).toMatch(/\(fingerprint text\)/);
   });
 });
