@@ -5,15 +5,25 @@ import type { LockContext } from './context.js';
 import { AcquireTimeoutError } from './errors.js';
 import type { ReleaseNotifier, Watch } from './notifier.js';
 
-export interface LoopInput<T> {
-  resource: string;
-  /** Release channel that wakes this waiter. */
-  channel: string;
-  a: ResolvedAcquire;
-  notifier: ReleaseNotifier;
-  closed: () => boolean;
-  attempt: (token: string) => Promise<Attempt>;
-  granted: (token: string, result: Extract<Attempt, { ok: true }>, attempts: number, started: number) => T;
+/**
+ * What a kind of lock (mutex, semaphore permit) plugs into the loop; one object per manager or semaphore,
+ * so an acquisition allocates no callbacks of its own. `S` is passed through to `granted` (a span).
+ */
+export interface LoopDriver<T, S = undefined> {
+  readonly notifier: ReleaseNotifier;
+  closed(): boolean;
+  /** Release channel that wakes a waiter for `resource`. */
+  channel(resource: string): string;
+  attempt(resource: string, token: string, a: ResolvedAcquire): Promise<Attempt>;
+  granted(
+    resource: string,
+    token: string,
+    a: ResolvedAcquire,
+    result: Extract<Attempt, { ok: true }>,
+    attempts: number,
+    started: number,
+    extra: S,
+  ): T;
 }
 
 function delay(ctx: LockContext, attempt: number): number {
@@ -27,8 +37,13 @@ function delay(ctx: LockContext, attempt: number): number {
  * (subscribing before the second attempt, so a release in between is not missed) or a jittered delay,
  * bounded by `waitMs`, `retry.retries` and the caller's signal.
  */
-export async function acquireLoop<T>(ctx: LockContext, input: LoopInput<T>): Promise<T> {
-  const { a, resource } = input;
+export async function acquireLoop<T, S>(
+  ctx: LockContext,
+  driver: LoopDriver<T, S>,
+  resource: string,
+  a: ResolvedAcquire,
+  extra: S,
+): Promise<T> {
   a.signal?.throwIfAborted();
   const started = performance.now();
   const deadline = started + a.waitMs;
@@ -38,18 +53,18 @@ export async function acquireLoop<T>(ctx: LockContext, input: LoopInput<T>): Pro
     for (let attempt = 1; ; attempt++) {
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
       const token = randomUUID();
-      const result = await input.attempt(token);
-      if (result.ok) return input.granted(token, result, attempt, started);
+      const result = await driver.attempt(resource, token, a);
+      if (result.ok) return driver.granted(resource, token, a, result, attempt, started, extra);
       if (ctx.events.has('contended')) {
         const latencyMs = performance.now() - started;
         ctx.events.emit('contended', { resource, holder: result.holder, latencyMs, attempt });
       }
       if (a.waitMs === 0) throw result.error();
       const left = deadline - performance.now();
-      if (left <= 0 || attempt > ctx.options.retry.retries || input.closed()) {
+      if (left <= 0 || attempt > ctx.options.retry.retries || driver.closed()) {
         throw new AcquireTimeoutError(resource, a.waitMs, attempt, result.error());
       }
-      watch ??= input.notifier.watch(input.channel);
+      watch ??= driver.notifier.watch(driver.channel(resource));
       if (!subscribed) {
         await watch.ready;
         subscribed = true;

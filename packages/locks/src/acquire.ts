@@ -1,4 +1,5 @@
 import type { ResolvedAcquire } from './acquire-options.js';
+import type { AcquireReply } from './calls.js';
 import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
 import { majorityHolder, toNumber } from './parse.js';
@@ -7,12 +8,7 @@ import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { HolderInfo, NodeOutcome } from './types.js';
 
-interface Vote {
-  status: number;
-  fence: number;
-  trusted: boolean;
-  holder: HolderInfo | undefined;
-}
+type Vote = AcquireReply;
 
 export type Attempt =
   | {
@@ -30,6 +26,9 @@ export type Attempt =
       /** Builds the error only when it is thrown: a waiting caller may fail many rounds. */
       error(): LockConflictError | QuorumUnavailableError;
     };
+
+/** What an acquisition that replaced no stale holder reports (shared: never mutated). */
+const NONE: Extract<Attempt, { ok: true }>['overridden'] = [];
 
 const granted = (r: Reply<Vote> | undefined): r is { ok: true; value: Vote } => !!r?.ok && r.value.status > 0;
 
@@ -49,54 +48,53 @@ export async function attemptAcquire(
   const n = ctx.nodes.length;
   const q = ctx.quorum;
   const o = ctx.options;
-  const [guard, epochId] = ctx.guard.args();
   const lockKey = ctx.keys.lock(resource);
-  const fenceKey = ctx.keys.fence(resource);
   const item = {
-    head: {
-      keys: [ctx.keys.audit(resource), ctx.keys.epoch(resource)],
-      args: [guard, epochId, o.staleAfterMs, o.region, o.auditMaxLen],
-    },
-    keys: [lockKey, fenceKey, ctx.keys.waiters(resource)],
+    head: ctx.acquireHead(resource),
+    keys: [lockKey, ctx.keys.waiters(resource)],
     args: [token, a.ttlMs, a.operation, a.correlationId, resource],
   };
   const startedAt = performance.now();
   // A grant that lands after this round failed (a late reply, or a NOSCRIPT retry that overtook the
   // cleanup) is released again right away instead of blocking others until its TTL.
   let failed = false;
-  const replies = await round<Vote>(
-    ctx.nodes,
-    (node, i) =>
-      node.calls.acquire.call(item).then((r) => ({
-        status: r.status,
-        fence: r.fence,
-        trusted: ctx.guard.observe(i, r.epoch, r.epochAge),
-        holder: r.holder,
-      })),
-    {
-      timeoutMs: o.requestTimeoutMs,
-      settled: (rs) => {
-        let votes = 0;
-        let against = 0;
-        for (const r of rs) {
-          if (!r) continue;
-          if (granted(r) && r.value.trusted) votes++;
-          else against++;
-        }
-        return votes >= q || against > n - q;
-      },
-      onLate: (i, late) => {
-        if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
-      },
+  const judge = (i: number, r: Vote) => {
+    r.trusted = ctx.guard.observe(i, r.epoch, r.epochAge);
+  };
+  const replies = await round<Vote>(ctx.nodes, (node) => node.calls.acquire.call(item), {
+    timeoutMs: o.requestTimeoutMs,
+    onReply: judge,
+    settled: (rs) => {
+      let votes = 0;
+      let against = 0;
+      for (const r of rs) {
+        if (!r) continue;
+        if (granted(r) && r.value.trusted) votes++;
+        else against++;
+      }
+      return votes >= q || against > n - q;
     },
-  );
-  const overridden = collectOverrides(ctx, replies);
-  const votes = replies.filter((r) => granted(r) && r.value.trusted).length;
-  let failure: Error | undefined;
+    onLate: (i, late) => {
+      if (late.ok) judge(i, late.value);
+      if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
+    },
+  });
+  // One pass: trusted votes, the largest granted fence, and whether any grant replaced a stale holder.
+  let votes = 0;
   let fence = 0;
+  let replaced = false;
+  for (const r of replies) {
+    if (!granted(r)) continue;
+    if (r.value.trusted) votes++;
+    if (r.value.fence > fence) fence = r.value.fence;
+    if (r.value.status === 2) replaced = true;
+  }
+  const overridden = replaced ? collectOverrides(ctx, replies) : NONE;
+  let failure: Error | undefined;
   if (votes >= q) {
-    fence = Math.max(...replies.map((r) => (granted(r) ? r.value.fence : 0)));
-    if (ctx.topology === 'quorum') failure = await raiseFence(ctx, replies, lockKey, fenceKey, token, fence);
+    // Usually a quorum already carries the fence: no raise round, and no extra await.
+    const atMax = ctx.topology === 'quorum' ? carrying(replies, fence) : undefined;
+    if (atMax && atMax.size < q) failure = await raiseFence(ctx, replies, atMax, lockKey, token, fence);
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
@@ -145,26 +143,33 @@ function collectOverrides(ctx: LockContext, replies: readonly (Reply<Vote> | und
   return [...byToken.values()];
 }
 
-/** Quorum mode: make a quorum of trusted nodes carry a counter >= fence. Resolves to an error if it cannot. */
-async function raiseFence(
-  ctx: LockContext,
-  replies: readonly (Reply<Vote> | undefined)[],
-  lockKey: string,
-  fenceKey: string,
-  token: string,
-  fence: number,
-): Promise<Error | undefined> {
+/** Trusted nodes whose grant already carries `fence`. */
+function carrying(replies: readonly (Reply<Vote> | undefined)[], fence: number): Set<number> {
   const atMax = new Set<number>();
   replies.forEach((r, i) => {
     if (granted(r) && r.value.trusted && r.value.fence === fence) atMax.add(i);
   });
-  if (atMax.size >= ctx.quorum) return undefined;
+  return atMax;
+}
+
+/**
+ * Quorum mode, when fewer than a quorum of trusted nodes (`atMax`) carry `fence`: raise the others'
+ * high-water fences. Resolves to an error if a quorum cannot be reached.
+ */
+async function raiseFence(
+  ctx: LockContext,
+  replies: readonly (Reply<Vote> | undefined)[],
+  atMax: ReadonlySet<number>,
+  lockKey: string,
+  token: string,
+  fence: number,
+): Promise<Error | undefined> {
   const trusted = (i: number) => replies[i]?.ok === true && (replies[i] as { value: Vote }).value.trusted;
   const skip = Promise.resolve(-1);
   const raised = await round(
     ctx.nodes,
     (node, i) =>
-      atMax.has(i) ? skip : node.run(scripts.raise, [lockKey, fenceKey], [token, fence], true).then(toNumber),
+      atMax.has(i) ? skip : node.run(scripts.raise, [lockKey], [token, fence], true).then(toNumber),
     {
       timeoutMs: ctx.options.requestTimeoutMs,
       settled: (rs) =>

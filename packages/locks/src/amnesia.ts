@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-
 /** Emitted when a node is seen with a data marker younger than the guard window. */
 export interface NodeRecoveringEvent {
   node: string;
@@ -17,7 +15,7 @@ interface NodeState {
 
 /**
  * Amnesia guard. A Redis node without persistence forgets every lock when it restarts. Each script
- * creates a random marker on first use after a start and returns the marker with its age (node clock),
+ * creates a marker (named by the node's TIME) on first use after a start and returns it with its age,
  * so a node that came back empty is recognised in the same round trip. Its votes are ignored until the
  * longest TTL it may have forgotten (`windowMs`) has passed since the marker was created.
  */
@@ -31,9 +29,9 @@ export class AmnesiaGuard {
     private readonly onRecovering: (event: NodeRecoveringEvent) => void,
   ) {}
 
-  /** Script arguments: guard flag and the marker to create if the node has none. */
-  args(): [string, string] {
-    return this.enabled ? ['1', randomUUID()] : ['0', ''];
+  /** Script argument: '1' when scripts should read (and create) the node's marker. */
+  get flag(): '1' | '0' {
+    return this.enabled ? '1' : '0';
   }
 
   /** Records what a script returned for node `index`; true when the node's votes count now. */

@@ -10,6 +10,8 @@ export interface AcquireReply {
   epoch: unknown;
   epochAge: unknown;
   holder: HolderInfo | undefined;
+  /** Whether the node's vote counts (amnesia guard); true until the caller has judged the epoch. */
+  trusted: boolean;
 }
 
 /** Acquire script reply: epoch id, epoch age, then per lock status, fence, holder length, holder. */
@@ -29,6 +31,7 @@ const acquireKind: BatchKind<AcquireReply> = {
         epoch: raw[0],
         epochAge: raw[1],
         holder,
+        trusted: true,
       });
       at += 3 + length;
     }

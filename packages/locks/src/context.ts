@@ -1,5 +1,6 @@
 import type { Emitter } from '@cxkit/internal';
 import { AmnesiaGuard } from './amnesia.js';
+import type { BatchItem } from './batch.js';
 import { labelOf, type ScriptClient, type Topology, topologyOf } from './client.js';
 import type { LockEvents } from './events.js';
 import { Keys } from './keys.js';
@@ -21,6 +22,8 @@ export interface LockContext {
   readonly waitUnsupported: Set<number>;
   /** Keeps a fire-and-forget call (e.g. cleanup after a lost round) so `close()` can wait for it. */
   track(work: Promise<unknown>): void;
+  /** The KEYS/ARGV every acquire call of `resource` starts with (one shared object outside a Cluster). */
+  acquireHead(resource: string): BatchItem['head'];
 }
 
 /** Outcome name of a failed node call; reports a server that rejects `WAIT` once. */
@@ -76,6 +79,12 @@ export function createContext(
     o.logger?.warn({ ...e }, 'lock node restarted without data; its votes wait for the guard window');
   });
   const keys = new Keys(o.prefix, topology === 'cluster');
+  const headOf = (resource: string) => ({
+    keys: [keys.audit(resource), keys.epoch(resource)],
+    args: [guard.flag, o.staleAfterMs, o.region, o.auditMaxLen],
+  });
+  // Outside a Cluster the audit stream and the marker are per node, so every acquire shares one head.
+  const shared = topology === 'cluster' ? undefined : headOf('');
   const ctx = {
     nodes,
     quorum,
@@ -86,6 +95,7 @@ export function createContext(
     events,
     waitUnsupported: new Set<number>(),
     track,
+    acquireHead: shared ? () => shared : headOf,
   };
   return { ctx, clients };
 }

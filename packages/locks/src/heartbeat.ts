@@ -18,11 +18,10 @@ interface Tally {
 
 /** Runs the heartbeat script for `locks` on every node (one call per node per batch of 100). */
 async function extendOnNode(ctx: LockContext, node: LockNode, index: number, locks: readonly HeldLock[]) {
-  const [guard, epochId] = ctx.guard.args();
   const keys = [ctx.keys.epoch(locks[0]!.resource)];
-  const args: (string | number)[] = [guard, epochId];
+  const args: (string | number)[] = [ctx.guard.flag];
   for (const l of locks) {
-    keys.push(ctx.keys.lock(l.resource), ctx.keys.fence(l.resource));
+    keys.push(ctx.keys.lock(l.resource));
     args.push(l.token, l.ttlMs, l.fence, l.region, l.operation, l.correlationId);
   }
   const raw = asArray(await node.run(scripts.heartbeat, keys, args, true));

@@ -6,12 +6,11 @@ import type { HolderInfo, Inspection, NodeView } from './types.js';
 
 /** Reads the record of `resource` on every node (and refreshes each node's amnesia state). */
 export async function inspectResource(ctx: LockContext, resource: string): Promise<Inspection> {
-  const [guard, epochId] = ctx.guard.args();
   const keys = [ctx.keys.lock(resource), ctx.keys.epoch(resource)];
   const replies = await round(
     ctx.nodes,
     async (node, i) => {
-      const raw = asArray(await node.run(scripts.inspect, keys, [guard, epochId], false));
+      const raw = asArray(await node.run(scripts.inspect, keys, [ctx.guard.flag], false));
       return { trusted: ctx.guard.observe(i, raw[0], raw[1]), holder: holderAt(raw, 2) };
     },
     { timeoutMs: ctx.options.requestTimeoutMs },

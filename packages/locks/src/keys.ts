@@ -1,5 +1,5 @@
 /**
- * Key names. The resource sits inside a hash tag so that a lock's record, fence counter and (in
+ * Key names. The resource sits inside a hash tag so that a lock's record, waiters flag and (in
  * Cluster mode) audit stream share one slot and can be touched by one script.
  */
 export class Keys {
@@ -10,10 +10,6 @@ export class Keys {
 
   lock(resource: string): string {
     return `${this.prefix}{${resource}}`;
-  }
-
-  fence(resource: string): string {
-    return `${this.prefix}{${resource}}:fence`;
   }
 
   /** Set while a contender waits for the lock; a release publishes only when it finds it. */

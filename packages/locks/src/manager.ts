@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTracing, Emitter } from '@cxkit/internal';
 import { type Attempt, attemptAcquire } from './acquire.js';
-import { acquireLoop } from './acquire-loop.js';
+import { acquireLoop, type LoopDriver } from './acquire-loop.js';
 import { parseAcquire, type ResolvedAcquire } from './acquire-options.js';
 import type { Topology } from './client.js';
 import { createContext, type LockContext } from './context.js';
@@ -40,6 +40,7 @@ export class LockManager {
   readonly #heartbeat: Heartbeat;
   readonly #host: LockHost;
   readonly #notifier: ReleaseNotifier;
+  readonly #driver: LoopDriver<Lock, SpanLike | undefined>;
   readonly #background = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -69,6 +70,17 @@ export class LockManager {
       forget: (lock) => this.#heartbeat.delete(lock),
     };
     this.#notifier = new ReleaseNotifier(clients, o.maxWaiters, o.requestTimeoutMs, o.logger);
+    // Built once: an acquisition passes its resource and options instead of allocating callbacks.
+    this.#driver = {
+      notifier: this.#notifier,
+      closed: () => this.#closed,
+      channel: (resource) => ctx.keys.channel(resource),
+      attempt: (resource, token, a) => attemptAcquire(ctx, resource, token, a),
+      granted: (resource, token, a, result, attempts, started, span) => {
+        span?.setAttributes({ 'cxkit.lock.fence': result.fence, 'cxkit.lock.attempts': attempts });
+        return this.#granted(resource, token, a, result, attempts, started);
+      },
+    };
   }
 
   /** Subscribes to a typed event; the returned function (also `Disposable`) unsubscribes. */
@@ -98,18 +110,7 @@ export class LockManager {
   }
 
   #acquireLoop(resource: string, a: ResolvedAcquire, span: SpanLike | undefined): Promise<Lock> {
-    return acquireLoop(this.#ctx, {
-      resource,
-      channel: this.#ctx.keys.channel(resource),
-      a,
-      notifier: this.#notifier,
-      closed: () => this.#closed,
-      attempt: (token) => attemptAcquire(this.#ctx, resource, token, a),
-      granted: (token, result, attempts, started) => {
-        span?.setAttributes({ 'cxkit.lock.fence': result.fence, 'cxkit.lock.attempts': attempts });
-        return this.#granted(resource, token, a, result, attempts, started);
-      },
-    });
+    return acquireLoop(this.#ctx, this.#driver, resource, a, span);
   }
 
   #admit(resource: string): void {
@@ -183,22 +184,28 @@ export class LockManager {
       resource,
       token,
       fence: result.fence,
-      ...a,
+      operation: a.operation,
+      correlationId: a.correlationId,
+      ttlMs: a.ttlMs,
+      heartbeat: a.heartbeat,
+      maxHoldMs: a.maxHoldMs,
       startedAt: result.startedAt,
       validUntilMono: result.validUntilMono,
     });
     this.#heartbeat.add(lock);
-    const ref = { resource, token, fence: result.fence, region: this.#o.region };
     for (const { previous, nodes } of result.overridden) {
+      const ref = { resource, token, fence: result.fence, region: this.#o.region };
       this.#events.emit('stale', { resource, holder: previous, nodes });
       this.#events.emit('override', { ...ref, previous, nodes });
       this.#o.logger?.warn({ ...ref, previous, nodes }, 'stale lock overridden');
     }
-    const latencyMs = performance.now() - started;
     if (this.#events.has('acquired'))
       this.#events.emit('acquired', {
-        ...ref,
-        latencyMs,
+        resource,
+        token,
+        fence: result.fence,
+        region: this.#o.region,
+        latencyMs: performance.now() - started,
         attempts,
         overridden: result.overridden.length > 0,
       });

@@ -10,6 +10,8 @@ export interface RoundOptions<T> {
   settled?: (replies: readonly (Reply<T> | undefined)[]) => boolean;
   /** Successful answers that arrive after the round was decided (they may have written). */
   onLate?: (index: number, reply: Reply<T>) => void;
+  /** Sees each successful answer that arrives in time, before `settled` (no extra promise hop). */
+  onReply?: (index: number, value: T) => void;
 }
 
 /**
@@ -23,7 +25,7 @@ export function round<T>(
   options: RoundOptions<T>,
 ): Promise<(Reply<T> | undefined)[]> {
   const replies: (Reply<T> | undefined)[] = nodes.map(() => undefined);
-  const { settled, onLate } = options;
+  const { settled, onLate, onReply } = options;
   return new Promise((resolve) => {
     let pending = nodes.length;
     let done = false;
@@ -31,7 +33,8 @@ export function round<T>(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      resolve([...replies]);
+      // Answers after this point go to `onLate` and never touch `replies`: no copy needed.
+      resolve(replies);
     };
     const timer = setTimeout(() => {
       for (let i = 0; i < replies.length; i++) {
@@ -54,6 +57,7 @@ export function round<T>(
       work.then(
         (value) => {
           if (done) return onLate?.(index, { ok: true, value });
+          onReply?.(index, value);
           replies[index] = { ok: true, value };
           pending--;
           if (pending === 0 || settled?.(replies)) finish();

@@ -4,14 +4,14 @@ import commonLua from './lua/common.lua';
 import heartbeatLua from './lua/heartbeat.lua';
 import inspectLua from './lua/inspect-2.lua';
 import overrideLua from './lua/override.lua';
-import raiseLua from './lua/raise-2.lua';
+import raiseLua from './lua/raise-1.lua';
 import releaseLua from './lua/release.lua';
 import semAcquireLua from './lua/sem-acquire-4.lua';
 import semHeartbeatLua from './lua/sem-heartbeat-3.lua';
 import semReleaseLua from './lua/sem-release-2.lua';
 
 /** Bumped whenever a script or the record layout changes, so two versions on one server never mix. */
-export const SCRIPT_VERSION = 3;
+export const SCRIPT_VERSION = 4;
 
 /** One Lua script, identified by a versioned name and called by SHA. */
 export interface LockScript {
@@ -31,7 +31,7 @@ export const scripts = Object.freeze({
   acquire: script('acquire', commonLua, overrideLua, acquireLua),
   heartbeat: script('heartbeat', commonLua, heartbeatLua),
   release: script('release', releaseLua),
-  raise: script('raise', raiseLua),
+  raise: script('raise', commonLua, raiseLua),
   inspect: script('inspect', commonLua, inspectLua),
   semAcquire: script('sem_acquire', commonLua, overrideLua, semAcquireLua),
   semHeartbeat: script('sem_heartbeat', commonLua, semHeartbeatLua),

@@ -1,5 +1,5 @@
 import type { Attempt } from './acquire.js';
-import { acquireLoop } from './acquire-loop.js';
+import { acquireLoop, type LoopDriver } from './acquire-loop.js';
 import type { ResolvedAcquire } from './acquire-options.js';
 import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
@@ -41,6 +41,7 @@ const BATCH = 100;
 export class Semaphore {
   readonly #keys: ReturnType<LockContext['keys']['semaphore']>;
   readonly #host: LockHost;
+  readonly #driver: LoopDriver<Lock>;
 
   constructor(
     private readonly deps: SemaphoreDeps,
@@ -60,6 +61,14 @@ export class Semaphore {
       releaseRecords: (lock) => this.#release(lock.token),
       forget: (lock) => deps.forget(lock),
     };
+    this.#driver = {
+      notifier: deps.notifier,
+      closed: () => deps.closed(),
+      channel: () => this.#keys.channel,
+      attempt: (_, token, a) => this.#attempt(token, a),
+      granted: (_, token, a, result, attempts, started) =>
+        deps.hold(this.#host, name, token, a, result, attempts, started),
+    };
   }
 
   get #node() {
@@ -75,16 +84,7 @@ export class Semaphore {
   acquire(options?: AcquireOptions): Promise<Lock> {
     const a = this.deps.parse(this.name, options);
     this.deps.admit(this.name);
-    return acquireLoop(this.deps.ctx, {
-      resource: this.name,
-      channel: this.#keys.channel,
-      a,
-      notifier: this.deps.notifier,
-      closed: () => this.deps.closed(),
-      attempt: (token) => this.#attempt(token, a),
-      granted: (token, result, attempts, started) =>
-        this.deps.hold(this.#host, this.name, token, a, result, attempts, started),
-    });
+    return acquireLoop(this.deps.ctx, this.#driver, this.name, a, undefined);
   }
 
   /** Runs `fn` holding a permit (heartbeated), always gives it back; like `LockManager.withLock`. */

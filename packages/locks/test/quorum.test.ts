@@ -24,8 +24,9 @@ describe('LockManager over 5 independent masters', () => {
 
   it('fence stays strictly increasing when the next quorum does not overlap the max counter (raise round)', async () => {
     const a = manager('us-east-1');
-    const key = 'cxkit:locks:{q:fence}:fence';
-    await Promise.all([clients[0]!.set(key, 1000), clients[1]!.set(key, 1000)]);
+    // A released record whose high-water fence is 1000, on two nodes only.
+    const key = 'cxkit:locks:{q:fence}';
+    await Promise.all([clients[0]!.set(key, '0 1000'), clients[1]!.set(key, '0 1000')]);
     const [n0, n1, , n3, n4] = nodes();
     await n3!.pause();
     await n4!.pause();

@@ -116,8 +116,9 @@ describe('elect', () => {
     expect(eb.isLeader).toBe(false);
     // Somebody else takes the record: a's next heartbeat sees it, a is demoted; b gets elected later.
     const key = 'cxkit:locks:{elect:primary-region}';
-    const record = (await clients[1]!.get(key))!;
-    await clients[1]!.set(key, `intruder ${record.slice(record.indexOf(' ') + 1)}`, 'PX', 300);
+    // Same record with another token, expiring 300 ms from now.
+    const [, hw, , ...rest] = (await clients[1]!.get(key))!.split(' ');
+    await clients[1]!.set(key, [Date.now() + 300, hw, 'intruder', ...rest].join(' '));
     await sleep(1_500);
     // a learned it lost leadership; then exactly one of the two leads again (either may win the new round).
     expect(log.slice(0, 2)).toEqual(['a elected', 'a demoted']);

@@ -104,7 +104,8 @@ describe('LockManager on one master', () => {
     const lock = await manager.acquire('ext', { ttlMs: 300, heartbeat: false });
     const until = await lock.extend(2_000);
     expect(until).toBeGreaterThan(Date.now() + 500);
-    await clients[1]!.set('cxkit:locks:{ext}', 'someone-else 99 1 1 0 0 0 ', 'PX', 5_000);
+    // Another owner's live record (expiry 5 s ahead, high-water fence 99).
+    await clients[1]!.set('cxkit:locks:{ext}', `${Date.now() + 5_000} 99 someone-else 99 1 1 0 0 0 `);
     const result = await lock.release();
     expect(result).toEqual({ released: false, reason: 'taken-over' });
     await clients[1]!.del('cxkit:locks:{ext}');

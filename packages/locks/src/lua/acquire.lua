@@ -1,45 +1,47 @@
 -- cxkit_locks acquire: for each listed lock, take it if free, or override it if its heartbeat is stale.
 -- Many callers' acquisitions on one node share one call: TIME and the epoch marker are read once.
--- KEYS[1] override audit stream  KEYS[2] node epoch marker; then per lock i: KEYS[3i] lock record,
---   KEYS[3i+1] fence counter, KEYS[3i+2] waiters flag (set when a contender meets a live holder, so
---   only a contended release publishes)
--- ARGV[1] amnesia guard '1'|'0'  ARGV[2] epoch id to create if absent  ARGV[3] stale-after ms
--- ARGV[4] region  ARGV[5] audit stream max length; then per lock i, five values from ARGV[6 + 5(i-1)]:
---   token, ttl ms, operation, correlation id, resource name
+-- KEYS[1] override audit stream  KEYS[2] node epoch marker; then per lock i: KEYS[2i+1] lock record,
+--   KEYS[2i+2] waiters flag (set when a contender meets a live holder, so only a contended release
+--   publishes)
+-- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms  ARGV[3] region  ARGV[4] audit stream max length;
+--   then per lock i, five values from ARGV[5i]: token, ttl ms, operation, correlation id, resource name
 -- returns {epoch id, epoch age ms, then per lock: status, fence, holder length (0 or 9), holder...}
 --   status 1: granted  2: granted over a stale holder (holder = replaced one)
 --   status 0: held by a live owner (holder = current one, fence 0)
--- Locks are taken in list order, so a resource listed twice is granted to the first entry only.
-local now = cx_now()
+-- The fence is the record's high-water fence + 1. Locks are taken in list order, so a resource listed
+-- twice is granted to the first entry only.
+local now, t = cx_time()
 -- With the guard on, the marker and the first record are read by one MGET.
 local first, epoch, age
 if ARGV[1] == '1' then
   local m = redis.call('MGET', KEYS[2], KEYS[3])
   first = m[2]
-  epoch, age = cx_epoch_of(m[1], KEYS[2], ARGV[1], ARGV[2], now)
+  epoch, age = cx_epoch_of(m[1], KEYS[2], '1', now, t)
 else
   first = redis.call('GET', KEYS[3])
   epoch, age = '', -1
 end
-local stale_after = tonumber(ARGV[3])
+local stale_after = tonumber(ARGV[2])
+local region = ARGV[3]
 local out = { epoch, age }
-for i = 1, (#KEYS - 2) / 3 do
-  local lock, counter = KEYS[3 * i], KEYS[3 * i + 1]
+for i = 1, (#KEYS - 2) / 2 do
+  local lock = KEYS[2 * i + 1]
   local b = 5 * i
-  local token, ttl, operation, cid = ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local token, ttl, operation, cid = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local s = first
   if i > 1 then s = redis.call('GET', lock) end
-  local holder = cx_holder_of(lock, s, now)
+  local holder, hw = nil, 0
+  if s then holder, hw = cx_lock_holder(s, now) end
   local n = #out
   if holder and holder[1] ~= token and not cx_is_stale(holder, stale_after) then
-    redis.call('SET', KEYS[3 * i + 2], '1', 'PX', ttl)
+    redis.call('SET', KEYS[2 * i + 2], '1', 'PX', ttl)
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, 9
     cx_append(out, holder)
   else
-    local fence = redis.call('INCR', counter)
-    redis.call('SET', lock, cx_pack(token, fence, now, now, ARGV[4], operation, cid), 'PX', ttl)
+    local fence = hw + 1
+    redis.call('SET', lock, cx_lock_pack(now + ttl, fence, token, fence, now, now, region, operation, cid))
     if holder and holder[1] ~= token then
-      cx_audit(KEYS[1], ARGV[5], ARGV[b + 5], holder, token, ARGV[4], operation, cid, fence, now)
+      cx_audit(KEYS[1], ARGV[4], ARGV[b + 4], holder, token, region, operation, cid, fence, now)
       out[n + 1], out[n + 2], out[n + 3] = 2, fence, 9
       cx_append(out, holder)
     else

@@ -1,40 +1,44 @@
 -- cxkit locks: helpers prepended to the scripts that need them (not a script on its own).
--- A lock record is one string, so a write is one SET ... PX and a read one GET:
---   "<token> <fence> <acquired ms> <heartbeat ms> <#region> <#operation> <#correlation id> <region><operation><correlation id>"
--- (acquired/heartbeat are this node's TIME in ms; the three free-text fields are length-prefixed).
+-- A lock record is one string without a Redis TTL, so a write is one SET and a read one GET:
+--   "<expires ms> <high-water fence> <token> <fence> <acquired ms> <heartbeat ms> <#region> <#operation>
+--    <#correlation id> <region><operation><correlation id>"
+-- and "0 <high-water fence>" once released. The record outlives its holder so the fence counter lives in
+-- it (no second key, no INCR); expiry and heartbeat times are this node's TIME in ms, so only the server
+-- clock judges them. The three free-text fields are length-prefixed.
 
--- This node's clock in ms: the only clock that judges expiry and staleness.
-local function cx_now()
+-- This node's clock in ms, and the raw TIME pair (seconds, microseconds).
+local function cx_time()
   local t = redis.call('TIME')
-  return t[1] * 1000 + math.floor(t[2] / 1000)
+  return t[1] * 1000 + math.floor(t[2] / 1000), t
+end
+
+local function cx_now()
+  return (cx_time())
 end
 
 -- Data-generation marker of this node, one string "<id> <created ms>": created on first use after the
--- node started without data, so its age tells a caller whether the node may have forgotten locks.
--- `raw` is the marker as read (GET, or MGET together with a record). Returns id, age in ms.
-local function cx_epoch_of(raw, key, guard, new_id, now)
+-- node started without data (its id is the TIME of that moment), so its age tells a caller whether the
+-- node may have forgotten locks. `raw` is the marker as read (GET, or MGET together with a record).
+-- Returns id, age in ms.
+local function cx_epoch_of(raw, key, guard, now, t)
   if guard ~= '1' then return '', -1 end
   if not raw then
-    redis.call('SET', key, new_id .. ' ' .. now)
-    return new_id, 0
+    local id = t[1] .. '.' .. t[2]
+    redis.call('SET', key, id .. ' ' .. now)
+    return id, 0
   end
-  local id, at = string.match(raw, '^(%S+) (%d+)$')
-  return id, now - tonumber(at)
+  local sp = string.find(raw, ' ', 1, true)
+  return string.sub(raw, 1, sp - 1), now - tonumber(string.sub(raw, sp + 1))
 end
 
-local function cx_epoch(key, guard, new_id, now)
+local function cx_epoch(key, guard, now, t)
   if guard ~= '1' then return '', -1 end
-  return cx_epoch_of(redis.call('GET', key), key, guard, new_id, now)
+  return cx_epoch_of(redis.call('GET', key), key, guard, now, t)
 end
 
 local function cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
   return token .. ' ' .. fence .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. #region .. ' ' .. #operation
     .. ' ' .. #cid .. ' ' .. region .. operation .. cid
-end
-
--- True when record string `s` belongs to `token`.
-local function cx_owns(s, token)
-  return string.sub(s, 1, #token + 1) == token .. ' '
 end
 
 -- Record string as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, ttl left}.
@@ -45,15 +49,31 @@ local function cx_parse(s, now, ttl_left)
     tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), ttl_left or -1 }
 end
 
--- Lock record `s` (as read from `key`) as cx_parse does, or nil when there is none.
-local function cx_holder_of(key, s, now)
-  if not s then return nil end
-  return cx_parse(s, now, redis.call('PTTL', key))
+-- Expiry, high-water fence and the offset just before the holder part of lock record `s` (0, 0 when absent).
+local function cx_lock_of(s)
+  if not s then return 0, 0, 0 end
+  local exp, hw, p = string.match(s, '^(%d+) (%d+)()')
+  if not exp then
+    error({ err = 'CXKIT_LAYOUT lock record in another layout (written by another cxkit version?): use a new prefix' })
+  end
+  return tonumber(exp), tonumber(hw), p
 end
 
--- Current lock record of `key` as cx_parse does, or nil.
-local function cx_holder(key, now)
-  return cx_holder_of(key, redis.call('GET', key), now)
+-- True when the holder part of record `s` (after offset `p`) belongs to `token`.
+local function cx_owns_at(s, p, token)
+  return string.sub(s, p + 1, p + #token + 1) == token .. ' '
+end
+
+-- The live holder of lock record `s` as cx_parse does (nil when absent, released or expired), and the
+-- record's high-water fence.
+local function cx_lock_holder(s, now)
+  local exp, hw, p = cx_lock_of(s)
+  if exp <= now then return nil, hw end
+  return cx_parse(string.sub(s, p + 1), now, exp - now), hw
+end
+
+local function cx_lock_pack(expires, hw, token, fence, acquired, heartbeat, region, operation, cid)
+  return expires .. ' ' .. hw .. ' ' .. cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
 end
 
 local function cx_append(out, list)

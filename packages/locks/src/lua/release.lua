@@ -1,29 +1,49 @@
--- cxkit_locks release: for each listed lock, delete the record if its owner still holds it, and report
--- (or wake) waiters. Many callers' releases on one node share one call.
+-- cxkit_locks release: for each listed lock, mark the record released (keeping its high-water fence) if
+-- its owner still holds it, and report (or wake) waiters. Many callers' releases on one node share one call.
 -- KEYS per lock i: KEYS[2i-1] lock record, KEYS[2i] waiters flag (set by the acquire script when a
 --   contender met this lock)
 -- ARGV[1] '1' to PUBLISH here when someone waited, '0' to only report it; then per lock i, three values
---   from ARGV[2 + 3(i-1)]: token, release channel ('' to stay silent, e.g. cleanup of a failed round),
+--   from ARGV[3i-1]: token, release channel ('' to stay silent, e.g. cleanup of a failed round),
 --   resource name
--- returns {r1, r2, ...}: 1 released, nobody waited  2 released and a contender waited  0 absent
---   (expired)  -1 held by another owner (taken over)
+-- returns {r1, r2, ...}: 1 released, nobody waited  2 released and a contender waited  0 absent,
+--   released or expired (an expired record of this owner is still marked released)  -1 held by another
+--   owner (taken over)
+-- Plain string scans instead of the shared helpers: this runs once per lock and must stay cheap. The
+-- node's TIME is read once, when the first record is found.
+local now
+local function clock()
+  if not now then
+    local t = redis.call('TIME')
+    now = t[1] * 1000 + math.floor(t[2] / 1000)
+  end
+  return now
+end
 local out = {}
 for i = 1, #KEYS / 2 do
   local lock, waiters = KEYS[2 * i - 1], KEYS[2 * i]
   local b = 3 * i - 1
   local token, channel = ARGV[b], ARGV[b + 1]
-  -- The record and the waiters flag in one read: an uncontended release is one MGET and one DEL.
+  -- The record and the waiters flag in one read: an uncontended release is one MGET and one SET.
   local m = redis.call('MGET', lock, waiters)
   local s = m[1]
-  if not s then
+  -- "<expires> <high-water> <token> ...": p1, p2 are the first two spaces.
+  local p1 = s and string.find(s, ' ', 1, true)
+  local p2 = p1 and string.find(s, ' ', p1 + 1, true)
+  local exp = p2 and tonumber(string.sub(s, 1, p1 - 1))
+  if p2 and not exp then
+    error({ err = 'CXKIT_LAYOUT lock record in another layout (written by another cxkit version?): use a new prefix' })
+  end
+  if not p2 then
     out[i] = 0
-  elseif string.sub(s, 1, #token + 1) ~= token .. ' ' then
-    out[i] = -1
+  elseif string.sub(s, p2 + 1, p2 + #token + 1) ~= token .. ' ' then
+    if exp > clock() then out[i] = -1 else out[i] = 0 end
   else
-    redis.call('DEL', lock)
+    redis.call('SET', lock, '0 ' .. string.sub(s, p1 + 1, p2 - 1))
     -- A release publishes only while the flag lives (a contender met this lock within its TTL); the
     -- flag is not consumed, so every waiter queued behind the next holder is woken by its release too.
-    if channel == '' or not m[2] then
+    if exp <= clock() then
+      out[i] = 0
+    elseif channel == '' or not m[2] then
       out[i] = 1
     else
       if ARGV[1] == '1' then redis.call('PUBLISH', channel, ARGV[b + 2]) end
