@@ -77,27 +77,44 @@ export async function trusted(manager: LockManager, resource = 'warm-up', timeou
   );
 }
 
-/** One private master, two connections to it, and a manager on the first (short heartbeat). */
-export async function singleNode(staleAfterMs: number): Promise<{
-  redis: RedisNodes;
-  clients: Redis[];
-  manager: LockManager;
-  stop(): Promise<void>;
-}> {
-  const redis = await startRedisNodes(1, { private: true });
-  const clients = [client(redis.urls[0]!), client(redis.urls[0]!)];
-  const manager = new LockManager({
-    nodes: clients[0]!,
-    region: 'us-east-1',
-    heartbeatIntervalMs: 100,
-    staleAfterMs,
-  });
-  const stop = async () => {
-    await manager.close();
-    await quit(clients);
-    await redis.stop();
+/**
+ * A test file's one private master, two connections to it, and a manager on the first (short
+ * heartbeat): started in beforeAll, closed in afterAll. Read them through the returned object.
+ */
+export function oneMaster(staleAfterMs: number) {
+  let state: { redis: RedisNodes; clients: Redis[]; manager: LockManager } | undefined;
+  const started = () => {
+    if (!state) throw new Error('oneMaster: the node is started in beforeAll');
+    return state;
   };
-  return { redis, clients, manager, stop };
+  beforeAll(async () => {
+    const redis = await startRedisNodes(1, { private: true });
+    const clients = [client(redis.urls[0]!), client(redis.urls[0]!)];
+    const manager = new LockManager({
+      nodes: clients[0]!,
+      region: 'us-east-1',
+      heartbeatIntervalMs: 100,
+      staleAfterMs,
+    });
+    state = { redis, clients, manager };
+  });
+  afterAll(async () => {
+    if (!state) return;
+    await state.manager.close();
+    await quit(state.clients);
+    await state.redis.stop();
+  });
+  return {
+    get redis(): RedisNodes {
+      return started().redis;
+    },
+    get clients(): Redis[] {
+      return started().clients;
+    },
+    get manager(): LockManager {
+      return started().manager;
+    },
+  };
 }
 
 export { sleep };

@@ -1,22 +1,12 @@
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, isLockConflictError, type Lock, type LockEvents, LockManager } from '../src/index.js';
-import { singleNode, sleep } from './helpers.js';
+import { oneMaster, sleep } from './helpers.js';
 
-let clients: Redis[] = [];
-let manager: LockManager;
-
-let stop: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ clients, manager, stop } = await singleNode(600));
-});
-
-afterAll(() => stop?.());
+const env = oneMaster(600);
 
 describe('Semaphore', () => {
   it('grants at most `limit` permits, with strictly increasing fences, and hands a permit over on release', async () => {
-    const agents = manager.semaphore('agents', { limit: 3 });
+    const agents = env.manager.semaphore('agents', { limit: 3 });
     const permits = await Promise.all([agents.acquire(), agents.acquire(), agents.acquire()]);
     const fences = permits.map((p) => p.fence).sort((a, b) => a - b);
     expect(new Set(fences).size).toBe(3);
@@ -32,7 +22,7 @@ describe('Semaphore', () => {
   });
 
   it('never exceeds the limit under contention, heartbeats keep permits past their TTL', async () => {
-    const pool = manager.semaphore('pool', { limit: 2 });
+    const pool = env.manager.semaphore('pool', { limit: 2 });
     let inside = 0;
     let peak = 0;
     await Promise.all(
@@ -54,7 +44,7 @@ describe('Semaphore', () => {
 
   it('reclaims the permit of a holder that stopped heartbeating, with an override event', async () => {
     const crashed = new LockManager({
-      nodes: clients[1]!,
+      nodes: env.clients[1]!,
       region: 'eu-west-1',
       heartbeatIntervalMs: 100,
       staleAfterMs: 600,
@@ -62,9 +52,9 @@ describe('Semaphore', () => {
     const slots = crashed.semaphore('slots', { limit: 1 });
     const dead: Lock = await slots.acquire({ heartbeat: false, ttlMs: 5_000, correlationId: 'dead-pod' });
     const overrides: LockEvents['override'][] = [];
-    manager.on('override', (e) => overrides.push(e));
+    env.manager.on('override', (e) => overrides.push(e));
     const started = performance.now();
-    const mine = await manager.semaphore('slots', { limit: 1 }).acquire({ waitMs: 5_000 });
+    const mine = await env.manager.semaphore('slots', { limit: 1 }).acquire({ waitMs: 5_000 });
     expect(performance.now() - started).toBeGreaterThan(300);
     expect(mine.fence).toBeGreaterThan(dead.fence);
     expect(overrides.at(-1)?.previous).toMatchObject({
@@ -78,9 +68,9 @@ describe('Semaphore', () => {
   });
 
   it('is refused on a quorum of masters and with a bad limit', () => {
-    expect(() => manager.semaphore('x', { limit: 0 })).toThrow(ConfigError);
-    expect(() => manager.semaphore('', { limit: 1 })).toThrow(ConfigError);
-    const quorum = new LockManager({ nodes: [clients[0]!, clients[1]!, clients[0]!] });
+    expect(() => env.manager.semaphore('x', { limit: 0 })).toThrow(ConfigError);
+    expect(() => env.manager.semaphore('', { limit: 1 })).toThrow(ConfigError);
+    const quorum = new LockManager({ nodes: [env.clients[0]!, env.clients[1]!, env.clients[0]!] });
     expect(() => quorum.semaphore('x', { limit: 2 })).toThrow(/quorum/);
   });
 });
@@ -88,13 +78,13 @@ describe('Semaphore', () => {
 describe('elect', () => {
   it('elects one leader, demotes it through the lost signal, and elects the other', async () => {
     const a = new LockManager({
-      nodes: clients[0]!,
+      nodes: env.clients[0]!,
       region: 'us-east-1',
       heartbeatIntervalMs: 100,
       staleAfterMs: 600,
     });
     const b = new LockManager({
-      nodes: clients[1]!,
+      nodes: env.clients[1]!,
       region: 'eu-west-1',
       heartbeatIntervalMs: 100,
       staleAfterMs: 600,
@@ -117,8 +107,8 @@ describe('elect', () => {
     // Somebody else takes the record: a's next heartbeat sees it, a is demoted; b gets elected later.
     const key = 'cxkit:locks:{elect:primary-region}';
     // Same record with another token, expiring 300 ms from now.
-    const [, hw, , ...rest] = (await clients[1]!.get(key))!.split(' ');
-    await clients[1]!.set(key, [Date.now() + 300, hw, 'intruder', ...rest].join(' '));
+    const [, hw, , ...rest] = (await env.clients[1]!.get(key))!.split(' ');
+    await env.clients[1]!.set(key, [Date.now() + 300, hw, 'intruder', ...rest].join(' '));
     await sleep(1_500);
     // a learned it lost leadership; then exactly one of the two leads again (either may win the new round).
     expect(log.slice(0, 2)).toEqual(['a elected', 'a demoted']);

@@ -1,7 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
-import { parseInfo, type RedisNodes } from '@cxkit/testkit';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseInfo } from '@cxkit/testkit';
+import { describe, expect, it } from 'vitest';
 import {
   DIAGNOSTICS_CHANNEL_PREFIX,
   isAcquireTimeoutError,
@@ -10,30 +9,20 @@ import {
   type LockEvents,
   LockManager,
 } from '../src/index.js';
-import { singleNode, sleep } from './helpers.js';
+import { oneMaster, sleep } from './helpers.js';
 
-let redis: RedisNodes;
-let clients: Redis[] = [];
-let manager: LockManager;
-
-let stop: (() => Promise<void>) | undefined;
-
-beforeAll(async () => {
-  ({ redis, clients, manager, stop } = await singleNode(1_000));
-});
-
-afterAll(() => stop?.());
+const env = oneMaster(1_000);
 
 describe('LockManager on one master', () => {
   it('acquires with owner metadata, conflicts with holder metadata, releases', async () => {
     const seen: string[] = [];
     const subscriptions = (['acquired', 'contended', 'released'] as const).map((event) =>
-      manager.on(event, (e) => {
+      env.manager.on(event, (e) => {
         expect(e.latencyMs).toBeGreaterThanOrEqual(0);
         seen.push(event);
       }),
     );
-    const lock = await manager.acquire('session:1', {
+    const lock = await env.manager.acquire('session:1', {
       ttlMs: 2_000,
       operation: 'CRM_UPDATE',
       correlationId: 'req-1',
@@ -43,7 +32,7 @@ describe('LockManager on one master', () => {
     expect(lock.fence).toBeGreaterThan(0);
     expect(lock.validUntil).toBeGreaterThan(Date.now());
     expect(lock.signal.aborted).toBe(false);
-    const err = await manager.acquire('session:1').catch((e: unknown) => e);
+    const err = await env.manager.acquire('session:1').catch((e: unknown) => e);
     expect(isLockConflictError(err)).toBe(true);
     if (!isLockConflictError(err)) return;
     expect(err.status).toBe(409);
@@ -54,20 +43,20 @@ describe('LockManager on one master', () => {
       operation: 'CRM_UPDATE',
       correlationId: 'req-1',
     });
-    const view = await manager.inspect('session:1');
+    const view = await env.manager.inspect('session:1');
     expect(view.holder?.token).toBe(lock.token);
     expect(view.holder?.lastHeartbeat).toBeGreaterThan(0);
     expect(await lock.release()).toEqual({ released: true });
     expect(lock.signal.aborted).toBe(true);
     expect(await lock.release()).toEqual({ released: false, reason: 'already-released' });
-    expect((await manager.inspect('session:1')).holder).toBeUndefined();
+    expect((await env.manager.inspect('session:1')).holder).toBeUndefined();
     for (const off of subscriptions) off();
     expect(seen).toEqual(['acquired', 'contended', 'released']);
     // The same events on node:diagnostics_channel, for APM agents.
     const published: unknown[] = [];
     const onMessage = (message: unknown) => published.push(message);
     diagnostics.subscribe(`${DIAGNOSTICS_CHANNEL_PREFIX}acquired`, onMessage);
-    await (await manager.acquire('session:diag')).release();
+    await (await env.manager.acquire('session:diag')).release();
     diagnostics.unsubscribe(`${DIAGNOSTICS_CHANNEL_PREFIX}acquired`, onMessage);
     expect(published).toHaveLength(1);
     expect(published[0]).toMatchObject({ resource: 'session:diag', attempts: 1 });
@@ -76,7 +65,7 @@ describe('LockManager on one master', () => {
   it('fences strictly increase across acquisitions', async () => {
     const fences: number[] = [];
     for (let i = 0; i < 5; i++) {
-      await using lock = await manager.acquire('fenced');
+      await using lock = await env.manager.acquire('fenced');
       fences.push(lock.fence);
     }
     for (let i = 1; i < fences.length; i++) expect(fences[i]!).toBeGreaterThan(fences[i - 1]!);
@@ -84,16 +73,16 @@ describe('LockManager on one master', () => {
 
   it('heartbeats keep a lock past its TTL; release of an expired lock resolves without throwing', async () => {
     const extended: LockEvents['extended'][] = [];
-    const off = manager.on('extended', (e) => extended.push(e));
-    const lock = await manager.acquire('hb', { ttlMs: 400 });
+    const off = env.manager.on('extended', (e) => extended.push(e));
+    const lock = await env.manager.acquire('hb', { ttlMs: 400 });
     await sleep(1_000);
     off();
     expect(lock.signal.aborted).toBe(false);
     expect(extended.filter((e) => e.token === lock.token).length).toBeGreaterThan(2);
-    expect((await manager.inspect('hb')).holder?.token).toBe(lock.token);
+    expect((await env.manager.inspect('hb')).holder?.token).toBe(lock.token);
     await lock.release();
 
-    const once = await manager.acquire('expires', { ttlMs: 200, heartbeat: false });
+    const once = await env.manager.acquire('expires', { ttlMs: 200, heartbeat: false });
     await sleep(400);
     expect(once.signal.aborted).toBe(true);
     expect(isLockLostError(once.signal.reason)).toBe(true);
@@ -101,23 +90,23 @@ describe('LockManager on one master', () => {
   });
 
   it('extend() with a new TTL and a taken-over release', async () => {
-    const lock = await manager.acquire('ext', { ttlMs: 300, heartbeat: false });
+    const lock = await env.manager.acquire('ext', { ttlMs: 300, heartbeat: false });
     const until = await lock.extend(2_000);
     expect(until).toBeGreaterThan(Date.now() + 500);
     // Another owner's live record (expiry 5 s ahead, high-water fence 99).
-    await clients[1]!.set('cxkit:locks:{ext}', `${Date.now() + 5_000} 99 someone-else 99 1 1 0 0 0 `);
+    await env.clients[1]!.set('cxkit:locks:{ext}', `${Date.now() + 5_000} 99 someone-else 99 1 1 0 0 0 `);
     const result = await lock.release();
     expect(result).toEqual({ released: false, reason: 'taken-over' });
-    await clients[1]!.del('cxkit:locks:{ext}');
+    await env.clients[1]!.del('cxkit:locks:{ext}');
   });
 
   it('a waiter is woken by the release through pub/sub, and waitMs bounds the wait', async () => {
     // Polling only every 8-10 s: a hand-off well before that can only come from the release message.
     const slowPoll = new LockManager({
-      nodes: clients[0]!,
+      nodes: env.clients[0]!,
       retry: { minDelayMs: 8_000, maxDelayMs: 10_000 },
     });
-    const holder = await manager.acquire('handoff', { ttlMs: 5_000 });
+    const holder = await env.manager.acquire('handoff', { ttlMs: 5_000 });
     const waiting = slowPoll.acquire('handoff', { waitMs: 20_000 });
     await sleep(300);
     const releasedAt = performance.now();
@@ -127,11 +116,11 @@ describe('LockManager on one master', () => {
     expect(handedOver.fence).toBeGreaterThan(holder.fence);
     await handedOver.release();
     await slowPoll.close();
-    const next = await manager.acquire('handoff', { ttlMs: 5_000 });
-    const timedOut = await manager.acquire('handoff', { waitMs: 300 }).catch((e: unknown) => e);
+    const next = await env.manager.acquire('handoff', { ttlMs: 5_000 });
+    const timedOut = await env.manager.acquire('handoff', { waitMs: 300 }).catch((e: unknown) => e);
     expect(isAcquireTimeoutError(timedOut)).toBe(true);
     const controller = new AbortController();
-    const aborted = manager
+    const aborted = env.manager
       .acquire('handoff', { waitMs: 10_000, signal: controller.signal })
       .catch((e: unknown) => e);
     await sleep(100);
@@ -142,10 +131,10 @@ describe('LockManager on one master', () => {
 
   it('heartbeats are batched: one script call per node per interval for all held locks', async () => {
     const locks = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => manager.acquire(`batch:${i}`, { ttlMs: 2_000 })),
+      Array.from({ length: 20 }, (_, i) => env.manager.acquire(`batch:${i}`, { ttlMs: 2_000 })),
     );
     const calls = async () => {
-      const stats = parseInfo(await redis.nodes[0]!.command('INFO', 'commandstats'));
+      const stats = parseInfo(await env.redis.nodes[0]!.command('INFO', 'commandstats'));
       return Number(/calls=(\d+)/.exec(stats.cmdstat_evalsha ?? '')?.[1] ?? 0);
     };
     const before = await calls();
@@ -157,26 +146,26 @@ describe('LockManager on one master', () => {
   });
 
   it('maxHoldMs bounds a runaway holder: its signal aborts and the lock is freed', async () => {
-    const lock = await manager.acquire('runaway', { ttlMs: 1_000, maxHoldMs: 500 });
+    const lock = await env.manager.acquire('runaway', { ttlMs: 1_000, maxHoldMs: 500 });
     await new Promise((resolve) => lock.signal.addEventListener('abort', resolve));
     expect((lock.signal.reason as { reason: string }).reason).toBe('max-hold');
     await sleep(200);
-    expect((await manager.inspect('runaway')).holder).toBeUndefined();
+    expect((await env.manager.inspect('runaway')).holder).toBeUndefined();
     expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
   });
 
   it('withLock always releases and survives a script cache flush (NOSCRIPT fallback)', async () => {
-    await clients[1]!.script('FLUSH');
-    const value = await manager.withLock('with', async (lock) => {
+    await env.clients[1]!.script('FLUSH');
+    const value = await env.manager.withLock('with', async (lock) => {
       expect(lock.signal.aborted).toBe(false);
       return 42;
     });
     expect(value).toBe(42);
     await expect(
-      manager.withLock('with', async () => {
+      env.manager.withLock('with', async () => {
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
-    expect((await manager.inspect('with')).holder).toBeUndefined();
+    expect((await env.manager.inspect('with')).holder).toBeUndefined();
   });
 });
