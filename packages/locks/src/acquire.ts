@@ -34,9 +34,9 @@ const granted = (r: Reply<Vote> | undefined): r is { ok: true; value: Vote } => 
 
 /**
  * One acquisition round: the acquire script on every node in parallel, decided at the quorum-th vote
- * (or as soon as a quorum is impossible). In quorum mode the fence is the largest counter among the
- * grants; if fewer than a quorum of trusted nodes already carry it, one more round raises the counters,
- * so the next acquisition on any quorum sees a larger one. On failure every node that may hold the
+ * (or as soon as a quorum is impossible). In quorum mode the fence is the largest one among the
+ * grants; if fewer than a quorum of trusted nodes already carry it, one more round raises the others'
+ * high-water fences, so the next acquisition on any quorum sees a larger one. On failure every node that may hold the
  * record is released again (queued behind the acquire on the same connection, so even late grants go).
  */
 export async function attemptAcquire(

@@ -6,7 +6,7 @@ const num = (v: unknown) => {
   return Number.isFinite(n) ? n : 0;
 };
 
-/** Reads a holder written by `cx_holder` (nine values) starting at `offset`; `undefined` when absent. */
+/** Reads a holder (nine values, in `cx_parse` order) starting at `offset`; `undefined` when absent. */
 export function holderAt(reply: readonly unknown[], offset: number): HolderInfo | undefined {
   if (reply.length < offset + 9) return undefined;
   return {

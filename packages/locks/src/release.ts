@@ -2,7 +2,7 @@ import type { LockContext } from './context.js';
 import { type Reply, round } from './round.js';
 import type { ReleaseResult } from './types.js';
 
-/** A reply that removed this owner's record (2: and a contender had been waiting for it). */
+/** A reply that marked this owner's record released (2: and a contender had been waiting for it). */
 const removed = (r: Reply<number> | undefined): boolean => !!r?.ok && (r.value === 1 || r.value === 2);
 
 /** Release heads: publish from inside the script (one master, Cluster) or only report waiters (quorum). */
@@ -14,9 +14,9 @@ const SKIP = Promise.resolve(Number.NaN);
 
 /**
  * Runs the release script on the given nodes (all by default) and resolves at the quorum-th answer.
- * Replies: 1 released, 2 released and a contender waited, 0 absent, -1 held by another owner. Cleanup of
- * a failed round stays silent. Only a contended release wakes waiters (the acquire script flags a
- * contender): from inside the script on one master or a Cluster, and with one PUBLISH in quorum mode
+ * Replies: 1 released, 2 released and a contender waited, 0 absent, already released or expired, -1
+ * held by another owner. Cleanup of a failed round stays silent. Only a contended release wakes
+ * waiters (the acquire script flags a contender): from inside the script on one master or a Cluster, and with one PUBLISH in quorum mode
  * (one wake-up per release, sent once a node reports a waiter, instead of one per node).
  */
 export function releaseOn(
@@ -66,7 +66,7 @@ export function releaseOn(
   });
 }
 
-/** Folds release replies into `{ released, reason }`: released when a quorum removed this owner's record. */
+/** Folds release replies into `{ released, reason }`: released when a quorum marked this owner's live record released. */
 export function releaseResult(
   ctx: LockContext,
   replies: readonly (Reply<number> | undefined)[],

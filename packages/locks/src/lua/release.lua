@@ -23,7 +23,7 @@ for i = 1, #KEYS / 2 do
   local lock, waiters = KEYS[2 * i - 1], KEYS[2 * i]
   local b = 3 * i - 1
   local token, channel = ARGV[b], ARGV[b + 1]
-  -- The record and the waiters flag in one read: an uncontended release is one MGET and one SET.
+  -- The record and the waiters flag in one read: an uncontended release is TIME, one MGET and one SET.
   local m = redis.call('MGET', lock, waiters)
   local s = m[1]
   -- "<expires> <high-water> <token> ...": p1, p2 are the first two spaces.
