@@ -48,6 +48,17 @@ afterAll(async () => {
 
 const store = () => new CheckpointStore({ redis: client, schema: v3, namespace });
 
+/** The shared client's calls without `pipeline()`, as a minimal RedisClientLike. */
+function withoutPipeline(): RedisClientLike {
+  return {
+    evalsha: (...a) => client.evalsha(...a),
+    eval: (...a) => client.eval(...a),
+    hmget: (key, ...fields) => client.hmget(key, ...fields),
+    hgetall: (key) => client.hgetall(key),
+    del: (...keys) => client.del(...keys),
+  };
+}
+
 describe('calls made in the same tick share one pipeline (single Redis)', () => {
   it('sends a call at once while nothing else is queued or on its way', async () => {
     const s = store();
@@ -178,11 +189,7 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
 
   it('rejects every caller of a pipeline that cannot be built, without crashing the process', async () => {
     const broken: RedisClientLike = {
-      evalsha: (...a) => client.evalsha(...a),
-      eval: (...a) => client.eval(...a),
-      hmget: (key, ...fields) => client.hmget(key, ...fields),
-      hgetall: (key) => client.hgetall(key),
-      del: (...keys) => client.del(...keys),
+      ...withoutPipeline(),
       pipeline: () => {
         throw new Error('pipeline unavailable');
       },
@@ -198,13 +205,7 @@ describe('calls made in the same tick share one pipeline (single Redis)', () => 
   });
 
   it('sends each call on its own for clients without pipeline()', async () => {
-    const plain: RedisClientLike = {
-      evalsha: (...a) => client.evalsha(...a),
-      eval: (...a) => client.eval(...a),
-      hmget: (key, ...fields) => client.hmget(key, ...fields),
-      hgetall: (key) => client.hgetall(key),
-      del: (...keys) => client.del(...keys),
-    };
+    const plain = withoutPipeline();
     const s = new CheckpointStore({ redis: plain, schema: v3, namespace });
     const id = `tick_${randomUUID()}`;
     sizes = [];
