@@ -79,22 +79,28 @@ export async function attemptAcquire(
       if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
     },
   });
-  // One pass: trusted votes, the largest granted fence, and whether any grant replaced a stale holder.
+  // One pass: trusted votes, the largest granted fence, how many trusted grants carry it, and whether
+  // any grant replaced a stale holder.
   let votes = 0;
   let fence = 0;
+  let atMaxCount = 0;
   let replaced = false;
   for (const r of replies) {
     if (!granted(r)) continue;
-    if (r.value.trusted) votes++;
-    if (r.value.fence > fence) fence = r.value.fence;
-    if (r.value.status === 2) replaced = true;
+    const v = r.value;
+    if (v.trusted) votes++;
+    if (v.fence > fence) {
+      fence = v.fence;
+      atMaxCount = 0;
+    }
+    if (v.trusted && v.fence === fence) atMaxCount++;
+    if (v.status === 2) replaced = true;
   }
   const overridden = replaced ? collectOverrides(ctx, replies) : NONE;
   let failure: Error | undefined;
-  if (votes >= q) {
-    // Usually a quorum already carries the fence: no raise round, and no extra await.
-    const atMax = ctx.topology === 'quorum' ? carrying(replies, fence) : undefined;
-    if (atMax && atMax.size < q) failure = await raiseFence(ctx, replies, atMax, lockKey, token, fence);
+  // Usually a quorum already carries the fence: no raise round, no set of carriers, no extra await.
+  if (votes >= q && ctx.topology === 'quorum' && atMaxCount < q) {
+    failure = await raiseFence(ctx, replies, carrying(replies, fence), lockKey, token, fence);
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
