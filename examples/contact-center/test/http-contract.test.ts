@@ -97,7 +97,10 @@ describe('CRM update', () => {
     // A fence the lock service never issued is refused before any write.
     const forged = await post(
       '/api/v2/integrations/crm/contact/update',
-      { ...crmUpdate('session_crm_3'), lock: { lock_token: lock.json().lock_token, fence: 1_000_000 } },
+      {
+        ...crmUpdate('session_crm_3'),
+        lock: { lock_token: lock.json().lock_token, fence: lock.json().fence + 1_000_000 },
+      },
       { 'idempotency-key': idempotencyKeyFor('session_crm_3', 'UPDATE_NOTES', '2024-05-15T14:34:00Z') },
     );
     expect(forged.statusCode).toBe(422);

@@ -175,7 +175,11 @@ async function raiseFence(
   const raised = await round(
     ctx.nodes,
     (node, i) =>
-      atMax.has(i) ? skip : node.run(scripts.raise, [lockKey], [token, fence], true).then(toNumber),
+      atMax.has(i)
+        ? skip
+        : node
+            .run(scripts.raise, [lockKey], [token, fence, ctx.options.recordRetentionMs], true)
+            .then(toNumber),
     {
       timeoutMs: ctx.options.requestTimeoutMs,
       settled: (rs) =>

@@ -24,6 +24,8 @@ export interface LockContext {
   track(work: Promise<unknown>): void;
   /** The KEYS/ARGV every acquire call of `resource` starts with (one shared object outside a Cluster). */
   acquireHead(resource: string): BatchItem['head'];
+  /** The ARGV every release call starts with: whether to publish inside the script, the retention. */
+  readonly releaseHead: BatchItem['head'];
 }
 
 /** Outcome name of a failed node call; reports a server that rejects `WAIT` once. */
@@ -81,7 +83,7 @@ export function createContext(
   const keys = new Keys(o.prefix, topology === 'cluster');
   const headOf = (resource: string) => ({
     keys: [keys.audit(resource), keys.epoch(resource)],
-    args: [guard.flag, o.staleAfterMs, o.region, o.auditMaxLen],
+    args: [guard.flag, o.staleAfterMs, o.region, o.auditMaxLen, o.recordRetentionMs],
   });
   // Outside a Cluster the audit stream and the marker are per node, so every acquire shares one head.
   const shared = topology === 'cluster' ? undefined : headOf('');
@@ -96,6 +98,8 @@ export function createContext(
     waitUnsupported: new Set<number>(),
     track,
     acquireHead: shared ? () => shared : headOf,
+    // Quorum mode publishes once per release from the client instead of once per node.
+    releaseHead: { keys: [], args: [topology === 'quorum' ? '0' : '1', o.recordRetentionMs] },
   };
   return { ctx, clients };
 }

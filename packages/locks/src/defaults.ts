@@ -29,6 +29,11 @@ export const defaults = Object.freeze({
   }),
   /** Count a node's votes only after its data marker is older than `maxTtlMs` (quorum mode). @default true */
   amnesiaGuard: true,
+  /**
+   * How long a lock record outlives its lock (released or expired) to keep the resource's fence; past it
+   * Redis removes the key and the next fence starts from the node's clock (second x 10^6). @default 600_000
+   */
+  recordRetentionMs: 600_000,
   /** Key prefix (hash tags keep one resource's keys in one Cluster slot). @default 'cxkit:locks:' */
   prefix: 'cxkit:locks:',
   /** Entries kept in the override audit stream (`XADD MAXLEN ~`). @default 10_000 */

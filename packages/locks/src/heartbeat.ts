@@ -19,7 +19,7 @@ interface Tally {
 /** Runs the heartbeat script for `locks` on every node (one call per node per batch of 100). */
 async function extendOnNode(ctx: LockContext, node: LockNode, index: number, locks: readonly HeldLock[]) {
   const keys = [ctx.keys.epoch(locks[0]!.resource)];
-  const args: (string | number)[] = [ctx.guard.flag];
+  const args: (string | number)[] = [ctx.guard.flag, ctx.options.recordRetentionMs];
   for (const l of locks) {
     keys.push(ctx.keys.lock(l.resource));
     args.push(l.token, l.ttlMs, l.fence, l.region, l.operation, l.correlationId);

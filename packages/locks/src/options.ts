@@ -41,6 +41,12 @@ export interface LockManagerOptions {
   retry?: RetryOptions;
   /** Set to `false` only for nodes that never lose acknowledged writes (`appendfsync always`). @default true */
   amnesiaGuard?: boolean;
+  /**
+   * How long a lock record (and so its resource's fence) outlives the lock, released or expired; then
+   * Redis removes it and the next fence starts from the node's clock, above every earlier one as long
+   * as the nodes' clocks agree within this. @default 600_000
+   */
+  recordRetentionMs?: number;
   /** @default 'cxkit:locks:' */
   prefix?: string;
   /** @default 10_000 */
@@ -78,6 +84,10 @@ const managerSchema = z.strictObject({
     })
     .default({ ...defaults.retry }),
   amnesiaGuard: z.boolean().default(defaults.amnesiaGuard),
+  // Fences restart from the node's second after a record is gone, so it must outlive at least that second.
+  recordRetentionMs: ms()
+    .min(5_000, 'must be at least 5000 ms (fences restart from the server clock once a record is gone)')
+    .default(defaults.recordRetentionMs),
   prefix: z.string().max(128).default(defaults.prefix),
   auditMaxLen: z.number().int().positive().default(defaults.auditMaxLen),
   maxResourceLength: z.number().int().positive().max(65_536).default(defaults.maxResourceLength),

@@ -5,10 +5,6 @@ import type { ReleaseResult } from './types.js';
 /** A reply that marked this owner's record released (2: and a contender had been waiting for it). */
 const removed = (r: Reply<number> | undefined): boolean => !!r?.ok && (r.value === 1 || r.value === 2);
 
-/** Release heads: publish from inside the script (one master, Cluster) or only report waiters (quorum). */
-const PUBLISH_HERE = { keys: [], args: ['1'] } as const;
-const REPORT_WAITERS = { keys: [], args: ['0'] } as const;
-
 /** The answer of a node a release skips (it never reads as a removal). */
 const SKIP = Promise.resolve(Number.NaN);
 
@@ -29,7 +25,7 @@ export function releaseOn(
   const quorumMode = ctx.topology === 'quorum';
   const channel = wake ? ctx.keys.channel(resource) : '';
   const item = {
-    head: quorumMode ? REPORT_WAITERS : PUBLISH_HERE,
+    head: ctx.releaseHead,
     keys: [ctx.keys.lock(resource), ctx.keys.waiters(resource)],
     args: [token, channel, resource],
   };

@@ -80,6 +80,11 @@ export class Semaphore {
     return this.deps.ctx.options.maxTtlMs * 2;
   }
 
+  /** Fence counter lifetime: the key lifetime plus the record retention, as for a lock record. */
+  get #fenceLifeMs(): number {
+    return this.#keyLifeMs + this.deps.ctx.options.recordRetentionMs;
+  }
+
   /** Takes one permit; rejects with `LockConflictError` (all permits held) like `LockManager.acquire`. */
   acquire(options?: AcquireOptions): Promise<Lock> {
     const a = this.deps.parse(this.name, options);
@@ -114,6 +119,7 @@ export class Semaphore {
             o.auditMaxLen,
             this.name,
             this.#keyLifeMs,
+            this.#fenceLifeMs,
           ],
           true,
         ),
@@ -155,7 +161,7 @@ export class Semaphore {
   async #extend(permits: readonly HeldLock[]): Promise<boolean> {
     const ctx = this.deps.ctx;
     const k = this.#keys;
-    const args: (string | number)[] = [this.limit, this.#keyLifeMs];
+    const args: (string | number)[] = [this.limit, this.#keyLifeMs, this.#fenceLifeMs];
     for (const p of permits) {
       args.push(p.token, effectiveTtl(ctx, p.ttlMs), p.fence, p.region, p.operation, p.correlationId);
     }

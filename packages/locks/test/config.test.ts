@@ -66,6 +66,8 @@ describe('bad input', () => {
       [{ replicaAcks: 0.5 }, 'replicaAcks'],
       [{ region: '' }, 'region'],
       [{ quorum: 2 }, 'quorum'],
+      [{ recordRetentionMs: 1_000 }, 'recordRetentionMs'],
+      [{ recordRetentionMs: 60_000.5 }, 'recordRetentionMs'],
     ];
     for (const [options, field] of bad) {
       expect(await fieldOf(() => new LockManager({ nodes, ...options }))).toBe(field);

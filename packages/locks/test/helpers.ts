@@ -81,7 +81,7 @@ export async function trusted(manager: LockManager, resource = 'warm-up', timeou
  * A test file's one private master, two connections to it, and a manager on the first (short
  * heartbeat): started in beforeAll, closed in afterAll. Read them through the returned object.
  */
-export function oneMaster(staleAfterMs: number) {
+export function oneMaster(staleAfterMs: number, extra: Partial<LockManagerOptions> = {}) {
   let state: { redis: RedisNodes; clients: Redis[]; manager: LockManager } | undefined;
   const started = () => {
     if (!state) throw new Error('oneMaster: the node is started in beforeAll');
@@ -95,6 +95,7 @@ export function oneMaster(staleAfterMs: number) {
       region: 'us-east-1',
       heartbeatIntervalMs: 100,
       staleAfterMs,
+      ...extra,
     });
     state = { redis, clients, manager };
   });

@@ -24,23 +24,29 @@ describe('LockManager over 5 independent masters', () => {
 
   it('fence stays strictly increasing when the next quorum does not overlap the max counter (raise round)', async () => {
     const a = manager('us-east-1');
-    // A released record whose high-water fence is 1000, on two nodes only.
+    // A released record whose high-water fence is an hour ahead of the nodes' clocks, on two nodes only.
+    const [seconds] = await clients[0]!.time();
+    const hw = Number(seconds) * 1_000_000 + 3_600_000_000;
     const key = 'cxkit:locks:{q:fence}';
-    await Promise.all([clients[0]!.set(key, '0 1000'), clients[1]!.set(key, '0 1000')]);
+    await Promise.all([clients[0]!.set(key, `0 ${hw}`), clients[1]!.set(key, `0 ${hw}`)]);
     const [n0, n1, , n3, n4] = nodes();
     await n3!.pause();
     await n4!.pause();
-    const first = await a.acquire('q:fence', { heartbeat: false });
-    expect(first.fence).toBe(1001);
+    let first: Awaited<ReturnType<typeof a.acquire>>;
+    try {
+      first = await a.acquire('q:fence', { heartbeat: false });
+    } finally {
+      await n3!.resume();
+      await n4!.resume();
+    }
+    expect(first.fence).toBe(hw + 1);
     await first.release();
-    await n3!.resume();
-    await n4!.resume();
     await n0!.pause();
     await n1!.pause();
     try {
-      // Only node 2 of this quorum saw fence 1001, and only because the raise round put it there.
+      // Only node 2 of this quorum saw fence hw + 1, and only because the raise round put it there.
       const second = await a.acquire('q:fence', { heartbeat: false });
-      expect(second.fence).toBeGreaterThan(1001);
+      expect(second.fence).toBe(hw + 2);
       await second.release();
     } finally {
       await n0!.resume();

@@ -2,42 +2,84 @@ import { describe, expect, it } from 'vitest';
 import { isQuorumUnavailableError } from '../src/index.js';
 import { oneMaster } from './helpers.js';
 
-const env = oneMaster(1_000);
+const RETENTION_MS = 60_000;
+const env = oneMaster(1_000, { recordRetentionMs: RETENTION_MS });
 
 const key = (resource: string) => `cxkit:locks:{${resource}}`;
 
+/** The node's current second x 10^6: the floor of every fence it grants now. */
+async function secondFloor(): Promise<number> {
+  const [seconds] = await env.clients[1]!.time();
+  return Number(seconds) * 1_000_000;
+}
+
+/** A high-water fence an hour ahead of the node's clock, so grants continue from it, not from the clock. */
+async function futureFence(): Promise<number> {
+  return (await secondFloor()) + 3_600_000_000 + 7;
+}
+
 describe('lock record layout', () => {
-  it('a release leaves only the high-water fence, without a TTL, and the next grant continues from it', async () => {
+  it('a release leaves only the high-water fence for the retention, and the next grant continues from it', async () => {
+    const hw = await futureFence();
+    await env.clients[1]!.set(key('rec:fence'), `0 ${hw}`);
     const first = await env.manager.acquire('rec:fence', { heartbeat: false, operation: 'WFM_WRITE' });
+    expect(first.fence).toBe(hw + 1);
     const live = (await env.clients[1]!.get(key('rec:fence')))!.split(' ');
     expect(live.slice(1, 4)).toEqual([String(first.fence), first.token, String(first.fence)]);
-    // Expiry is the node's TIME + ttl, judged by the scripts; Redis itself never expires the record.
+    // Expiry is the node's TIME + ttl, judged by the scripts; Redis removes the record only a retention later.
     expect(Number(live[0])).toBeGreaterThan(Date.now());
-    expect(await env.clients[1]!.pttl(key('rec:fence'))).toBe(-1);
+    const heldTtl = await env.clients[1]!.pttl(key('rec:fence'));
+    expect(heldTtl).toBeGreaterThan(RETENTION_MS);
+    expect(heldTtl).toBeLessThanOrEqual(RETENTION_MS + 15_000);
     expect(await first.release()).toEqual({ released: true });
     expect(await env.clients[1]!.get(key('rec:fence'))).toBe(`0 ${first.fence}`);
+    const releasedTtl = await env.clients[1]!.pttl(key('rec:fence'));
+    expect(releasedTtl).toBeGreaterThan(RETENTION_MS - 1_000);
+    expect(releasedTtl).toBeLessThanOrEqual(RETENTION_MS);
     const second = await env.manager.acquire('rec:fence', { heartbeat: false });
     expect(second.fence).toBe(first.fence + 1);
     await second.release();
   });
 
+  it("a resource without a record starts at the node's second x 10^6, and restarts above its last fence once the record is gone", async () => {
+    const before = await secondFloor();
+    const first = await env.manager.acquire('rec:seed', { heartbeat: false });
+    const after = await secondFloor();
+    expect(first.fence).toBeGreaterThanOrEqual(before);
+    expect(first.fence).toBeLessThanOrEqual(after);
+    expect(first.fence % 1_000_000).toBe(0);
+    await first.release();
+    // Redis removing the record after its retention, then a grant in a later second.
+    await env.clients[1]!.del(key('rec:seed'));
+    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 50));
+    const second = await env.manager.acquire('rec:seed', { heartbeat: false });
+    expect(second.fence).toBeGreaterThan(first.fence);
+    expect(second.fence % 1_000_000).toBe(0);
+    await second.release();
+  });
+
   it('an expired record is free again and keeps counting fences', async () => {
+    const hw = await futureFence();
+    await env.clients[1]!.set(key('rec:expired'), `0 ${hw}`);
     const first = await env.manager.acquire('rec:expired', { ttlMs: 150, heartbeat: false });
     await new Promise((r) => setTimeout(r, 300));
     const second = await env.manager.acquire('rec:expired', { heartbeat: false });
-    expect(second.fence).toBe(first.fence + 1);
+    expect([first.fence, second.fence]).toEqual([hw + 1, hw + 2]);
     expect(await first.release()).toEqual({ released: false, reason: 'expired' });
     expect((await env.manager.inspect('rec:expired')).holder?.token).toBe(second.token);
     await second.release();
   });
 
   it('a release after the event loop was blocked past the TTL reports expired, not released', async () => {
+    const hw = await futureFence();
+    await env.clients[1]!.set(key('rec:blocked'), `0 ${hw}`);
     const lock = await env.manager.acquire('rec:blocked', { ttlMs: 150, heartbeat: false });
     // Blocked synchronously: the lock's own expiry timer cannot fire before release() runs.
     const until = Date.now() + 300;
     while (Date.now() < until) {}
     expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
     // The record is still marked released, so the next acquisition continues the fence.
+    expect(await env.clients[1]!.pttl(key('rec:blocked'))).toBeGreaterThan(RETENTION_MS - 1_000);
     const next = await env.manager.acquire('rec:blocked', { heartbeat: false });
     expect(next.fence).toBe(lock.fence + 1);
     expect(await next.release()).toEqual({ released: true });
@@ -46,15 +88,28 @@ describe('lock record layout', () => {
   it('a heartbeat re-claims a record the node lost without lowering its high-water fence', async () => {
     const lock = await env.manager.acquire('rec:reclaim', { ttlMs: 2_000 });
     // The node forgot the holder but saw a later fence (e.g. a failed contender's grant, then cleanup).
-    await env.clients[1]!.set(key('rec:reclaim'), `0 ${lock.fence + 5}`);
+    const later = (await futureFence()) + 5;
+    await env.clients[1]!.set(key('rec:reclaim'), `0 ${later}`);
     await new Promise((r) => setTimeout(r, 300));
     const fields = (await env.clients[1]!.get(key('rec:reclaim')))!.split(' ');
-    expect(fields.slice(1, 4)).toEqual([String(lock.fence + 5), lock.token, String(lock.fence)]);
+    expect(fields.slice(1, 4)).toEqual([String(later), lock.token, String(lock.fence)]);
+    expect(await env.clients[1]!.pttl(key('rec:reclaim'))).toBeGreaterThan(RETENTION_MS);
     expect(lock.signal.aborted).toBe(false);
     expect(await lock.release()).toEqual({ released: true });
     const next = await env.manager.acquire('rec:reclaim', { heartbeat: false });
-    expect(next.fence).toBe(lock.fence + 6);
+    expect(next.fence).toBe(later + 1);
     await next.release();
+  });
+
+  it("a heartbeat moves the record's removal along with its expiry", async () => {
+    const lock = await env.manager.acquire('rec:beat', { ttlMs: 2_000 });
+    // A record written without a TTL (by an older version) gets one on the next heartbeat.
+    await env.clients[1]!.persist(key('rec:beat'));
+    await new Promise((r) => setTimeout(r, 300));
+    const ttl = await env.clients[1]!.pttl(key('rec:beat'));
+    expect(ttl).toBeGreaterThan(RETENTION_MS + 1_500);
+    expect(ttl).toBeLessThanOrEqual(RETENTION_MS + 2_000);
+    expect(await lock.release()).toEqual({ released: true });
   });
 
   it('a record in another layout fails the call with CXKIT_LAYOUT and is left as it was', async () => {

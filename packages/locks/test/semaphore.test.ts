@@ -10,6 +10,14 @@ describe('Semaphore', () => {
     const permits = await Promise.all([agents.acquire(), agents.acquire(), agents.acquire()]);
     const fences = permits.map((p) => p.fence).sort((a, b) => a - b);
     expect(new Set(fences).size).toBe(3);
+    // The counter starts at the node's second x 10^6 and expires like a lock record (key life + retention).
+    const [seconds] = await env.clients[1]!.time();
+    expect(fences[0]! % 1_000_000).toBe(0);
+    expect(fences[0]!).toBeLessThanOrEqual(Number(seconds) * 1_000_000);
+    expect(fences[0]!).toBeGreaterThan(Number(seconds) * 1_000_000 - 5_000_000);
+    const counterTtl = await env.clients[1]!.pttl('cxkit:locks:sem:{agents}:fence');
+    expect(counterTtl).toBeGreaterThan(600_000);
+    expect(counterTtl).toBeLessThanOrEqual(600_000 + 2 * 60_000);
     const err = await agents.acquire({ correlationId: 'fourth' }).catch((e: unknown) => e);
     expect(isLockConflictError(err)).toBe(true);
     expect(isLockConflictError(err) && err.holder?.region).toBe('us-east-1');

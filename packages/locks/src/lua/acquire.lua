@@ -3,12 +3,13 @@
 -- KEYS[1] override audit stream  KEYS[2] node epoch marker; then per lock i: KEYS[2i+1] lock record,
 --   KEYS[2i+2] waiters flag (set when a contender meets a live holder, so only a contended release
 --   publishes)
--- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms  ARGV[3] region  ARGV[4] audit stream max length;
---   then per lock i, five values from ARGV[5i]: token, ttl ms, operation, correlation id, resource name
+-- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms  ARGV[3] region  ARGV[4] audit stream max length
+--   ARGV[5] record retention ms; then per lock i, five values from ARGV[5i+1]: token, ttl ms, operation,
+--   correlation id, resource name
 -- returns {epoch id, epoch age ms, then per lock: status, fence, holder length (0 or 9), holder...}
 --   status 1: granted  2: granted over a stale holder (holder = replaced one)
 --   status 0: held by a live owner (holder = current one, fence 0)
--- The fence is the record's high-water fence + 1. Locks are taken in list order, so a resource listed
+-- The fence is the record's high-water fence + 1, or this node's second x 10^6 if larger. Locks are taken in list order, so a resource listed
 -- twice is granted to the first entry only.
 local now, t = cx_time()
 -- With the guard on, the marker and the first record are read by one MGET.
@@ -23,10 +24,11 @@ else
 end
 local stale_after = tonumber(ARGV[2])
 local region = ARGV[3]
+local retention = tonumber(ARGV[5])
 local out = { epoch, age }
 for i = 1, (#KEYS - 2) / 2 do
   local lock = KEYS[2 * i + 1]
-  local b = 5 * i
+  local b = 5 * i + 1
   local token, ttl, operation, cid = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
   local s = first
   if i > 1 then s = redis.call('GET', lock) end
@@ -38,8 +40,9 @@ for i = 1, (#KEYS - 2) / 2 do
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, 9
     cx_append(out, holder)
   else
-    local fence = hw + 1
-    redis.call('SET', lock, cx_lock_pack(now + ttl, fence, token, fence, now, now, region, operation, cid))
+    local fence = cx_next_fence(hw, t)
+    redis.call('SET', lock, cx_lock_pack(now + ttl, fence, token, fence, now, now, region, operation, cid),
+      'PX', ttl + retention)
     if holder and holder[1] ~= token then
       cx_audit(KEYS[1], ARGV[4], ARGV[b + 4], holder, token, region, operation, cid, fence, now)
       out[n + 1], out[n + 2], out[n + 3] = 2, fence, 9

@@ -1,10 +1,11 @@
 -- cxkit locks: helpers prepended to the scripts that need them (not a script on its own).
--- A lock record is one string without a Redis TTL, so a write is one SET and a read one GET:
+-- A lock record is one string, so a write is one SET and a read one GET:
 --   "<expires ms> <high-water fence> <token> <fence> <acquired ms> <heartbeat ms> <#region> <#operation>
 --    <#correlation id> <region><operation><correlation id>"
--- and "0 <high-water fence>" once released. The record outlives its holder so the fence counter lives in
--- it (no second key, no INCR); expiry and heartbeat times are this node's TIME in ms, so only the server
--- clock judges them. The three free-text fields are length-prefixed.
+-- and "0 <high-water fence>" once released. The record outlives its holder by the retention (its Redis
+-- TTL is the lock's TTL plus the retention), so the fence counter lives in it (no second key, no INCR);
+-- expiry and heartbeat times are this node's TIME in ms, so only the server clock judges them. The
+-- three free-text fields are length-prefixed.
 
 -- This node's clock in ms, and the raw TIME pair (seconds, microseconds).
 local function cx_time()
@@ -36,8 +37,21 @@ local function cx_epoch(key, guard, now, t)
   return cx_epoch_of(redis.call('GET', key), key, guard, now, t)
 end
 
+-- An integer as digits: Lua's own formatting ('%.14g') would shorten a fence of 16 digits.
+local function cx_int(n)
+  return string.format('%.0f', n)
+end
+
+-- Fence of a grant: one past the record's high-water fence, and never below this node's current second
+-- times 10^6. A record removed after its retention restarts above every fence it handed out (while
+-- node clocks agree within the retention, and fewer than a million grants a second), and nodes that
+-- never saw the resource agree on one fence within the second, so they need no raise round.
+local function cx_next_fence(hw, t)
+  return math.max(hw + 1, tonumber(t[1]) * 1000000)
+end
+
 local function cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
-  return token .. ' ' .. fence .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. #region .. ' ' .. #operation
+  return token .. ' ' .. cx_int(fence) .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. #region .. ' ' .. #operation
     .. ' ' .. #cid .. ' ' .. region .. operation .. cid
 end
 
@@ -73,7 +87,7 @@ local function cx_lock_holder(s, now)
 end
 
 local function cx_lock_pack(expires, hw, token, fence, acquired, heartbeat, region, operation, cid)
-  return expires .. ' ' .. hw .. ' ' .. cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
+  return expires .. ' ' .. cx_int(hw) .. ' ' .. cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
 end
 
 local function cx_append(out, list)

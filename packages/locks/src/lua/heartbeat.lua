@@ -1,7 +1,7 @@
 -- cxkit_locks heartbeat: extend every listed lock this owner still holds, in one call per node.
 -- KEYS[1] node epoch marker; then for lock i: KEYS[i+1] lock record
--- ARGV[1] amnesia guard '1'|'0'; then for lock i, six values from ARGV[2 + 6(i-1)]: token, ttl ms, fence,
---   region, operation, correlation id
+-- ARGV[1] amnesia guard '1'|'0'  ARGV[2] record retention ms; then for lock i, six values from
+--   ARGV[3 + 6(i-1)]: token, ttl ms, fence, region, operation, correlation id
 -- returns {epoch id, epoch age ms, r1, r2, ...}
 --   r 1: extended  2: re-claimed (the record was absent, released or expired here, e.g. the node
 --   restarted)  0: held by another owner
@@ -9,22 +9,24 @@
 -- lowers the record's high-water fence.
 local now, t = cx_time()
 local epoch, age = cx_epoch(KEYS[1], ARGV[1], now, t)
+local retention = tonumber(ARGV[2])
 local out = { epoch, age }
 for i = 1, #KEYS - 1 do
   local lock = KEYS[i + 1]
-  local b = 2 + (i - 1) * 6
+  local b = 3 + (i - 1) * 6
   local token, ttl = ARGV[b], ARGV[b + 1]
   local s = redis.call('GET', lock)
   local exp, hw, p = cx_lock_of(s)
   if exp > now and cx_owns_at(s, p, token) then
     -- Keep high-water, token, fence and acquired-at; move expiry and heartbeat.
     local head, tail = string.match(s, '^%d+ (%d+ %S+ %d+ %d+ )%d+( .*)$')
-    redis.call('SET', lock, (now + ttl) .. ' ' .. head .. now .. tail)
+    redis.call('SET', lock, (now + ttl) .. ' ' .. head .. now .. tail, 'PX', ttl + retention)
     out[#out + 1] = 1
   elseif exp <= now then
     local fence = tonumber(ARGV[b + 2])
     redis.call('SET', lock,
-      cx_lock_pack(now + ttl, math.max(hw, fence), token, fence, now, now, ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]))
+      cx_lock_pack(now + ttl, math.max(hw, fence), token, fence, now, now, ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]),
+      'PX', ttl + retention)
     out[#out + 1] = 2
   else
     out[#out + 1] = 0

@@ -4,10 +4,11 @@
 -- KEYS[3] fence counter  KEYS[4] override audit stream
 -- ARGV[1] token  ARGV[2] validity ms (min(ttl, stale-after))  ARGV[3] limit  ARGV[4] region  ARGV[5] operation
 -- ARGV[6] correlation id  ARGV[7] audit stream max length  ARGV[8] semaphore name  ARGV[9] key lifetime ms
+-- ARGV[10] fence counter lifetime ms (key lifetime + record retention)
 -- returns {status, fence, holders, oldest holder...}
 --   status 1: granted  0: all permits held (holder = the one whose deadline comes first); then
 --   per reclaimed permit 9 more values (its holder) after a 0 separator
-local now = cx_now()
+local now, t = cx_time()
 local reclaimed = {}
 for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
   local s = redis.call('HGET', KEYS[2], token)
@@ -27,7 +28,9 @@ if count >= tonumber(ARGV[3]) then
   if s then cx_append(out, cx_parse(s, now)) end
   return out
 end
-local fence = redis.call('INCR', KEYS[3])
+-- Like a lock record's fence: the counter may expire, and then restarts from the node's clock.
+local fence = cx_next_fence(tonumber(redis.call('GET', KEYS[3]) or '0'), t)
+redis.call('SET', KEYS[3], cx_int(fence), 'PX', ARGV[10])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], fence, now, now, ARGV[4], ARGV[5], ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
