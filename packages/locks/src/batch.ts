@@ -17,8 +17,8 @@ export interface BatchKind<R> {
   readonly script: LockScript;
   /** Whether the call writes (it then waits for `replicaAcks`). */
   readonly write: boolean;
-  /** One result per item, in order; throws on a malformed reply. */
-  split(reply: unknown, count: number): R[];
+  /** One result per item, in order (an `Error` fails that item alone); throws on a malformed reply. */
+  split(reply: unknown, count: number): (R | Error)[];
 }
 
 /** Runs one script call at once (the node's `runNow`). */
@@ -97,14 +97,18 @@ export class Batcher<R> {
       return;
     }
     sent.then((reply) => {
-      let results: R[];
+      let results: (R | Error)[];
       try {
         results = this.kind.split(reply, queue.length);
       } catch (err) {
         fail(err);
         return;
       }
-      for (let i = 0; i < queue.length; i++) queue[i]!.resolve(results[i]!);
+      for (let i = 0; i < queue.length; i++) {
+        const r = results[i]!;
+        if (r instanceof Error) queue[i]!.reject(r);
+        else queue[i]!.resolve(r);
+      }
     }, fail);
   }
 }

@@ -14,25 +14,37 @@ export interface AcquireReply {
   trusted: boolean;
 }
 
+/** Script status of a lock record in another layout: that lock's call fails, the rest of its batch goes on. */
+const FOREIGN = -2;
+const foreignRecord = () =>
+  new Error(
+    'CXKIT_LAYOUT lock record in another layout (written by another cxkit version?): use a new prefix',
+  );
+
 /** Acquire script reply: epoch id, epoch age, then per lock status, fence, holder length, holder. */
 const acquireKind: BatchKind<AcquireReply> = {
   script: scripts.acquire,
   write: true,
   split(reply, count) {
     const raw = asArray(reply);
-    const out: AcquireReply[] = [];
+    const out: (AcquireReply | Error)[] = [];
     let at = 2;
     for (let i = 0; i < count; i++) {
       const length = toNumber(raw[at + 2]);
       const holder = length > 0 ? holderAt(raw, at + 3) : undefined;
-      out.push({
-        status: toNumber(raw[at]),
-        fence: toNumber(raw[at + 1]),
-        epoch: raw[0],
-        epochAge: raw[1],
-        holder,
-        trusted: true,
-      });
+      const status = toNumber(raw[at]);
+      out.push(
+        status === FOREIGN
+          ? foreignRecord()
+          : {
+              status,
+              fence: toNumber(raw[at + 1]),
+              epoch: raw[0],
+              epochAge: raw[1],
+              holder,
+              trusted: true,
+            },
+      );
       at += 3 + length;
     }
     if (at !== raw.length)
@@ -49,7 +61,10 @@ const releaseKind: BatchKind<number> = {
     const raw = asArray(reply);
     if (raw.length !== count)
       throw new TypeError(`unexpected release reply for ${count} locks: ${raw.length} values`);
-    return raw.map(toNumber);
+    return raw.map((r) => {
+      const code = toNumber(r);
+      return code === FOREIGN ? foreignRecord() : code;
+    });
   },
 };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isQuorumUnavailableError } from '../src/index.js';
+import { isQuorumUnavailableError, type Lock } from '../src/index.js';
 import { oneMaster } from './helpers.js';
 
 const RETENTION_MS = 60_000;
@@ -112,12 +112,28 @@ describe('lock record layout', () => {
     expect(await lock.release()).toEqual({ released: true });
   });
 
-  it('a record in another layout fails the call with CXKIT_LAYOUT and is left as it was', async () => {
+  it('a record in another layout fails only its own lock, even in a shared batch, and is left as it was', async () => {
     const old = 'tok-from-an-older-layout 7 1 1 0 0 0 ';
     await env.clients[1]!.set(key('rec:old'), old);
-    const err = await env.manager.acquire('rec:old').catch((e: unknown) => e);
+    // Issued in one tick, so both go to the node in one acquire script call.
+    const [bad, good] = await Promise.allSettled([
+      env.manager.acquire('rec:old', { heartbeat: false }),
+      env.manager.acquire('rec:fine', { heartbeat: false }),
+    ]);
+    expect(bad.status).toBe('rejected');
+    const err = (bad as PromiseRejectedResult).reason;
     expect(isQuorumUnavailableError(err)).toBe(true);
     expect(String((err as { nodes: { error?: unknown }[] }).nodes[0]?.error)).toContain('CXKIT_LAYOUT');
     expect(await env.clients[1]!.get(key('rec:old'))).toBe(old);
+    expect(good.status).toBe('fulfilled');
+    const fine = (good as PromiseFulfilledResult<Lock>).value;
+    // A release that meets another layout's record reports it unreleased, beside a normal release.
+    const other = await env.manager.acquire('rec:other', { heartbeat: false });
+    await env.clients[1]!.set(key('rec:other'), old);
+    expect(await Promise.all([other.release(), fine.release()])).toEqual([
+      { released: false, reason: 'unreachable' },
+      { released: true },
+    ]);
+    expect(await env.clients[1]!.get(key('rec:other'))).toBe(old);
   });
 });

@@ -9,6 +9,7 @@
 -- returns {epoch id, epoch age ms, then per lock: status, fence, holder length (0 or 9), holder...}
 --   status 1: granted  2: granted over a stale holder (holder = replaced one)
 --   status 0: held by a live owner (holder = current one, fence 0)
+--   status -2: the record is in another layout (fence 0, no holder); left as it is, the batch goes on
 -- The fence is the record's high-water fence + 1, or this node's second x 10^6 if larger. Locks are taken in list order, so a resource listed
 -- twice is granted to the first entry only.
 local now, t = cx_time()
@@ -33,9 +34,12 @@ for i = 1, (#KEYS - 2) / 2 do
   local s = first
   if i > 1 then s = redis.call('GET', lock) end
   local holder, hw = nil, 0
-  if s then holder, hw = cx_lock_holder(s, now) end
+  local foreign = s and not string.find(s, '^%d+ %d+')
+  if s and not foreign then holder, hw = cx_lock_holder(s, now) end
   local n = #out
-  if holder and holder[1] ~= token and not cx_is_stale(holder, stale_after) then
+  if foreign then
+    out[n + 1], out[n + 2], out[n + 3] = -2, 0, 0
+  elseif holder and holder[1] ~= token and not cx_is_stale(holder, stale_after) then
     redis.call('SET', KEYS[2 * i + 2], '1', 'PX', ttl)
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, 9
     cx_append(out, holder)

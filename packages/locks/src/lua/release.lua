@@ -7,7 +7,7 @@
 --   of a failed round), resource name
 -- returns {r1, r2, ...}: 1 released, nobody waited  2 released and a contender waited  0 absent,
 --   released or expired (an expired record of this owner is still marked released)  -1 held by another
---   owner (taken over)
+--   owner (taken over)  -2 the record is in another layout (left as it is)
 -- Plain string scans instead of the shared helpers: this runs once per lock and must stay cheap. The
 -- node's TIME is read once, when the first record is found.
 local now
@@ -30,11 +30,10 @@ for i = 1, #KEYS / 2 do
   -- "<expires> <high-water> <token> ...": p1, p2 are the first two spaces.
   local p1 = s and string.find(s, ' ', 1, true)
   local p2 = p1 and string.find(s, ' ', p1 + 1, true)
-  local exp = p2 and tonumber(string.sub(s, 1, p1 - 1))
-  if p2 and not exp then
-    error({ err = 'CXKIT_LAYOUT lock record in another layout (written by another cxkit version?): use a new prefix' })
-  end
-  if not p2 then
+  local exp = p1 and tonumber(string.sub(s, 1, p1 - 1))
+  if s and not exp then
+    out[i] = -2
+  elseif not p2 then
     out[i] = 0
   elseif string.sub(s, p2 + 1, p2 + #token + 1) ~= token .. ' ' then
     if exp > clock() then out[i] = -1 else out[i] = 0 end
