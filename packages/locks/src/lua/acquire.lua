@@ -10,8 +10,9 @@
 --   status 1: granted  2: granted over a stale holder (holder = replaced one)
 --   status 0: held by a live owner (holder = current one, fence 0)
 --   status -2: the record is in another layout (fence 0, no holder); left as it is, the batch goes on
--- The fence is the record's high-water fence + 1, or this node's second x 10^6 if larger. Locks are taken in list order, so a resource listed
--- twice is granted to the first entry only.
+-- The fence is the record's high-water fence + 1, or this node's second x 10^6 if larger. Locks are
+-- taken in list order, so a resource listed twice is granted to the first entry only. A new record
+-- lives the lock's TTL plus the retention (a release keeps that TTL).
 local now, t = cx_time()
 -- With the guard on, the marker and the first record are read by one MGET.
 local first, epoch, age
@@ -26,6 +27,7 @@ end
 local stale_after = tonumber(ARGV[2])
 local region = ARGV[3]
 local retention = tonumber(ARGV[5])
+local floor = cx_fence_floor(t)
 local out = { epoch, age }
 for i = 1, (#KEYS - 2) / 2 do
   local lock = KEYS[2 * i + 1]
@@ -44,8 +46,9 @@ for i = 1, (#KEYS - 2) / 2 do
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, 9
     cx_append(out, holder)
   else
-    local fence = cx_next_fence(hw, t)
-    redis.call('SET', lock, cx_lock_pack(now + ttl, fence, token, fence, now, now, region, operation, cid),
+    local fence = math.max(hw + 1, floor)
+    local digits = cx_int(fence)
+    redis.call('SET', lock, cx_lock_pack(now + ttl, digits, token, digits, now, now, region, operation, cid),
       'PX', ttl + retention)
     if holder and holder[1] ~= token then
       cx_audit(KEYS[1], ARGV[4], ARGV[b + 4], holder, token, region, operation, cid, fence, now)

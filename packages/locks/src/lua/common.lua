@@ -42,16 +42,17 @@ local function cx_int(n)
   return string.format('%.0f', n)
 end
 
--- Fence of a grant: one past the record's high-water fence, and never below this node's current second
+-- Fence floor of a grant, whose fence is max(high-water fence + 1, floor): this node's current second
 -- times 10^6. A record removed after its retention restarts above every fence it handed out (while
 -- node clocks agree within the retention, and fewer than a million grants a second), and nodes that
 -- never saw the resource agree on one fence within the second, so they need no raise round.
-local function cx_next_fence(hw, t)
-  return math.max(hw + 1, tonumber(t[1]) * 1000000)
+local function cx_fence_floor(t)
+  return tonumber(t[1]) * 1000000
 end
 
+-- `fence` (and `hw` below) as digits: cx_int of a number, or a fence as the client sent it.
 local function cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
-  return token .. ' ' .. cx_int(fence) .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. #region .. ' ' .. #operation
+  return token .. ' ' .. fence .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. #region .. ' ' .. #operation
     .. ' ' .. #cid .. ' ' .. region .. operation .. cid
 end
 
@@ -87,7 +88,7 @@ local function cx_lock_holder(s, now)
 end
 
 local function cx_lock_pack(expires, hw, token, fence, acquired, heartbeat, region, operation, cid)
-  return expires .. ' ' .. cx_int(hw) .. ' ' .. cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
+  return expires .. ' ' .. hw .. ' ' .. cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
 end
 
 local function cx_append(out, list)

@@ -25,7 +25,8 @@ for i = 1, #KEYS - 1 do
   elseif exp <= now then
     local fence = tonumber(ARGV[b + 2])
     redis.call('SET', lock,
-      cx_lock_pack(now + ttl, math.max(hw, fence), token, fence, now, now, ARGV[b + 3], ARGV[b + 4], ARGV[b + 5]),
+      cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[b + 3], ARGV[b + 4],
+        ARGV[b + 5]),
       'PX', ttl + retention)
     out[#out + 1] = 2
   else

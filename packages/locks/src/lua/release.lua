@@ -2,9 +2,9 @@
 -- its owner still holds it, and report (or wake) waiters. Many callers' releases on one node share one call.
 -- KEYS per lock i: KEYS[2i-1] lock record, KEYS[2i] waiters flag (set by the acquire script when a
 --   contender met this lock)
--- ARGV[1] '1' to PUBLISH here when someone waited, '0' to only report it  ARGV[2] record retention ms;
---   then per lock i, three values from ARGV[3i]: token, release channel ('' to stay silent, e.g. cleanup
---   of a failed round), resource name
+-- ARGV[1] '1' to PUBLISH here when someone waited, '0' to only report it; then per lock i, three values
+--   from ARGV[3i-1]: token, release channel ('' to stay silent, e.g. cleanup of a failed round),
+--   resource name
 -- returns {r1, r2, ...}: 1 released, nobody waited  2 released and a contender waited  0 absent,
 --   released or expired (an expired record of this owner is still marked released)  -1 held by another
 --   owner (taken over)  -2 the record is in another layout (left as it is)
@@ -18,11 +18,10 @@ local function clock()
   end
   return now
 end
-local retention = ARGV[2]
 local out = {}
 for i = 1, #KEYS / 2 do
   local lock, waiters = KEYS[2 * i - 1], KEYS[2 * i]
-  local b = 3 * i
+  local b = 3 * i - 1
   local token, channel = ARGV[b], ARGV[b + 1]
   -- The record and the waiters flag in one read: an uncontended release is TIME, one MGET and one SET.
   local m = redis.call('MGET', lock, waiters)
@@ -38,8 +37,9 @@ for i = 1, #KEYS / 2 do
   elseif string.sub(s, p2 + 1, p2 + #token + 1) ~= token .. ' ' then
     if exp > clock() then out[i] = -1 else out[i] = 0 end
   else
-    -- The released record keeps the fence for the retention, then Redis removes it.
-    redis.call('SET', lock, '0 ' .. string.sub(s, p1 + 1, p2 - 1), 'PX', retention)
+    -- The released record keeps the fence until Redis removes it: the key's TTL, the rest of the lock's
+    -- TTL plus the retention, stays (KEEPTTL costs less than setting a new one).
+    redis.call('SET', lock, '0 ' .. string.sub(s, p1 + 1, p2 - 1), 'KEEPTTL')
     -- A release publishes only while the flag lives (a contender met this lock within its TTL); the
     -- flag is not consumed, so every waiter queued behind the next holder is woken by its release too.
     if exp <= clock() then

@@ -29,10 +29,11 @@ if count >= tonumber(ARGV[3]) then
   return out
 end
 -- Like a lock record's fence: the counter may expire, and then restarts from the node's clock.
-local fence = cx_next_fence(tonumber(redis.call('GET', KEYS[3]) or '0'), t)
-redis.call('SET', KEYS[3], cx_int(fence), 'PX', ARGV[10])
+local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, cx_fence_floor(t))
+local digits = cx_int(fence)
+redis.call('SET', KEYS[3], digits, 'PX', ARGV[10])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], fence, now, now, ARGV[4], ARGV[5], ARGV[6]))
+redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], digits, now, now, ARGV[4], ARGV[5], ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 redis.call('PEXPIRE', KEYS[2], ARGV[9])
 local out = { 1, fence, count + 1 }
