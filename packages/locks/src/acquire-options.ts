@@ -20,6 +20,8 @@ export interface ResolvedAcquire {
   waitMs: number;
   heartbeat: boolean;
   maxHoldMs: number;
+  /** Region, operation and correlation id as the lock record ends (see `ownerMeta`). */
+  meta: string;
 }
 
 const MAX_MS = 2_147_483_647;
@@ -37,6 +39,16 @@ function text(field: string, value: unknown): string {
   if (typeof value !== 'string' || value.length > 128)
     throw new ConfigError(field, 'must be a string of at most 128 characters');
   return value;
+}
+
+/**
+ * The owner metadata a lock record ends with: "<#region> <#operation> <#correlation id> <region>
+ * <operation><correlation id>" (lengths in UTF-8 bytes, as Lua counts them, no separators between the
+ * three texts). Built here, once per acquire() call, so the acquire script only concatenates it.
+ */
+export function ownerMeta(region: string, operation: string, correlationId: string): string {
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  return `${bytes(region)} ${bytes(operation)} ${bytes(correlationId)} ${region}${operation}${correlationId}`;
 }
 
 /** Validates a resource name and acquire options against the manager's limits; no Redis call is made. */
@@ -67,10 +79,13 @@ export function parseAcquire(
       `must be > heartbeatIntervalMs (${o.heartbeatIntervalMs}) while heartbeating`,
     );
   }
+  const operation = text('operation', a.operation);
+  const correlationId = text('correlationId', a.correlationId);
   return {
     ttlMs,
-    operation: text('operation', a.operation),
-    correlationId: text('correlationId', a.correlationId),
+    operation,
+    correlationId,
+    meta: ownerMeta(o.region, operation, correlationId),
     signal: a.signal as AbortSignal | undefined,
     waitMs: int('waitMs', a.waitMs, 0, 0),
     heartbeat,

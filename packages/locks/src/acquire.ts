@@ -52,7 +52,7 @@ export async function attemptAcquire(
   const item = {
     head: ctx.acquireHead(resource),
     keys: [lockKey, ctx.keys.waiters(resource)],
-    args: [token, a.ttlMs, a.operation, a.correlationId, resource],
+    args: [token, a.ttlMs, a.meta, resource],
   };
   const startedAt = performance.now();
   // A grant that lands after this round failed (a late reply, or a NOSCRIPT retry that overtook the

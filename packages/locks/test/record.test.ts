@@ -113,6 +113,45 @@ describe('lock record layout', () => {
     expect(await lock.release()).toEqual({ released: true });
   });
 
+  it('owner metadata in any script (byte lengths, not characters) reads back and reaches the override audit', async () => {
+    const first = await env.manager.acquire('rec:meta', {
+      ttlMs: 2_000,
+      heartbeat: false,
+      operation: 'CRM_UPDATE_ñ',
+      correlationId: '呼叫-42 🙂',
+    });
+    const view = await env.manager.inspect('rec:meta');
+    expect(view.holder).toMatchObject({
+      token: first.token,
+      region: 'us-east-1',
+      operation: 'CRM_UPDATE_ñ',
+      correlationId: '呼叫-42 🙂',
+      fence: first.fence,
+    });
+    // No heartbeat: past staleAfterMs (1 s) a contender overrides it, and the audit names both owners.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const second = await env.manager.acquire('rec:meta', {
+      heartbeat: false,
+      operation: 'ÉTAPE',
+      correlationId: 'ü',
+    });
+    const entries = await env.clients[1]!.xrange('cxkit:locks:audit', '-', '+');
+    const fields = Object.fromEntries(
+      (entries.at(-1)![1] as string[]).flatMap((v, i, all) => (i % 2 === 0 ? [[v, all[i + 1]]] : [])),
+    );
+    expect(fields).toMatchObject({
+      resource: 'rec:meta',
+      prevToken: first.token,
+      prevOperation: 'CRM_UPDATE_ñ',
+      prevCorrelationId: '呼叫-42 🙂',
+      token: second.token,
+      operation: 'ÉTAPE',
+      correlationId: 'ü',
+    });
+    expect((await env.manager.inspect('rec:meta')).holder?.operation).toBe('ÉTAPE');
+    await second.release();
+  });
+
   it('a record in another layout fails only its own lock, even in a shared batch, and is left as it was', async () => {
     const old = 'tok-from-an-older-layout 7 1 1 0 0 0 ';
     await env.clients[1]!.set(key('rec:old'), old);

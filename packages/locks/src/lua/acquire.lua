@@ -4,8 +4,9 @@
 --   KEYS[2i+2] waiters flag (set when a contender meets a live holder, so only a contended release
 --   publishes)
 -- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms  ARGV[3] region  ARGV[4] audit stream max length
---   ARGV[5] record retention ms; then per lock i, five values from ARGV[5i+1]: token, ttl ms, operation,
---   correlation id, resource name
+--   ARGV[5] record retention ms; then per lock i, four values from ARGV[4i+2]: token, ttl ms, owner
+--   metadata as the record ends ("<#region> <#operation> <#correlation id> <region><operation><id>",
+--   lengths in bytes, built by the client), resource name
 -- returns {epoch id, epoch age ms, then per lock: status, fence, holder length (0 or 9), holder...}
 --   status 1: granted  2: granted over a stale holder (holder = replaced one)
 --   status 0: held by a live owner (holder = current one, fence 0)
@@ -28,11 +29,15 @@ local stale_after = tonumber(ARGV[2])
 local region = ARGV[3]
 local retention = tonumber(ARGV[5])
 local floor = cx_fence_floor(t)
+-- Numbers become strings once per call, not per lock: Lua formats each with sprintf.
+local floor_digits = t[1] .. '000000'
+local now_digits = tostring(now)
+local expiry_of = {}
 local out = { epoch, age }
 for i = 1, (#KEYS - 2) / 2 do
   local lock = KEYS[2 * i + 1]
-  local b = 5 * i + 1
-  local token, ttl, operation, cid = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+  local b = 4 * i + 2
+  local token, ttl, meta = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local s = first
   if i > 1 then s = redis.call('GET', lock) end
   local holder, hw = nil, 0
@@ -46,12 +51,19 @@ for i = 1, (#KEYS - 2) / 2 do
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, 9
     cx_append(out, holder)
   else
-    local fence = math.max(hw + 1, floor)
-    local digits = cx_int(fence)
-    redis.call('SET', lock, cx_lock_pack(now + ttl, digits, token, digits, now, now, region, operation, cid),
-      'PX', ttl + retention)
+    local fence, digits = floor, floor_digits
+    if hw >= floor then fence, digits = hw + 1, cx_int(hw + 1) end
+    local expiry = expiry_of[ttl]
+    if not expiry then
+      expiry = { tostring(now + ttl), ttl + retention }
+      expiry_of[ttl] = expiry
+    end
+    local record = expiry[1] .. ' ' .. digits .. ' ' .. token .. ' ' .. digits .. ' ' .. now_digits .. ' '
+      .. now_digits .. ' ' .. meta
+    redis.call('SET', lock, record, 'PX', expiry[2])
     if holder and holder[1] ~= token then
-      cx_audit(KEYS[1], ARGV[4], ARGV[b + 4], holder, token, region, operation, cid, fence, now)
+      local _, operation, cid = cx_meta(meta)
+      cx_audit(KEYS[1], ARGV[4], ARGV[b + 3], holder, token, region, operation, cid, fence, now)
       out[n + 1], out[n + 2], out[n + 3] = 2, fence, 9
       cx_append(out, holder)
     else

@@ -56,6 +56,13 @@ local function cx_pack(token, fence, acquired, heartbeat, region, operation, cid
     .. ' ' .. #cid .. ' ' .. region .. operation .. cid
 end
 
+-- Region, operation and correlation id from the owner metadata that ends a record (see above).
+local function cx_meta(meta)
+  local rl, ol, p = string.match(meta, '^(%d+) (%d+) %d+ ()')
+  rl, ol = tonumber(rl), tonumber(ol)
+  return string.sub(meta, p, p + rl - 1), string.sub(meta, p + rl, p + rl + ol - 1), string.sub(meta, p + rl + ol)
+end
+
 -- Record string as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, ttl left}.
 local function cx_parse(s, now, ttl_left)
   local tok, fen, acq, hb, rl, ol, p = string.match(s, '^(%S+) (%d+) (%d+) (%d+) (%d+) (%d+) %d+ ()')
