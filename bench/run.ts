@@ -65,7 +65,7 @@ async function runBench(name: string): Promise<void> {
     '',
     bench.description ?? '',
     '',
-    `Command: \`npm run bench -- ${name}\` · ${rounds} interleaved rounds, medians · ${environmentLine()} · ${new Date().toISOString().slice(0, 10)}`,
+    `Command: \`npm run bench -- ${name}${roundsOverride === undefined ? '' : ` --rounds ${roundsOverride}`}\` · ${rounds} interleaved rounds, medians · ${environmentLine()} · ${new Date().toISOString().slice(0, 10)}`,
     '',
     '"baseline advantage" is how many times better the bold baseline is than that row (> 1: baseline better).',
     '',
