@@ -83,7 +83,15 @@ export function createContext(
   const keys = new Keys(o.prefix, topology === 'cluster');
   const headOf = (resource: string) => ({
     keys: [keys.audit(resource), keys.epoch(resource)],
-    args: [guard.flag, o.staleAfterMs, o.region, o.auditMaxLen, o.recordRetentionMs],
+    // A Cluster has one audit stream per resource: those expire; the shared stream of a node does not.
+    args: [
+      guard.flag,
+      o.staleAfterMs,
+      o.region,
+      o.auditMaxLen,
+      o.recordRetentionMs,
+      topology === 'cluster' ? o.auditRetentionMs : 0,
+    ],
   });
   // Outside a Cluster the audit stream and the marker are per node, so every acquire shares one head.
   const shared = topology === 'cluster' ? undefined : headOf('');

@@ -38,6 +38,11 @@ export const defaults = Object.freeze({
   prefix: 'cxkit:locks:',
   /** Entries kept in the override audit stream (`XADD MAXLEN ~`). @default 10_000 */
   auditMaxLen: 10_000,
+  /**
+   * Lifetime of the audit streams that are one per resource (Cluster) or per semaphore, from their last
+   * entry; the one shared stream of one master or a quorum never expires. @default 604_800_000 (7 days)
+   */
+  auditRetentionMs: 604_800_000,
   /** Region recorded in every lock this manager takes. @default 'default' */
   region: 'default',
   /** Longest resource name, in characters. @default 512 */

@@ -51,6 +51,8 @@ export interface LockManagerOptions {
   prefix?: string;
   /** @default 10_000 */
   auditMaxLen?: number;
+  /** Lifetime of per-resource (Cluster) and per-semaphore audit streams after their last entry. @default 604_800_000 */
+  auditRetentionMs?: number;
   /** @default 512 */
   maxResourceLength?: number;
   /** @default 10_000 */
@@ -90,6 +92,12 @@ const managerSchema = z.strictObject({
     .default(defaults.recordRetentionMs),
   prefix: z.string().max(128).default(defaults.prefix),
   auditMaxLen: z.number().int().positive().default(defaults.auditMaxLen),
+  auditRetentionMs: z
+    .number()
+    .int()
+    .positive()
+    .max(Number.MAX_SAFE_INTEGER)
+    .default(defaults.auditRetentionMs),
   maxResourceLength: z.number().int().positive().max(65_536).default(defaults.maxResourceLength),
   maxHeldLocks: z.number().int().positive().default(defaults.maxHeldLocks),
   maxWaiters: z.number().int().positive().default(defaults.maxWaiters),

@@ -120,6 +120,7 @@ export class Semaphore {
             this.name,
             this.#keyLifeMs,
             this.#fenceLifeMs,
+            o.auditRetentionMs,
           ],
           true,
         ),

@@ -92,6 +92,34 @@ describe('Cluster mode with replicaAcks', () => {
     }
   });
 
+  it("a stale override in a Cluster audits to the resource's own stream, which expires after auditRetentionMs", async () => {
+    const options = {
+      nodes: ioCluster,
+      heartbeatIntervalMs: 100,
+      staleAfterMs: 400,
+      auditRetentionMs: 3_600_000,
+    };
+    const crashed = new LockManager({ ...options, region: 'us-east-1' });
+    const contender = new LockManager({ ...options, region: 'eu-west-1' });
+    try {
+      const dead = await crashed.acquire('cluster:stale', { heartbeat: false, ttlMs: 5_000 });
+      await sleep(500);
+      const lock = await contender.acquire('cluster:stale', { heartbeat: false });
+      expect(lock.fence).toBeGreaterThan(dead.fence);
+      const stream = 'cxkit:locks:{cluster:stale}:audit';
+      const entries = await ioCluster.xrange(stream, '-', '+');
+      expect(entries.at(-1)![1]).toEqual(
+        expect.arrayContaining(['prevToken', dead.token, 'token', lock.token]),
+      );
+      const ttl = await ioCluster.pttl(stream);
+      expect(ttl).toBeGreaterThan(3_600_000 - 60_000);
+      expect(ttl).toBeLessThanOrEqual(3_600_000);
+      await lock.release();
+    } finally {
+      await Promise.all([crashed.close(), contender.close()]);
+    }
+  });
+
   it('replicaAcks on a master without replicas, or a server without WAIT, fails the write and says why', async () => {
     const lonely = client(nodes.urls[0]!);
     const noWait = client(nodes.urls[1]!);

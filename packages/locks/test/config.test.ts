@@ -68,6 +68,7 @@ describe('bad input', () => {
       [{ quorum: 2 }, 'quorum'],
       [{ recordRetentionMs: 1_000 }, 'recordRetentionMs'],
       [{ recordRetentionMs: 60_000.5 }, 'recordRetentionMs'],
+      [{ auditRetentionMs: 0 }, 'auditRetentionMs'],
     ];
     for (const [options, field] of bad) {
       expect(await fieldOf(() => new LockManager({ nodes, ...options }))).toBe(field);

@@ -52,7 +52,7 @@ describe('lock record layout', () => {
     await first.release();
     // Redis removing the record after its retention, then a grant in a later second.
     await env.clients[1]!.del(key('rec:seed'));
-    await new Promise((r) => setTimeout(r, 1_000 - (Date.now() % 1_000) + 50));
+    while ((await secondFloor()) <= first.fence) await new Promise((r) => setTimeout(r, 50));
     const second = await env.manager.acquire('rec:seed', { heartbeat: false });
     expect(second.fence).toBeGreaterThan(first.fence);
     expect(second.fence % 1_000_000).toBe(0);
@@ -154,17 +154,27 @@ describe('lock record layout', () => {
 
   it('a record in another layout fails only its own lock, even in a shared batch, and is left as it was', async () => {
     const old = 'tok-from-an-older-layout 7 1 1 0 0 0 ';
+    // Starts like a record of this layout (a live expiry, a fence), then is not one.
+    const damaged = `${Date.now() + 60_000} 5 junk`;
     await env.clients[1]!.set(key('rec:old'), old);
-    // Issued in one tick, so both go to the node in one acquire script call.
-    const [bad, good] = await Promise.allSettled([
+    await env.clients[1]!.set(key('rec:damaged'), damaged);
+    // Issued in one tick, so all three go to the node in one acquire script call.
+    const [bad, worse, good] = await Promise.allSettled([
       env.manager.acquire('rec:old', { heartbeat: false }),
+      env.manager.acquire('rec:damaged', { heartbeat: false }),
       env.manager.acquire('rec:fine', { heartbeat: false }),
     ]);
-    expect(bad.status).toBe('rejected');
-    const err = (bad as PromiseRejectedResult).reason;
-    expect(isQuorumUnavailableError(err)).toBe(true);
-    expect(String((err as { nodes: { error?: unknown }[] }).nodes[0]?.error)).toContain('CXKIT_LAYOUT');
+    for (const failed of [bad, worse]) {
+      expect(failed.status).toBe('rejected');
+      const err = (failed as PromiseRejectedResult).reason;
+      expect(isQuorumUnavailableError(err)).toBe(true);
+      expect(String((err as { nodes: { error?: unknown }[] }).nodes[0]?.error)).toContain('CXKIT_LAYOUT');
+    }
     expect(await env.clients[1]!.get(key('rec:old'))).toBe(old);
+    expect(await env.clients[1]!.get(key('rec:damaged'))).toBe(damaged);
+    // Reading one fails that node's inspect() call with the same code.
+    const seen = await env.manager.inspect('rec:damaged');
+    expect(String(seen.nodes[0]?.error ?? '')).toContain('CXKIT_LAYOUT');
     expect(good.status).toBe('fulfilled');
     const fine = (good as PromiseFulfilledResult<Lock>).value;
     // A release that meets another layout's record reports it unreleased, beside a normal release.

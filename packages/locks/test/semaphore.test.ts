@@ -70,6 +70,10 @@ describe('Semaphore', () => {
       correlationId: 'dead-pod',
       region: 'eu-west-1',
     });
+    // The semaphore's own audit stream expires auditRetentionMs (7 days) after its last entry.
+    const auditTtl = await env.clients[1]!.pttl('cxkit:locks:sem:{slots}:audit');
+    expect(auditTtl).toBeGreaterThan(604_800_000 - 60_000);
+    expect(auditTtl).toBeLessThanOrEqual(604_800_000);
     expect(await dead.release()).toEqual({ released: false, reason: 'expired' });
     await mine.release();
     await crashed.close();

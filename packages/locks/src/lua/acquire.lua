@@ -4,7 +4,8 @@
 --   KEYS[2i+2] waiters flag (set when a contender meets a live holder, so only a contended release
 --   publishes)
 -- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms  ARGV[3] region  ARGV[4] audit stream max length
---   ARGV[5] record retention ms; then per lock i, four values from ARGV[4i+2]: token, ttl ms, owner
+--   ARGV[5] record retention ms  ARGV[6] audit stream lifetime ms after an entry (0: none); then per
+--   lock i, four values from ARGV[4i+3]: token, ttl ms, owner
 --   metadata as the record ends ("<#region> <#operation> <#correlation id> <region><operation><id>",
 --   lengths in bytes, built by the client), resource name
 -- returns {epoch id, epoch age ms, then per lock: status, fence, holder length (0 or 9), holder...}
@@ -36,13 +37,13 @@ local expiry_of = {}
 local out = { epoch, age }
 for i = 1, (#KEYS - 2) / 2 do
   local lock = KEYS[2 * i + 1]
-  local b = 4 * i + 2
+  local b = 4 * i + 3
   local token, ttl, meta = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local s = first
   if i > 1 then s = redis.call('GET', lock) end
   local holder, hw = nil, 0
-  local foreign = s and not string.find(s, '^%d+ %d+')
-  if s and not foreign then holder, hw = cx_lock_holder(s, now) end
+  local foreign = s and not cx_is_record(s)
+  if s and not foreign then holder, hw = cx_lock_holder(s, now, true) end
   local n = #out
   if foreign then
     out[n + 1], out[n + 2], out[n + 3] = -2, 0, 0
@@ -63,7 +64,7 @@ for i = 1, (#KEYS - 2) / 2 do
     redis.call('SET', lock, record, 'PX', expiry[2])
     if holder and holder[1] ~= token then
       local _, operation, cid = cx_meta(meta)
-      cx_audit(KEYS[1], ARGV[4], ARGV[b + 3], holder, token, region, operation, cid, fence, now)
+      cx_audit(KEYS[1], ARGV[4], ARGV[6], ARGV[b + 3], holder, token, region, operation, cid, fence, now)
       out[n + 1], out[n + 2], out[n + 3] = 2, fence, 9
       cx_append(out, holder)
     else

@@ -71,13 +71,20 @@ local function cx_parse(s, now, ttl_left)
     tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), ttl_left or -1 }
 end
 
--- Expiry, high-water fence and the offset just before the holder part of lock record `s` (0, 0 when absent).
-local function cx_lock_of(s)
+-- True when `s` is a lock record of this layout: released ("<expires> <high-water>") or held, with every
+-- numeric field of the holder in place. Anything else is another layout's (or a damaged) record.
+local function cx_is_record(s)
+  return string.find(s, '^%d+ %d+ %S+ %d+ %d+ %d+ %d+ %d+ %d+ ') ~= nil or string.find(s, '^%d+ %d+$') ~= nil
+end
+
+-- Expiry, high-water fence and the offset just before the holder part of lock record `s` (0, 0 when
+-- absent). Another layout's record fails the call, unless the caller has `checked` it already.
+local function cx_lock_of(s, checked)
   if not s then return 0, 0, 0 end
-  local exp, hw, p = string.match(s, '^(%d+) (%d+)()')
-  if not exp then
+  if not checked and not cx_is_record(s) then
     error({ err = 'CXKIT_LAYOUT lock record in another layout (written by another cxkit version?): use a new prefix' })
   end
+  local exp, hw, p = string.match(s, '^(%d+) (%d+)()')
   return tonumber(exp), tonumber(hw), p
 end
 
@@ -88,8 +95,8 @@ end
 
 -- The live holder of lock record `s` as cx_parse does (nil when absent, released or expired), and the
 -- record's high-water fence.
-local function cx_lock_holder(s, now)
-  local exp, hw, p = cx_lock_of(s)
+local function cx_lock_holder(s, now, checked)
+  local exp, hw, p = cx_lock_of(s, checked)
   if exp <= now then return nil, hw end
   return cx_parse(string.sub(s, p + 1), now, exp - now), hw
 end

@@ -8,7 +8,8 @@ local function cx_is_stale(holder, stale_after)
 end
 
 -- Appends the override to the bounded audit stream: who was replaced, by whom, and how stale it was.
-local function cx_audit(stream, max_len, resource, prev, token, region, operation, cid, fence, now)
+-- `ttl` ms (0: none) is the stream's lifetime after this entry.
+local function cx_audit(stream, max_len, ttl, resource, prev, token, region, operation, cid, fence, now)
   redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*',
     'resource', resource,
     'prevToken', prev[1], 'prevRegion', prev[2], 'prevOperation', prev[3],
@@ -16,4 +17,5 @@ local function cx_audit(stream, max_len, resource, prev, token, region, operatio
     'heartbeatAgeMs', prev[8],
     'token', token, 'region', region, 'operation', operation, 'correlationId', cid,
     'fence', fence, 'at', now)
+  if tonumber(ttl) > 0 then redis.call('PEXPIRE', stream, ttl) end
 end

@@ -35,7 +35,14 @@ for i = 1, #KEYS / 2 do
   elseif not p2 then
     out[i] = 0
   elseif string.sub(s, p2 + 1, p2 + #token + 1) ~= token .. ' ' then
-    if exp > clock() then out[i] = -1 else out[i] = 0 end
+    -- Not ours: a holder's record (every numeric field in place), or another layout's.
+    if not string.find(s, '^%d+ %d+ %S+ %d+ %d+ %d+ %d+ %d+ %d+ ') then
+      out[i] = -2
+    elseif exp > clock() then
+      out[i] = -1
+    else
+      out[i] = 0
+    end
   else
     -- The released record keeps the fence until Redis removes it: the key's TTL, the rest of the lock's
     -- TTL plus the retention, stays (KEEPTTL costs less than setting a new one).

@@ -4,7 +4,7 @@
 -- KEYS[3] fence counter  KEYS[4] override audit stream
 -- ARGV[1] token  ARGV[2] validity ms (min(ttl, stale-after))  ARGV[3] limit  ARGV[4] region  ARGV[5] operation
 -- ARGV[6] correlation id  ARGV[7] audit stream max length  ARGV[8] semaphore name  ARGV[9] key lifetime ms
--- ARGV[10] fence counter lifetime ms (key lifetime + record retention)
+-- ARGV[10] fence counter lifetime ms (key lifetime + record retention)  ARGV[11] audit stream lifetime ms
 -- returns {status, fence, holders, oldest holder...}
 --   status 1: granted  0: all permits held (holder = the one whose deadline comes first); then
 --   per reclaimed permit 9 more values (its holder) after a 0 separator
@@ -16,7 +16,7 @@ for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
   redis.call('HDEL', KEYS[2], token)
   if s then
     local h = cx_parse(s, now)
-    cx_audit(KEYS[4], ARGV[7], ARGV[8], h, ARGV[1], ARGV[4], ARGV[5], ARGV[6], 0, now)
+    cx_audit(KEYS[4], ARGV[7], ARGV[11], ARGV[8], h, ARGV[1], ARGV[4], ARGV[5], ARGV[6], 0, now)
     cx_append(reclaimed, h)
   end
 end
