@@ -25,6 +25,8 @@ export interface LockEvents {
   'node-recovering': NodeRecoveringEvent;
   /** `replicaAcks` is set but the node rejected `WAIT`. */
   'replica-acks-unsupported': { node: string; error: unknown };
+  /** The node's `maxmemory-policy` is not `noeviction`: Redis may drop a live lock to free memory. */
+  'eviction-policy': { node: string; policy: string };
 }
 
 /** An unsubscribe function that is also `Disposable` (works with `using`). */

@@ -8,6 +8,7 @@ import { createContext, type LockContext } from './context.js';
 import { campaign, type Election, type ElectOptions } from './elect.js';
 import { ConfigError, LockError, LockLimitError } from './errors.js';
 import { DIAGNOSTICS_CHANNEL_PREFIX, type LockEvents, type Unsubscribe } from './events.js';
+import { checkEvictionPolicies } from './eviction.js';
 import { extendLocks, Heartbeat } from './heartbeat.js';
 import { inspectResource } from './inspect.js';
 import { HeldLock, type Lock, type LockHost } from './lock.js';
@@ -81,6 +82,7 @@ export class LockManager {
         return this.#granted(resource, token, a, result, attempts, started);
       },
     };
+    checkEvictionPolicies(ctx, () => this.#closed);
   }
 
   /** Subscribes to a typed event; the returned function (also `Disposable`) unsubscribes. */

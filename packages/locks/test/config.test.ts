@@ -1,7 +1,13 @@
 import { parseInfo, type RedisNodes, startRedisNodes } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, isConfigError, LockManager, type LockManagerOptions } from '../src/index.js';
+import {
+  ConfigError,
+  isConfigError,
+  type LockEvents,
+  LockManager,
+  type LockManagerOptions,
+} from '../src/index.js';
 import { client, quit } from './helpers.js';
 
 let redis: RedisNodes;
@@ -77,6 +83,35 @@ describe('bad input', () => {
     expect(await fieldOf(() => new LockManager({ nodes: [clients[0]!, {} as Redis] }))).toBe('nodes.1');
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, nodes, nodes], quorum: 1 }))).toBe('quorum');
     expect(await fieldOf(() => new LockManager({ nodes: 'redis://x' as never }))).toBe('nodes');
+  });
+
+  it('reports a node whose maxmemory-policy may evict lock records, once, and stays quiet on noeviction', async () => {
+    const evicting = await startRedisNodes(1, {
+      private: true,
+      args: ['--maxmemory-policy', 'volatile-lru'],
+    });
+    const own = [client(evicting.urls[0]!), client(redis.urls[0]!)];
+    const warnings: unknown[] = [];
+    const logger = { debug() {}, info() {}, error() {}, warn: (obj: object) => warnings.push(obj) };
+    const risky = new LockManager({ nodes: own[0]!, logger });
+    const safe = new LockManager({ nodes: own[1]!, logger });
+    const seen: LockEvents['eviction-policy'][] = [];
+    risky.on('eviction-policy', (e) => seen.push(e));
+    safe.on('eviction-policy', (e) => seen.push(e));
+    try {
+      // The check runs once, in the background, from the constructor.
+      await (await risky.acquire('evict-check')).release();
+      await (await safe.acquire('evict-check')).release();
+      await new Promise((r) => setTimeout(r, 200));
+      expect(seen).toEqual([
+        { node: expect.stringContaining(new URL(evicting.urls[0]!).port), policy: 'volatile-lru' },
+      ]);
+      expect(warnings).toEqual([expect.objectContaining({ policy: 'volatile-lru' })]);
+    } finally {
+      await Promise.all([risky.close(), safe.close()]);
+      await quit(own);
+      await evicting.stop();
+    }
   });
 
   it('extend() validates its TTL', async () => {
