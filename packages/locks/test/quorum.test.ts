@@ -54,6 +54,32 @@ describe('LockManager over 5 independent masters', () => {
     }
   });
 
+  it("a heartbeat lifts the nodes whose own grant was lower (no raise round reached them) to the lock's fence", async () => {
+    const a = manager('us-east-1');
+    // Three nodes (a quorum) carry a high-water fence an hour ahead: the grant's fence comes from them,
+    // so no raise round runs, and the other two hold the lock under their own, lower, clock fence.
+    const [seconds] = await clients[0]!.time();
+    const hw = Number(seconds) * 1_000_000 + 3_600_000_000;
+    const key = 'cxkit:locks:{q:lift}';
+    await Promise.all([0, 1, 2].map((i) => clients[i]!.set(key, `0 ${hw}`)));
+    // Nodes 3 and 4 answer only after the round is decided, so they cannot trigger a raise round.
+    const [, , , n3, n4] = nodes();
+    await Promise.all([n3!.pause(), n4!.pause()]);
+    let lock: Awaited<ReturnType<typeof a.acquire>>;
+    try {
+      lock = await a.acquire('q:lift');
+    } finally {
+      await Promise.all([n3!.resume(), n4!.resume()]);
+    }
+    expect(lock.fence).toBe(hw + 1);
+    await sleep(600);
+    for (const i of [3, 4]) {
+      const fields = (await clients[i]!.get(key))!.split(' ');
+      expect(fields.slice(1, 4)).toEqual([String(hw + 1), lock.token, String(hw + 1)]);
+    }
+    expect(await lock.release()).toEqual({ released: true });
+  });
+
   it('majority lost (3 of 5 paused): acquire fails fast with QuorumUnavailableError; the holder signal aborts before validity ends', async () => {
     const holderManager = manager('us-east-1');
     const contender = manager('eu-west-1');

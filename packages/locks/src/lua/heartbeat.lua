@@ -6,7 +6,9 @@
 --   r 1: extended  2: re-claimed (the record was absent, released or expired here, e.g. the node
 --   restarted)  0: held by another owner
 -- A re-claim only writes where nobody holds the lock, so it never displaces another owner, and it never
--- lowers the record's high-water fence.
+-- lowers the record's high-water fence. An extension also lifts a high-water fence below the lock's (a
+-- node whose own grant was lower and that no raise round reached), so every node this owner holds
+-- catches up with the fence within one heartbeat.
 local now, t = cx_time()
 local epoch, age = cx_epoch(KEYS[1], ARGV[1], now, t)
 local retention = tonumber(ARGV[2])
@@ -20,6 +22,9 @@ for i = 1, #KEYS - 1 do
   if exp > now and cx_owns_at(s, p, token) then
     -- Keep high-water, token, fence and acquired-at; move expiry and heartbeat.
     local head, tail = string.match(s, '^%d+ (%d+ %S+ %d+ %d+ )%d+( .*)$')
+    if hw < tonumber(ARGV[b + 2]) then
+      head = ARGV[b + 2] .. ' ' .. token .. ' ' .. ARGV[b + 2] .. string.match(head, '^%d+ %S+ %d+( %d+ )$')
+    end
     redis.call('SET', lock, (now + ttl) .. ' ' .. head .. now .. tail, 'PX', ttl + retention)
     out[#out + 1] = 1
   elseif exp <= now then
