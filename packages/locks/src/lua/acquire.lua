@@ -29,9 +29,8 @@ end
 local stale_after = tonumber(ARGV[2])
 local region = ARGV[3]
 local retention = tonumber(ARGV[5])
-local floor = cx_fence_floor(t)
 -- Numbers become strings once per call, not per lock: Lua formats each with sprintf.
-local floor_digits = t[1] .. '000000'
+local floor, floor_digits = cx_fence_floor(t)
 local now_digits = tostring(now)
 local expiry_of = {}
 local out = { epoch, age }

@@ -29,7 +29,7 @@ if count >= tonumber(ARGV[3]) then
   return out
 end
 -- Like a lock record's fence: the counter may expire, and then restarts from the node's clock.
-local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, cx_fence_floor(t))
+local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, (cx_fence_floor(t)))
 local digits = cx_int(fence)
 redis.call('SET', KEYS[3], digits, 'PX', ARGV[10])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
