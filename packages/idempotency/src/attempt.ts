@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Emitter } from '@cxkit/internal';
 import type { Span } from '@opentelemetry/api';
+import type { Batches, ClaimParams } from './batches.js';
 import { isPoolLike, type Queryable, runStatement, withRetry } from './db.js';
 import {
   IdempotencyInProgressError,
@@ -26,6 +27,8 @@ export interface Core {
   cache: LocalCache;
   /** Whether `db` takes pg's `{ name, text, values }` (prepared statements). */
   prepared: boolean;
+  /** Claims and completions outside a caller's transaction, coalesced per turn of the event loop. */
+  batches: Batches;
 }
 
 export interface HandlerContext {
@@ -71,13 +74,17 @@ export async function attempt(
   const budget = client ? 0 : core.options.unavailableRetryMs;
   const prepared = client ? isPoolLike(client) : core.prepared;
   const token = randomUUID();
-  const params = [key, fingerprint, token, fence];
+  const params: ClaimParams = [key, fingerprint, token, fence];
   const run = (operation: string, statement: Statement, values: unknown[]) =>
     withRetry(operation, budget, () => runStatement(db, statement, values, prepared), input.signal);
+  // In the caller's transaction the claim is its own statement; else it may share one with other calls.
+  const claim = client
+    ? async () => (await runStatement(db, core.sql.claim, params, prepared)).rows[0] as RecordRow | undefined
+    : () => core.batches.claim.call(params);
   for (let round = 0; round < 3; round++) {
     // The record's remaining lifetime is measured from here: the server's now() is no earlier.
     let sentAt = performance.now();
-    let row: RecordRow | undefined = (await run('claim', core.sql.claim, params)).rows[0];
+    let row: RecordRow | undefined = await withRetry('claim', budget, claim, input.signal);
     // The claim's snapshot may predate a concurrent insert it conflicted with: read it afresh.
     row ??= (await run('read', core.sql.read, params)).rows[0];
     if (!row) continue; // swept in between: claim again

@@ -22,6 +22,8 @@ export const defaults = Object.freeze({
   unavailableRetryMs: 1_000,
   /** Keys with a shared in-flight call per process; past it calls still work, without coalescing. @default 10_000 */
   maxInFlight: 10_000,
+  /** Calls of one turn of the event loop whose claims (or completions) share one statement. @default 64 */
+  maxBatch: 64,
   /** Rows deleted per sweep statement. @default 1_000 */
   sweepBatchSize: 1_000,
   /** Statements per `sweep()` call, so one sweep stays bounded. @default 100 */

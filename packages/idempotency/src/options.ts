@@ -40,6 +40,12 @@ export interface IdempotencyStoreOptions {
   /** Retry budget for claims and reads while Postgres is unreachable. @default 1_000 */
   unavailableRetryMs?: number;
   /**
+   * Most calls whose claims (or completions) share one statement. Calls made in the same turn of the
+   * event loop, outside a caller's transaction, are sent together: one round trip and one commit for
+   * all of them. 1 sends every call on its own. @default 64
+   */
+  maxBatch?: number;
+  /**
    * Send statements as pg named prepared statements (`{ name, text, values }`): parse and plan once per
    * connection. @default true for a pg.Pool or pg.Client (anything with `connect()`), else false
    */
@@ -79,6 +85,7 @@ const schema = z.object({
   maxResponseBytes: positiveInt.default(defaults.maxResponseBytes),
   waitPollMs: z.number().int().min(10).default(defaults.waitPollMs),
   unavailableRetryMs: z.number().int().min(0).default(defaults.unavailableRetryMs),
+  maxBatch: z.number().int().min(1).max(1000).default(defaults.maxBatch),
   preparedStatements: z.boolean().optional(),
   logger: z
     .custom<Logger>(

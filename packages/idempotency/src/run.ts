@@ -1,4 +1,5 @@
 import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
+import { affectedRows, type FinishParams } from './batches.js';
 import { isPoolLike, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
 import { lowerFence } from './fence.js';
@@ -99,12 +100,14 @@ async function finishRun(
   const db = input.client ?? core.db;
   const budget = input.client ? 0 : Math.max(core.options.unavailableRetryMs, leaseDeadline - Date.now());
   const prepared = input.client ? isPoolLike(input.client) : core.prepared;
-  const params = [input.key, token, state, r.status, r.headers, r.body, input.fence];
+  const params: FinishParams = [input.key, token, state, r.status, r.headers, r.body, input.fence];
   const operation = state === 'completed' ? 'complete' : 'release';
-  const result = await withRetry(operation, budget, () =>
-    runStatement(db, core.sql.finish, params, prepared),
+  // In the caller's transaction the completion is its own statement; else it may share one.
+  const affected = await withRetry(operation, budget, () =>
+    input.client
+      ? runStatement(db, core.sql.finish, params, prepared).then(affectedRows)
+      : core.batches.finish.call(params),
   );
-  const affected = affectedRows(result);
   if (affected === 1) return true;
   // Rejected (or a db that does not report counts): a fresh read says why. Rare, so the common path
   // stays one plain UPDATE.
@@ -119,9 +122,4 @@ async function finishRun(
   }
   core.options.logger?.warn({ key: input.key }, 'idempotency lease was taken over; result not stored');
   throw new IdempotencyLeaseLostError(input.key);
-}
-
-/** Rows a write affected: pg's `rowCount`, PGlite's `affectedRows`; undefined when the db reports neither. */
-function affectedRows(result: { rowCount?: number | null; affectedRows?: number }): number | undefined {
-  return result.rowCount ?? result.affectedRows ?? undefined;
 }

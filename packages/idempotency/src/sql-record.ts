@@ -8,15 +8,15 @@ import { FINGERPRINT_VERSION } from './json.js';
  * else the record's state. `ms` is what remains of the lease for a run in progress, else of the
  * record. JSON as text so `null` and absent stay distinct; date_part (float8) because extract()
  * returns numeric, whose arithmetic is measurably slower. `p` names the placeholders of fingerprint,
- * fingerprint version, owner token and fence.
+ * fingerprint version, owner token and fence; `r` prefixes the row's columns.
  */
-export const record = (p: { fp: string; version: string; owner: string; fence: string }) =>
-  `CASE WHEN ${takeoverWhere('', p)} THEN 'takeover'
-    WHEN fingerprint <> ${p.fp}::bytea AND fingerprint_version = ${p.version}::smallint THEN 'reused'
-    ELSE state END AS verdict,
-  response_status AS status, response_headers::text AS headers, response_body::text AS body,
-  fence::text AS fence,
-  date_part('epoch', CASE WHEN state = 'in_progress' THEN lease_expires_at ELSE expires_at END - now()) * 1000
+export const record = (p: { fp: string; version: string; owner: string; fence: string }, r = '') =>
+  `CASE WHEN ${takeoverWhere(r, p)} THEN 'takeover'
+    WHEN ${r}fingerprint <> ${p.fp}::bytea AND ${r}fingerprint_version = ${p.version}::smallint THEN 'reused'
+    ELSE ${r}state END AS verdict,
+  ${r}response_status AS status, ${r}response_headers::text AS headers, ${r}response_body::text AS body,
+  ${r}fence::text AS fence,
+  date_part('epoch', CASE WHEN ${r}state = 'in_progress' THEN ${r}lease_expires_at ELSE ${r}expires_at END - now()) * 1000
     AS ms`;
 
 /**

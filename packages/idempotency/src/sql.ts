@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FINGERPRINT_VERSION } from './json.js';
+import { batchStatements } from './sql-batch.js';
 import { CLAIM_PARAMS, record, takeoverWhere } from './sql-record.js';
 
 export type { RecordRow } from './sql-record.js';
@@ -57,6 +58,7 @@ export function statements(table: string, c: StatementConstants) {
   const channel = c.channel === null ? 'NULL::text' : `'${c.channel.replace(/'/g, "''")}'::text`;
   const base = table.split('.').pop() as string;
   const idx = (suffix: string) => `"${`${base}_${suffix}`.slice(0, 63)}"`;
+  const many = batchStatements({ t, lease, expiry, channel });
   return {
     // Every row is updated once (completion) right after its insert: free space on the page lets that
     // update be HOT, so neither index is touched again. Columns the completion never changes come
@@ -186,6 +188,11 @@ export function statements(table: string, c: StatementConstants) {
       `UPDATE ${t} SET contended = true WHERE key = $1 AND state = 'in_progress'
       RETURNING date_part('epoch', lease_expires_at - now()) * 1000 AS lease_ms`,
     ),
+
+    /** Claims of many calls in one statement (see `batchStatements`). */
+    claimMany: named('claimMany', many.claimMany),
+    /** Completions of many runs in one statement. */
+    finishMany: named('finishMany', many.finishMany),
 
     /** Deletes up to $1 expired rows; SKIP LOCKED lets many pods sweep without waiting on each other. */
     sweep: named(

@@ -1,6 +1,7 @@
 import { Emitter } from '@cxkit/internal';
 import type { Attributes, Span } from '@opentelemetry/api';
 import { type AttemptInput, attempt, type Core, type Handler, type Outcome } from './attempt.js';
+import { batches } from './batches.js';
 import { isPoolLike, type Queryable, runStatement } from './db.js';
 import { defaults } from './defaults.js';
 import {
@@ -71,17 +72,20 @@ export class IdempotencyStore {
       onListenerError: (err) => logger?.error({ err }, 'idempotency event listener threw'),
     });
     const notify = isPoolLike(db) ? channel : null;
+    const sql = statements(resolved.table, {
+      leaseMs: resolved.inProgressTtlMs,
+      ttlSeconds: resolved.ttlSeconds,
+      channel: notify,
+    });
+    const prepared = resolved.preparedStatements ?? isPoolLike(db);
     this.#core = {
       db,
-      sql: statements(resolved.table, {
-        leaseMs: resolved.inProgressTtlMs,
-        ttlSeconds: resolved.ttlSeconds,
-        channel: notify,
-      }),
+      sql,
       options: resolved,
       events,
       cache: new LocalCache(resolved.localCache),
-      prepared: resolved.preparedStatements ?? isPoolLike(db),
+      prepared,
+      batches: batches(db, sql, prepared, resolved.maxBatch),
     };
     this.#flights = new SingleFlight(defaults.maxInFlight);
     this.#marks = new SingleFlight(defaults.maxInFlight);

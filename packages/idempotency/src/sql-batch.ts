@@ -1,0 +1,76 @@
+// The multi-row forms of the claim and the completion: calls made together share one statement.
+import { FINGERPRINT_VERSION } from './json.js';
+import { record } from './sql-record.js';
+
+/** What both forms need from the single-row statements' builder. */
+export interface BatchSqlParts {
+  /** The quoted table. */
+  t: string;
+  /** SQL expressions of a new lease's end and a new record's expiry, and the NOTIFY channel. */
+  lease: string;
+  expiry: string;
+  channel: string;
+}
+
+/** The claim's placeholders, as columns of the `input` rows (one per call). */
+const INPUT = {
+  fp: 'input.fp',
+  version: `${FINGERPRINT_VERSION}`,
+  owner: 'input.owner',
+  fence: 'input.fence',
+};
+
+/**
+ * Every statement takes one text[] per column (any driver can send those), unnested WITH ORDINALITY:
+ * `n` (1-based) says which call a row answers. Rows are inserted and updated in key order, so two pods'
+ * batches that share keys lock them in the same order and never deadlock.
+ */
+export function batchStatements({ t, lease, expiry, channel }: BatchSqlParts) {
+  return {
+    /**
+     * The claim of many calls. A call gets a 'claimed' row, or the existing record's row (same columns
+     * and verdicts as the single claim), or no row when its key's row was invisible to the statement's
+     * snapshot (a concurrent insert, or another call of this batch): that call reads it afresh. A claim
+     * is matched by its owner token, not its key, so two calls of one key never both win.
+     * $1 keys, $2 fingerprints (hex), $3 owner tokens, $4 fences (null: none).
+     */
+    claimMany: `WITH input AS (
+      SELECT i.key, decode(i.fp, 'hex') AS fp, i.owner::uuid AS owner, i.fence::bigint AS fence, i.n
+      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS i(key, fp, owner, fence, n)
+    ), claim AS (
+      INSERT INTO ${t} (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
+      SELECT key, fp, ${FINGERPRINT_VERSION}::smallint, 'in_progress', owner, ${lease}, fence, ${expiry}
+      FROM input ORDER BY key
+      ON CONFLICT (key) DO NOTHING
+      RETURNING lease_owner
+    )
+    SELECT input.n::integer AS n, 'claimed' AS verdict, NULL::integer AS status, NULL::text AS headers,
+      NULL::text AS body, NULL::text AS fence, NULL::float8 AS ms
+    FROM input JOIN claim ON claim.lease_owner = input.owner
+    UNION ALL
+    SELECT input.n::integer, ${record(INPUT, 'r.')}
+    FROM input JOIN ${t} AS r ON r.key = input.key
+    WHERE NOT EXISTS (SELECT 1 FROM claim WHERE claim.lease_owner = input.owner)`,
+
+    /**
+     * The completion (or release) of many runs, each under the same conditions as the single one (lease
+     * owner, state, fence) and with the same NOTIFY. Returns `n` of each accepted row; a call without
+     * one was rejected and reads why on its own. $1 keys, $2 owners, $3 states, $4 statuses, $5 headers
+     * (JSON text), $6 bodies (JSON text), $7 fences.
+     */
+    finishMany: `UPDATE ${t} AS r SET state = v.state, response_status = v.status::integer,
+        response_headers = v.headers::json, response_body = v.body::json, lease_expires_at = NULL,
+        fence = GREATEST(r.fence, v.fence::bigint), updated_at = now()
+      FROM (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
+          WITH ORDINALITY AS v(key, owner, state, status, headers, body, fence, n)
+        ORDER BY key
+      ) AS v
+      WHERE r.key = v.key AND CASE
+        WHEN r.lease_owner = v.owner::uuid AND r.state = 'in_progress'
+          AND (v.fence IS NULL OR r.fence IS NULL OR v.fence::bigint >= r.fence)
+        THEN NOT r.contended OR ${channel} IS NULL OR pg_notify(${channel}, v.key) IS NOT NULL
+        ELSE false END
+      RETURNING v.n::integer AS n`,
+  };
+}

@@ -1,0 +1,231 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  IdempotencyStore,
+  isIdempotencyInProgressError,
+  isIdempotencyKeyReusedError,
+  isIdempotencyLeaseLostError,
+  type Queryable,
+} from '../src/index.js';
+import { counting, deferred, type Fixture, fixture, sleep, uniqueTable } from './helpers.js';
+
+let f: Fixture;
+beforeAll(async () => {
+  f = await fixture();
+});
+afterAll(() => f.close());
+
+/** A statement-counted store on a fresh table (the counter sees one query per statement sent). */
+async function counted(options: { maxBatch?: number; inProgressTtlMs?: number; db?: Queryable } = {}) {
+  const { db: inner, ...rest } = options;
+  const db = counting(inner ?? f.pool);
+  const table = uniqueTable();
+  const store = new IdempotencyStore({ ...rest, db, table });
+  await store.migrate();
+  f.stores.push(store);
+  db.count = 0;
+  db.texts.length = 0;
+  return { db, store, table };
+}
+
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+describe('calls made together share one claim and one completion statement', () => {
+  it('40 new keys at once: 2 statements, each handler runs once and each caller gets its own response', async () => {
+    const { db, store, table } = await counted();
+    const runs = new Map<string, number>();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        store.execute(`k${i}`, { i }, async () => {
+          runs.set(`k${i}`, (runs.get(`k${i}`) ?? 0) + 1);
+          return { status: 201, body: { i } };
+        }),
+      ),
+    );
+    expect(db.count).toBe(2);
+    expect([...runs.values()]).toEqual(Array(40).fill(1));
+    for (const [i, r] of results.entries())
+      expect(r).toEqual({ replayed: false, response: { status: 201, body: { i } } });
+    const { rows } = await f.pool.query(
+      `SELECT count(*)::int AS n FROM "${table}" WHERE state = 'completed' AND response_body->>'i' IS NOT NULL`,
+    );
+    expect(rows[0].n).toBe(40);
+  });
+
+  it('maxBatch bounds a statement; maxBatch 1 sends every call on its own', async () => {
+    const bounded = await counted({ maxBatch: 16 });
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => bounded.store.execute(`k${i}`, {}, async () => ({}))),
+    );
+    expect(bounded.db.count).toBe(6); // 16 + 16 + 8 claims, the same completions
+    const alone = await counted({ maxBatch: 1 });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => alone.store.execute(`k${i}`, {}, async () => ({}))),
+    );
+    expect(alone.db.count).toBe(20);
+    expect(alone.db.texts.some((t) => t.includes('unnest'))).toBe(false);
+  });
+
+  it('one batch, every verdict: new, replay, reused with another request, in progress elsewhere', async () => {
+    const { db, store, table } = await counted();
+    await store.execute('done', { v: 1 }, async () => ({ status: 200, body: 'stored' }));
+    await store.execute('other', { v: 1 }, async () => ({ status: 200, body: 'kept' }));
+    const elsewhere = new IdempotencyStore({ db: f.pool, table });
+    f.stores.push(elsewhere);
+    const release = deferred();
+    const running = elsewhere.execute('busy', {}, async () => {
+      await release.promise;
+      return { status: 202 };
+    });
+    await sleep(50);
+    // No LRU entry may answer for "done" or "other": the test is about the shared claim.
+    const fresh = new IdempotencyStore({ db, table, localCache: false });
+    f.stores.push(fresh);
+    db.count = 0;
+    const [created, replayed, reused, busy] = await Promise.all([
+      settle(fresh.execute('new', { v: 1 }, async () => ({ status: 201 }))),
+      settle(fresh.execute('done', { v: 1 }, async () => ({ status: 500 }))),
+      settle(fresh.execute('other', { v: 2 }, async () => ({ status: 500 }))),
+      settle(fresh.execute('busy', {}, async () => ({ status: 500 }))),
+    ]);
+    expect(db.count).toBe(2); // one claim for all four, one completion for "new"
+    expect(created).toEqual({ ok: true, value: { replayed: false, response: { status: 201 } } });
+    expect(replayed).toEqual({
+      ok: true,
+      value: { replayed: true, response: { status: 200, body: 'stored' } },
+    });
+    expect(!reused.ok && isIdempotencyKeyReusedError(reused.error)).toBe(true);
+    expect(!busy.ok && isIdempotencyInProgressError(busy.error)).toBe(true);
+    release.resolve();
+    await running;
+    const { rows } = await f.pool.query(
+      `SELECT response_body::text AS body FROM "${table}" WHERE key = 'other'`,
+    );
+    expect(rows[0].body).toBe('"kept"');
+  });
+
+  it('one key twice in a batch with different requests: one run, the other caller gets 422', async () => {
+    const { store } = await counted();
+    let runs = 0;
+    const outcomes = await Promise.all(
+      [1, 2].map((v) =>
+        settle(
+          store.execute('twice', { v }, async () => {
+            runs++;
+            return { status: 200, body: v };
+          }),
+        ),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(1);
+    const failed = outcomes.find((o) => !o.ok);
+    expect(failed && !failed.ok && isIdempotencyKeyReusedError(failed.error)).toBe(true);
+  });
+
+  it('a failed shared statement: every call runs alone and meets only its own outcome', async () => {
+    let failures = 0;
+    // A real server underneath; the shared statements fail once each, as a deadlock victim would.
+    const flaky: Queryable = {
+      query(text: string, params?: unknown[]) {
+        if (text.includes('unnest') && failures < 2) {
+          failures++;
+          return Promise.reject(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
+        }
+        return f.pool.query(text, params);
+      },
+    };
+    const { db, store } = await counted({ db: flaky });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.execute(`k${i}`, { i }, async () => ({ body: i }))),
+    );
+    expect(failures).toBe(2);
+    for (const [i, r] of results.entries()) expect(r.response).toEqual({ body: i });
+    // The shared claim failed, so each call claimed alone; completions share again once they can.
+    expect(db.texts.filter((t) => t.startsWith('WITH claim AS'))).toHaveLength(8);
+  });
+
+  it('an unreachable server during a shared claim: the calls retry within their budget', async () => {
+    let failures = 0;
+    const flaky: Queryable = {
+      query(text: string, params?: unknown[]) {
+        if (text.includes('unnest') && failures < 1) {
+          failures++;
+          return Promise.reject(Object.assign(new Error('Connection terminated unexpectedly')));
+        }
+        return f.pool.query(text, params);
+      },
+    };
+    const { store } = await counted({ db: flaky });
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => store.execute(`k${i}`, { i }, async () => ({ body: i }))),
+    );
+    expect(failures).toBe(1);
+    for (const [i, r] of results.entries()) expect(r).toEqual({ replayed: false, response: { body: i } });
+  });
+
+  it('two pods claiming the same 60 keys in opposite orders, 5 rounds: no deadlock, each key runs once', async () => {
+    const table = uniqueTable();
+    const [a, b] = await f.pods(2, table, 4);
+    const deadlocks = async () =>
+      (
+        await f.pool.query(
+          'SELECT deadlocks::int AS n FROM pg_stat_database WHERE datname = current_database()',
+        )
+      ).rows[0].n as number;
+    const before = await deadlocks();
+    const runs = new Map<string, number>();
+    const handler = (key: string) => async () => {
+      runs.set(key, (runs.get(key) ?? 0) + 1);
+      await sleep(2);
+      return { status: 200, body: key };
+    };
+    for (let round = 0; round < 5; round++) {
+      const keys = Array.from({ length: 60 }, (_, i) => `r${round}-${i}`);
+      const calls = [
+        ...keys.map((k) => settle(a!.store.execute(k, {}, handler(k)))),
+        ...[...keys].reverse().map((k) => settle(b!.store.execute(k, {}, handler(k), { wait: 5_000 }))),
+      ];
+      const outcomes = await Promise.all(calls);
+      for (const o of outcomes) {
+        if (!o.ok) expect(isIdempotencyInProgressError(o.error)).toBe(true);
+      }
+    }
+    expect(runs.size).toBe(300);
+    expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(a!.db.count + b!.db.count).toBeLessThan(300 * 2);
+    // Statistics reach pg_stat_database after the backend reports them (at most about a second later).
+    await sleep(1_100);
+    expect(await deadlocks()).toBe(before);
+  });
+
+  it('a completion batch with one run taken over: that run alone is rejected, the takeover result kept', async () => {
+    const { store, table } = await counted({ inProgressTtlMs: 200 });
+    const taker = new IdempotencyStore({ db: f.pool, table });
+    f.stores.push(taker);
+    const gate = deferred();
+    const runs = Array.from({ length: 6 }, (_, i) =>
+      settle(
+        store.execute(`k${i}`, {}, async () => {
+          await gate.promise;
+          return { status: 200, body: 'late' };
+        }),
+      ),
+    );
+    await sleep(300); // every lease has run out; one key is taken over and completed by another pod
+    await taker.execute('k3', {}, async () => ({ status: 200, body: 'taker' }));
+    gate.resolve();
+    const outcomes = await Promise.all(runs);
+    outcomes.forEach((o, i) => {
+      if (i === 3) expect(!o.ok && isIdempotencyLeaseLostError(o.error)).toBe(true);
+      else expect(o.ok).toBe(true);
+    });
+    const { rows } = await f.pool.query(
+      `SELECT key, response_body::text AS body FROM "${table}" ORDER BY key`,
+    );
+    expect(rows.map((r) => r.body)).toEqual(['"late"', '"late"', '"late"', '"taker"', '"late"', '"late"']);
+  });
+});
