@@ -1,5 +1,6 @@
 import { Coalescer } from './coalesce.js';
 import { type Queryable, runStatement } from './db.js';
+import type { Logger } from './options.js';
 import type { RecordRow, Statements } from './sql.js';
 
 /** A claim's parameters: key, fingerprint, owner token, fence (null: none). */
@@ -35,9 +36,27 @@ const str = (v: unknown) => String(v);
  * The claims and the completions of calls outside a caller's transaction, each coalesced per turn of the
  * event loop (`maxBatch` calls at most per statement).
  */
-export function batches(db: Queryable, sql: Statements, prepared: boolean, maxBatch: number) {
+export function batches(
+  db: Queryable,
+  sql: Statements,
+  prepared: boolean,
+  maxBatch: number,
+  logger: Logger | undefined,
+) {
   const run = (statement: { name: string; text: string }, params: unknown[]) =>
     runStatement(db, statement, params, prepared);
+  // A lock wait past the shared lock timeout, or a deadlock victim, is expected now and then; any other
+  // failure (e.g. a driver that cannot send arrays) would cost every batch twice, so it is reported once.
+  let reported = false;
+  const fallback = (statement: string) => (err: unknown, calls: number) => {
+    const code = (err as { code?: unknown })?.code;
+    if (code === '55P03' || code === '40P01') {
+      logger?.debug({ err, calls }, `idempotency shared ${statement} gave way; its calls run one by one`);
+    } else if (!reported) {
+      reported = true;
+      logger?.warn({ err, calls }, `idempotency shared ${statement} failed; its calls run one by one`);
+    }
+  };
   return {
     /** The claim's row, or undefined when the key's row was invisible to its snapshot. */
     claim: new Coalescer<ClaimParams, RecordRow | undefined>(
@@ -54,6 +73,7 @@ export function batches(db: Queryable, sql: Statements, prepared: boolean, maxBa
         for (const row of rows as (RecordRow & { n: number })[]) out[row.n - 1] = row;
         return out;
       },
+      fallback('claim'),
     ),
     /** Rows the completion changed: 1 accepted, 0 rejected, undefined when the db does not say. */
     finish: new Coalescer<FinishParams, number | undefined>(
@@ -68,6 +88,7 @@ export function batches(db: Queryable, sql: Statements, prepared: boolean, maxBa
         for (const row of rows as { n: number }[]) out[row.n - 1] = 1;
         return out;
       },
+      fallback('completion'),
     ),
   };
 }

@@ -22,17 +22,24 @@ export class Coalescer<I, R> {
     private readonly one: (item: I) => Promise<R>,
     /** One result per item, in order. */
     private readonly many: (items: I[]) => Promise<R[]>,
+    /** Told when a shared statement failed and its calls are sent one by one. */
+    private readonly onFallback?: (error: unknown, calls: number) => void,
   ) {}
 
   call(item: I): Promise<R> {
     if (this.max <= 1) return this.one(item);
     return new Promise<R>((resolve, reject) => {
-      if (!this.#queue) {
-        this.#queue = [];
-        setImmediate(() => this.#flush());
+      let queue = this.#queue;
+      if (!queue) {
+        const own: Pending<I, R>[] = [];
+        queue = this.#queue = own;
+        // Only this queue's own flush: a full queue is sent at once, and the next one waits for its turn.
+        setImmediate(() => {
+          if (this.#queue === own) this.#flush();
+        });
       }
-      this.#queue.push({ item, resolve, reject });
-      if (this.#queue.length >= this.max) this.#flush();
+      queue.push({ item, resolve, reject });
+      if (queue.length >= this.max) this.#flush();
     });
   }
 
@@ -52,8 +59,12 @@ export class Coalescer<I, R> {
       (err: unknown) => {
         // Unreachable server: every call retries (or fails) as it would have alone. Any other failure
         // of the shared statement: each call runs alone, so it meets only its own error, if any.
-        if (isUnavailable(err)) for (const p of queue) p.reject(err);
-        else for (const p of queue) this.#run(() => this.one(p.item)).then(p.resolve, p.reject);
+        if (isUnavailable(err)) {
+          for (const p of queue) p.reject(err);
+          return;
+        }
+        this.onFallback?.(err, queue.length);
+        for (const p of queue) this.#run(() => this.one(p.item)).then(p.resolve, p.reject);
       },
     );
   }

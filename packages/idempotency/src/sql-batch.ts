@@ -12,6 +12,17 @@ export interface BatchSqlParts {
   channel: string;
 }
 
+/**
+ * How long a shared statement waits for a row lock (another transaction's uncommitted insert or update
+ * of one of its keys) before it gives up and its calls are sent one by one. A shared statement must not
+ * wait long: the other calls in it would wait too, and if the lock belongs to a transaction in this
+ * very process that is itself waiting for one of those calls, neither could ever go on.
+ */
+export const SHARED_LOCK_TIMEOUT_MS = 50;
+
+/** Sets the lock timeout for the rest of the statement's own transaction (evaluated before any write). */
+const LOCK_TIMEOUT = `set_config('lock_timeout', '${SHARED_LOCK_TIMEOUT_MS}ms', true)`;
+
 /** The claim's placeholders, as columns of the `input` rows (one per call). */
 const INPUT = {
   fp: 'input.fp',
@@ -22,8 +33,9 @@ const INPUT = {
 
 /**
  * Every statement takes one text[] per column (any driver can send those), unnested WITH ORDINALITY:
- * `n` (1-based) says which call a row answers. Rows are inserted and updated in key order, so two pods'
- * batches that share keys lock them in the same order and never deadlock.
+ * `n` (1-based) says which call a row answers. Rows are inserted and updated in key order (the sort
+ * reads every input row, so the lock timeout is set before the first write), so two pods' batches that
+ * share keys lock them in the same order and never deadlock each other.
  */
 export function batchStatements({ t, lease, expiry, channel }: BatchSqlParts) {
   return {
@@ -37,6 +49,7 @@ export function batchStatements({ t, lease, expiry, channel }: BatchSqlParts) {
     claimMany: `WITH input AS (
       SELECT i.key, decode(i.fp, 'hex') AS fp, i.owner::uuid AS owner, i.fence::bigint AS fence, i.n
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS i(key, fp, owner, fence, n)
+      WHERE ${LOCK_TIMEOUT} IS NOT NULL
     ), claim AS (
       INSERT INTO ${t} (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
       SELECT key, fp, ${FINGERPRINT_VERSION}::smallint, 'in_progress', owner, ${lease}, fence, ${expiry}
@@ -64,6 +77,7 @@ export function batchStatements({ t, lease, expiry, channel }: BatchSqlParts) {
       FROM (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
           WITH ORDINALITY AS v(key, owner, state, status, headers, body, fence, n)
+        WHERE ${LOCK_TIMEOUT} IS NOT NULL
         ORDER BY key
       ) AS v
       WHERE r.key = v.key AND CASE

@@ -85,7 +85,7 @@ export class IdempotencyStore {
       events,
       cache: new LocalCache(resolved.localCache),
       prepared,
-      batches: batches(db, sql, prepared, resolved.maxBatch),
+      batches: batches(db, sql, prepared, resolved.maxBatch, logger),
     };
     this.#flights = new SingleFlight(defaults.maxInFlight);
     this.#marks = new SingleFlight(defaults.maxInFlight);

@@ -228,4 +228,53 @@ describe('calls made together share one claim and one completion statement', () 
     );
     expect(rows.map((r) => r.body)).toEqual(['"late"', '"late"', '"late"', '"taker"', '"late"', '"late"']);
   });
+
+  it("a shared claim never waits on this process's own open transaction: the blocked call alone waits", async () => {
+    const { store } = await counted();
+    const tx = await f.pool.connect();
+    try {
+      await tx.query('BEGIN');
+      // The transaction holds k2's uncommitted row, then needs k1 through the pool before it commits.
+      await store.execute('k2', {}, async () => ({ status: 200, body: 'tx' }), { client: tx });
+      const other = settle(store.execute('k2', {}, async () => ({ status: 500 })));
+      const own = store.execute('k1', {}, async () => ({ body: 'k1' }));
+      const hung = new Promise((resolve) => setTimeout(resolve, 5_000, 'hung'));
+      expect(await Promise.race([own, hung])).toEqual({ replayed: false, response: { body: 'k1' } });
+      await tx.query('COMMIT');
+      const waited = await other;
+      expect(waited.ok && waited.value).toEqual({ replayed: true, response: { status: 200, body: 'tx' } });
+    } finally {
+      tx.release();
+    }
+  });
+
+  it('a shared completion NOTIFYs the waiters of every key it completes', async () => {
+    // Both on the pool itself: a store NOTIFYs (and LISTENs) only on a pool-like db.
+    const store = await f.store();
+    const { table } = store.options;
+    const waiting = new IdempotencyStore({ db: f.pool, table, waitPollMs: 10_000 });
+    f.stores.push(waiting);
+    const gate = deferred();
+    const runs = ['a', 'b', 'c'].map((k) =>
+      store.execute(k, {}, async () => {
+        await gate.promise;
+        return { status: 200, body: k };
+      }),
+    );
+    await sleep(50);
+    const started = performance.now();
+    const waits = ['a', 'c'].map((k) =>
+      waiting.execute(k, {}, async () => ({ status: 500 }), { wait: 8_000 }),
+    );
+    await sleep(100); // the waiters have marked their rows and listen
+    gate.resolve(); // the three completions share one statement
+    await Promise.all(runs);
+    const answers = await Promise.all(waits);
+    expect(answers.map((a) => a.response)).toEqual([
+      { status: 200, body: 'a' },
+      { status: 200, body: 'c' },
+    ]);
+    // A poll would have taken 10 s: the NOTIFY of the shared completion woke them.
+    expect(performance.now() - started).toBeLessThan(3_000);
+  });
 });
