@@ -126,44 +126,42 @@ describe('calls made together share one claim and one completion statement', () 
     expect(failed && !failed.ok && isIdempotencyKeyReusedError(failed.error)).toBe(true);
   });
 
-  it('a failed shared statement: every call runs alone and meets only its own outcome', async () => {
-    let failures = 0;
-    // A real server underneath; the shared statements fail once each, as a deadlock victim would.
-    const flaky: Queryable = {
+  /** The real pool, except that the first `times` shared statements fail with `error`. */
+  function failingShared(times: number, error: Error) {
+    const db = {
+      failures: 0,
       query(text: string, params?: unknown[]) {
-        if (text.includes('unnest') && failures < 2) {
-          failures++;
-          return Promise.reject(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
+        if (text.includes('unnest') && db.failures < times) {
+          db.failures++;
+          return Promise.reject(error);
         }
         return f.pool.query(text, params);
       },
     };
-    const { db, store } = await counted({ db: flaky });
-    const results = await Promise.all(
+    return db;
+  }
+
+  const eight = (store: IdempotencyStore) =>
+    Promise.all(
       Array.from({ length: 8 }, (_, i) => store.execute(`k${i}`, { i }, async () => ({ body: i }))),
     );
-    expect(failures).toBe(2);
+
+  it('a failed shared statement: every call runs alone and meets only its own outcome', async () => {
+    // The shared statements fail once each, as a deadlock victim would.
+    const flaky = failingShared(2, Object.assign(new Error('deadlock detected'), { code: '40P01' }));
+    const { db, store } = await counted({ db: flaky });
+    const results = await eight(store);
+    expect(flaky.failures).toBe(2);
     for (const [i, r] of results.entries()) expect(r.response).toEqual({ body: i });
     // The shared claim failed, so each call claimed alone; completions share again once they can.
     expect(db.texts.filter((t) => t.startsWith('WITH claim AS'))).toHaveLength(8);
   });
 
   it('an unreachable server during a shared claim: the calls retry within their budget', async () => {
-    let failures = 0;
-    const flaky: Queryable = {
-      query(text: string, params?: unknown[]) {
-        if (text.includes('unnest') && failures < 1) {
-          failures++;
-          return Promise.reject(Object.assign(new Error('Connection terminated unexpectedly')));
-        }
-        return f.pool.query(text, params);
-      },
-    };
+    const flaky = failingShared(1, new Error('Connection terminated unexpectedly'));
     const { store } = await counted({ db: flaky });
-    const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => store.execute(`k${i}`, { i }, async () => ({ body: i }))),
-    );
-    expect(failures).toBe(1);
+    const results = await eight(store);
+    expect(flaky.failures).toBe(1);
     for (const [i, r] of results.entries()) expect(r).toEqual({ replayed: false, response: { body: i } });
   });
 
