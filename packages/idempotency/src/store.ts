@@ -109,9 +109,10 @@ export class IdempotencyStore {
   async migrate(): Promise<void> {
     const { db, sql, options } = this.#core;
     for (const statement of sql.migrate) {
-      // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; the loser retries once.
+      // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog (on the relation, or on
+      // its row type: 42710); the loser retries once and then finds it.
       await db.query(statement).catch(async (err: { code?: string }) => {
-        if (err.code !== '23505' && err.code !== '42P07') throw err;
+        if (err.code !== '23505' && err.code !== '42P07' && err.code !== '42710') throw err;
         await db.query(statement);
       });
     }
