@@ -411,16 +411,20 @@ describe('sweep', () => {
 
 describe('migrate', () => {
   it('is idempotent and safe to run concurrently', async () => {
-    const table = uniqueTable();
-    const pools = Array.from({ length: 4 }, () => newPool(f.pg.url, 1));
+    const pools = Array.from({ length: 6 }, () => newPool(f.pg.url, 1));
     f.pools.push(...pools);
-    const stores = pools.map((db) => new IdempotencyStore({ db, table }));
-    await Promise.all(stores.map((s) => s.migrate()));
-    await Promise.all(stores.map((s) => s.migrate()));
-    const { rows } = await f.pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1`, [
-      table,
-    ]);
-    expect(rows.map((r) => r.indexname)).toEqual([`${table}_expires_at_idx`, `${table}_pkey`]);
+    // Catalog collisions between concurrent CREATEs are timing-dependent: several fresh tables.
+    for (let round = 0; round < 10; round++) {
+      const table = uniqueTable();
+      const stores = pools.map((db) => new IdempotencyStore({ db, table }));
+      await Promise.all(stores.map((s) => s.migrate()));
+      await Promise.all(stores.map((s) => s.migrate()));
+      const { rows } = await f.pool.query(
+        `SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1`,
+        [table],
+      );
+      expect(rows.map((r) => r.indexname)).toEqual([`${table}_expires_at_idx`, `${table}_pkey`]);
+    }
   });
 
   it('refuses a table of the earlier stored layout (fingerprint as hex text) and writes nothing to it', async () => {
