@@ -1,5 +1,5 @@
 import { Coalescer } from './coalesce.js';
-import { type Queryable, runStatement } from './db.js';
+import { affectedRows, type Queryable, runStatement } from './db.js';
 import type { Logger } from './options.js';
 import type { RecordRow, Statements } from './sql.js';
 
@@ -16,14 +16,6 @@ export type FinishParams = [
   body: string | null,
   fence: string | null,
 ];
-
-/** Rows a write affected: pg's `rowCount`, PGlite's `affectedRows`; undefined when the db reports neither. */
-export function affectedRows(result: {
-  rowCount?: number | null;
-  affectedRows?: number;
-}): number | undefined {
-  return result.rowCount ?? result.affectedRows ?? undefined;
-}
 
 /** Column `j` of every call's parameters, as text (what the multi-row statements take). */
 function column<T extends unknown[]>(items: T[], j: number, text: (v: T[number]) => string | null) {

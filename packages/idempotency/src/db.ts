@@ -45,6 +45,14 @@ export function runStatement(
   return query.call(db, { name: statement.name, text: statement.text, values: params });
 }
 
+/** Rows a write affected: pg's `rowCount`, PGlite's `affectedRows`; undefined when the db reports neither. */
+export function affectedRows(result: {
+  rowCount?: number | null;
+  affectedRows?: number;
+}): number | undefined {
+  return result.rowCount ?? result.affectedRows ?? undefined;
+}
+
 // SQLSTATE classes 08 (connection exception), 57P01-03 (shutdown, crash, starting up), 53300 (too many
 // connections) and socket errors: the server is unreachable, the request itself was fine.
 const UNAVAILABLE_CODES = new Set([

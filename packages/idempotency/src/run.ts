@@ -1,6 +1,6 @@
 import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
-import { affectedRows, type FinishParams } from './batches.js';
-import { isPoolLike, runStatement, withRetry } from './db.js';
+import type { FinishParams } from './batches.js';
+import { affectedRows, isPoolLike, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
 import { lowerFence } from './fence.js';
 import { LeaseContext } from './lease-context.js';
