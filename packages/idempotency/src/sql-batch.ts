@@ -1,6 +1,6 @@
 // The multi-row forms of the claim and the completion: calls made together share one statement.
 import { FINGERPRINT_VERSION } from './json.js';
-import { record } from './sql-record.js';
+import { CLAIM_COLUMNS, CLAIMED, claimValues, completion, record } from './sql-record.js';
 
 /** What both forms need from the single-row statements' builder. */
 export interface BatchSqlParts {
@@ -18,7 +18,7 @@ export interface BatchSqlParts {
  * wait long: the other calls in it would wait too, and if the lock belongs to a transaction in this
  * very process that is itself waiting for one of those calls, neither could ever go on.
  */
-export const SHARED_LOCK_TIMEOUT_MS = 50;
+const SHARED_LOCK_TIMEOUT_MS = 50;
 
 /** Sets the lock timeout for the rest of the statement's own transaction (evaluated before any write). */
 const LOCK_TIMEOUT = `set_config('lock_timeout', '${SHARED_LOCK_TIMEOUT_MS}ms', true)`;
@@ -38,6 +38,19 @@ const INPUT = {
  * share keys lock them in the same order and never deadlock each other.
  */
 export function batchStatements({ t, lease, expiry, channel }: BatchSqlParts) {
+  const finish = completion(
+    'r.',
+    {
+      key: 'v.key',
+      owner: 'v.owner',
+      state: 'v.state',
+      status: 'v.status::integer',
+      headers: 'v.headers',
+      body: 'v.body',
+      fence: 'v.fence',
+    },
+    channel,
+  );
   return {
     /**
      * The claim of many calls. A call gets a 'claimed' row, or the existing record's row (same columns
@@ -51,14 +64,13 @@ export function batchStatements({ t, lease, expiry, channel }: BatchSqlParts) {
       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS i(key, fp, owner, fence, n)
       WHERE ${LOCK_TIMEOUT} IS NOT NULL
     ), claim AS (
-      INSERT INTO ${t} (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
-      SELECT key, fp, ${FINGERPRINT_VERSION}::smallint, 'in_progress', owner, ${lease}, fence, ${expiry}
+      INSERT INTO ${t} (${CLAIM_COLUMNS})
+      SELECT ${claimValues({ key: 'key', fp: 'fp', owner: 'owner', fence: 'fence' }, lease, expiry)}
       FROM input ORDER BY key
       ON CONFLICT (key) DO NOTHING
       RETURNING lease_owner
     )
-    SELECT input.n::integer AS n, 'claimed' AS verdict, NULL::integer AS status, NULL::text AS headers,
-      NULL::text AS body, NULL::text AS fence, NULL::float8 AS ms
+    SELECT input.n::integer AS n, ${CLAIMED}
     FROM input JOIN claim ON claim.lease_owner = input.owner
     UNION ALL
     SELECT input.n::integer, ${record(INPUT, 'r.')}
@@ -71,20 +83,14 @@ export function batchStatements({ t, lease, expiry, channel }: BatchSqlParts) {
      * one was rejected and reads why on its own. $1 keys, $2 owners, $3 states, $4 statuses, $5 headers
      * (JSON text), $6 bodies (JSON text), $7 fences.
      */
-    finishMany: `UPDATE ${t} AS r SET state = v.state, response_status = v.status::integer,
-        response_headers = v.headers::json, response_body = v.body::json, lease_expires_at = NULL,
-        fence = GREATEST(r.fence, v.fence::bigint), updated_at = now()
+    finishMany: `UPDATE ${t} AS r SET ${finish.set}
       FROM (
         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
           WITH ORDINALITY AS v(key, owner, state, status, headers, body, fence, n)
         WHERE ${LOCK_TIMEOUT} IS NOT NULL
         ORDER BY key
       ) AS v
-      WHERE r.key = v.key AND CASE
-        WHEN r.lease_owner = v.owner::uuid AND r.state = 'in_progress'
-          AND (v.fence IS NULL OR r.fence IS NULL OR v.fence::bigint >= r.fence)
-        THEN NOT r.contended OR ${channel} IS NULL OR pg_notify(${channel}, v.key) IS NOT NULL
-        ELSE false END
+      WHERE r.key = v.key AND ${finish.accepted}
       RETURNING v.n::integer AS n`,
   };
 }

@@ -1,4 +1,5 @@
-// The record columns and takeover rule shared by the claim, the fresh read and the takeover.
+// The record columns, claim values and the takeover and completion rules that the single-row and the
+// multi-row statements share.
 import { FINGERPRINT_VERSION } from './json.js';
 
 /**
@@ -34,6 +35,52 @@ export function takeoverWhere(
     OR ((${r}fingerprint = ${p.fp}::bytea OR ${r}fingerprint_version <> ${p.version}::smallint)
         AND (${p.fence}::bigint IS NULL OR ${r}fence IS NULL OR ${p.fence}::bigint >= ${r}fence)
         AND (${r}state = 'failed' OR (${r}state = 'in_progress' AND ${r}lease_expires_at <= now())))`;
+}
+
+/** The columns a claim inserts, and their values for placeholders `p` (same order). */
+export const CLAIM_COLUMNS =
+  'key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at';
+export const claimValues = (
+  p: { key: string; fp: string; owner: string; fence: string },
+  lease: string,
+  expiry: string,
+) =>
+  `${p.key}, ${p.fp}, ${FINGERPRINT_VERSION}::smallint, 'in_progress', ${p.owner}, ${lease}, ${p.fence}, ${expiry}`;
+
+/** A fresh claim's answer row: the verdict columns of `record`, all empty. */
+export const CLAIMED = `'claimed' AS verdict, NULL::integer AS status, NULL::text AS headers, NULL::text AS body,
+      NULL::text AS fence, NULL::float8 AS ms`;
+
+/**
+ * The completion (or release) rule, shared by the single and the multi-row UPDATE: what it sets, and
+ * when it is accepted (only by the lease owner of a run in progress, never with a lower fence). Waiters
+ * are NOTIFYed only when one marked the row contended: the CASE (whose order the planner keeps, unlike
+ * a list of ANDed filters) calls pg_notify only when the owner check passes. `r` prefixes the row's
+ * columns; `v` holds the value expressions (typed by the caller).
+ */
+export function completion(
+  r: string,
+  v: {
+    key: string;
+    owner: string;
+    state: string;
+    status: string;
+    headers: string;
+    body: string;
+    fence: string;
+  },
+  channel: string,
+): { set: string; accepted: string } {
+  return {
+    set: `state = ${v.state}, response_status = ${v.status}, response_headers = ${v.headers}::json,
+        response_body = ${v.body}::json, lease_expires_at = NULL, fence = GREATEST(${r}fence, ${v.fence}::bigint),
+        updated_at = now()`,
+    accepted: `CASE
+        WHEN ${r}lease_owner = ${v.owner}::uuid AND ${r}state = 'in_progress'
+          AND (${v.fence}::bigint IS NULL OR ${r}fence IS NULL OR ${v.fence}::bigint >= ${r}fence)
+        THEN NOT ${r}contended OR ${channel} IS NULL OR pg_notify(${channel}, ${v.key}::text) IS NOT NULL
+        ELSE false END`,
+  };
 }
 
 /** Placeholders of the claim, read and takeover statements (the fingerprint version is a constant). */

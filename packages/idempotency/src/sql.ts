@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import { FINGERPRINT_VERSION } from './json.js';
 import { batchStatements } from './sql-batch.js';
-import { CLAIM_PARAMS, record, takeoverWhere } from './sql-record.js';
+import {
+  CLAIM_COLUMNS,
+  CLAIM_PARAMS,
+  CLAIMED,
+  claimValues,
+  completion,
+  record,
+  takeoverWhere,
+} from './sql-record.js';
 
 export type { RecordRow } from './sql-record.js';
 
@@ -59,6 +67,11 @@ export function statements(table: string, c: StatementConstants) {
   const base = table.split('.').pop() as string;
   const idx = (suffix: string) => `"${`${base}_${suffix}`.slice(0, 63)}"`;
   const many = batchStatements({ t, lease, expiry, channel });
+  const single = completion(
+    '',
+    { key: '$1', owner: '$2', state: '$3', status: '$4', headers: '$5', body: '$6', fence: '$7' },
+    channel,
+  );
   return {
     // Every row is updated once (completion) right after its insert: free space on the page lets that
     // update be HOT, so neither index is touched again. Columns the completion never changes come
@@ -109,13 +122,12 @@ export function statements(table: string, c: StatementConstants) {
     claim: named(
       'claim',
       `WITH claim AS (
-      INSERT INTO ${t} (key, fingerprint, fingerprint_version, state, lease_owner, lease_expires_at, fence, expires_at)
-      VALUES ($1::text, $2::bytea, ${FINGERPRINT_VERSION}::smallint, 'in_progress', $3::uuid, ${lease}, $4::bigint, ${expiry})
+      INSERT INTO ${t} (${CLAIM_COLUMNS})
+      VALUES (${claimValues({ key: '$1::text', fp: '$2::bytea', owner: '$3::uuid', fence: '$4::bigint' }, lease, expiry)})
       ON CONFLICT (key) DO NOTHING
       RETURNING 1
     )
-    SELECT 'claimed' AS verdict, NULL::integer AS status, NULL::text AS headers, NULL::text AS body,
-      NULL::text AS fence, NULL::float8 AS ms
+    SELECT ${CLAIMED}
     FROM claim
     UNION ALL
     SELECT ${record(CLAIM_PARAMS)} FROM ${t} WHERE key = $1::text AND NOT EXISTS (SELECT 1 FROM claim)`,
@@ -156,25 +168,15 @@ export function statements(table: string, c: StatementConstants) {
     /**
      * Completion or release, only by the lease owner and never with a lower fence. A plain UPDATE with
      * no RETURNING (no CTE, no row to describe or parse: the cheapest write Postgres offers here); the
-     * affected-row count says whether it was accepted, and `finishCheck` reads why not. Waiters are
-     * NOTIFYed only when one marked the row contended: the CASE (whose order the planner keeps, unlike
-     * a list of ANDed filters) calls pg_notify only when the owner check passes. That check also runs
+     * affected-row count says whether it was accepted, and `finishCheck` reads why not (the rule is
+     * `completion`, shared with `finishMany`). The owner check runs
      * on the version in the statement's snapshot, so a completion that waits on a concurrent takeover
      * (or sweep) and is then rejected by the re-check on the committed row has still queued its NOTIFY:
      * a stray wake-up, harmless because a woken waiter reads the record again, as after a poll. The
      * record's lifetime is known from the claim, so nothing comes back. $1 key, $2 owner, $3 state,
      * $4 status, $5 headers, $6 body, $7 fence.
      */
-    finish: named(
-      'finish',
-      `UPDATE ${t} SET state = $3, response_status = $4, response_headers = $5::json, response_body = $6::json,
-        lease_expires_at = NULL, fence = GREATEST(fence, $7::bigint), updated_at = now()
-      WHERE key = $1 AND CASE
-        WHEN lease_owner = $2::uuid AND state = 'in_progress'
-          AND ($7::bigint IS NULL OR fence IS NULL OR $7::bigint >= fence)
-        THEN NOT contended OR ${channel} IS NULL OR pg_notify(${channel}, $1::text) IS NOT NULL
-        ELSE false END`,
-    ),
+    finish: named('finish', `UPDATE ${t} SET ${single.set} WHERE key = $1 AND ${single.accepted}`),
 
     /** Why a completion was rejected (rare: lease lost, stale fence, or a retried commit). $1 key. */
     finishCheck: named(
