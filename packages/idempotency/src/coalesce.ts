@@ -9,12 +9,16 @@ interface Pending<I, R> {
 /**
  * Sends the calls made in one turn of the event loop (up to `max`) as one statement: `many` answers
  * them all in one round trip and one commit; a lone call runs `one`, the single-row statement, as it
- * would without coalescing. The flush waits for `setImmediate`, so replies that arrive together (from
- * several pool connections, in one poll phase) start one statement between them: batches grow with
- * the load and stay at one call when calls come one at a time.
+ * would without coalescing. While statements of this kind are on their way, the flush waits for
+ * `setImmediate`, so replies that arrive together (from several pool connections, in one poll phase)
+ * start one statement between them: batches grow with the load. With none on its way it waits only
+ * for the current microtasks (calls started together, e.g. by one Promise.all, still share one), so a
+ * call made alone goes out without waiting for the event loop.
  */
 export class Coalescer<I, R> {
   #queue: Pending<I, R>[] | undefined;
+  /** Statements sent and not yet answered. */
+  #inFlight = 0;
 
   constructor(
     /** Most calls in one statement; 1 sends every call on its own. */
@@ -34,9 +38,11 @@ export class Coalescer<I, R> {
         const own: Pending<I, R>[] = [];
         queue = this.#queue = own;
         // Only this queue's own flush: a full queue is sent at once, and the next one waits for its turn.
-        setImmediate(() => {
+        const flush = () => {
           if (this.#queue === own) this.#flush();
-        });
+        };
+        if (this.#inFlight === 0) queueMicrotask(flush);
+        else setImmediate(flush);
       }
       queue.push({ item, resolve, reject });
       if (queue.length >= this.max) this.#flush();
@@ -71,10 +77,17 @@ export class Coalescer<I, R> {
 
   /** A db whose query() throws instead of rejecting still fails only the promise. */
   #run<T>(fn: () => Promise<T>): Promise<T> {
+    let sent: Promise<T>;
     try {
-      return fn();
+      sent = fn();
     } catch (err) {
       return Promise.reject(err);
     }
+    this.#inFlight++;
+    const settled = () => {
+      this.#inFlight--;
+    };
+    sent.then(settled, settled);
+    return sent;
   }
 }
