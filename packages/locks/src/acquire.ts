@@ -4,9 +4,10 @@ import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
 import { majorityHolder, toNumber } from './parse.js';
 import { releaseOn } from './release.js';
-import { type Reply, round } from './round.js';
+import { type Reply, round, type Wave } from './round.js';
 import { scripts } from './scripts.js';
 import type { HolderInfo, NodeOutcome } from './types.js';
+import { firstWave } from './wave.js';
 
 type Vote = AcquireReply;
 
@@ -16,6 +17,8 @@ export type Attempt =
       fence: number;
       startedAt: number;
       validUntilMono: number;
+      /** The nodes asked (the only ones that may hold the record until a heartbeat); undefined: all. */
+      nodes?: ReadonlySet<number>;
       /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
       overridden: { previous: HolderInfo; nodes: string[] }[];
     }
@@ -33,8 +36,9 @@ const NONE: Extract<Attempt, { ok: true }>['overridden'] = [];
 const granted = (r: Reply<Vote> | undefined): r is { ok: true; value: Vote } => !!r?.ok && r.value.status > 0;
 
 /**
- * One acquisition round: the acquire script on every node in parallel, decided at the quorum-th vote
- * (or as soon as a quorum is impossible). In quorum mode the fence is the largest one among the
+ * One acquisition round: the acquire script on a first wave of a quorum of healthy nodes (see
+ * `firstWave`), widened to every node as soon as one of them does not grant or the wave lags, or on
+ * every node at once; decided at the quorum-th vote (or as soon as a quorum is impossible). In quorum mode the fence is the largest one among the
  * grants; if fewer than a quorum of trusted nodes already carry it, one more round raises the others'
  * high-water fences, so the next acquisition on any quorum sees a larger one. On failure every node that may hold the
  * record is released again (queued behind the acquire on the same connection, so even late grants go).
@@ -61,8 +65,20 @@ export async function attemptAcquire(
   const judge = (i: number, r: Vote) => {
     r.trusted = ctx.guard.observe(i, r.epoch, r.epochAge);
   };
+  const picked = firstWave(ctx);
+  const wave: Wave<Vote> | undefined = picked && {
+    ...picked,
+    // A vote that cannot count (an error, or a node the amnesia guard ignores) asks the others at once.
+    // A live holder's conflict waits for the rest of the wave: a wave of conflicts settles the round
+    // (the lock is held) without writing our record on the nodes the holder's wave left out.
+    widen: (_i, r) => !r.ok || (r.value.status > 0 && !r.value.trusted),
+    asked: new Set<number>(),
+  };
+  const asked = (i: number) => !wave || wave.asked.has(i);
   const replies = await round<Vote>(ctx.nodes, (node) => node.calls.acquire.call(item), {
     timeoutMs: o.requestTimeoutMs,
+    wave,
+    health: ctx.health,
     onReply: judge,
     settled: (rs) => {
       let votes = 0;
@@ -104,23 +120,31 @@ export async function attemptAcquire(
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
-    return { ok: true, fence, startedAt, validUntilMono, overridden };
+    return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, overridden };
   }
   failed = true;
-  // Clean up wherever our record may exist: grants, errors and nodes that have not answered yet.
-  const dirty = new Set(replies.flatMap((r, i) => (r?.ok && r.value.status === 0 ? [] : [i])));
+  // Clean up wherever our record may exist: grants, errors and asked nodes that have not answered yet.
+  const dirty = new Set(replies.flatMap((r, i) => ((r?.ok && r.value.status === 0) || !asked(i) ? [] : [i])));
   if (dirty.size > 0) ctx.track(releaseOn(ctx, resource, token, { only: dirty }));
   const outcomes = (): NodeOutcome[] =>
     replies.map((r, i) => ({
       node: ctx.nodes[i]!.label,
-      outcome: outcomeOf(ctx, i, r, (v) =>
-        v.status === 0 ? 'conflict' : !v.trusted ? 'recovering' : v.status === 2 ? 'overridden' : 'granted',
-      ),
+      outcome: !asked(i)
+        ? 'not-asked'
+        : outcomeOf(ctx, i, r, (v) =>
+            v.status === 0
+              ? 'conflict'
+              : !v.trusted
+                ? 'recovering'
+                : v.status === 2
+                  ? 'overridden'
+                  : 'granted',
+          ),
       ...(r?.ok && r.value.holder ? { holder: r.value.holder } : {}),
       ...(r && !r.ok ? { error: r.error } : {}),
     }));
   const conflicts = replies.filter((r) => r?.ok && r.value.status === 0);
-  const unreachable = replies.filter((r) => !r?.ok).length;
+  const unreachable = replies.filter((r, i) => !r?.ok && asked(i)).length;
   const holder = majorityHolder(conflicts.map((r) => (r?.ok ? r.value.holder : undefined)));
   if (conflicts.length > 0 && (conflicts.length > n - q || unreachable === 0)) {
     return {

@@ -55,6 +55,13 @@ export class AmnesiaGuard {
     return true;
   }
 
+  /** True when node `index` was seen and its votes count now (always, with the guard off). */
+  trustedNow(index: number): boolean {
+    if (!this.enabled) return true;
+    const s = this.#nodes.get(index);
+    return s !== undefined && Date.now() >= s.trustedFrom;
+  }
+
   /** Last known state of node `index` (for `inspect()`). */
   state(index: number): { epoch: string | undefined; trustedFrom: number | undefined } {
     const s = this.#nodes.get(index);

@@ -3,11 +3,15 @@ import { AmnesiaGuard } from './amnesia.js';
 import type { BatchItem } from './batch.js';
 import { labelOf, type ScriptClient, type Topology, topologyOf } from './client.js';
 import type { LockEvents } from './events.js';
+import { NodeHealth } from './health.js';
 import { Keys } from './keys.js';
 import { LockNode, NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } from './node.js';
 import type { ResolvedOptions } from './options.js';
 import type { Reply } from './round.js';
 import type { Outcome } from './types.js';
+
+/** How long a node that failed or lagged is left out of first waves. */
+const SUSPECT_MS = 1_000;
 
 /** Everything the operations share inside one manager. */
 export interface LockContext {
@@ -16,6 +20,8 @@ export interface LockContext {
   readonly topology: Topology;
   readonly keys: Keys;
   readonly guard: AmnesiaGuard;
+  /** Reply times and recent failures per node: picks the first wave of an acquisition. */
+  readonly health: NodeHealth;
   readonly options: ResolvedOptions;
   readonly events: Emitter<LockEvents>;
   /** Nodes already reported as rejecting `WAIT` (reported once each). */
@@ -101,6 +107,7 @@ export function createContext(
     topology,
     keys,
     guard,
+    health: new NodeHealth(nodes.length, SUSPECT_MS),
     options: o,
     events,
     waitUnsupported: new Set<number>(),

@@ -27,6 +27,8 @@ export const defaults = Object.freeze({
     /** Largest delay between two rounds. @default 500 */
     maxDelayMs: 500,
   }),
+  /** Quorum mode: ask a quorum of healthy nodes first, the rest only when needed (`'all'`: every node at once). @default 'quorum' */
+  fanout: 'quorum' as 'quorum' | 'all',
   /** Count a node's votes only after its data marker is older than `maxTtlMs` (quorum mode). @default true */
   amnesiaGuard: true,
   /**

@@ -47,11 +47,14 @@ export async function extendLocks(
   locks: readonly HeldLock[],
 ): Promise<Map<HeldLock, Tally>> {
   const startedAt = performance.now();
+  // Every node is asked and may re-claim the record: from now on a release must reach them all.
+  for (const l of locks) l.nodes = undefined;
   const tallies = new Map<HeldLock, Tally>(locks.map((l) => [l, { votes: 0, taken: 0, outcomes: [] }]));
   await Promise.all(
     batches(ctx, locks).map((batch) =>
       round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch), {
         timeoutMs: ctx.options.requestTimeoutMs,
+        health: ctx.health,
       }).then((replies) => {
         replies.forEach((reply, i) => {
           const node = ctx.nodes[i]!.label;

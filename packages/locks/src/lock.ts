@@ -32,6 +32,8 @@ export interface LockInit {
   maxHoldMs: number;
   startedAt: number;
   validUntilMono: number;
+  /** Nodes the acquisition asked (quorum mode, first wave); undefined: every node. */
+  nodes?: ReadonlySet<number>;
 }
 
 /**
@@ -57,6 +59,11 @@ export class HeldLock implements Lock {
   ttlMs: number;
   fence: number;
   state: 'held' | LostReason = 'held';
+  /**
+   * The nodes that may hold this lock's record: those its acquisition asked, until an extension round
+   * (which goes to every node and re-claims where the record is missing) makes it every node.
+   */
+  nodes: ReadonlySet<number> | undefined;
   #validUntilMono: number;
   #lastRound: number;
   // Created on first read of `signal`: most short critical sections never look at it.
@@ -81,6 +88,7 @@ export class HeldLock implements Lock {
     this.acquiredAtMono = init.startedAt;
     this.#lastRound = init.startedAt;
     this.#validUntilMono = init.validUntilMono;
+    this.nodes = init.nodes;
     this.#maxHoldAt = init.startedAt + init.maxHoldMs;
     this.#arm();
   }

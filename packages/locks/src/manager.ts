@@ -65,9 +65,12 @@ export class LockManager {
       extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),
       extendNow: (lock) => this.#heartbeat.extendOne(lock),
       releaseRecords: (lock) =>
-        releaseOn(this.#ctx, lock.resource, lock.token, WAKE).then((replies) =>
-          releaseResult(this.#ctx, replies),
-        ),
+        releaseOn(
+          this.#ctx,
+          lock.resource,
+          lock.token,
+          lock.nodes ? { ...WAKE, only: lock.nodes } : WAKE,
+        ).then((replies) => releaseResult(this.#ctx, replies)),
       forget: (lock) => this.#heartbeat.delete(lock),
     };
     this.#notifier = new ReleaseNotifier(clients, o.maxWaiters, o.requestTimeoutMs, o.logger);
@@ -193,6 +196,7 @@ export class LockManager {
       maxHoldMs: a.maxHoldMs,
       startedAt: result.startedAt,
       validUntilMono: result.validUntilMono,
+      nodes: result.nodes,
     });
     this.#heartbeat.add(lock);
     for (const { previous, nodes } of result.overridden) {

@@ -39,6 +39,13 @@ export interface LockManagerOptions {
   /** @default 600_000 */
   maxHoldMs?: number;
   retry?: RetryOptions;
+  /**
+   * Quorum mode: `'quorum'` asks a quorum of healthy nodes first and the others only when those do not
+   * all grant (or lag); `'all'` asks every node at once, as Redlock does. Either way a lock needs a
+   * quorum of trusted votes; `'all'` writes the record on more nodes before the first heartbeat spreads
+   * it, `'quorum'` makes about 40% fewer calls (5 nodes). @default 'quorum'
+   */
+  fanout?: 'quorum' | 'all';
   /** Set to `false` only for nodes that never lose acknowledged writes (`appendfsync always`). @default true */
   amnesiaGuard?: boolean;
   /**
@@ -85,6 +92,7 @@ const managerSchema = z.strictObject({
       maxDelayMs: ms().default(defaults.retry.maxDelayMs),
     })
     .default({ ...defaults.retry }),
+  fanout: z.enum(['quorum', 'all']).default(defaults.fanout),
   amnesiaGuard: z.boolean().default(defaults.amnesiaGuard),
   // Fences restart from the node's second after a record is gone, so it must outlive at least that second.
   recordRetentionMs: ms()

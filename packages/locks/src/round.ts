@@ -1,7 +1,20 @@
+import type { NodeHealth } from './health.js';
 import { type LockNode, NodeTimeoutError } from './node.js';
 
 /** One node's answer in a round: a value, or the error (timeouts included). */
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** Ask some nodes first and the others only when needed. */
+export interface Wave<T> {
+  /** Node indexes asked first. */
+  readonly first: readonly number[];
+  /** The others are asked too when the first wave has not decided the round by then. */
+  readonly hedgeMs: number;
+  /** True when this answer from a first-wave node means the others must be asked at once. */
+  widen(index: number, reply: Reply<T>): boolean;
+  /** Filled by the round: every node it asked. */
+  readonly asked: Set<number>;
+}
 
 export interface RoundOptions<T> {
   /** Nodes that have not answered by then count as timed out (one timer per round, not per node). */
@@ -12,12 +25,17 @@ export interface RoundOptions<T> {
   onLate?: (index: number, reply: Reply<T>) => void;
   /** Sees each successful answer that arrives in time, before `settled` (no extra promise hop). */
   onReply?: (index: number, value: T) => void;
+  /** Ask these nodes first (default: every node at once). */
+  wave?: Wave<T>;
+  /** Told how each node answered (reply times, failures, lagging first-wave nodes). */
+  health?: NodeHealth;
 }
 
 /**
- * Sends one call to every node in parallel and resolves when `settled` says the outcome is decided,
- * when every node has answered, or at the timeout. Slots of nodes that had not answered when the round
- * was decided early are `undefined`.
+ * Sends one call to every node in parallel (or to a first wave, widened to every node when that wave
+ * cannot decide the round) and resolves when `settled` says the outcome is decided, when every node
+ * asked has answered, or at the timeout. Slots of nodes that were not asked, or had not answered when
+ * the round was decided early, are `undefined`.
  */
 export function round<T>(
   nodes: readonly LockNode[],
@@ -25,10 +43,12 @@ export function round<T>(
   options: RoundOptions<T>,
 ): Promise<(Reply<T> | undefined)[]> {
   const replies: (Reply<T> | undefined)[] = nodes.map(() => undefined);
-  const { settled, onLate, onReply } = options;
+  const { settled, onLate, onReply, wave, health } = options;
   return new Promise((resolve) => {
-    let pending = nodes.length;
+    let pending = 0;
     let done = false;
+    let widened = !wave;
+    let timer: NodeJS.Timeout | undefined;
     const finish = () => {
       if (done) return;
       done = true;
@@ -36,39 +56,77 @@ export function round<T>(
       // Answers after this point go to `onLate` and never touch `replies`: no copy needed.
       resolve(replies);
     };
-    const timer = setTimeout(() => {
-      for (let i = 0; i < replies.length; i++) {
-        replies[i] ??= {
-          ok: false,
-          error: new NodeTimeoutError(`${nodes[i]!.label} did not answer in ${options.timeoutMs} ms`),
-        };
-      }
-      finish();
-    }, options.timeoutMs);
-    timer.unref();
-    if (pending === 0) finish();
-    nodes.forEach((node, index) => {
+    const check = () => {
+      if (settled?.(replies)) return finish();
+      if (pending > 0) return;
+      // A first wave that answered without deciding the round: ask the others.
+      if (!widened) widen();
+      if (pending === 0) finish();
+    };
+    const send = (index: number) => {
+      wave?.asked.add(index);
+      pending++;
+      const sentAt = health ? performance.now() : 0;
       let work: Promise<T>;
       try {
-        work = call(node, index);
+        work = call(nodes[index]!, index);
       } catch (error) {
         work = Promise.reject(error);
       }
       work.then(
         (value) => {
+          health?.answered(index, performance.now() - sentAt);
           if (done) return onLate?.(index, { ok: true, value });
           onReply?.(index, value);
-          replies[index] = { ok: true, value };
+          const reply: Reply<T> = { ok: true, value };
+          replies[index] = reply;
           pending--;
-          if (pending === 0 || settled?.(replies)) finish();
+          if (!widened && wave!.widen(index, reply)) widen();
+          check();
         },
         (error: unknown) => {
+          health?.failed(index);
           if (done) return;
           replies[index] = { ok: false, error };
           pending--;
-          if (pending === 0 || settled?.(replies)) finish();
+          widen();
+          check();
         },
       );
-    });
+    };
+    const widen = () => {
+      if (widened) return;
+      widened = true;
+      for (let i = 0; i < nodes.length; i++) if (!wave!.asked.has(i)) send(i);
+    };
+    const timeout = () => {
+      for (let i = 0; i < replies.length; i++) {
+        if (replies[i] || (wave && !wave.asked.has(i))) continue;
+        health?.failed(i);
+        replies[i] = {
+          ok: false,
+          error: new NodeTimeoutError(`${nodes[i]!.label} did not answer in ${options.timeoutMs} ms`),
+        };
+      }
+      finish();
+    };
+    if (wave) {
+      // One timer per round: first the hedge, then what is left of the timeout.
+      const hedgeMs = Math.min(wave.hedgeMs, options.timeoutMs);
+      timer = setTimeout(() => {
+        if (!widened) {
+          for (const i of wave.first) if (!replies[i]) health?.failed(i);
+          widen();
+        }
+        timer = setTimeout(timeout, options.timeoutMs - hedgeMs);
+        timer.unref();
+      }, hedgeMs);
+      for (const i of wave.first) send(i);
+    } else {
+      timer = setTimeout(timeout, options.timeoutMs);
+      for (let i = 0; i < nodes.length; i++) send(i);
+    }
+    timer.unref();
+    if (nodes.length === 0) finish();
   });
 }

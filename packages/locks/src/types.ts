@@ -26,6 +26,7 @@ export type Outcome =
   | 'conflict'
   | 'recovering'
   | 'pending'
+  | 'not-asked'
   | 'timeout'
   | 'error'
   | 'replica-acks'

@@ -1,0 +1,121 @@
+import { parseInfo } from '@cxkit/testkit';
+import { describe, expect, it } from 'vitest';
+import { isLockConflictError, type LockManager, type LockManagerOptions } from '../src/index.js';
+import { fiveMasters, sleep } from './helpers.js';
+
+// Quorum mode asks a quorum of healthy nodes first (fanout 'quorum', the default) and the others only
+// when that first wave cannot decide the acquisition on its own.
+
+const base = {
+  maxTtlMs: 3_000,
+  defaultTtlMs: 2_000,
+  heartbeatIntervalMs: 200,
+  staleAfterMs: 1_500,
+  requestTimeoutMs: 400,
+} satisfies Partial<LockManagerOptions>;
+const { manager, clients, nodes } = fiveMasters(base, { warm: true });
+
+/** Script calls on each of the 5 nodes since the last reset (through the first manager's connections). */
+async function callsPerNode(): Promise<number[]> {
+  return Promise.all(
+    [0, 1, 2, 3, 4].map(async (i) => {
+      const stats = parseInfo(await clients[i]!.info('commandstats'));
+      const calls = (name: string) => Number(/calls=(\d+)/.exec(stats[name] ?? '')?.[1] ?? 0);
+      return calls('cmdstat_evalsha') + calls('cmdstat_eval');
+    }),
+  );
+}
+const resetStats = () => Promise.all([0, 1, 2, 3, 4].map((i) => clients[i]!.config('RESETSTAT')));
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** Nodes whose record of `resource` names `token` as its live holder. */
+async function holding(m: LockManager, resource: string, token: string): Promise<number> {
+  return (await m.inspect(resource)).nodes.filter((n) => n.holder?.token === token).length;
+}
+
+describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
+  it('an uncontended acquire and release call 3 of 5 nodes each: the first three, in the order given', async () => {
+    const m = manager('us-east-1');
+    // A new manager knows no node yet: its first acquisition asks all five.
+    await (await m.acquire('fan:first', { heartbeat: false })).release();
+    await resetStats();
+    for (let i = 0; i < 40; i++) await (await m.acquire(`fan:one:${i}`, { heartbeat: false })).release();
+    // Every acquire and release ran on the first three; the other two see a call only when a wave is
+    // widened (a hedge after a scheduling stall) or a fence raised (grants on either side of a second).
+    const calls = await callsPerNode();
+    expect(calls.slice(0, 3).every((c) => c >= 80)).toBe(true);
+    expect(calls[3]! + calls[4]!).toBeLessThanOrEqual(8);
+  });
+
+  it("fanout 'all' asks every node, as Redlock does", async () => {
+    const m = manager('us-east-1', { fanout: 'all' });
+    await (await m.acquire('fan:all:first', { heartbeat: false })).release();
+    await resetStats();
+    for (let i = 0; i < 10; i++) await (await m.acquire(`fan:all:${i}`, { heartbeat: false })).release();
+    expect(sum(await callsPerNode())).toBe(10 * 5 * 2);
+  });
+
+  it('the record sits on the nodes asked until the first heartbeat spreads it to all; release clears them all', async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:spread:first', { heartbeat: false })).release();
+    const lock = await m.acquire('fan:spread');
+    expect(await holding(m, 'fan:spread', lock.token)).toBe(3);
+    await sleep(base.heartbeatIntervalMs * 2 + 100);
+    expect(await holding(m, 'fan:spread', lock.token)).toBe(5);
+    expect(await lock.release()).toEqual({ released: true });
+    expect((await m.inspect('fan:spread')).nodes.every((n) => n.holder === undefined)).toBe(true);
+  });
+
+  it('a contender meets the holder on its first wave: a conflict naming the holder, and no record of its own anywhere', async () => {
+    const owner = manager('us-east-1');
+    const contender = manager('eu-west-1');
+    for (const m of [owner, contender]) await (await m.acquire('fan:warm', { heartbeat: false })).release();
+    for (let i = 0; i < 10; i++) {
+      const resource = `fan:held:${i}`;
+      const lock = await owner.acquire(resource, { heartbeat: false });
+      const err = await contender.acquire(resource, { heartbeat: false }).catch((e: unknown) => e);
+      expect(isLockConflictError(err)).toBe(true);
+      if (isLockConflictError(err)) {
+        expect(err.holder?.token).toBe(lock.token);
+        expect(err.nodes.filter((n) => n.outcome === 'conflict').length).toBeGreaterThanOrEqual(3);
+      }
+      const view = await owner.inspect(resource);
+      expect(view.nodes.every((n) => n.holder === undefined || n.holder.token === lock.token)).toBe(true);
+      await lock.release();
+    }
+  });
+
+  it("another owner's live record on one node of the wave: the others are asked and grant the quorum", async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:left:first', { heartbeat: false })).release();
+    const [seconds] = await clients[0]!.time();
+    const now = Number(seconds) * 1000;
+    // Node 0 alone holds a live record of another owner (e.g. the leftover of a failed acquisition).
+    const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 1 0 0 x`;
+    await clients[0]!.set('cxkit:locks:{fan:left}', record, 'PX', 60_000);
+    const lock = await m.acquire('fan:left', { heartbeat: false });
+    expect(await holding(m, 'fan:left', lock.token)).toBe(4);
+    expect((await m.inspect('fan:left')).nodes[0]!.holder?.token).toBe('other-owner');
+    expect(await lock.release()).toEqual({ released: true });
+    await clients[0]!.del('cxkit:locks:{fan:left}');
+  });
+
+  it('a paused node: acquisitions that would ask it widen to the others and still get their quorum', async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:pause:first', { heartbeat: false })).release();
+    const paused = nodes()[2]!;
+    await paused.pause();
+    try {
+      const started = performance.now();
+      for (let i = 0; i < 20; i++) {
+        const lock = await m.acquire(`fan:pause:${i}`, { heartbeat: false });
+        expect(await lock.release()).toEqual({ released: true });
+      }
+      // Only the first acquisition that asks the paused node waits for the hedge; after that the node is
+      // left out of first waves, so 20 acquisitions take far less than 20 request timeouts.
+      expect(performance.now() - started).toBeLessThan(5 * base.requestTimeoutMs);
+    } finally {
+      await paused.resume();
+    }
+  });
+});
