@@ -82,6 +82,8 @@ export default defineBench<Ctx>({
     'the number is (total time - time inside sections) / 64, i.e. what each hand-off costs. Anchors wait by',
     'polling every 10 ms (+ jitter); cxkit waiters are woken by the release over pub/sub. cxkit runs with its',
     'amnesia guard on (nodes are warmed past the guard window before measuring) and heartbeats every 3 s.',
+    "On 5 nodes cxkit asks a first wave of 3 (fanout 'quorum', its default) and the other two only when that",
+    'wave cannot decide; the anchors send every acquire and release to all 5.',
     'The machine is a shared 2-core VM: absolute numbers move by up to 40% between runs (redis-semaphore at',
     'c=64 on one node measured 31k-52k ops/s over seven runs on one day); compare ratios within one run.',
   ].join(' '),
