@@ -20,6 +20,19 @@ function recorder() {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Calls `coalescer` with `a` and with `b` from two callbacks of one check phase, as replies read from
+ * two connections in one poll phase would, and waits until whatever they flush has been sent.
+ */
+async function fromTwoCallbacks(coalescer: Coalescer<number, number>, a: number, b: number) {
+  const calls: Promise<number>[] = [];
+  setImmediate(() => calls.push(coalescer.call(a)));
+  setImmediate(() => calls.push(coalescer.call(b)));
+  await nextTurn();
+  await nextTurn();
+  return Promise.all(calls);
+}
+
 describe('Coalescer', () => {
   it('a lone call goes out in its own turn, without waiting for the event loop', async () => {
     const { sent, coalescer } = recorder();
@@ -49,26 +62,21 @@ describe('Coalescer', () => {
     const { sent, coalescer } = recorder();
     const first = coalescer.call(1);
     await nextTurn();
-    // Two callbacks of one check phase, as replies read from two connections in one poll phase are.
-    const later: Promise<number>[] = [];
-    setImmediate(() => later.push(coalescer.call(2)));
-    setImmediate(() => later.push(coalescer.call(3)));
+    const later = fromTwoCallbacks(coalescer, 2, 3);
     await nextTurn();
     await nextTurn();
     expect(sent.map((s) => s.items)).toEqual([[1], [2, 3]]);
     for (const s of sent) s.answer.resolve();
     expect(await first).toBe(10);
-    expect(await Promise.all(later)).toEqual([20, 30]);
+    expect(await later).toEqual([20, 30]);
 
     // Nothing on its way any more: the same two callbacks send a statement each, at once.
     await nextTurn();
-    const alone: Promise<number>[] = [];
-    setImmediate(() => alone.push(coalescer.call(4)));
-    setImmediate(() => alone.push(coalescer.call(5)));
+    const alone = fromTwoCallbacks(coalescer, 4, 5);
     await nextTurn();
     await nextTurn();
     expect(sent.slice(2).map((s) => s.items)).toEqual([[4], [5]]);
     for (const s of sent.slice(2)) s.answer.resolve();
-    expect(await Promise.all(alone)).toEqual([40, 50]);
+    expect(await alone).toEqual([40, 50]);
   });
 });
