@@ -14,6 +14,8 @@ export interface LoopDriver<T, S = undefined> {
   closed(): boolean;
   /** Release channel that wakes a waiter for `resource`. */
   channel(resource: string): string;
+  /** Whether a waiter announces itself on the channel after each failed attempt (see `ReleaseNotifier.handOff`). */
+  readonly announce: boolean;
   attempt(resource: string, token: string, a: ResolvedAcquire): Promise<Attempt>;
   granted(
     resource: string,
@@ -25,6 +27,12 @@ export interface LoopDriver<T, S = undefined> {
     extra: S,
   ): T;
 }
+
+/**
+ * Wait after a failed attempt that a hand-off woke: that release was just written, and may have reached
+ * the node after the attempt (a script loaded again after a restart), so look again soon.
+ */
+const AFTER_HAND_OFF_MS = 5;
 
 function delay(ctx: LockContext, attempt: number): number {
   const { minDelayMs, maxDelayMs } = ctx.options.retry;
@@ -49,6 +57,7 @@ export async function acquireLoop<T, S>(
   const deadline = started + a.waitMs;
   let watch: Watch | undefined;
   let subscribed = false;
+  let handedOff = false;
   try {
     for (let attempt = 1; ; attempt++) {
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
@@ -70,7 +79,9 @@ export async function acquireLoop<T, S>(
         subscribed = true;
         continue;
       }
-      await watch.wait(Math.min(left, delay(ctx, attempt)), a.signal);
+      if (driver.announce) driver.notifier.announce(driver.channel(resource));
+      const ms = handedOff ? AFTER_HAND_OFF_MS : delay(ctx, attempt);
+      handedOff = await watch.wait(Math.min(left, ms), a.signal);
     }
   } finally {
     watch?.[Symbol.dispose]();

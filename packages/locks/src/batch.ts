@@ -52,7 +52,8 @@ export class Batcher<R> {
     private readonly enabled: boolean,
   ) {}
 
-  call(item: BatchItem): Promise<R> {
+  /** Queues `item` for this tick's call; `now` writes the queue at once (a hand-off orders its release first). */
+  call(item: BatchItem, now = false): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       const pending = { item, resolve, reject };
       if (!this.enabled) {
@@ -64,7 +65,7 @@ export class Batcher<R> {
         process.nextTick(() => this.#flush());
       }
       this.#queue.push(pending);
-      if (this.#queue.length >= MAX_ITEMS) this.#flush();
+      if (now || this.#queue.length >= MAX_ITEMS) this.#flush();
     });
   }
 

@@ -109,6 +109,11 @@ export class HeldLock implements Lock {
     return this.#controller.signal;
   }
 
+  /** The `LockLostError` of a lost lock, undefined while held; unlike `signal`, builds nothing while held. */
+  get lost(): unknown {
+    return this.state === 'held' ? undefined : this.#lostReason();
+  }
+
   /** Records a round that a quorum confirmed; only rounds started while the lock was still valid count. */
   confirmed(startedAt: number): boolean {
     if (this.state !== 'held' || startedAt >= this.#validUntilMono) return false;

@@ -21,9 +21,12 @@ import { runHeld } from './with-lock.js';
 
 const tracing = createTracing('@cxkit/locks');
 
-/** What `acquire` records on its span (the part of an OpenTelemetry span it uses). */
+/** A release that wakes waiters (a contended one publishes). */
 const WAKE = { wake: true } as const;
+/** A release handed to a waiter of this manager: written at once, and silent. */
+const HAND_OFF = { wake: false, handOff: true } as const;
 
+/** What `acquire` records on its span (the part of an OpenTelemetry span it uses). */
 interface SpanLike {
   setAttributes(attributes: Record<string, number>): unknown;
 }
@@ -41,7 +44,7 @@ export class LockManager {
   readonly #heartbeat: Heartbeat;
   readonly #host: LockHost;
   readonly #notifier: ReleaseNotifier;
-  readonly #driver: LoopDriver<Lock, SpanLike | undefined>;
+  readonly #driver: LoopDriver<HeldLock, SpanLike | undefined>;
   readonly #background = new Set<Promise<unknown>>();
   #closed = false;
 
@@ -64,13 +67,17 @@ export class LockManager {
     this.#host = {
       extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),
       extendNow: (lock) => this.#heartbeat.extendOne(lock),
-      releaseRecords: (lock) =>
-        releaseOn(
+      releaseRecords: (lock) => {
+        // A waiter of this manager is woken now; its attempt goes out with the release, right behind it.
+        const handOff = this.#notifier.handOff(ctx.keys.channel(lock.resource));
+        const options = handOff ? HAND_OFF : WAKE;
+        return releaseOn(
           this.#ctx,
           lock.resource,
           lock.token,
-          lock.nodes ? { ...WAKE, only: lock.nodes } : WAKE,
-        ).then((replies) => releaseResult(this.#ctx, replies)),
+          lock.nodes ? { ...options, only: lock.nodes } : options,
+        ).then((replies) => releaseResult(this.#ctx, replies));
+      },
       forget: (lock) => this.#heartbeat.delete(lock),
     };
     this.#notifier = new ReleaseNotifier(clients, o.maxWaiters, o.requestTimeoutMs, o.logger);
@@ -79,6 +86,7 @@ export class LockManager {
       notifier: this.#notifier,
       closed: () => this.#closed,
       channel: (resource) => ctx.keys.channel(resource),
+      announce: true,
       attempt: (resource, token, a) => attemptAcquire(ctx, resource, token, a),
       granted: (resource, token, a, result, attempts, started, span) => {
         span?.setAttributes({ 'cxkit.lock.fence': result.fence, 'cxkit.lock.attempts': attempts });
@@ -99,6 +107,10 @@ export class LockManager {
    * `ConfigError` before any Redis call.
    */
   acquire(resource: string, options?: AcquireOptions): Promise<Lock> {
+    return this.#acquire(resource, options);
+  }
+
+  #acquire(resource: string, options: AcquireOptions | undefined): Promise<HeldLock> {
     // Not an async function: the lock reaches the caller without an extra promise hop. Bad input
     // still rejects (never throws synchronously).
     let a: ResolvedAcquire;
@@ -114,7 +126,7 @@ export class LockManager {
     return tracing.traced('cxkit.locks.acquire', attributes, (span) => this.#acquireLoop(resource, a, span));
   }
 
-  #acquireLoop(resource: string, a: ResolvedAcquire, span: SpanLike | undefined): Promise<Lock> {
+  #acquireLoop(resource: string, a: ResolvedAcquire, span: SpanLike | undefined): Promise<HeldLock> {
     return acquireLoop(this.#ctx, this.#driver, resource, a, span);
   }
 
@@ -134,7 +146,7 @@ export class LockManager {
     fn: (lock: Lock) => Promise<T> | T,
     options?: AcquireOptions,
   ): Promise<T> {
-    return runHeld(await this.acquire(resource, options), fn);
+    return runHeld(await this.#acquire(resource, options), fn);
   }
 
   /**
@@ -184,7 +196,7 @@ export class LockManager {
     attempts: number,
     started: number,
     host: LockHost = this.#host,
-  ): Lock {
+  ): HeldLock {
     const lock = new HeldLock(this.#ctx, host, {
       resource,
       token,

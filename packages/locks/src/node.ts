@@ -45,6 +45,8 @@ export class LockNode {
   // Script calls issued in the same tick (e.g. many concurrent acquires) go out as one pipeline: one
   // socket write and one read instead of one each. Not on a Cluster, whose pipelines must stay in a slot.
   #queue: Queued[] | undefined;
+  /** Set by `hold()` until its setImmediate: every call of this turn joins one pipeline. */
+  #held = false;
   readonly #batching: boolean;
   /** Acquires and releases issued in the same tick share one script call (not on a Cluster). */
   readonly calls: ReturnType<typeof nodeCalls>;
@@ -69,8 +71,25 @@ export class LockNode {
       : this.#run(script, keys, args);
   }
 
+  /**
+   * Until the event loop's next turn, every call to this node (`runNow` too) waits and goes out in one
+   * pipeline, in call order: a release and the attempt of the waiter it wakes cost one socket write
+   * (on loopback a write costs about as much as the round trip). Not on a Cluster or with `replicaAcks`,
+   * whose calls are written one by one (still in call order on the connection).
+   */
+  hold(): void {
+    if (this.#held || !this.#batching || this.replicaAcks > 0) return;
+    this.#held = true;
+    this.#queue ??= [];
+    setImmediate(() => {
+      this.#held = false;
+      this.#flush();
+    });
+  }
+
   /** As `run`, but written at once instead of joining the pipeline of this tick (a full batch). */
   runNow(script: LockScript, keys: string[], args: Arg[], write: boolean): Promise<unknown> {
+    if (this.#held) return this.#run(script, keys, args);
     return write && this.replicaAcks > 0
       ? this.#runWaited(script, keys, args)
       : this.#direct(script, keys, args);
@@ -84,11 +103,12 @@ export class LockNode {
         process.nextTick(() => this.#flush());
       }
       this.#queue.push({ script, keys, args, resolve, reject });
-      if (this.#queue.length >= MAX_BATCH) this.#flush();
+      if (this.#queue.length >= MAX_BATCH) this.#flush(true);
     });
   }
 
-  #flush(): void {
+  #flush(full = false): void {
+    if (this.#held && !full) return;
     const queue = this.#queue;
     this.#queue = undefined;
     if (!queue || queue.length === 0) return;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ScriptClient, SubscriberClient } from './client.js';
 import { LockLimitError } from './errors.js';
 import type { Logger } from './types.js';
@@ -6,16 +7,32 @@ import type { Logger } from './types.js';
 export interface Watch extends Disposable {
   /** Settles once the channel is subscribed on at least one node (or after `timeoutMs`). */
   readonly ready: Promise<void>;
-  /** Resolves on a release of the resource or after `ms`; rejects with `signal.reason` on abort. */
-  wait(ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Resolves on a release of the resource or after `ms`: true when this manager handed the lock over
+   * (see `ReleaseNotifier.handOff`); rejects with `signal.reason` on abort.
+   */
+  wait(ms: number, signal?: AbortSignal): Promise<boolean>;
 }
 
 interface Channel {
   refs: number;
+  /** Until then (monotonic ms) a waiter of another manager is known to wait: no hand-off inside this one. */
+  othersUntil: number;
+  /** When this manager last announced a waiter on the channel (monotonic ms). */
+  announcedAt: number;
   ready: Promise<void>;
-  wakers: Set<() => void>;
+  wakers: Set<(handedOff: boolean) => void>;
   linger: NodeJS.Timeout | undefined;
 }
+
+/**
+ * A waiter that failed an attempt says so on the channel (this prefix, then its manager's id), so the
+ * holder's manager stops handing the lock to its own waiters and publishes its releases instead.
+ */
+const WAITING = 'cxkit:waiting:';
+
+/** How long one such message keeps hand-offs off; a manager with a waiter repeats it every half of it. */
+const OTHERS_WAIT_MS = 2_000;
 
 /** Keeps a channel subscribed this long after its last waiter left, so a hot resource is not re-subscribed per hand-off. */
 const LINGER_MS = 5_000;
@@ -25,9 +42,10 @@ const LINGER_MS = 5_000;
  * one channel per waited-on resource (reference counted), at most `maxWaiters` waiting calls.
  */
 export class ReleaseNotifier {
+  readonly #announcement = WAITING + randomUUID();
   #subscribers: SubscriberClient[] | undefined;
   readonly #channels = new Map<string, Channel>();
-  #waiting = 0;
+  #waiters = 0;
 
   constructor(
     private readonly clients: readonly ScriptClient[],
@@ -38,11 +56,18 @@ export class ReleaseNotifier {
 
   /** Registers a waiter on release channel `name` (see `Keys.channel`). */
   watch(name: string): Watch {
-    if (this.#waiting >= this.maxWaiters) throw new LockLimitError('maxWaiters', this.maxWaiters);
-    this.#waiting++;
+    if (this.#waiters >= this.maxWaiters) throw new LockLimitError('maxWaiters', this.maxWaiters);
+    this.#waiters++;
     let channel = this.#channels.get(name);
     if (!channel) {
-      channel = { refs: 0, ready: this.#subscribe(name), wakers: new Set(), linger: undefined };
+      channel = {
+        refs: 0,
+        othersUntil: 0,
+        announcedAt: -Infinity,
+        ready: this.#subscribe(name),
+        wakers: new Set(),
+        linger: undefined,
+      };
       this.#channels.set(name, channel);
     }
     clearTimeout(channel.linger);
@@ -56,7 +81,7 @@ export class ReleaseNotifier {
       [Symbol.dispose]: () => {
         if (disposed) return;
         disposed = true;
-        this.#waiting--;
+        this.#waiters--;
         if (--ch.refs > 0) return;
         // Idle channels linger briefly, but never more of them than `maxWaiters`.
         if (this.#channels.size > this.maxWaiters) return this.#drop(name, ch);
@@ -66,21 +91,47 @@ export class ReleaseNotifier {
     };
   }
 
-  #wait(ch: Channel, ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  /**
+   * Wakes the longest-waiting caller on channel `name` for a release this manager is about to send:
+   * its attempt is written behind the release on the same connections, so the lock changes hands in
+   * one round trip and the release need not publish. False (nobody woken) when no caller waits, or
+   * while a waiter of another manager waits: the release then publishes, and every waiter gets a chance.
+   */
+  handOff(name: string): boolean {
+    const ch = this.#channels.get(name);
+    if (!ch || performance.now() < ch.othersUntil) return false;
+    const first = ch.wakers.values().next();
+    if (first.done) return false;
+    first.value(true);
+    return true;
+  }
+
+  /** Tells the other managers on channel `name` that a caller of this one waits (see `handOff`). */
+  announce(name: string): void {
+    const ch = this.#channels.get(name);
+    const now = performance.now();
+    if (!ch || now - ch.announcedAt < OTHERS_WAIT_MS / 2) return;
+    ch.announcedAt = now;
+    // One node is enough: a Cluster forwards a PUBLISH to every node, and in quorum mode every
+    // manager subscribes on every node.
+    this.clients[0]?.publish(name, this.#announcement).catch(() => {});
+  }
+
+  #wait(ch: Channel, ms: number, signal?: AbortSignal): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      const done = () => {
+      const done = (handedOff = false) => {
         clearTimeout(timer);
         ch.wakers.delete(done);
         signal?.removeEventListener('abort', onAbort);
-        resolve();
+        resolve(handedOff);
       };
       const onAbort = () => {
         clearTimeout(timer);
         ch.wakers.delete(done);
         reject(signal?.reason);
       };
-      const timer = setTimeout(done, Math.max(0, ms));
+      const timer = setTimeout(() => done(), Math.max(0, ms));
       timer.unref();
       ch.wakers.add(done);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -93,9 +144,15 @@ export class ReleaseNotifier {
       const sub = client.duplicate();
       // One release frees one lock: wake the longest-waiting caller only, not a herd that would race
       // (the others keep their jittered poll as the fallback).
-      sub.on('message', (channel) => {
-        const first = this.#channels.get(channel)?.wakers.values().next();
-        if (first && !first.done) first.value();
+      sub.on('message', (channel: string, message: string) => {
+        const ch = this.#channels.get(channel);
+        if (!ch) return;
+        if (message.startsWith(WAITING)) {
+          if (message !== this.#announcement) ch.othersUntil = performance.now() + OTHERS_WAIT_MS;
+          return;
+        }
+        const first = ch.wakers.values().next();
+        if (!first.done) first.value(false);
       });
       sub.on('error', (err) => this.logger?.debug({ err }, 'lock release subscriber error'));
       return sub;
@@ -129,7 +186,7 @@ export class ReleaseNotifier {
   close(): void {
     for (const ch of this.#channels.values()) {
       clearTimeout(ch.linger);
-      for (const wake of [...ch.wakers]) wake();
+      for (const wake of [...ch.wakers]) wake(false);
     }
     this.#channels.clear();
     for (const sub of this.#subscribers ?? []) sub.disconnect();

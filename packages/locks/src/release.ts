@@ -1,4 +1,5 @@
 import type { LockContext } from './context.js';
+import type { LockNode } from './node.js';
 import { type Reply, round } from './round.js';
 import type { ReleaseResult } from './types.js';
 
@@ -13,15 +14,17 @@ const SKIP = Promise.resolve(Number.NaN);
  * Replies: 1 released, 2 released and a contender waited, 0 absent, already released or expired, -1
  * held by another owner. Cleanup of a failed round stays silent. Only a contended release wakes
  * waiters (the acquire script flags a contender): from inside the script on one master or a Cluster, and with one PUBLISH in quorum mode
- * (one wake-up per release, sent once a node reports a waiter, instead of one per node).
+ * (one wake-up per release, sent once a node reports a waiter, instead of one per node). With
+ * `handOff` (a waiter of this manager was just woken) the release is queued at once and held for this
+ * turn of the event loop, so the waiter's attempt follows it in the same write to each node.
  */
 export function releaseOn(
   ctx: LockContext,
   resource: string,
   token: string,
-  options: { only?: ReadonlySet<number>; wake?: boolean } = {},
+  options: { only?: ReadonlySet<number>; wake?: boolean; handOff?: boolean } = {},
 ): Promise<(Reply<number> | undefined)[]> {
-  const { only, wake = false } = options;
+  const { only, wake = false, handOff = false } = options;
   const quorumMode = ctx.topology === 'quorum';
   const channel = wake ? ctx.keys.channel(resource) : '';
   const item = {
@@ -36,7 +39,13 @@ export function releaseOn(
     published = true;
     ctx.track(ctx.nodes[i]!.client.publish(channel, resource));
   };
-  return round(ctx.nodes, (node, i) => (only && !only.has(i) ? SKIP : node.calls.release.call(item)), {
+  const call = (node: LockNode, i: number) => {
+    if (only && !only.has(i)) return SKIP;
+    if (!handOff) return node.calls.release.call(item);
+    node.hold();
+    return node.calls.release.call(item, true);
+  };
+  return round(ctx.nodes, call, {
     timeoutMs: ctx.options.requestTimeoutMs,
     // A release is decided at the quorum-th deletion (or once that is impossible); the slower
     // nodes still run theirs, queued on their connections.

@@ -26,7 +26,7 @@ export interface SemaphoreDeps {
     result: Extract<Attempt, { ok: true }>,
     attempts: number,
     started: number,
-  ): Lock;
+  ): HeldLock;
   forget(lock: HeldLock): void;
 }
 
@@ -41,7 +41,7 @@ const BATCH = 100;
 export class Semaphore {
   readonly #keys: ReturnType<LockContext['keys']['semaphore']>;
   readonly #host: LockHost;
-  readonly #driver: LoopDriver<Lock>;
+  readonly #driver: LoopDriver<HeldLock>;
 
   constructor(
     private readonly deps: SemaphoreDeps,
@@ -65,6 +65,8 @@ export class Semaphore {
       notifier: deps.notifier,
       closed: () => deps.closed(),
       channel: () => this.#keys.channel,
+      // Permits are never handed off inside a manager: nothing to announce.
+      announce: false,
       attempt: (_, token, a) => this.#attempt(token, a),
       granted: (_, token, a, result, attempts, started) =>
         deps.hold(this.#host, name, token, a, result, attempts, started),
@@ -87,6 +89,10 @@ export class Semaphore {
 
   /** Takes one permit; rejects with `LockConflictError` (all permits held) like `LockManager.acquire`. */
   acquire(options?: AcquireOptions): Promise<Lock> {
+    return this.#acquire(options);
+  }
+
+  #acquire(options: AcquireOptions | undefined): Promise<HeldLock> {
     const a = this.deps.parse(this.name, options);
     this.deps.admit(this.name);
     return acquireLoop(this.deps.ctx, this.#driver, this.name, a, undefined);
@@ -94,7 +100,7 @@ export class Semaphore {
 
   /** Runs `fn` holding a permit (heartbeated), always gives it back; like `LockManager.withLock`. */
   async withPermit<T>(fn: (permit: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
-    return runHeld(await this.acquire(options), fn);
+    return runHeld(await this.#acquire(options), fn);
   }
 
   async #attempt(token: string, a: ResolvedAcquire): Promise<Attempt> {

@@ -1,0 +1,168 @@
+import type { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type LockEvents, LockManager } from '../src/index.js';
+import { client, fiveMasters, oneMaster, quit, sleep } from './helpers.js';
+
+// A release with a waiter of the same manager hands the lock over: the waiter's attempt is written
+// right behind the release, in one pipeline per node, and the release publishes nothing, unless a waiter
+// of another manager has announced itself on the release channel.
+
+/** Polls only every 8-10 s: a hand-off well before that came from the release itself. */
+const SLOW_POLL = { minDelayMs: 8_000, maxDelayMs: 10_000 };
+
+const env = oneMaster(1_000);
+const five = fiveMasters(
+  { maxTtlMs: 3_000, defaultTtlMs: 2_000, heartbeatIntervalMs: 200, staleAfterMs: 1_500 },
+  { warm: true },
+);
+const extra: Redis[] = [];
+afterAll(() => quit(extra));
+
+/** Commands per pipeline sent through `redis` (a lone command counts as a pipeline of one). */
+function writes(redis: Redis): number[] {
+  const sizes: number[] = [];
+  const pipeline = redis.pipeline.bind(redis);
+  redis.pipeline = ((...args: Parameters<Redis['pipeline']>) => {
+    const p = pipeline(...args);
+    const exec = p.exec.bind(p);
+    p.exec = (...a: Parameters<typeof p.exec>) => {
+      sizes.push(p.length);
+      return exec(...a);
+    };
+    return p;
+  }) as Redis['pipeline'];
+  const evalsha = redis.evalsha.bind(redis);
+  redis.evalsha = ((...args: Parameters<Redis['evalsha']>) => {
+    sizes.push(1);
+    return evalsha(...args);
+  }) as Redis['evalsha'];
+  return sizes;
+}
+
+/** Messages published on `channel` of the node at `url`, from now on. */
+async function listen(url: string, channel: string): Promise<string[]> {
+  const sub = client(url);
+  extra.push(sub);
+  const got: string[] = [];
+  sub.on('message', (_channel, message: string) => got.push(message));
+  await sub.subscribe(channel);
+  return got;
+}
+
+async function handOver(m: LockManager, resource: string, connections: Redis[]) {
+  const attempts: number[] = [];
+  const off = m.on('acquired', (e: LockEvents['acquired']) => attempts.push(e.attempts));
+  const holder = await m.acquire(resource, { ttlMs: 2_000, heartbeat: false });
+  const waiting = m.acquire(resource, { waitMs: 20_000 });
+  // Two conflicts (the second after subscribing), then the waiter waits for a release.
+  await sleep(300);
+  const sizes = connections.map(writes);
+  const releasedAt = performance.now();
+  expect(await holder.release()).toEqual({ released: true });
+  const next = await waiting;
+  const ms = performance.now() - releasedAt;
+  off();
+  return { holder, next, ms, sizes, attempts };
+}
+
+describe('hand-off to a waiter of the same manager', () => {
+  it('one master: the release and the waiter attempt share one write, and nothing is published', async () => {
+    const connection = client(env.redis.urls[0]!);
+    extra.push(connection);
+    const m = new LockManager({ nodes: connection, retry: SLOW_POLL });
+    await (await m.acquire('ho:one:first', { heartbeat: false })).release();
+    const published = await listen(env.redis.urls[0]!, 'cxkit:locks:released:ho:one');
+    const { holder, next, ms, sizes, attempts } = await handOver(m, 'ho:one', [connection]);
+    expect(ms).toBeLessThan(2_000);
+    expect(attempts).toEqual([1, 3]);
+    expect(next.fence).toBeGreaterThan(holder.fence);
+    expect(sizes[0]).toEqual([2]);
+    await sleep(100);
+    expect(published.filter((m) => !m.startsWith('cxkit:waiting:'))).toEqual([]);
+    await next.release();
+    await m.close();
+  });
+
+  it('a hand-off attempt that overtakes its release (scripts flushed) looks again within milliseconds', async () => {
+    const connection = client(env.redis.urls[0]!);
+    extra.push(connection);
+    const m = new LockManager({ nodes: connection, retry: SLOW_POLL });
+    await (await m.acquire('ho:flush:first', { heartbeat: false })).release();
+    const holder = await m.acquire('ho:flush', { ttlMs: 2_000, heartbeat: false });
+    const attempts: number[] = [];
+    m.on('acquired', (e) => attempts.push(e.attempts));
+    const waiting = m.acquire('ho:flush', { waitMs: 20_000 });
+    await sleep(300);
+    // As after a restart: the release's EVALSHA fails with NOSCRIPT and runs again after the attempt
+    // (whose script another acquisition has loaded again).
+    await env.clients[1]!.script('FLUSH');
+    const other = await m.acquire('ho:flush:other', { heartbeat: false });
+    const releasedAt = performance.now();
+    expect(await holder.release()).toEqual({ released: true });
+    const next = await waiting;
+    expect(performance.now() - releasedAt).toBeLessThan(2_000);
+    expect(attempts).toEqual([1, 4]);
+    await next.release();
+    await other.release();
+    await m.close();
+  });
+
+  it('a quorum of 5: one write per node asked, the waiter granted on the same quorum', async () => {
+    const m = five.manager('us-east-1', { retry: SLOW_POLL });
+    await (await m.acquire('ho:q:first', { heartbeat: false })).release();
+    const connections = five.clients.slice(-5);
+    const published = await Promise.all(five.nodes().map((n) => listen(n.url, 'cxkit:locks:released:ho:q')));
+    const { next, ms, sizes, attempts } = await handOver(m, 'ho:q', connections);
+    expect(ms).toBeLessThan(2_000);
+    expect(attempts).toEqual([1, 3]);
+    // The first wave (nodes 0-2) got release and attempt together; the others nothing.
+    expect(sizes.slice(0, 3)).toEqual([[2], [2], [2]]);
+    expect(sizes.slice(3)).toEqual([[], []]);
+    await sleep(100);
+    expect(published.flat().filter((m) => !m.startsWith('cxkit:waiting:'))).toEqual([]);
+    await next.release();
+  });
+
+  it('while a waiter of another manager waits, releases publish again, so that waiter is woken by each', async () => {
+    const url = env.redis.urls[0]!;
+    const local = new LockManager({ nodes: extraClient(url) });
+    const remote = new LockManager({ nodes: extraClient(url), retry: SLOW_POLL });
+    let running = true;
+    let sections = 0;
+    const workers = Array.from({ length: 3 }, async () => {
+      while (running) {
+        await local.withLock('ho:others', () => sleep(2).then(() => sections++), { waitMs: 20_000 });
+      }
+    });
+    await sleep(50);
+    // The other manager waits with one caller at a time, again and again, for 1.5 s.
+    let woken = 0;
+    let won = 0;
+    const off = remote.on('contended', () => woken++);
+    const until = performance.now() + 1_500;
+    while (performance.now() < until) {
+      const lock = await remote
+        .acquire('ho:others', { waitMs: Math.max(1, Math.ceil(until - performance.now())) })
+        .catch(() => undefined);
+      if (lock) {
+        won++;
+        await lock.release();
+      }
+    }
+    const sectionsMeanwhile = sections;
+    running = false;
+    await Promise.all(workers);
+    off();
+    // Polling alone (every 8-10 s) gives each wait 2 attempts; released locks wake it for many more.
+    // Whether it wins those races is not promised (no fairness, as with Redlock).
+    expect(sectionsMeanwhile).toBeGreaterThan(100);
+    expect(woken + won).toBeGreaterThan(20);
+    await Promise.all([local.close(), remote.close()]);
+  });
+});
+
+function extraClient(url: string): Redis {
+  const c = client(url);
+  extra.push(c);
+  return c;
+}
