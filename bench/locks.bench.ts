@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import { defineBench, type Scenario } from './lib/define.js';
 import { latencies, percentile, throughput } from './lib/measure.js';
-import { type Candidate, cxkit, redlock, semaphore, sesame } from './locks/candidates.js';
+import { type Candidate, cxkit, redlock, roundTripFloor, semaphore, sesame } from './locks/candidates.js';
 
 interface Ctx {
   five: RedisNodes;
@@ -13,6 +13,8 @@ interface Ctx {
 }
 
 const NAMES = ['cxkit', 'redlock@5.0.0-beta.2', '@sesamecare-oss/redlock', 'redis-semaphore'] as const;
+/** Hand-off rows only: the ideal hand-off, one round trip (see `roundTripFloor`). */
+const FLOOR = 'floor: one round trip per hand-off';
 const SKIPPED = { 'redlock-universal': 'needs Node >= 22 (engines), the workspace runs Node 20' };
 const SEQUENTIAL = 500;
 const PARALLEL_OPS = 10_000;
@@ -22,8 +24,8 @@ let seq = 0;
 const fresh = () => `bench:${(seq++).toString(36)}`;
 
 function scenarios(topology: 'five' | 'one', label: string): Scenario<Ctx>[] {
-  const each = (sample: (c: Candidate) => Promise<number>) =>
-    Object.fromEntries(NAMES.map((n) => [n, (ctx: Ctx) => sample(ctx.libs[topology][n]!)]));
+  const each = (sample: (c: Candidate) => Promise<number>, names: readonly string[] = NAMES) =>
+    Object.fromEntries(names.map((n) => [n, (ctx: Ctx) => sample(ctx.libs[topology][n]!)]));
   const common = { baseline: 'cxkit', skipped: SKIPPED };
   const seqLatencies = (c: Candidate) => latencies(SEQUENTIAL, () => c.once(fresh()));
   return [
@@ -53,22 +55,25 @@ function scenarios(topology: 'five' | 'one', label: string): Scenario<Ctx>[] {
       name: `${label}: hand-off overhead, 8 workers x 1 resource, 1 ms sections`,
       unit: 'ms per hand-off',
       better: 'lower',
-      candidates: each(async (c) => {
-        const resource = fresh();
-        let sectionMs = 0;
-        const section = async () => {
-          const t = performance.now();
-          await sleep(1);
-          sectionMs += performance.now() - t;
-        };
-        const start = performance.now();
-        await Promise.all(
-          Array.from({ length: WORKERS }, async () => {
-            for (let i = 0; i < SECTIONS_PER_WORKER; i++) await c.exclusive(resource, section);
-          }),
-        );
-        return (performance.now() - start - sectionMs) / (WORKERS * SECTIONS_PER_WORKER);
-      }),
+      candidates: each(
+        async (c) => {
+          const resource = fresh();
+          let sectionMs = 0;
+          const section = async () => {
+            const t = performance.now();
+            await sleep(1);
+            sectionMs += performance.now() - t;
+          };
+          const start = performance.now();
+          await Promise.all(
+            Array.from({ length: WORKERS }, async () => {
+              for (let i = 0; i < SECTIONS_PER_WORKER; i++) await c.exclusive(resource, section);
+            }),
+          );
+          return (performance.now() - start - sectionMs) / (WORKERS * SECTIONS_PER_WORKER);
+        },
+        [...NAMES, FLOOR],
+      ),
     },
   ];
 }
@@ -80,7 +85,11 @@ export default defineBench<Ctx>({
     'c=1: 500 sequential acquire+release on fresh resources (p50/p99 per sample). c=64: 10,000 acquire+release',
     'on distinct resources, 64 in flight. Hand-off: 8 workers x 8 critical sections of 1 ms on one resource;',
     'the number is (total time - time inside sections) / 64, i.e. what each hand-off costs. Anchors wait by',
-    'polling every 10 ms (+ jitter); cxkit waiters are woken by the release over pub/sub. cxkit runs with its',
+    'polling every 10 ms (+ jitter); cxkit waiters are woken by the release over pub/sub, and a waiter in the',
+    "releasing manager (all 8 here) has its attempt written in the release's pipeline. The floor row is the",
+    'ideal hand-off: an in-process queue that pays one round trip (PING, done at the quorum-th reply) per',
+    'hand-off and writes no lock; after each idle 1 ms section that round trip costs 2-4x a busy one on this VM.',
+    'cxkit runs with its',
     'amnesia guard on (nodes are warmed past the guard window before measuring) and heartbeats every 3 s.',
     "On 5 nodes cxkit asks a first wave of 3 (fanout 'quorum', its default) and the other two only when that",
     'wave cannot decide; the anchors send every acquire and release to all 5.',
@@ -104,6 +113,7 @@ export default defineBench<Ctx>({
         'redlock@5.0.0-beta.2': redlock(nodes.urls),
         '@sesamecare-oss/redlock': sesame(nodes.urls),
         'redis-semaphore': semaphore(nodes.urls),
+        [FLOOR]: roundTripFloor(nodes.urls),
       };
       // Fresh nodes do not vote until the guard window (maxTtlMs) has passed.
       await waitUntil(

@@ -97,3 +97,36 @@ export function semaphore(urls: string[]): Candidate {
     close: () => quit(clients).then(() => {}),
   };
 }
+
+/**
+ * The hand-off floor: an in-process queue that pays exactly one round trip per hand-off (a PING to
+ * every node, done at the quorum-th reply) before the next section starts; no lock record at all.
+ */
+export function roundTripFloor(urls: string[]): Candidate {
+  const clients = connect(urls);
+  const quorum = Math.floor(urls.length / 2) + 1;
+  const roundTrip = () =>
+    new Promise<void>((resolve, reject) => {
+      let replies = 0;
+      for (const c of clients) c.ping().then(() => ++replies === quorum && resolve(), reject);
+    });
+  const tails = new Map<string, Promise<void>>();
+  return {
+    once: roundTrip,
+    exclusive: async (r, section) => {
+      const previous = tails.get(r) ?? Promise.resolve();
+      let done!: () => void;
+      const mine = new Promise<void>((resolve) => (done = resolve));
+      tails.set(r, mine);
+      await previous;
+      try {
+        await roundTrip();
+        await section();
+      } finally {
+        if (tails.get(r) === mine) tails.delete(r);
+        done();
+      }
+    },
+    close: () => quit(clients).then(() => {}),
+  };
+}

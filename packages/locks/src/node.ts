@@ -45,7 +45,7 @@ export class LockNode {
   // Script calls issued in the same tick (e.g. many concurrent acquires) go out as one pipeline: one
   // socket write and one read instead of one each. Not on a Cluster, whose pipelines must stay in a slot.
   #queue: Queued[] | undefined;
-  /** Set by `hold()` until its setImmediate: every call of this turn joins one pipeline. */
+  /** Set by `hold()` until its flush: every call of this tick joins one pipeline. */
   #held = false;
   readonly #batching: boolean;
   /** Acquires and releases issued in the same tick share one script call (not on a Cluster). */
@@ -72,19 +72,23 @@ export class LockNode {
   }
 
   /**
-   * Until the event loop's next turn, every call to this node (`runNow` too) waits and goes out in one
+   * For the rest of this tick, every call to this node (`runNow` too) waits and goes out in one
    * pipeline, in call order: a release and the attempt of the waiter it wakes cost one socket write
-   * (on loopback a write costs about as much as the round trip). Not on a Cluster or with `replicaAcks`,
-   * whose calls are written one by one (still in call order on the connection).
+   * (on loopback a write costs about as much as the round trip). The flush is two `nextTick`s away, so
+   * it runs after the batches that the woken waiter's microtasks queue (a `setImmediate` would cost a
+   * poll of the event loop); a call that misses it goes out next, still in order on the connection.
+   * Not on a Cluster or with `replicaAcks`, whose calls are written one by one.
    */
   hold(): void {
     if (this.#held || !this.#batching || this.replicaAcks > 0) return;
     this.#held = true;
     this.#queue ??= [];
-    setImmediate(() => {
-      this.#held = false;
-      this.#flush();
-    });
+    process.nextTick(() =>
+      process.nextTick(() => {
+        this.#held = false;
+        this.#flush();
+      }),
+    );
   }
 
   /** As `run`, but written at once instead of joining the pipeline of this tick (a full batch). */

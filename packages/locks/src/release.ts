@@ -15,8 +15,8 @@ const SKIP = Promise.resolve(Number.NaN);
  * held by another owner. Cleanup of a failed round stays silent. Only a contended release wakes
  * waiters (the acquire script flags a contender): from inside the script on one master or a Cluster, and with one PUBLISH in quorum mode
  * (one wake-up per release, sent once a node reports a waiter, instead of one per node). With
- * `handOff` (a waiter of this manager was just woken) the release is queued at once and held for this
- * turn of the event loop, so the waiter's attempt follows it in the same write to each node.
+ * `handOff` (a waiter of this manager was just woken) the release is queued at once and held for the
+ * rest of this tick, so the waiter's attempt follows it in the same write to each node.
  */
 export function releaseOn(
   ctx: LockContext,
