@@ -88,7 +88,7 @@ export default defineBench<Ctx>({
     'polling every 10 ms (+ jitter); cxkit waiters are woken by the release over pub/sub, and a waiter in the',
     "releasing manager (all 8 here) has its attempt written in the release's pipeline. The floor row is the",
     'ideal hand-off: an in-process queue that pays one round trip (PING, done at the quorum-th reply) per',
-    'hand-off and writes no lock; after each idle 1 ms section that round trip costs 2-4x a busy one on this VM.',
+    'hand-off and writes no lock.',
     'cxkit runs with its',
     'amnesia guard on (nodes are warmed past the guard window before measuring) and heartbeats every 3 s.',
     "On 5 nodes cxkit asks a first wave of 3 (fanout 'quorum', its default) and the other two only when that",
