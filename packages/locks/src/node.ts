@@ -75,8 +75,10 @@ export class LockNode {
    * For the rest of this tick, every call to this node (`runNow` too) waits and goes out in one
    * pipeline, in call order: a release and the attempt of the waiter it wakes cost one socket write
    * (on loopback a write costs about as much as the round trip). The flush is two `nextTick`s away, so
-   * it runs after the batches that the woken waiter's microtasks queue (a `setImmediate` would cost a
-   * poll of the event loop); a call that misses it goes out next, still in order on the connection.
+   * when the release runs in a microtask (as `release()` after an `await` does) it comes after the
+   * batches that the woken waiter's microtasks queue (a `setImmediate` would cost a poll of the event
+   * loop); a call that misses it (e.g. a release from a timer) goes out next, still in order on the
+   * connection.
    * Not on a Cluster or with `replicaAcks`, whose calls are written one by one.
    */
   hold(): void {

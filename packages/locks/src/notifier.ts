@@ -112,9 +112,9 @@ export class ReleaseNotifier {
     const now = performance.now();
     if (!ch || now - ch.announcedAt < OTHERS_WAIT_MS / 2) return;
     ch.announcedAt = now;
-    // One node is enough: a Cluster forwards a PUBLISH to every node, and in quorum mode every
-    // manager subscribes on every node.
-    this.clients[0]?.publish(name, this.#announcement).catch(() => {});
+    // Every node in quorum mode (any may be down, and a holder's manager hears it on whichever node it
+    // is subscribed); a Cluster forwards one PUBLISH to all its nodes.
+    for (const client of this.clients) client.publish(name, this.#announcement).catch(() => {});
   }
 
   #wait(ch: Channel, ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -147,7 +147,9 @@ export class ReleaseNotifier {
       sub.on('message', (channel: string, message: string) => {
         const ch = this.#channels.get(channel);
         if (!ch) return;
-        if (message.startsWith(WAITING)) {
+        // A release publishes its resource name, which ends the channel's name: a resource named like
+        // an announcement still reads as a release.
+        if (!channel.endsWith(message) && message.startsWith(WAITING)) {
           if (message !== this.#announcement) ch.othersUntil = performance.now() + OTHERS_WAIT_MS;
           return;
         }

@@ -49,6 +49,39 @@ async function listen(url: string, channel: string): Promise<string[]> {
   return got;
 }
 
+/**
+ * 3 callers of `local` take turns on `resource` while one caller of `remote` waits again and again for
+ * 1.5 s: how many sections `local` ran, how often the remote caller was woken, how often it won.
+ */
+async function contend(local: LockManager, remote: LockManager, resource: string) {
+  let running = true;
+  let sections = 0;
+  const workers = Array.from({ length: 3 }, async () => {
+    while (running) {
+      await local.withLock(resource, () => sleep(2).then(() => sections++), { waitMs: 20_000 });
+    }
+  });
+  await sleep(50);
+  let woken = 0;
+  let won = 0;
+  const off = remote.on('contended', () => woken++);
+  const until = performance.now() + 1_500;
+  while (performance.now() < until) {
+    const lock = await remote
+      .acquire(resource, { waitMs: Math.max(1, Math.ceil(until - performance.now())) })
+      .catch(() => undefined);
+    if (lock) {
+      won++;
+      await lock.release();
+    }
+  }
+  const meanwhile = sections;
+  running = false;
+  await Promise.all(workers);
+  off();
+  return { sections: meanwhile, woken, won };
+}
+
 async function handOver(m: LockManager, resource: string, connections: Redis[]) {
   const attempts: number[] = [];
   const off = m.on('acquired', (e: LockEvents['acquired']) => attempts.push(e.attempts));
@@ -127,37 +160,21 @@ describe('hand-off to a waiter of the same manager', () => {
     const url = env.redis.urls[0]!;
     const local = new LockManager({ nodes: extraClient(url) });
     const remote = new LockManager({ nodes: extraClient(url), retry: SLOW_POLL });
-    let running = true;
-    let sections = 0;
-    const workers = Array.from({ length: 3 }, async () => {
-      while (running) {
-        await local.withLock('ho:others', () => sleep(2).then(() => sections++), { waitMs: 20_000 });
-      }
-    });
-    await sleep(50);
-    // The other manager waits with one caller at a time, again and again, for 1.5 s.
-    let woken = 0;
-    let won = 0;
-    const off = remote.on('contended', () => woken++);
-    const until = performance.now() + 1_500;
-    while (performance.now() < until) {
-      const lock = await remote
-        .acquire('ho:others', { waitMs: Math.max(1, Math.ceil(until - performance.now())) })
-        .catch(() => undefined);
-      if (lock) {
-        won++;
-        await lock.release();
-      }
-    }
-    const sectionsMeanwhile = sections;
-    running = false;
-    await Promise.all(workers);
-    off();
+    const { sections, woken, won } = await contend(local, remote, 'ho:others');
     // Polling alone (every 8-10 s) gives each wait 2 attempts; released locks wake it for many more.
     // Whether it wins those races is not promised (no fairness, as with Redlock).
-    expect(sectionsMeanwhile).toBeGreaterThan(100);
+    expect(sections).toBeGreaterThan(100);
     expect(woken + won).toBeGreaterThan(20);
     await Promise.all([local.close(), remote.close()]);
+  });
+
+  it('a quorum of 5: the other manager is heard, and its waiter woken by the releases', async () => {
+    const local = five.manager('us-east-1');
+    const remote = five.manager('eu-west-1', { retry: SLOW_POLL });
+    for (const m of [local, remote]) await (await m.acquire('ho:q5:first', { heartbeat: false })).release();
+    const { sections, woken, won } = await contend(local, remote, 'ho:q5');
+    expect(sections).toBeGreaterThan(50);
+    expect(woken + won).toBeGreaterThan(20);
   });
 });
 
