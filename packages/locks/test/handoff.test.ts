@@ -161,10 +161,11 @@ describe('hand-off to a waiter of the same manager', () => {
     const local = new LockManager({ nodes: extraClient(url) });
     const remote = new LockManager({ nodes: extraClient(url), retry: SLOW_POLL });
     const { sections, woken, won } = await contend(local, remote, 'ho:others');
-    // Polling alone (every 8-10 s) gives each wait 2 attempts; released locks wake it for many more.
+    // Polling alone (every 8-10 s) gives the 1.5 s of waiting 2-3 attempts; released locks wake it for
+    // many more (hundreds on an idle machine).
     // Whether it wins those races is not promised (no fairness, as with Redlock).
-    expect(sections).toBeGreaterThan(100);
-    expect(woken + won).toBeGreaterThan(20);
+    expect(sections).toBeGreaterThan(10);
+    expect(woken + won).toBeGreaterThan(8);
     await Promise.all([local.close(), remote.close()]);
   });
 
@@ -173,8 +174,8 @@ describe('hand-off to a waiter of the same manager', () => {
     const remote = five.manager('eu-west-1', { retry: SLOW_POLL });
     for (const m of [local, remote]) await (await m.acquire('ho:q5:first', { heartbeat: false })).release();
     const { sections, woken, won } = await contend(local, remote, 'ho:q5');
-    expect(sections).toBeGreaterThan(50);
-    expect(woken + won).toBeGreaterThan(20);
+    expect(sections).toBeGreaterThan(10);
+    expect(woken + won).toBeGreaterThan(8);
   });
 });
 
