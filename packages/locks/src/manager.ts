@@ -24,7 +24,7 @@ const tracing = createTracing('@cxkit/locks');
 /** A release that wakes waiters (a contended one publishes). */
 const WAKE = { wake: true } as const;
 /** A release handed to a waiter of this manager: written at once, and silent. */
-const HAND_OFF = { wake: false, handOff: true } as const;
+const HAND_OFF = { handOff: true } as const;
 
 /** What `acquire` records on its span (the part of an OpenTelemetry span it uses). */
 interface SpanLike {
