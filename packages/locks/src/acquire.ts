@@ -90,6 +90,9 @@ export async function attemptAcquire(
       }
       return votes >= q || against > n - q;
     },
+    // A live holder met and no quorum without the nodes that lagged the hedge: fail now (safe, and the
+    // caller may try again) rather than wait requestTimeoutMs for a paused node to break the tie.
+    stopWaiting: (rs) => rs.some((r) => r?.ok && r.value.status === 0),
     onLate: (i, late) => {
       if (late.ok) judge(i, late.value);
       if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));

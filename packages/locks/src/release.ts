@@ -45,29 +45,30 @@ export function releaseOn(
     node.hold();
     return node.calls.release.call(item, true);
   };
+  const asked = only ? only.size : n;
   return round(ctx.nodes, call, {
     timeoutMs: ctx.options.requestTimeoutMs,
-    // A release is decided at the quorum-th deletion (or once that is impossible); the slower
-    // nodes still run theirs, queued on their connections.
-    settled: only
-      ? undefined
-      : (rs) => {
-          let released = 0;
-          let other = 0;
-          for (const r of rs) {
-            if (removed(r)) released++;
-            else if (r) other++;
-          }
-          return released >= ctx.quorum || other > n - ctx.quorum;
-        },
-    // A waiter reported by a node that answered after the round was decided still gets its wake-up.
+    // A release is decided at the quorum-th deletion (or once that is impossible among the nodes it
+    // asked); the slower nodes still run theirs, queued on their connections.
+    settled: (rs) => {
+      let released = 0;
+      let other = 0;
+      for (let i = 0; i < rs.length; i++) {
+        const r = rs[i];
+        if (!r || (only && !only.has(i))) continue;
+        if (removed(r)) released++;
+        else other++;
+      }
+      return released >= ctx.quorum || asked - other < ctx.quorum;
+    },
+    // The wake-up goes at the first node that reports a waiter, in time or late: not after the slowest
+    // node asked (a paused one would hold it for requestTimeoutMs).
+    onReply: (i, value) => {
+      if (value === 2) publish(i);
+    },
     onLate: (i, late) => {
       if (late.ok && late.value === 2) publish(i);
     },
-  }).then((replies) => {
-    const waited = replies.findIndex((r) => r?.ok && r.value === 2);
-    if (waited >= 0) publish(waited);
-    return replies;
   });
 }
 

@@ -27,6 +27,12 @@ export interface RoundOptions<T> {
   onReply?: (index: number, value: T) => void;
   /** Ask these nodes first (default: every node at once). */
   wave?: Wave<T>;
+  /**
+   * Once only first-wave nodes that missed the hedge are left to answer: true decides the round now
+   * instead of at the timeout (e.g. a split vote that a paused node would otherwise hold for the whole
+   * `timeoutMs`; their late answers still reach `onLate`).
+   */
+  stopWaiting?: (replies: readonly (Reply<T> | undefined)[]) => boolean;
   /** Told how each node answered (reply times, failures, lagging first-wave nodes). */
   health?: NodeHealth;
 }
@@ -43,7 +49,9 @@ export function round<T>(
   options: RoundOptions<T>,
 ): Promise<(Reply<T> | undefined)[]> {
   const replies: (Reply<T> | undefined)[] = nodes.map(() => undefined);
-  const { settled, onLate, onReply, wave, health } = options;
+  const { settled, onLate, onReply, wave, health, stopWaiting } = options;
+  // First-wave nodes that had not answered when the hedge fired.
+  let lagging: number[] | undefined;
   return new Promise((resolve) => {
     let pending = 0;
     let done = false;
@@ -58,7 +66,12 @@ export function round<T>(
     };
     const check = () => {
       if (settled?.(replies)) return finish();
-      if (pending > 0) return;
+      if (pending > 0) {
+        if (lagging && stopWaiting && pending === lagging.filter((i) => !replies[i]).length) {
+          if (stopWaiting(replies)) finish();
+        }
+        return;
+      }
       // A first wave that answered without deciding the round: ask the others.
       if (!widened) widen();
       if (pending === 0) finish();
@@ -115,7 +128,8 @@ export function round<T>(
       const hedgeMs = Math.min(wave.hedgeMs, options.timeoutMs);
       timer = setTimeout(() => {
         if (!widened) {
-          for (const i of wave.first) if (!replies[i]) health?.failed(i);
+          lagging = wave.first.filter((i) => !replies[i]);
+          for (const i of lagging) health?.failed(i);
           widen();
         }
         timer = setTimeout(timeout, options.timeoutMs - hedgeMs);

@@ -118,4 +118,47 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
       await paused.resume();
     }
   });
+
+  it('a paused node the wave asked: the release is decided at the quorum-th removal, not at its timeout', async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:rel:first', { heartbeat: false })).release();
+    const paused = nodes()[0]!;
+    await paused.pause();
+    try {
+      // The wave still counts on node 0, waits for the hedge, then asks the rest: all five were asked.
+      const lock = await m.acquire('fan:rel', { heartbeat: false });
+      const started = performance.now();
+      expect(await lock.release()).toEqual({ released: true });
+      expect(performance.now() - started).toBeLessThan(base.requestTimeoutMs / 2);
+    } finally {
+      await paused.resume();
+    }
+  });
+
+  it('a split vote around a paused node fails at once instead of waiting for the node to break the tie', async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:split:first', { heartbeat: false })).release();
+    const [seconds] = await clients[0]!.time();
+    const now = Number(seconds) * 1000;
+    // Nodes 3 and 4 hold another owner's live record: with node 0 paused the wave gets 2 grants, the
+    // others 2 conflicts, and only node 0 could decide.
+    const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 1 0 0 x`;
+    for (const i of [3, 4]) await clients[i]!.set('cxkit:locks:{fan:split}', record, 'PX', 60_000);
+    const paused = nodes()[0]!;
+    await paused.pause();
+    try {
+      const started = performance.now();
+      const err = await m.acquire('fan:split', { heartbeat: false }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(Error);
+      // Waiting for node 0 would take the whole requestTimeoutMs; the hedge is at most half of it.
+      expect(performance.now() - started).toBeLessThan(base.requestTimeoutMs * 0.75);
+      // Its grants on nodes 1 and 2 were released again.
+      await sleep(50);
+      const view = await m.inspect('fan:split');
+      expect(view.nodes.slice(1, 3).every((n) => n.holder === undefined)).toBe(true);
+    } finally {
+      await paused.resume();
+      for (const i of [3, 4]) await clients[i]!.del('cxkit:locks:{fan:split}');
+    }
+  });
 });
