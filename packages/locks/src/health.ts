@@ -29,7 +29,12 @@ export class NodeHealth {
 
   /** True when node `index` has answered before and has not failed since (or long enough ago). */
   usable(index: number, now: number): boolean {
-    return !Number.isNaN(this.#rttMs[index]!) && this.#suspectUntil[index]! <= now;
+    return !Number.isNaN(this.#rttMs[index]!) && !this.suspect(index, now);
+  }
+
+  /** True while node `index` is left out for having failed or lagged recently. */
+  suspect(index: number, now: number): boolean {
+    return this.#suspectUntil[index]! > now;
   }
 
   /** Smoothed reply time of node `index` in ms (NaN before its first answer). */

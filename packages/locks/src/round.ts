@@ -28,9 +28,10 @@ export interface RoundOptions<T> {
   /** Ask these nodes first (default: every node at once). */
   wave?: Wave<T>;
   /**
-   * Once only first-wave nodes that missed the hedge are left to answer: true decides the round now
-   * instead of at the timeout (e.g. a split vote that a paused node would otherwise hold for the whole
-   * `timeoutMs`; their late answers still reach `onLate`).
+   * Once the only nodes left to answer are lagging ones (first-wave nodes that missed the hedge, or
+   * nodes that failed or lagged recently when asked): true decides the round now instead of at the
+   * timeout (e.g. a split vote that a paused node would otherwise hold for the whole `timeoutMs`);
+   * their late answers still reach `onLate`.
    */
   stopWaiting?: (replies: readonly (Reply<T> | undefined)[]) => boolean;
   /** Told how each node answered (reply times, failures, lagging first-wave nodes). */
@@ -50,8 +51,8 @@ export function round<T>(
 ): Promise<(Reply<T> | undefined)[]> {
   const replies: (Reply<T> | undefined)[] = nodes.map(() => undefined);
   const { settled, onLate, onReply, wave, health, stopWaiting } = options;
-  // First-wave nodes that had not answered when the hedge fired.
-  let lagging: number[] | undefined;
+  // Nodes not worth waiting for once `stopWaiting` says so (see there).
+  const lagging: number[] = [];
   return new Promise((resolve) => {
     let pending = 0;
     let done = false;
@@ -67,7 +68,7 @@ export function round<T>(
     const check = () => {
       if (settled?.(replies)) return finish();
       if (pending > 0) {
-        if (lagging && stopWaiting && pending === lagging.filter((i) => !replies[i]).length) {
+        if (stopWaiting && lagging.length > 0 && pending === lagging.filter((i) => !replies[i]).length) {
           if (stopWaiting(replies)) finish();
         }
         return;
@@ -80,6 +81,7 @@ export function round<T>(
       wave?.asked.add(index);
       pending++;
       const sentAt = health ? performance.now() : 0;
+      if (health?.suspect(index, sentAt)) lagging.push(index);
       let work: Promise<T>;
       try {
         work = call(nodes[index]!, index);
@@ -128,8 +130,11 @@ export function round<T>(
       const hedgeMs = Math.min(wave.hedgeMs, options.timeoutMs);
       timer = setTimeout(() => {
         if (!widened) {
-          lagging = wave.first.filter((i) => !replies[i]);
-          for (const i of lagging) health?.failed(i);
+          for (const i of wave.first) {
+            if (replies[i]) continue;
+            lagging.push(i);
+            health?.failed(i);
+          }
           widen();
         }
         timer = setTimeout(timeout, options.timeoutMs - hedgeMs);

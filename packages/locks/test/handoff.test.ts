@@ -177,6 +177,22 @@ describe('hand-off to a waiter of the same manager', () => {
     expect(sections).toBeGreaterThan(10);
     expect(woken + won).toBeGreaterThan(8);
   });
+
+  it('a quorum of 5 with its first node paused: the other manager is still heard, its waiter woken', async () => {
+    const local = five.manager('us-east-1');
+    const remote = five.manager('eu-west-1', { retry: SLOW_POLL });
+    for (const m of [local, remote]) await (await m.acquire('ho:q0:first', { heartbeat: false })).release();
+    const first = five.nodes()[0]!;
+    await first.pause();
+    try {
+      // Announcements reach the holder's manager on the other nodes.
+      const { sections, woken, won } = await contend(local, remote, 'ho:q0');
+      expect(sections).toBeGreaterThan(10);
+      expect(woken + won).toBeGreaterThan(8);
+    } finally {
+      await first.resume();
+    }
+  });
 });
 
 function extraClient(url: string): Redis {
