@@ -25,6 +25,8 @@ export interface ScriptClient {
   /** ioredis `Cluster` only: reloads the slot map. */
   refreshSlotsCache?(callback: (err?: Error | null) => void): void;
   options?: { host?: string; port?: number };
+  /** ioredis `Redis` only: its socket, corked around a batch of calls so they leave in one write. */
+  stream?: { cork?(): void; uncork?(): void };
 }
 
 export interface PipelineLike {

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type LockEvents, LockManager } from '../src/index.js';
@@ -18,24 +19,27 @@ const five = fiveMasters(
 const extra: Redis[] = [];
 afterAll(() => quit(extra));
 
-/** Commands per pipeline sent through `redis` (a lone command counts as a pipeline of one). */
+/** Commands per socket write on `redis`'s connection, from now on (it must be connected). */
 function writes(redis: Redis): number[] {
   const sizes: number[] = [];
-  const pipeline = redis.pipeline.bind(redis);
-  redis.pipeline = ((...args: Parameters<Redis['pipeline']>) => {
-    const p = pipeline(...args);
-    const exec = p.exec.bind(p);
-    p.exec = (...a: Parameters<typeof p.exec>) => {
-      sizes.push(p.length);
-      return exec(...a);
-    };
-    return p;
-  }) as Redis['pipeline'];
-  const evalsha = redis.evalsha.bind(redis);
-  redis.evalsha = ((...args: Parameters<Redis['evalsha']>) => {
-    sizes.push(1);
-    return evalsha(...args);
-  }) as Redis['evalsha'];
+  type Chunk = { chunk: Buffer | string };
+  type Callback = (err?: Error | null) => void;
+  const socket = (redis as unknown as { stream: Socket }).stream as Socket & {
+    _write(chunk: Buffer | string, encoding: string, cb: Callback): void;
+    _writev(chunks: Chunk[], cb: Callback): void;
+  };
+  // Every command starts with a RESP array header followed by a bulk string.
+  const commands = (data: string) => data.match(/\*\d+\r\n\$/g)?.length ?? 0;
+  const write = socket._write.bind(socket);
+  const writev = socket._writev.bind(socket);
+  socket._write = (chunk, encoding, cb) => {
+    sizes.push(commands(String(chunk)));
+    write(chunk, encoding, cb);
+  };
+  socket._writev = (chunks, cb) => {
+    sizes.push(commands(chunks.map((c) => String(c.chunk)).join('')));
+    writev(chunks, cb);
+  };
   return sizes;
 }
 
