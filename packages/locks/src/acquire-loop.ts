@@ -41,9 +41,10 @@ function delay(ctx: LockContext, attempt: number): number {
 }
 
 /**
- * Attempts until granted; with `waitMs`, waits between attempts for a release message on `channel`
- * (subscribing before the second attempt, so a release in between is not missed) or a jittered delay,
- * bounded by `waitMs`, `retry.retries` and the caller's signal.
+ * Attempts until granted; with `waitMs`, waits between attempts for a release message on `channel` or a
+ * jittered delay, bounded by `waitMs`, `retry.retries` and the caller's signal. A release between a
+ * failed attempt and the wait is not missed: the wait returns at once if one was heard since the
+ * attempt was sent, and a waiter that was not yet subscribed then attempts once more after subscribing.
  */
 export async function acquireLoop<T, S>(
   ctx: LockContext,
@@ -58,10 +59,13 @@ export async function acquireLoop<T, S>(
   let watch: Watch | undefined;
   let subscribed = false;
   let handedOff = false;
+  const channel = driver.channel(resource);
   try {
     for (let attempt = 1; ; attempt++) {
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
       const token = randomUUID();
+      // Releases heard so far, if this manager already listens on the channel (e.g. another waiter).
+      const mark = driver.notifier.mark(channel);
       const result = await driver.attempt(resource, token, a);
       if (result.ok) return driver.granted(resource, token, a, result, attempt, started, extra);
       if (ctx.events.has('contended')) {
@@ -73,15 +77,17 @@ export async function acquireLoop<T, S>(
       if (left <= 0 || attempt > ctx.options.retry.retries || driver.closed()) {
         throw new AcquireTimeoutError(resource, a.waitMs, attempt, result.error());
       }
-      watch ??= driver.notifier.watch(driver.channel(resource));
+      watch ??= driver.notifier.watch(channel);
       if (!subscribed) {
-        await watch.ready;
         subscribed = true;
-        continue;
+        if (mark === undefined) {
+          await watch.ready;
+          continue;
+        }
       }
-      if (driver.announce) driver.notifier.announce(driver.channel(resource));
+      if (driver.announce) driver.notifier.announce(channel);
       const ms = handedOff ? AFTER_HAND_OFF_MS : delay(ctx, attempt);
-      handedOff = await watch.wait(Math.min(left, ms), a.signal);
+      handedOff = await watch.wait(Math.min(left, ms), a.signal, mark);
     }
   } finally {
     watch?.[Symbol.dispose]();

@@ -9,13 +9,18 @@ export interface Watch extends Disposable {
   readonly ready: Promise<void>;
   /**
    * Resolves on a release of the resource or after `ms`: true when this manager handed the lock over
-   * (see `ReleaseNotifier.handOff`); rejects with `signal.reason` on abort.
+   * (see `ReleaseNotifier.handOff`); rejects with `signal.reason` on abort. With `since` (a `mark` taken
+   * before the failed attempt), resolves at once if a release was heard after it: nobody waited then.
    */
-  wait(ms: number, signal?: AbortSignal): Promise<boolean>;
+  wait(ms: number, signal?: AbortSignal, since?: number): Promise<boolean>;
 }
 
 interface Channel {
   refs: number;
+  /** Whether a node confirmed the subscription: from then on every release on it is heard. */
+  subscribed: boolean;
+  /** Release messages heard so far (see `mark`). */
+  releases: number;
   /** Until then (monotonic ms) a waiter of another manager is known to wait: no hand-off inside this one. */
   othersUntil: number;
   /** When this manager last announced a waiter on the channel (monotonic ms). */
@@ -62,12 +67,18 @@ export class ReleaseNotifier {
     if (!channel) {
       channel = {
         refs: 0,
+        subscribed: false,
+        releases: 0,
         othersUntil: 0,
         announcedAt: -Infinity,
-        ready: this.#subscribe(name),
+        ready: Promise.resolve(),
         wakers: new Set(),
         linger: undefined,
       };
+      const ch = channel;
+      ch.ready = this.#subscribe(name, () => {
+        ch.subscribed = true;
+      });
       this.#channels.set(name, channel);
     }
     clearTimeout(channel.linger);
@@ -77,7 +88,7 @@ export class ReleaseNotifier {
     let disposed = false;
     return {
       ready: ch.ready,
-      wait: (ms, signal) => this.#wait(ch, ms, signal),
+      wait: (ms, signal, since) => this.#wait(ch, ms, signal, since),
       [Symbol.dispose]: () => {
         if (disposed) return;
         disposed = true;
@@ -106,6 +117,16 @@ export class ReleaseNotifier {
     return true;
   }
 
+  /**
+   * The count of releases heard on channel `name`, or undefined while it is not subscribed. Taken before
+   * an attempt, it lets the waiter skip the attempt it would make after subscribing: a release between
+   * the failed attempt and the wait is then already counted (see `Watch.wait`).
+   */
+  mark(name: string): number | undefined {
+    const ch = this.#channels.get(name);
+    return ch?.subscribed ? ch.releases : undefined;
+  }
+
   /** Tells the other managers on channel `name` that a caller of this one waits (see `handOff`). */
   announce(name: string): void {
     const ch = this.#channels.get(name);
@@ -117,9 +138,10 @@ export class ReleaseNotifier {
     for (const client of this.clients) client.publish(name, this.#announcement).catch(() => {});
   }
 
-  #wait(ch: Channel, ms: number, signal?: AbortSignal): Promise<boolean> {
+  #wait(ch: Channel, ms: number, signal?: AbortSignal, since?: number): Promise<boolean> {
     return new Promise<boolean>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
+      if (since !== undefined && since !== ch.releases) return resolve(false);
       const done = (handedOff = false) => {
         clearTimeout(timer);
         ch.wakers.delete(done);
@@ -153,6 +175,7 @@ export class ReleaseNotifier {
           if (message !== this.#announcement) ch.othersUntil = performance.now() + OTHERS_WAIT_MS;
           return;
         }
+        ch.releases++;
         const first = ch.wakers.values().next();
         if (!first.done) first.value(false);
       });
@@ -163,7 +186,7 @@ export class ReleaseNotifier {
   }
 
   // Ready when any node confirms the subscription: a release on that node will wake us.
-  #subscribe(name: string): Promise<void> {
+  #subscribe(name: string, onConfirmed: () => void): Promise<void> {
     const subs = this.#connect().map((s) => s.subscribe(name));
     for (const p of subs) p.catch(() => {});
     return new Promise<void>((resolve) => {
@@ -172,6 +195,7 @@ export class ReleaseNotifier {
       Promise.any(subs).then(
         () => {
           clearTimeout(timer);
+          onConfirmed();
           resolve();
         },
         () => {},

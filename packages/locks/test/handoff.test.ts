@@ -43,6 +43,12 @@ function writes(redis: Redis): number[] {
   return sizes;
 }
 
+function extraClient(url: string): Redis {
+  const c = client(url);
+  extra.push(c);
+  return c;
+}
+
 /** Messages published on `channel` of the node at `url`, from now on. */
 async function listen(url: string, channel: string): Promise<string[]> {
   const sub = client(url);
@@ -199,8 +205,53 @@ describe('hand-off to a waiter of the same manager', () => {
   });
 });
 
-function extraClient(url: string): Redis {
-  const c = client(url);
-  extra.push(c);
-  return c;
-}
+describe('a waiter on a channel its manager already hears', () => {
+  const manager = () => new LockManager({ nodes: extraClient(env.redis.urls[0]!), retry: SLOW_POLL });
+  /** The attempt numbers of every failed attempt on `m` from now on. */
+  const conflicts = (m: LockManager) => {
+    const seen: number[] = [];
+    m.on('contended', (e) => seen.push(e.attempt));
+    return seen;
+  };
+
+  it('fails one attempt, not two, before it waits, and is still handed the lock', async () => {
+    const m = manager();
+    const holder = await m.acquire('hear:one', { ttlMs: 5_000, heartbeat: false });
+    const first = m.acquire('hear:one', { waitMs: 20_000 });
+    await sleep(300);
+    const seen = conflicts(m);
+    const second = m.acquire('hear:one', { waitMs: 20_000 });
+    await sleep(300);
+    expect(seen).toEqual([1]);
+    const start = performance.now();
+    await holder.release();
+    await (await first).release();
+    await (await second).release();
+    expect(performance.now() - start).toBeLessThan(2_000);
+    await m.close();
+  });
+
+  it('a release heard while its attempt is in flight sends it straight back to the node', async () => {
+    const m = manager();
+    const other = manager();
+    // A waiter that was woken and left: the channel stays subscribed for a while.
+    const gone = await other.acquire('hear:race', { ttlMs: 5_000, heartbeat: false });
+    const early = m.acquire('hear:race', { waitMs: 20_000 });
+    await sleep(300);
+    await gone.release();
+    await (await early).release();
+    const holder = await other.acquire('hear:race', { ttlMs: 5_000, heartbeat: false });
+    const seen = conflicts(m);
+    // A release message sent just before the attempt is written (the attempt waits for the next tick):
+    // the node runs it first, and this manager hears it before the attempt's reply (a conflict).
+    const waiting = m.acquire('hear:race', { waitMs: 20_000 });
+    await env.clients[1]!.publish('cxkit:locks:released:hear:race', 'hear:race');
+    await sleep(500);
+    // The second attempt came from the message heard before the wait began, not from the 8-10 s poll.
+    expect(seen).toEqual([1, 2]);
+    await holder.release();
+    await (await waiting).release();
+    await m.close();
+    await other.close();
+  });
+});
