@@ -37,15 +37,15 @@ interface Queued {
   reject: (error: unknown) => void;
 }
 
-/** Most script calls written to one node in one pipeline; more wait for the next flush. */
+/** Most script calls written to one node in one write; more wait for the next flush. */
 const MAX_BATCH = 256;
 
 /** One Redis endpoint (a master, or a whole Cluster) and how scripts are called on it. */
 export class LockNode {
-  // Script calls issued in the same tick (e.g. many concurrent acquires) go out as one pipeline: one
-  // socket write and one read instead of one each. Not on a Cluster, whose pipelines must stay in a slot.
+  // Script calls issued in the same tick (e.g. many concurrent acquires) go out together: one socket
+  // write and one read instead of one each. Not on a Cluster, whose pipelines must stay in a slot.
   #queue: Queued[] | undefined;
-  /** Set by `hold()` until its flush: every call of this tick joins one pipeline. */
+  /** Set by `hold()` until its flush: every call of this tick joins one write. */
   #held = false;
   readonly #batching: boolean;
   /** Acquires and releases issued in the same tick share one script call (not on a Cluster). */
@@ -73,7 +73,7 @@ export class LockNode {
 
   /**
    * For the rest of this tick, every call to this node (`runNow` too) waits and goes out in one
-   * pipeline, in call order: a release and the attempt of the waiter it wakes cost one socket write
+   * write, in call order: a release and the attempt of the waiter it wakes cost one socket write
    * (on loopback a write costs about as much as the round trip). The flush is two `nextTick`s away, so
    * when the release runs in a microtask (as `release()` after an `await` does) it comes after the
    * batches that the woken waiter's microtasks queue (a `setImmediate` would cost a poll of the event
@@ -93,7 +93,7 @@ export class LockNode {
     );
   }
 
-  /** As `run`, but written at once instead of joining the pipeline of this tick (a full batch). */
+  /** As `run`, but written at once instead of joining the write of this tick (a full batch). */
   runNow(script: LockScript, keys: string[], args: Arg[], write: boolean): Promise<unknown> {
     if (this.#held) return this.#run(script, keys, args);
     return write && this.replicaAcks > 0
