@@ -28,6 +28,14 @@ async function callsPerNode(): Promise<number[]> {
 const resetStats = () => Promise.all([0, 1, 2, 3, 4].map((i) => clients[i]!.config('RESETSTAT')));
 const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 
+/** Writes a live record of `other-owner` for `resource` (for a minute) on the nodes at `indexes`. */
+async function otherOwner(resource: string, indexes: number[]): Promise<void> {
+  const [seconds] = await clients[0]!.time();
+  const now = Number(seconds) * 1000;
+  const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 1 0 0 x`;
+  for (const i of indexes) await clients[i]!.set(`cxkit:locks:{${resource}}`, record, 'PX', 60_000);
+}
+
 /** Nodes whose record of `resource` names `token` as its live holder. */
 async function holding(m: LockManager, resource: string, token: string): Promise<number> {
   return (await m.inspect(resource)).nodes.filter((n) => n.holder?.token === token).length;
@@ -91,11 +99,8 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
   it("another owner's live record on one node of the wave: the others are asked and grant the quorum", async () => {
     const m = manager('us-east-1');
     await (await m.acquire('fan:left:first', { heartbeat: false })).release();
-    const [seconds] = await clients[0]!.time();
-    const now = Number(seconds) * 1000;
     // Node 0 alone holds a live record of another owner (e.g. the leftover of a failed acquisition).
-    const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 1 0 0 x`;
-    await clients[0]!.set('cxkit:locks:{fan:left}', record, 'PX', 60_000);
+    await otherOwner('fan:left', [0]);
     const lock = await m.acquire('fan:left', { heartbeat: false });
     expect(await holding(m, 'fan:left', lock.token)).toBe(4);
     expect((await m.inspect('fan:left')).nodes[0]!.holder?.token).toBe('other-owner');
@@ -141,12 +146,9 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
   it('a split vote around a paused node fails at once instead of waiting for the node to break the tie', async () => {
     const m = manager('us-east-1');
     await (await m.acquire('fan:split:first', { heartbeat: false })).release();
-    const [seconds] = await clients[0]!.time();
-    const now = Number(seconds) * 1000;
     // Nodes 3 and 4 hold another owner's live record: with node 0 paused the wave gets 2 grants, the
     // others 2 conflicts, and only node 0 could decide.
-    const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 1 0 0 x`;
-    for (const i of [3, 4]) await clients[i]!.set('cxkit:locks:{fan:split}', record, 'PX', 60_000);
+    await otherOwner('fan:split', [3, 4]);
     const paused = nodes()[0]!;
     await paused.pause();
     try {
