@@ -61,6 +61,13 @@ export async function acquireLoop<T, S>(
   let handedOff = false;
   const channel = driver.channel(resource);
   try {
+    // Callers of this manager already wait for the lock: queue behind them rather than fail an attempt.
+    if (a.waitMs > 0 && driver.notifier.queued(channel)) {
+      const mark = driver.notifier.mark(channel);
+      watch = driver.notifier.watch(channel);
+      subscribed = true;
+      handedOff = await watch.wait(Math.min(a.waitMs, delay(ctx, 1)), a.signal, mark);
+    }
     for (let attempt = 1; ; attempt++) {
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
       const token = randomUUID();

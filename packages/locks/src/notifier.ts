@@ -127,6 +127,16 @@ export class ReleaseNotifier {
     return ch?.subscribed ? ch.releases : undefined;
   }
 
+  /**
+   * Whether a caller of this manager already waits on channel `name` (subscribed, no other manager's
+   * waiter heard lately): a new caller then queues behind it without an attempt of its own, since the
+   * lock is held and its release hands the lock to the longest waiter here.
+   */
+  queued(name: string): boolean {
+    const ch = this.#channels.get(name);
+    return !!ch && ch.subscribed && ch.wakers.size > 0 && performance.now() >= ch.othersUntil;
+  }
+
   /** Tells the other managers on channel `name` that a caller of this one waits (see `handOff`). */
   announce(name: string): void {
     const ch = this.#channels.get(name);

@@ -214,18 +214,48 @@ describe('a waiter on a channel its manager already hears', () => {
     return seen;
   };
 
-  it('fails one attempt, not two, before it waits, and is still handed the lock', async () => {
+  it('a caller behind one that already waits queues without an attempt and is handed the lock in turn', async () => {
+    const m = manager();
+    const holder = await m.acquire('hear:queue', { ttlMs: 5_000, heartbeat: false });
+    const first = m.acquire('hear:queue', { waitMs: 20_000 });
+    await sleep(300);
+    const seen = conflicts(m);
+    const order: string[] = [];
+    const second = m.acquire('hear:queue', { waitMs: 20_000 }).then((l) => {
+      order.push('second');
+      return l;
+    });
+    await sleep(300);
+    expect(seen).toEqual([]);
+    const start = performance.now();
+    await holder.release();
+    const one = await first;
+    order.push('first');
+    await sleep(200);
+    // The second caller still waits: the first holds the lock, and it was behind the first.
+    expect(order).toEqual(['first']);
+    await one.release();
+    await (await second).release();
+    expect(order).toEqual(['first', 'second']);
+    // Both hand-offs came from the releases, not from the 8-10 s poll.
+    expect(performance.now() - start).toBeLessThan(2_000);
+    await m.close();
+  });
+
+  it('on a channel still subscribed but with nobody waiting, fails one attempt, not two, before it waits', async () => {
     const m = manager();
     const holder = await m.acquire('hear:one', { ttlMs: 5_000, heartbeat: false });
     const first = m.acquire('hear:one', { waitMs: 20_000 });
     await sleep(300);
+    await holder.release();
+    // The woken waiter left; the channel lingers subscribed.
+    const again = await first;
     const seen = conflicts(m);
     const second = m.acquire('hear:one', { waitMs: 20_000 });
     await sleep(300);
     expect(seen).toEqual([1]);
     const start = performance.now();
-    await holder.release();
-    await (await first).release();
+    await again.release();
     await (await second).release();
     expect(performance.now() - start).toBeLessThan(2_000);
     await m.close();
