@@ -10,14 +10,17 @@ export interface NodeRecoveringEvent {
 
 interface NodeState {
   epoch: string;
-  trustedFrom: number;
+  /** Monotonic time (`performance.now()`) from which the node is expected to be trusted (wave choice). */
+  trustedFromMono: number;
 }
 
 /**
  * Amnesia guard. A Redis node without persistence forgets every lock when it restarts. Each script
  * creates a marker (named by the node's TIME) on first use after a start and returns it with its age,
  * so a node that came back empty is recognised in the same round trip. Its votes are ignored until the
- * longest TTL it may have forgotten (`windowMs`) has passed since the marker was created.
+ * longest TTL it may have forgotten (`windowMs`) has passed since the marker was created. Whether a vote
+ * counts is judged by the marker age the node reports with it (its own clock): a step of the client's
+ * wall clock (NTP, a resumed VM) can never make a recovering node count early.
  */
 export class AmnesiaGuard {
   readonly #nodes = new Map<number, NodeState>();
@@ -39,32 +42,33 @@ export class AmnesiaGuard {
     if (!this.enabled) return true;
     const id = String(epoch);
     const age = Number(ageMs);
+    // An unreadable age counts as a fresh marker: untrusted for the whole window.
+    const left = Math.max(0, this.windowMs - (Number.isFinite(age) ? age : 0));
     const before = this.#nodes.get(index);
-    if (before && before.epoch === id) return Date.now() >= before.trustedFrom;
-    const trustedFrom = Date.now() + Math.max(0, this.windowMs - (Number.isFinite(age) ? age : 0));
-    this.#nodes.set(index, { epoch: id, trustedFrom });
-    if (trustedFrom > Date.now()) {
+    this.#nodes.set(index, { epoch: id, trustedFromMono: performance.now() + left });
+    if (left === 0) return true;
+    if (!before || before.epoch !== id) {
       this.onRecovering({
         node: this.labels[index] ?? `node${index}`,
         epoch: id,
         previousEpoch: before?.epoch,
-        trustedFrom,
+        trustedFrom: Date.now() + left,
       });
-      return false;
     }
-    return true;
+    return false;
   }
 
-  /** True when node `index` was seen and its votes count now (always, with the guard off). */
+  /** True when node `index` was seen and is expected to count now (always, with the guard off). */
   trustedNow(index: number): boolean {
     if (!this.enabled) return true;
     const s = this.#nodes.get(index);
-    return s !== undefined && Date.now() >= s.trustedFrom;
+    return s !== undefined && performance.now() >= s.trustedFromMono;
   }
 
   /** Last known state of node `index` (for `inspect()`). */
   state(index: number): { epoch: string | undefined; trustedFrom: number | undefined } {
     const s = this.#nodes.get(index);
-    return { epoch: s?.epoch, trustedFrom: s && s.trustedFrom > Date.now() ? s.trustedFrom : undefined };
+    const left = s ? s.trustedFromMono - performance.now() : 0;
+    return { epoch: s?.epoch, trustedFrom: left > 0 ? Date.now() + left : undefined };
   }
 }

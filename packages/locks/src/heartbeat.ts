@@ -17,12 +17,18 @@ interface Tally {
 }
 
 /** Runs the heartbeat script for `locks` on every node (one call per node per batch of 100). */
-async function extendOnNode(ctx: LockContext, node: LockNode, index: number, locks: readonly HeldLock[]) {
+async function extendOnNode(
+  ctx: LockContext,
+  node: LockNode,
+  index: number,
+  locks: readonly HeldLock[],
+  ttls: ReadonlyMap<HeldLock, number>,
+) {
   const keys = [ctx.keys.epoch(locks[0]!.resource)];
   const args: (string | number)[] = [ctx.guard.flag, ctx.options.recordRetentionMs];
   for (const l of locks) {
     keys.push(ctx.keys.lock(l.resource));
-    args.push(l.token, l.ttlMs, l.fence, l.region, l.operation, l.correlationId);
+    args.push(l.token, ttls.get(l)!, l.fence, l.region, l.operation, l.correlationId);
   }
   const raw = asArray(await node.run(scripts.heartbeat, keys, args, true));
   const trusted = ctx.guard.observe(index, raw[0], raw[1]);
@@ -47,12 +53,14 @@ export async function extendLocks(
   locks: readonly HeldLock[],
 ): Promise<Map<HeldLock, Tally>> {
   const startedAt = performance.now();
+  // The TTL each lock's records get in this round, fixed now: validity is judged by what was written.
+  const ttls = new Map(locks.map((l) => [l, l.ttlMs]));
   // Every node is asked and may re-claim the record: from now on a release must reach them all.
   for (const l of locks) l.nodes = undefined;
   const tallies = new Map<HeldLock, Tally>(locks.map((l) => [l, { votes: 0, taken: 0, outcomes: [] }]));
   await Promise.all(
     batches(ctx, locks).map((batch) =>
-      round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch), {
+      round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch, ttls), {
         timeoutMs: ctx.options.requestTimeoutMs,
         health: ctx.health,
       }).then((replies) => {
@@ -78,7 +86,7 @@ export async function extendLocks(
   const latencyMs = performance.now() - startedAt;
   for (const [lock, t] of tallies) {
     const ref = { resource: lock.resource, token: lock.token, fence: lock.fence, latencyMs };
-    if (t.votes >= ctx.quorum && lock.confirmed(startedAt)) {
+    if (t.votes >= ctx.quorum && lock.confirmed(startedAt, ttls.get(lock)!)) {
       ctx.events.emit('extended', { ...ref, validUntil: lock.validUntil });
     } else if (t.taken > ctx.nodes.length - ctx.quorum) {
       lock.lose('taken-over');

@@ -114,12 +114,16 @@ export class HeldLock implements Lock {
     return this.state === 'held' ? undefined : this.#lostReason();
   }
 
-  /** Records a round that a quorum confirmed; only rounds started while the lock was still valid count. */
-  confirmed(startedAt: number): boolean {
+  /**
+   * Records a round that a quorum confirmed; only rounds started while the lock was still valid count.
+   * `ttlMs` is the TTL that round wrote: `extend(ttlMs)` may change the lock's TTL while an earlier
+   * round is in flight, and that round's records expire by the TTL it carried.
+   */
+  confirmed(startedAt: number, ttlMs: number): boolean {
     if (this.state !== 'held' || startedAt >= this.#validUntilMono) return false;
     if (startedAt > this.#lastRound) {
       this.#lastRound = startedAt;
-      this.#validUntilMono = startedAt + effectiveTtl(this.ctx, this.ttlMs) - driftMs(this.ctx, this.ttlMs);
+      this.#validUntilMono = startedAt + effectiveTtl(this.ctx, ttlMs) - driftMs(this.ctx, ttlMs);
       this.#arm();
     }
     return true;

@@ -169,9 +169,11 @@ export class Semaphore {
     const ctx = this.deps.ctx;
     const k = this.#keys;
     const args: (string | number)[] = [this.limit, this.#keyLifeMs, this.#fenceLifeMs];
-    for (const p of permits) {
-      args.push(p.token, effectiveTtl(ctx, p.ttlMs), p.fence, p.region, p.operation, p.correlationId);
-    }
+    // The TTL each permit gets in this call, fixed now: validity is judged by what was written.
+    const ttls = permits.map((p) => p.ttlMs);
+    permits.forEach((p, i) => {
+      args.push(p.token, effectiveTtl(ctx, ttls[i]!), p.fence, p.region, p.operation, p.correlationId);
+    });
     const startedAt = performance.now();
     const [reply] = await round(
       ctx.nodes,
@@ -183,7 +185,7 @@ export class Semaphore {
     permits.forEach((p, i) => {
       const ref = { resource: p.resource, token: p.token, fence: p.fence, latencyMs };
       const r = results[i];
-      if ((r === 1 || r === 2) && p.confirmed(startedAt))
+      if ((r === 1 || r === 2) && p.confirmed(startedAt, ttls[i]!))
         ctx.events.emit('extended', { ...ref, validUntil: p.validUntil });
       else if (r === 0) p.lose('taken-over');
       else if (p.state === 'held') {
