@@ -14,6 +14,13 @@ export interface LoopDriver<T, S = undefined> {
   closed(): boolean;
   /** Release channel that wakes a waiter for `resource`. */
   channel(resource: string): string;
+  /**
+   * Whether this manager itself holds `resource` now (a live lock): its release then hands the lock to
+   * the longest waiter here, so a new caller may queue behind those without an attempt of its own.
+   */
+  heldHere(resource: string): boolean;
+  /** The error that ends a wait once the manager is closed. */
+  closedError(resource: string): Error;
   /** Whether a waiter announces itself on the channel after each failed attempt (see `ReleaseNotifier.handOff`). */
   readonly announce: boolean;
   attempt(resource: string, token: string, a: ResolvedAcquire): Promise<Attempt>;
@@ -61,14 +68,18 @@ export async function acquireLoop<T, S>(
   let handedOff = false;
   const channel = driver.channel(resource);
   try {
-    // Callers of this manager already wait for the lock: queue behind them rather than fail an attempt.
-    if (a.waitMs > 0 && driver.notifier.queued(channel)) {
+    // This manager holds the lock and callers of its own wait for it: queue behind them rather than
+    // fail an attempt (the release hands the lock to the longest waiter here).
+    if (a.waitMs > 0 && driver.heldHere(resource) && driver.notifier.queued(channel)) {
       const mark = driver.notifier.mark(channel);
       watch = driver.notifier.watch(channel);
       subscribed = true;
       handedOff = await watch.wait(Math.min(a.waitMs, delay(ctx, 1)), a.signal, mark);
     }
     for (let attempt = 1; ; attempt++) {
+      // A caller that gave up, or a manager closed, while this caller waited makes no further attempt.
+      a.signal?.throwIfAborted();
+      if (attempt > 1 && driver.closed()) throw driver.closedError(resource);
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
       const token = randomUUID();
       // Releases heard so far, if this manager already listens on the channel (e.g. another waiter).

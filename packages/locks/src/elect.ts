@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LockError } from './errors.js';
 import type { Lock } from './lock.js';
 import type { Logger } from './types.js';
 
@@ -57,7 +58,8 @@ export function campaign(
           ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
         });
       } catch (err) {
-        if (signal.aborted) break;
+        // A closed manager grants nothing again: the campaign ends with it.
+        if (signal.aborted || (err instanceof LockError && err.code === 'LOCK_MANAGER_CLOSED')) break;
         logger?.debug({ err, name }, 'election round without leadership');
         await sleep(retryMs * (0.5 + Math.random()), undefined, { signal }).catch(() => {});
         continue;

@@ -19,6 +19,10 @@ export class LockError extends Error {
   }
 }
 
+/** A call on (or a wait in) a manager that was closed. */
+export const managerClosed = (resource: string): LockError =>
+  new LockError('LOCK_MANAGER_CLOSED', 'LockManager is closed', { resource });
+
 /** A bad option or argument; `field` names it. Thrown before any Redis call. */
 export class ConfigError extends TypeError {
   readonly code = 'LOCK_CONFIG_INVALID';

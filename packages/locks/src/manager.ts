@@ -6,7 +6,7 @@ import { parseAcquire, type ResolvedAcquire } from './acquire-options.js';
 import type { Topology } from './client.js';
 import { createContext, type LockContext } from './context.js';
 import { campaign, type Election, type ElectOptions } from './elect.js';
-import { ConfigError, LockError, LockLimitError } from './errors.js';
+import { ConfigError, LockLimitError, managerClosed } from './errors.js';
 import { DIAGNOSTICS_CHANNEL_PREFIX, type LockEvents, type Unsubscribe } from './events.js';
 import { checkEvictionPolicies } from './eviction.js';
 import { extendLocks, Heartbeat } from './heartbeat.js';
@@ -47,6 +47,8 @@ export class LockManager {
   readonly #driver: LoopDriver<HeldLock, SpanLike | undefined>;
   readonly #background = new Set<Promise<unknown>>();
   #closed = false;
+  /** The live lock of each resource this manager holds (not semaphore permits): see `heldHere`. */
+  readonly #mine = new Map<string, HeldLock>();
 
   constructor(options: LockManagerOptions) {
     const o = parseManagerOptions(options);
@@ -69,7 +71,8 @@ export class LockManager {
       extendNow: (lock) => this.#heartbeat.extendOne(lock),
       releaseRecords: (lock) => {
         // A waiter of this manager is woken now; its attempt goes out with the release, right behind it.
-        const handOff = this.#notifier.handOff(ctx.keys.channel(lock.resource));
+        // Not once closed: the woken caller would get a lock that outlives the manager.
+        const handOff = !this.#closed && this.#notifier.handOff(ctx.keys.channel(lock.resource));
         const options = handOff ? HAND_OFF : WAKE;
         return releaseOn(
           this.#ctx,
@@ -78,13 +81,21 @@ export class LockManager {
           lock.nodes ? { ...options, only: lock.nodes } : options,
         ).then((replies) => releaseResult(this.#ctx, replies));
       },
-      forget: (lock) => this.#heartbeat.delete(lock),
+      forget: (lock) => {
+        this.#heartbeat.delete(lock);
+        if (this.#mine.get(lock.resource) === lock) this.#mine.delete(lock.resource);
+      },
     };
     this.#notifier = new ReleaseNotifier(clients, o.maxWaiters, o.requestTimeoutMs, o.logger);
     // Built once: an acquisition passes its resource and options instead of allocating callbacks.
     this.#driver = {
       notifier: this.#notifier,
       closed: () => this.#closed,
+      heldHere: (resource) => {
+        const lock = this.#mine.get(resource);
+        return lock !== undefined && lock.state === 'held' && lock.validUntilMono > performance.now();
+      },
+      closedError: managerClosed,
       channel: (resource) => ctx.keys.channel(resource),
       announce: true,
       attempt: (resource, token, a) => attemptAcquire(ctx, resource, token, a),
@@ -131,7 +142,7 @@ export class LockManager {
   }
 
   #admit(resource: string): void {
-    if (this.#closed) throw new LockError('LOCK_MANAGER_CLOSED', 'LockManager is closed', { resource });
+    if (this.#closed) throw managerClosed(resource);
     if (this.#heartbeat.held.size >= this.#o.maxHeldLocks) {
       throw new LockLimitError('maxHeldLocks', this.#o.maxHeldLocks);
     }
@@ -211,6 +222,7 @@ export class LockManager {
       nodes: result.nodes,
     });
     this.#heartbeat.add(lock);
+    if (host === this.#host) this.#mine.set(resource, lock);
     for (const { previous, nodes } of result.overridden) {
       const ref = { resource, token, fence: result.fence, region: this.#o.region };
       this.#events.emit('stale', { resource, holder: previous, nodes });

@@ -19,7 +19,7 @@ interface Channel {
   refs: number;
   /** Whether a node confirmed the subscription: from then on every release on it is heard. */
   subscribed: boolean;
-  /** Release messages heard so far (see `mark`). */
+  /** Changes with every release message heard (see `mark`); unique across channels. */
   releases: number;
   /** Until then (monotonic ms) a waiter of another manager is known to wait: no hand-off inside this one. */
   othersUntil: number;
@@ -38,6 +38,12 @@ const WAITING = 'cxkit:waiting:';
 
 /** How long one such message keeps hand-offs off; a manager with a waiter repeats it every half of it. */
 const OTHERS_WAIT_MS = 2_000;
+
+/**
+ * Source of `Channel.releases` values, shared by all channels: a channel dropped and created again
+ * never repeats a count, so a `mark` taken on the old one never matches the new one.
+ */
+let sequence = 0;
 
 /** Keeps a channel subscribed this long after its last waiter left, so a hot resource is not re-subscribed per hand-off. */
 const LINGER_MS = 5_000;
@@ -68,7 +74,7 @@ export class ReleaseNotifier {
       channel = {
         refs: 0,
         subscribed: false,
-        releases: 0,
+        releases: ++sequence,
         othersUntil: 0,
         announcedAt: -Infinity,
         ready: Promise.resolve(),
@@ -185,7 +191,7 @@ export class ReleaseNotifier {
           if (message !== this.#announcement) ch.othersUntil = performance.now() + OTHERS_WAIT_MS;
           return;
         }
-        ch.releases++;
+        ch.releases = ++sequence;
         const first = ch.wakers.values().next();
         if (!first.done) first.value(false);
       });

@@ -1,0 +1,153 @@
+import type { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ScriptClient } from '../src/client.js';
+import { LockError, LockManager, type LockManagerOptions } from '../src/index.js';
+import { ReleaseNotifier } from '../src/notifier.js';
+import { client, oneMaster, quit, sleep } from './helpers.js';
+
+// Edges of waiting: a caller never queues behind others on a lock that is free, and nothing is granted
+// by (or to a caller of) a manager that closed or a caller that gave up.
+
+/** Polls only every 8-10 s: a grant well before that came from an attempt or a wake-up. */
+const SLOW_POLL = { minDelayMs: 8_000, maxDelayMs: 10_000 };
+
+const env = oneMaster(1_000);
+const extra: Redis[] = [];
+const managers: LockManager[] = [];
+afterAll(async () => {
+  await Promise.all(managers.map((m) => m.close()));
+  await quit(extra);
+});
+
+function manager(options: Partial<LockManagerOptions> = {}): LockManager {
+  const c = client(env.redis.urls[0]!);
+  extra.push(c);
+  const m = new LockManager({ nodes: c, retry: SLOW_POLL, ...options });
+  managers.push(m);
+  return m;
+}
+
+const settle = <T>(p: Promise<T>) =>
+  p.then(
+    (value) => value,
+    (err: unknown) => err as Error,
+  );
+
+describe('a caller behind callers that already wait', () => {
+  it('attempts at once when the lock it waits for expired (its manager does not hold it)', async () => {
+    const m = manager();
+    const other = manager();
+    await other.acquire('edge:expired', { ttlMs: 300, heartbeat: false }); // never released
+    const first = m.acquire('edge:expired', { waitMs: 20_000 });
+    await sleep(600);
+    expect((await other.inspect('edge:expired')).holder).toBeUndefined();
+    const start = performance.now();
+    const second = await m.acquire('edge:expired', { waitMs: 20_000 });
+    expect(performance.now() - start).toBeLessThan(1_000);
+    await second.release();
+    await (await first).release();
+  });
+
+  it('is not refused by maxWaiters when the lock is free', async () => {
+    const m = manager({ maxWaiters: 1 });
+    const other = manager();
+    await other.acquire('edge:limit', { ttlMs: 300, heartbeat: false });
+    const first = m.acquire('edge:limit', { waitMs: 20_000 });
+    await sleep(600);
+    const second = await m.acquire('edge:limit', { waitMs: 20_000 });
+    expect(second.fence).toBeGreaterThan(0);
+    await second.release();
+    await (await first).release();
+  });
+
+  it('of a semaphore attempts at once when permits expired', async () => {
+    const m = manager();
+    const other = manager();
+    const theirs = other.semaphore('edge:sem', { limit: 2 });
+    await theirs.acquire({ ttlMs: 300, heartbeat: false });
+    await theirs.acquire({ ttlMs: 300, heartbeat: false });
+    const s = m.semaphore('edge:sem', { limit: 2 });
+    const first = s.acquire({ waitMs: 20_000 });
+    await sleep(600);
+    const start = performance.now();
+    const second = await s.acquire({ waitMs: 20_000 });
+    expect(performance.now() - start).toBeLessThan(1_000);
+    await second.release();
+    await (await first).release();
+  });
+});
+
+describe('a manager that closes, a caller that gives up', () => {
+  it('close() hands no lock to a waiter of its own, and leaves no record behind', async () => {
+    const m = manager({ heartbeatIntervalMs: 100 });
+    const watcher = manager();
+    await m.acquire('edge:close', { ttlMs: 1_000 });
+    const waiting = settle(m.acquire('edge:close', { waitMs: 20_000, ttlMs: 1_000 }));
+    await sleep(300);
+    await m.close();
+    const got = await waiting;
+    expect(got).toBeInstanceOf(LockError);
+    expect((got as LockError).code).toBe('LOCK_MANAGER_CLOSED');
+    await sleep(1_500); // past the TTL: only a heartbeat could keep a record alive
+    expect((await watcher.inspect('edge:close')).holder).toBeUndefined();
+  });
+
+  it('an election ends when its manager closes', async () => {
+    const rounds: string[] = [];
+    const logger = {
+      debug: (_: unknown, msg: string) => rounds.push(msg),
+      info: () => {},
+      warn: () => {},
+      error: () => {},
+    };
+    const m = manager({ logger, heartbeatIntervalMs: 500, retry: { minDelayMs: 50, maxDelayMs: 100 } });
+    const election = m.elect('edge', { onElected: () => {}, ttlMs: 2_000 });
+    await sleep(300);
+    expect(election.isLeader).toBe(true);
+    await m.close();
+    await sleep(1_000);
+    expect(rounds.filter((r) => r.startsWith('election round'))).toEqual([]);
+    await election.stop();
+  });
+
+  it('a waiter whose signal aborts after a hand-off woke it, before its attempt, gets no lock', async () => {
+    const m = manager();
+    await (await m.acquire('edge:abort:warm', { heartbeat: false })).release(); // scripts loaded
+    const holder = await m.acquire('edge:abort', { ttlMs: 5_000, heartbeat: false });
+    const ac = new AbortController();
+    const waiting = settle(m.acquire('edge:abort', { waitMs: 20_000, signal: ac.signal }));
+    await sleep(300);
+    const released = holder.release(); // wakes the waiter; its attempt is not written yet
+    ac.abort(new Error('caller gave up'));
+    await released;
+    expect(await waiting).toEqual(new Error('caller gave up'));
+    expect((await m.inspect('edge:abort')).holder).toBeUndefined();
+  });
+});
+
+describe('a channel dropped while a caller was attempting', () => {
+  it('a mark taken on the dropped channel never matches the new one: the wait returns at once', async () => {
+    const c = client(env.redis.urls[0]!);
+    extra.push(c);
+    // One waiter at most: a channel left idle while another lingers is dropped at once.
+    const notifier = new ReleaseNotifier([c as unknown as ScriptClient], 1, 1_000, undefined);
+    try {
+      const y = notifier.watch('edge:drop:y');
+      await y.ready;
+      y[Symbol.dispose](); // lingers
+      const x = notifier.watch('edge:drop:x');
+      await x.ready;
+      const mark = notifier.mark('edge:drop:x');
+      expect(mark).toBeDefined();
+      x[Symbol.dispose](); // two idle channels, one allowed: dropped
+      const again = notifier.watch('edge:drop:x');
+      const start = performance.now();
+      // A release heard by the old channel, if any, is not counted by the new one: look again at once.
+      expect(await again.wait(5_000, undefined, mark)).toBe(false);
+      expect(performance.now() - start).toBeLessThan(1_000);
+      again[Symbol.dispose]();
+    } finally {
+      notifier.close();
+    }
+  });
+});
