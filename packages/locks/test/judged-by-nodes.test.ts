@@ -26,7 +26,8 @@ const tick = () => new Promise<void>((r) => process.nextTick(r));
 
 describe('judged by the nodes', () => {
   it('extend(ttl) while an earlier round is in flight: that round counts with the TTL it wrote, not the new one', async () => {
-    const holder = manager('us-east-1', { fanout: 'all' });
+    // The event loop is blocked below while the nodes run R1: R1 must not time out meanwhile.
+    const holder = manager('us-east-1', { fanout: 'all', requestTimeoutMs: 10_000 });
     const contender = manager('eu-west-1');
     for (const m of [holder, contender])
       await (await m.acquire('ttl:race:warm', { heartbeat: false })).release();
