@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Attempt } from './acquire.js';
 import type { ResolvedAcquire } from './acquire-options.js';
 import type { LockContext } from './context.js';
-import { AcquireTimeoutError } from './errors.js';
+import { AcquireTimeoutError, managerClosed } from './errors.js';
 import type { ReleaseNotifier, Watch } from './notifier.js';
 
 /**
@@ -19,8 +19,6 @@ export interface LoopDriver<T, S = undefined> {
    * the longest waiter here, so a new caller may queue behind those without an attempt of its own.
    */
   heldHere(resource: string): boolean;
-  /** The error that ends a wait once the manager is closed. */
-  closedError(resource: string): Error;
   /** Whether a waiter announces itself on the channel after each failed attempt (see `ReleaseNotifier.handOff`). */
   readonly announce: boolean;
   attempt(resource: string, token: string, a: ResolvedAcquire): Promise<Attempt>;
@@ -79,7 +77,7 @@ export async function acquireLoop<T, S>(
     for (let attempt = 1; ; attempt++) {
       // A caller that gave up, or a manager closed, while this caller waited makes no further attempt.
       a.signal?.throwIfAborted();
-      if (attempt > 1 && driver.closed()) throw driver.closedError(resource);
+      if (attempt > 1 && driver.closed()) throw managerClosed(resource);
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
       const token = randomUUID();
       // Releases heard so far, if this manager already listens on the channel (e.g. another waiter).

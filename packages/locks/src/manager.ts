@@ -95,7 +95,6 @@ export class LockManager {
         const lock = this.#mine.get(resource);
         return lock !== undefined && lock.state === 'held' && lock.validUntilMono > performance.now();
       },
-      closedError: managerClosed,
       channel: (resource) => ctx.keys.channel(resource),
       announce: true,
       attempt: (resource, token, a) => attemptAcquire(ctx, resource, token, a),

@@ -124,9 +124,9 @@ export class ReleaseNotifier {
   }
 
   /**
-   * The count of releases heard on channel `name`, or undefined while it is not subscribed. Taken before
-   * an attempt, it lets the waiter skip the attempt it would make after subscribing: a release between
-   * the failed attempt and the wait is then already counted (see `Watch.wait`).
+   * Where channel `name` stands in the releases it heard, or undefined while it is not subscribed.
+   * Taken before an attempt, it lets the waiter skip the attempt it would make after subscribing: a
+   * release between the failed attempt and the wait then shows as a change (see `Watch.wait`).
    */
   mark(name: string): number | undefined {
     const ch = this.#channels.get(name);
@@ -135,8 +135,8 @@ export class ReleaseNotifier {
 
   /**
    * Whether a caller of this manager already waits on channel `name` (subscribed, no other manager's
-   * waiter heard lately): a new caller then queues behind it without an attempt of its own, since the
-   * lock is held and its release hands the lock to the longest waiter here.
+   * waiter heard lately). With the lock held by this manager too, a new caller queues behind it without
+   * an attempt of its own: the release hands the lock to the longest waiter here.
    */
   queued(name: string): boolean {
     const ch = this.#channels.get(name);

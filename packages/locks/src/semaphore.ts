@@ -2,7 +2,7 @@ import type { Attempt } from './acquire.js';
 import { acquireLoop, type LoopDriver } from './acquire-loop.js';
 import type { ResolvedAcquire } from './acquire-options.js';
 import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './context.js';
-import { LockConflictError, managerClosed, QuorumUnavailableError } from './errors.js';
+import { LockConflictError, QuorumUnavailableError } from './errors.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, holderAt, toNumber } from './parse.js';
@@ -68,7 +68,6 @@ export class Semaphore {
       // Permits are never handed off inside a manager: nothing to announce, no queueing without an attempt.
       announce: false,
       heldHere: () => false,
-      closedError: managerClosed,
       attempt: (_, token, a) => this.#attempt(token, a),
       granted: (_, token, a, result, attempts, started) =>
         deps.hold(this.#host, name, token, a, result, attempts, started),
