@@ -77,6 +77,20 @@ describe('a caller behind callers that already wait', () => {
   });
 });
 
+describe('a waiter with a short TTL', () => {
+  it('is woken by the release of a longer lock although it polls less often than its own TTL', async () => {
+    const m = manager();
+    const other = manager();
+    const holder = await other.acquire('edge:short', { ttlMs: 10_000, heartbeat: false });
+    const waiting = m.acquire('edge:short', { waitMs: 20_000, ttlMs: 300, heartbeat: false });
+    await sleep(800); // past the waiter's own TTL; its next poll is 4-10 s away
+    const start = performance.now();
+    expect(await holder.release()).toEqual({ released: true });
+    await (await waiting).release();
+    expect(performance.now() - start).toBeLessThan(2_000);
+  });
+});
+
 describe('a manager that closes, a caller that gives up', () => {
   it('close() hands no lock to a waiter of its own, and leaves no record behind', async () => {
     const m = manager({ heartbeatIntervalMs: 100 });

@@ -2,7 +2,7 @@
 -- Many callers' acquisitions on one node share one call: TIME and the epoch marker are read once.
 -- KEYS[1] override audit stream  KEYS[2] node epoch marker; then per lock i: KEYS[2i+1] lock record,
 --   KEYS[2i+2] waiters flag (set when a contender meets a live holder, so only a contended release
---   publishes)
+--   publishes; it lives as long as the holder's lock has left, or the contender's TTL if longer)
 -- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms  ARGV[3] region  ARGV[4] audit stream max length
 --   ARGV[5] record retention ms  ARGV[6] audit stream lifetime ms after an entry (0: none); then per
 --   lock i, four values from ARGV[4i+3]: token, ttl ms, owner
@@ -47,7 +47,9 @@ for i = 1, (#KEYS - 2) / 2 do
   if foreign then
     out[n + 1], out[n + 2], out[n + 3] = -2, 0, 0
   elseif holder and holder[1] ~= token and not cx_is_stale(holder, stale_after) then
-    redis.call('SET', KEYS[2 * i + 2], '1', 'PX', ttl)
+    -- The flag lives as long as the holder's lock may (or the contender's TTL, if longer): a waiter that
+    -- polls less often than its own TTL is still woken by the release.
+    redis.call('SET', KEYS[2 * i + 2], '1', 'PX', math.max(tonumber(ttl), holder[9]))
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, 9
     cx_append(out, holder)
   else
