@@ -26,22 +26,29 @@ const tick = () => new Promise<void>((r) => process.nextTick(r));
 
 describe('judged by the nodes', () => {
   it('extend(ttl) while an earlier round is in flight: that round counts with the TTL it wrote, not the new one', async () => {
-    // The event loop is blocked below while the nodes run R1: R1 must not time out meanwhile.
-    const holder = manager('us-east-1', { fanout: 'all', requestTimeoutMs: 10_000 });
+    // The event loop is blocked below while the nodes run R1: R1 must not time out meanwhile, and
+    // its TTL leaves room for the blocked time (redis-cli calls are slow on a loaded machine). Its
+    // longer maxTtlMs would make the fresh nodes untrusted for 10 s: the guard is not under test here.
+    const holder = manager('us-east-1', {
+      fanout: 'all',
+      requestTimeoutMs: 10_000,
+      maxTtlMs: 10_000,
+      amnesiaGuard: false,
+    });
     const contender = manager('eu-west-1');
     for (const m of [holder, contender])
       await (await m.acquire('ttl:race:warm', { heartbeat: false })).release();
     const admins = nodes().map((n) => client(n.url));
     await Promise.all(admins.map((a) => a.ping()));
     try {
-      const lock = await holder.acquire('ttl:race', { ttlMs: 600, heartbeat: false });
+      const lock = await holder.acquire('ttl:race', { ttlMs: 2_000, heartbeat: false });
       await lock.extend(); // loads the heartbeat script on every node (no NOSCRIPT retry below)
       const key = 'cxkit:locks:{ttl:race}';
       const cli = (port: number, ...args: string[]) =>
         execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
       const ports = nodes().map((n) => n.port);
       const before = ports.map((p) => cli(p, 'GET', key));
-      // R1: a plain extension with the lock's ttl (600 ms); e.g. the heartbeat tick.
+      // R1: a plain extension with the lock's ttl (2 s); e.g. the heartbeat tick.
       const p1 = lock.extend();
       await tick(); // R1 is written
       // Synchronously (the event loop stays blocked, R1's replies stay unread): wait until every node ran R1.
@@ -52,13 +59,13 @@ describe('judged by the nodes', () => {
       // From now on the nodes refuse writes (a transient failure: lost replica, OOM, failover...).
       for (const p of ports) cli(p, 'CONFIG', 'SET', 'min-replicas-to-write', '1');
       // R2: the caller asks for a longer TTL while R1's replies are still unread.
-      const p2 = lock.extend(3_000).catch((e: unknown) => e);
+      const p2 = lock.extend(10_000).catch((e: unknown) => e);
       await p1;
       // The longer TTL never reached the nodes.
       expect(await p2).toBeInstanceOf(Error);
       for (const a of admins) await a.config('SET', 'min-replicas-to-write', '0');
-      // The records carry R1's 600 ms TTL: wait past it.
-      await sleep(800);
+      // The records carry R1's 2 s TTL: wait past it (well before the 10 s asked for).
+      await sleep(2_200);
       const heldByHolder = !lock.signal.aborted && lock.validUntil > Date.now();
       const second: Lock | Error = await contender
         .acquire('ttl:race', { heartbeat: false })
@@ -66,7 +73,7 @@ describe('judged by the nodes', () => {
       const granted = !(second instanceof Error);
       if (granted) await (second as Lock).release();
       await lock.release();
-      // The holder's validity ended with the 600 ms its records carried.
+      // The holder's validity ended with the 2 s its records carried.
       expect(heldByHolder).toBe(false);
       expect(heldByHolder && granted).toBe(false);
     } finally {
@@ -80,12 +87,13 @@ describe('judged by the nodes', () => {
     const second = manager('eu-west-1');
     for (const m of [holder, second])
       await (await m.acquire('clock:step:warm', { heartbeat: false })).release();
-    // The holder's first wave is nodes 0, 1, 2.
     const lock = await holder.acquire('clock:step', { ttlMs: 3_000, heartbeat: false });
     const view = await holder.inspect('clock:step');
-    // The two nodes about to restart hold the holder's record (with a third node, its quorum).
-    expect(view.nodes.slice(0, 2).map((n) => n.holder?.token)).toEqual([lock.token, lock.token]);
-    const [n0, n1] = nodes();
+    // Two of the nodes holding the holder's record restart (its first wave is usually nodes 0-2; a
+    // node that lagged on a loaded machine is left out of it).
+    const holding = view.nodes.flatMap((n, i) => (n.holder?.token === lock.token ? [i] : []));
+    expect(holding.length).toBeGreaterThanOrEqual(3);
+    const [n0, n1] = holding.slice(0, 2).map((i) => nodes()[i]);
     await n0!.kill();
     await n1!.kill();
     await n0!.restart();
