@@ -179,6 +179,11 @@ export class HeldLock implements Lock {
       if (ttlMs > this.ctx.options.maxTtlMs) {
         throw new ConfigError('ttlMs', `must be <= maxTtlMs (${this.ctx.options.maxTtlMs})`);
       }
+      // As at acquire: a TTL no longer than the interval would expire between two heartbeats.
+      const interval = this.ctx.options.heartbeatIntervalMs;
+      if (this.heartbeat && ttlMs <= interval) {
+        throw new ConfigError('ttlMs', `must be > heartbeatIntervalMs (${interval}) while heartbeating`);
+      }
     }
     if (this.state !== 'held') throw new LockLostError(this.resource, this.fence, this.state);
     if (ttlMs !== undefined) this.ttlMs = ttlMs;

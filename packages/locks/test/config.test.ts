@@ -118,5 +118,13 @@ describe('bad input', () => {
     await using lock = await manager.acquire('ext-bad');
     expect(await fieldOf(() => lock.extend(0))).toBe('ttlMs');
     expect(await fieldOf(() => lock.extend(61_000))).toBe('ttlMs');
+    // A heartbeating lock whose TTL is not longer than the heartbeat interval would expire between beats.
+    const before = lock.validUntil;
+    expect(await fieldOf(() => lock.extend(5_000))).toBe('ttlMs');
+    expect(Math.abs(lock.validUntil - before)).toBeLessThan(5);
+    expect(await lock.extend(5_001)).toBeGreaterThan(Date.now());
+    // Without the heartbeat a short TTL is the caller's choice.
+    await using quiet = await manager.acquire('ext-quiet', { heartbeat: false });
+    expect(await quiet.extend(1_000)).toBeGreaterThan(Date.now());
   });
 });
