@@ -25,7 +25,7 @@ async function extendOnNode(
   ttls: ReadonlyMap<HeldLock, number>,
 ) {
   const keys = [ctx.keys.epoch(locks[0]!.resource)];
-  const args: (string | number)[] = [ctx.guard.flag, ctx.options.recordRetentionMs];
+  const args: (string | number)[] = [ctx.guard.flag, ctx.options.recordRetentionMs, ctx.options.staleAfterMs];
   for (const l of locks) {
     keys.push(ctx.keys.lock(l.resource));
     args.push(l.token, ttls.get(l)!, l.fence, l.region, l.operation, l.correlationId);

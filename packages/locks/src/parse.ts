@@ -6,9 +6,12 @@ const num = (v: unknown) => {
   return Number.isFinite(n) ? n : 0;
 };
 
-/** Reads a holder (nine values, in `cx_parse` order) starting at `offset`; `undefined` when absent. */
+/** Values per holder in a script reply (`CX_HOLDER` in common.lua). */
+export const HOLDER_LENGTH = 10;
+
+/** Reads a holder (`HOLDER_LENGTH` values, in `cx_parse` order) starting at `offset`; `undefined` when absent. */
 export function holderAt(reply: readonly unknown[], offset: number): HolderInfo | undefined {
-  if (reply.length < offset + 9) return undefined;
+  if (reply.length < offset + HOLDER_LENGTH) return undefined;
   return {
     token: str(reply[offset]),
     region: str(reply[offset + 1]),
@@ -19,6 +22,7 @@ export function holderAt(reply: readonly unknown[], offset: number): HolderInfo 
     fence: num(reply[offset + 6]),
     heartbeatAgeMs: num(reply[offset + 7]),
     ttlLeftMs: num(reply[offset + 8]),
+    staleAfterMs: num(reply[offset + 9]),
   };
 }
 

@@ -5,7 +5,7 @@ import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './conte
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
-import { asArray, holderAt, toNumber } from './parse.js';
+import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
 import { round } from './round.js';
 import { scripts } from './scripts.js';
 import type { AcquireOptions, HolderInfo, ReleaseResult } from './types.js';
@@ -157,7 +157,7 @@ export class Semaphore {
       };
     }
     const overridden: { previous: HolderInfo; nodes: string[] }[] = [];
-    for (let i = 4; raw[3] !== undefined && i + 9 <= raw.length; i += 9) {
+    for (let i = 4; raw[3] !== undefined && i + HOLDER_LENGTH <= raw.length; i += HOLDER_LENGTH) {
       const previous = holderAt(raw, i);
       if (previous) overridden.push({ previous, nodes: [label] });
     }

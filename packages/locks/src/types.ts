@@ -13,6 +13,11 @@ export interface HolderInfo {
   heartbeatAgeMs: number;
   /** Remaining TTL of the record on that node. */
   ttlLeftMs: number;
+  /**
+   * The holder's own `staleAfterMs` (a semaphore permit: its validity). A contender overrides it only
+   * when its heartbeat is older than this and than the contender's own `staleAfterMs`.
+   */
+  staleAfterMs: number;
 }
 
 /** What one node did in one round. Only `granted` / `overridden` / `extended` count as votes. */

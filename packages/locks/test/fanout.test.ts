@@ -32,7 +32,7 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
 async function otherOwner(resource: string, indexes: number[]): Promise<void> {
   const [seconds] = await clients[0]!.time();
   const now = Number(seconds) * 1000;
-  const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 1 0 0 x`;
+  const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 15000 1 0 0 x`;
   for (const i of indexes) await clients[i]!.set(`cxkit:locks:{${resource}}`, record, 'PX', 60_000);
 }
 

@@ -94,7 +94,10 @@ describe('LockManager on one master', () => {
     const until = await lock.extend(2_000);
     expect(until).toBeGreaterThan(Date.now() + 500);
     // Another owner's live record (expiry 5 s ahead, high-water fence 99).
-    await env.clients[1]!.set('cxkit:locks:{ext}', `${Date.now() + 5_000} 99 someone-else 99 1 1 0 0 0 `);
+    await env.clients[1]!.set(
+      'cxkit:locks:{ext}',
+      `${Date.now() + 5_000} 99 someone-else 99 1 1 15000 0 0 0 `,
+    );
     const result = await lock.release();
     expect(result).toEqual({ released: false, reason: 'taken-over' });
     await env.clients[1]!.del('cxkit:locks:{ext}');

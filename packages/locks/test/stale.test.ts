@@ -3,7 +3,13 @@ import { createInterface } from 'node:readline';
 import { type RedisNodes, spawnTs, startRedisNodes } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isAcquireTimeoutError, isLockConflictError, type LockEvents, LockManager } from '../src/index.js';
+import {
+  isAcquireTimeoutError,
+  isLockConflictError,
+  type LockConflictError,
+  type LockEvents,
+  LockManager,
+} from '../src/index.js';
 import { client, quit, sleep } from './helpers.js';
 
 let redis: RedisNodes;
@@ -107,5 +113,37 @@ describe('stale override', () => {
     expect(await holder).toBe(false);
     expect(overrides).toHaveLength(0);
     await contender.close();
+  });
+
+  it("judges staleness by the holder's own staleAfterMs when it is longer than the contender's", async () => {
+    // A manager on a slower schedule (e.g. mid rolling deploy); its holder stops heartbeating at once.
+    const slow = new LockManager({
+      nodes: clients,
+      region: 'us-west-2',
+      heartbeatIntervalMs: 1_000,
+      staleAfterMs: 2_500,
+      maxTtlMs: 30_000,
+      amnesiaGuard: false,
+    });
+    try {
+      const held = await slow.acquire('stale:own', { ttlMs: 10_000, heartbeat: false });
+      const view = await manager.inspect('stale:own');
+      expect(view.holder?.staleAfterMs).toBe(2_500);
+      // Stale by the contender's 1 s, not by the holder's 2.5 s: a conflict, the holder keeps it.
+      await sleep(1_300);
+      const early = await manager.acquire('stale:own').catch((e: unknown) => e);
+      expect(isLockConflictError(early)).toBe(true);
+      expect((early as LockConflictError).holder?.heartbeatAgeMs).toBeGreaterThan(staleAfterMs);
+      expect(held.signal.aborted).toBe(false);
+      // Past the holder's own threshold the contender takes it over.
+      await sleep(1_400);
+      const lock = await manager.acquire('stale:own');
+      expect(lock.fence).toBeGreaterThan(held.fence);
+      expect(held.validUntil).toBeLessThanOrEqual(Date.now());
+      await lock.release();
+      expect(await held.release()).toEqual({ released: false, reason: 'expired' });
+    } finally {
+      await slow.close();
+    }
   });
 });

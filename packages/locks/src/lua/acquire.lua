@@ -8,7 +8,7 @@
 --   lock i, four values from ARGV[4i+3]: token, ttl ms, owner
 --   metadata as the record ends ("<#region> <#operation> <#correlation id> <region><operation><id>",
 --   lengths in bytes, built by the client), resource name
--- returns {epoch id, epoch age ms, then per lock: status, fence, holder length (0 or 9), holder...}
+-- returns {epoch id, epoch age ms, then per lock: status, fence, holder length (0 or CX_HOLDER), holder...}
 --   status 1: granted  2: granted over a stale holder (holder = replaced one)
 --   status 0: held by a live owner (holder = current one, fence 0)
 --   status -2: the record is in another layout (fence 0, no holder); left as it is, the batch goes on
@@ -50,7 +50,7 @@ for i = 1, (#KEYS - 2) / 2 do
     -- The flag lives as long as the holder's lock may (or the contender's TTL, if longer): a waiter that
     -- polls less often than its own TTL is still woken by the release.
     redis.call('SET', KEYS[2 * i + 2], '1', 'PX', math.max(tonumber(ttl), holder[9]))
-    out[n + 1], out[n + 2], out[n + 3] = 0, 0, 9
+    out[n + 1], out[n + 2], out[n + 3] = 0, 0, CX_HOLDER
     cx_append(out, holder)
   else
     local fence, digits = floor, floor_digits
@@ -61,12 +61,12 @@ for i = 1, (#KEYS - 2) / 2 do
       expiry_of[ttl] = expiry
     end
     local record = expiry[1] .. ' ' .. digits .. ' ' .. token .. ' ' .. digits .. ' ' .. now_digits .. ' '
-      .. now_digits .. ' ' .. meta
+      .. now_digits .. ' ' .. ARGV[2] .. ' ' .. meta
     redis.call('SET', lock, record, 'PX', expiry[2])
     if holder and holder[1] ~= token then
       local _, operation, cid = cx_meta(meta)
       cx_audit(KEYS[1], ARGV[4], ARGV[6], ARGV[b + 3], holder, token, region, operation, cid, fence, now)
-      out[n + 1], out[n + 2], out[n + 3] = 2, fence, 9
+      out[n + 1], out[n + 2], out[n + 3] = 2, fence, CX_HOLDER
       cx_append(out, holder)
     else
       out[n + 1], out[n + 2], out[n + 3] = 1, fence, 0

@@ -1,11 +1,13 @@
 -- cxkit locks: helpers prepended to the scripts that need them (not a script on its own).
 -- A lock record is one string, so a write is one SET and a read one GET:
---   "<expires ms> <high-water fence> <token> <fence> <acquired ms> <heartbeat ms> <#region> <#operation>
---    <#correlation id> <region><operation><correlation id>"
+--   "<expires ms> <high-water fence> <token> <fence> <acquired ms> <heartbeat ms> <stale-after ms>
+--    <#region> <#operation> <#correlation id> <region><operation><correlation id>"
 -- and "0 <high-water fence>" once released. The record outlives its holder by the retention (its Redis
 -- TTL is the lock's TTL plus the retention), so the fence counter lives in it (no second key, no INCR);
 -- expiry and heartbeat times are this node's TIME in ms, so only the server clock judges them. The
--- three free-text fields are length-prefixed.
+-- three free-text fields are length-prefixed. The stale-after is the writer's own: a contender judges
+-- staleness by the longer of it and its own, so managers configured differently never override a holder
+-- that heartbeats on its (slower) schedule.
 
 -- This node's clock in ms, and the raw TIME pair (seconds, microseconds).
 local function cx_time()
@@ -51,9 +53,9 @@ local function cx_fence_floor(t)
 end
 
 -- `fence` (and `hw` below) as digits: cx_int of a number, or a fence as the client sent it.
-local function cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
-  return token .. ' ' .. fence .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. #region .. ' ' .. #operation
-    .. ' ' .. #cid .. ' ' .. region .. operation .. cid
+local function cx_pack(token, fence, acquired, heartbeat, stale, region, operation, cid)
+  return token .. ' ' .. fence .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. stale .. ' ' .. #region .. ' '
+    .. #operation .. ' ' .. #cid .. ' ' .. region .. operation .. cid
 end
 
 -- Region, operation and correlation id from the owner metadata that ends a record (see above).
@@ -63,18 +65,19 @@ local function cx_meta(meta)
   return string.sub(meta, p, p + rl - 1), string.sub(meta, p + rl, p + rl + ol - 1), string.sub(meta, p + rl + ol)
 end
 
--- Record string as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, ttl left}.
+-- Record string as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, ttl left,
+-- stale-after} (CX_HOLDER values).
 local function cx_parse(s, now, ttl_left)
-  local tok, fen, acq, hb, rl, ol, p = string.match(s, '^(%S+) (%d+) (%d+) (%d+) (%d+) (%d+) %d+ ()')
+  local tok, fen, acq, hb, st, rl, ol, p = string.match(s, '^(%S+) (%d+) (%d+) (%d+) (%d+) (%d+) (%d+) %d+ ()')
   rl, ol = tonumber(rl), tonumber(ol)
   return { tok, string.sub(s, p, p + rl - 1), string.sub(s, p + rl, p + rl + ol - 1), string.sub(s, p + rl + ol),
-    tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), ttl_left or -1 }
+    tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), ttl_left or -1, tonumber(st) }
 end
 
 -- True when `s` is a lock record of this layout: released ("<expires> <high-water>") or held, with every
 -- numeric field of the holder in place. Anything else is another layout's (or a damaged) record.
 local function cx_is_record(s)
-  return string.find(s, '^%d+ %d+ %S+ %d+ %d+ %d+ %d+ %d+ %d+ ') ~= nil or string.find(s, '^%d+ %d+$') ~= nil
+  return string.find(s, '^%d+ %d+ %S+ %d+ %d+ %d+ %d+ %d+ %d+ %d+ ') ~= nil or string.find(s, '^%d+ %d+$') ~= nil
 end
 
 -- Expiry, high-water fence and the offset just before the holder part of lock record `s` (0, 0 when
@@ -101,9 +104,12 @@ local function cx_lock_holder(s, now, checked)
   return cx_parse(string.sub(s, p + 1), now, exp - now), hw
 end
 
-local function cx_lock_pack(expires, hw, token, fence, acquired, heartbeat, region, operation, cid)
-  return expires .. ' ' .. hw .. ' ' .. cx_pack(token, fence, acquired, heartbeat, region, operation, cid)
+local function cx_lock_pack(expires, hw, token, fence, acquired, heartbeat, stale, region, operation, cid)
+  return expires .. ' ' .. hw .. ' ' .. cx_pack(token, fence, acquired, heartbeat, stale, region, operation, cid)
 end
+
+-- Number of values cx_parse returns (the client reads a holder as this many).
+local CX_HOLDER = 10
 
 local function cx_append(out, list)
   if list then

@@ -1,7 +1,7 @@
 -- cxkit_locks heartbeat: extend every listed lock this owner still holds, in one call per node.
 -- KEYS[1] node epoch marker; then for lock i: KEYS[i+1] lock record
--- ARGV[1] amnesia guard '1'|'0'  ARGV[2] record retention ms; then for lock i, six values from
---   ARGV[3 + 6(i-1)]: token, ttl ms, fence, region, operation, correlation id
+-- ARGV[1] amnesia guard '1'|'0'  ARGV[2] record retention ms  ARGV[3] stale-after ms (for a re-claim);
+--   then for lock i, six values from ARGV[4 + 6(i-1)]: token, ttl ms, fence, region, operation, correlation id
 -- returns {epoch id, epoch age ms, r1, r2, ...}
 --   r 1: extended  2: re-claimed (the record was absent, released or expired here, e.g. the node
 --   restarted)  0: held by another owner
@@ -15,7 +15,7 @@ local retention = tonumber(ARGV[2])
 local out = { epoch, age }
 for i = 1, #KEYS - 1 do
   local lock = KEYS[i + 1]
-  local b = 3 + (i - 1) * 6
+  local b = 4 + (i - 1) * 6
   local token, ttl = ARGV[b], ARGV[b + 1]
   local s = redis.call('GET', lock)
   local exp, hw, p = cx_lock_of(s)
@@ -30,8 +30,8 @@ for i = 1, #KEYS - 1 do
   elseif exp <= now then
     local fence = tonumber(ARGV[b + 2])
     redis.call('SET', lock,
-      cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[b + 3], ARGV[b + 4],
-        ARGV[b + 5]),
+      cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[3], ARGV[b + 3],
+        ARGV[b + 4], ARGV[b + 5]),
       'PX', ttl + retention)
     out[#out + 1] = 2
   else

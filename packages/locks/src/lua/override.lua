@@ -1,10 +1,11 @@
 -- cxkit locks: stale-holder override (prepended to acquire; not a script on its own).
--- A record is stale when its last heartbeat, by this node's TIME, is older than stale_after ms.
+-- A record is stale when its last heartbeat, by this node's TIME, is older than stale_after ms and than
+-- the holder's own stale-after (a holder that heartbeats on a slower schedule is judged by it).
 -- The check and the replacement run in the same script, so a holder that heartbeats in between
 -- is never replaced (the compare-and-swap is on the heartbeat age, per node).
 
 local function cx_is_stale(holder, stale_after)
-  return holder[8] > stale_after
+  return holder[8] > stale_after and holder[8] > holder[10]
 end
 
 -- Appends the override to the bounded audit stream: who was replaced, by whom, and how stale it was.

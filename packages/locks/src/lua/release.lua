@@ -36,7 +36,7 @@ for i = 1, #KEYS / 2 do
     out[i] = 0
   elseif string.sub(s, p2 + 1, p2 + #token + 1) ~= token .. ' ' then
     -- Not ours: a holder's record (every numeric field in place), or another layout's.
-    if not string.find(s, '^%d+ %d+ %S+ %d+ %d+ %d+ %d+ %d+ %d+ ') then
+    if not string.find(s, '^%d+ %d+ %S+ %d+ %d+ %d+ %d+ %d+ %d+ %d+ ') then
       out[i] = -2
     elseif exp > clock() then
       out[i] = -1

@@ -7,7 +7,8 @@
 -- ARGV[10] fence counter lifetime ms (key lifetime + record retention)  ARGV[11] audit stream lifetime ms
 -- returns {status, fence, holders, oldest holder...}
 --   status 1: granted  0: all permits held (holder = the one whose deadline comes first); then
---   per reclaimed permit 9 more values (its holder) after a 0 separator
+--   per reclaimed permit CX_HOLDER more values (its holder) after a 0 separator (a permit's stale-after is its
+--   validity: the sorted set's deadlines judge it)
 local now, t = cx_time()
 local reclaimed = {}
 for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
@@ -33,7 +34,7 @@ local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, (cx_fenc
 local digits = cx_int(fence)
 redis.call('SET', KEYS[3], digits, 'PX', ARGV[10])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], digits, now, now, ARGV[4], ARGV[5], ARGV[6]))
+redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], digits, now, now, ARGV[2], ARGV[4], ARGV[5], ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 redis.call('PEXPIRE', KEYS[2], ARGV[9])
 local out = { 1, fence, count + 1 }

@@ -20,7 +20,7 @@ for i = 0, (#ARGV - 3) / 6 - 1 do
       redis.call('SET', KEYS[3], ARGV[b + 3], 'PX', ARGV[3])
     end
     redis.call('ZADD', KEYS[1], now + tonumber(ARGV[b + 2]), token)
-    redis.call('HSET', KEYS[2], token, cx_pack(token, ARGV[b + 3], now, now, ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]))
+    redis.call('HSET', KEYS[2], token, cx_pack(token, ARGV[b + 3], now, now, ARGV[b + 2], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]))
     out[#out + 1] = 2
   else
     out[#out + 1] = 0
