@@ -41,6 +41,8 @@ export interface SubscriberClient {
   unsubscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;
+  on(event: 'ready', listener: () => void): unknown;
+  ping(): Promise<unknown>;
   disconnect(): void;
 }
 

@@ -191,14 +191,38 @@ export class ReleaseNotifier {
           if (message !== this.#announcement) ch.othersUntil = performance.now() + OTHERS_WAIT_MS;
           return;
         }
-        ch.releases = ++sequence;
-        const first = ch.wakers.values().next();
-        if (!first.done) first.value(false);
+        this.#heard(ch);
       });
       sub.on('error', (err) => this.logger?.debug({ err }, 'lock release subscriber error'));
+      // ioredis subscribes again after a reconnect, but a release published while the connection was
+      // down is lost: once the new subscription is in place (the PING is answered after it), every
+      // channel counts as released, so its first waiter looks again instead of waiting out its poll.
+      let connected = false;
+      sub.on('ready', () => {
+        if (!connected) {
+          connected = true;
+          return;
+        }
+        sub
+          .ping()
+          .catch(() => {})
+          .then(() => this.#missed());
+      });
       return sub;
     });
     return this.#subscribers;
+  }
+
+  /** A release on `ch`: its mark moves and its longest-waiting caller wakes. */
+  #heard(ch: Channel): void {
+    ch.releases = ++sequence;
+    const first = ch.wakers.values().next();
+    if (!first.done) first.value(false);
+  }
+
+  /** After a subscriber reconnected: a release may have gone unheard on any channel. */
+  #missed(): void {
+    for (const ch of this.#channels.values()) this.#heard(ch);
   }
 
   // Ready when any node confirms the subscription: a release on that node will wake us.

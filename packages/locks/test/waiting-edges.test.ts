@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScriptClient } from '../src/client.js';
-import { LockError, LockManager, type LockManagerOptions } from '../src/index.js';
+import { type Lock, LockError, LockManager, type LockManagerOptions } from '../src/index.js';
 import { ReleaseNotifier } from '../src/notifier.js';
 import { client, oneMaster, quit, sleep } from './helpers.js';
 
@@ -163,5 +163,24 @@ describe('a channel dropped while a caller was attempting', () => {
     } finally {
       notifier.close();
     }
+  });
+});
+
+describe('a waiter whose subscriber connection drops', () => {
+  it('looks again once it is subscribed again: a release published meanwhile is not waited out', async () => {
+    const holder = manager();
+    const waiter = manager();
+    const lock = await holder.acquire('edge:reconnect', { ttlMs: 20_000, heartbeat: false });
+    const waiting = settle(waiter.acquire('edge:reconnect', { waitMs: 6_000 }));
+    await sleep(300); // its attempts failed, it is subscribed and waits out its 8-10 s poll
+    // Every subscriber connection goes; the release right after publishes to nobody.
+    await env.clients[1]!.client('KILL', 'TYPE', 'pubsub');
+    const start = performance.now();
+    expect(await lock.release()).toEqual({ released: true });
+    const got = await waiting;
+    expect(got).not.toBeInstanceOf(Error);
+    // ioredis reconnects within ~50 ms; the waiter looks again then, not after its poll or deadline.
+    expect(performance.now() - start).toBeLessThan(2_000);
+    await (got as Lock).release();
   });
 });
