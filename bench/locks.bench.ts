@@ -103,6 +103,10 @@ export default defineBench<Ctx>({
     'wave cannot decide; the anchors send every acquire and release to all 5.',
     'The machine is a shared 2-core VM: absolute numbers move by up to 40% between runs (redis-semaphore at',
     'c=64 on one node measured 31k-52k ops/s over seven runs on one day); compare ratios within one run.',
+    'Ratios also depend on the host CPU: with the same cxkit code, c=64 measured 4.06x (5 nodes) and 2.50x',
+    '(1 node) the best anchor on an AMD EPYC host, and 1.9x and 1.35x on an Intel Xeon host, where every',
+    "library's per-command cost is lower and cxkit's batching (one script call and one socket write per tick",
+    'for all concurrent calls) gains less.',
   ].join(' '),
   rounds: 5,
   async setup() {
