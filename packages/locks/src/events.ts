@@ -17,7 +17,7 @@ export interface LockEvents {
   'extend-failed': LockRef & { latencyMs: number; nodes: readonly NodeOutcome[] };
   lost: LockRef & { reason: LostReason };
   released: LockRef & ReleaseResult & { heldMs: number; latencyMs: number };
-  /** A holder whose last heartbeat is older than `staleAfterMs` was found (and replaced on `nodes`). */
+  /** A holder whose last heartbeat is older than `staleAfterMs` and its own `staleAfterMs` was found (and replaced on `nodes`). */
   stale: { resource: string; holder: HolderInfo; nodes: readonly string[] };
   /** A stale holder was overridden by a quorum: the audit record of the takeover. */
   override: LockRef & { region: string; previous: HolderInfo; nodes: readonly string[] };
