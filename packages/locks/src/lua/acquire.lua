@@ -3,7 +3,8 @@
 -- KEYS[1] override audit stream  KEYS[2] node epoch marker; then per lock i: KEYS[2i+1] lock record,
 --   KEYS[2i+2] waiters flag (set when a contender meets a live holder, so only a contended release
 --   publishes; it lives as long as the holder's lock has left, or the contender's TTL if longer)
--- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms  ARGV[3] region  ARGV[4] audit stream max length
+-- ARGV[1] amnesia guard '1'|'0'  ARGV[2] stale-after ms (also written into a new record as its holder's)
+--   ARGV[3] region  ARGV[4] audit stream max length
 --   ARGV[5] record retention ms  ARGV[6] audit stream lifetime ms after an entry (0: none); then per
 --   lock i, four values from ARGV[4i+3]: token, ttl ms, owner
 --   metadata as the record ends ("<#region> <#operation> <#correlation id> <region><operation><id>",
