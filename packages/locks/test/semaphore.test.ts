@@ -79,6 +79,30 @@ describe('Semaphore', () => {
     await crashed.close();
   });
 
+  it("reports a permit's validity after extend(ttlMs), and reads a permit of an older layout by its token", async () => {
+    const desks = env.manager.semaphore('desks', { limit: 1 });
+    const permit = await desks.acquire({ ttlMs: 800, heartbeat: false });
+    await permit.extend(500);
+    const busy = await desks.acquire().catch((e: unknown) => e);
+    expect(isLockConflictError(busy) && busy.holder?.staleAfterMs).toBe(500);
+    await permit.release();
+    // A live permit written by an older layout (no stale-after field): a conflict naming its token.
+    const k = { holders: 'cxkit:locks:sem:{desks}:holders', records: 'cxkit:locks:sem:{desks}:records' };
+    const [seconds] = await env.clients[1]!.time();
+    const now = Number(seconds) * 1000;
+    await env.clients[1]!.zadd(k.holders, now + 400, 'tok-v5');
+    await env.clients[1]!.hset(k.records, 'tok-v5', `tok-v5 7 ${now} ${now} 9 5 3 us-east-1WRITEcid`);
+    const old = await desks.acquire().catch((e: unknown) => e);
+    expect(isLockConflictError(old) && old.holder?.token).toBe('tok-v5');
+    // Once it expires it is reclaimed like any other, with an override event naming it.
+    const overrides: LockEvents['override'][] = [];
+    const off = env.manager.on('override', (e) => overrides.push(e));
+    const mine = await desks.acquire({ waitMs: 3_000 });
+    expect(overrides.map((o) => o.previous.token)).toEqual(['tok-v5']);
+    off();
+    await mine.release();
+  });
+
   it('is refused on a quorum of masters and with a bad limit', () => {
     expect(() => env.manager.semaphore('x', { limit: 0 })).toThrow(ConfigError);
     expect(() => env.manager.semaphore('', { limit: 1 })).toThrow(ConfigError);

@@ -67,8 +67,10 @@ end
 
 -- Record string as a flat array {token, region, op, cid, acquired, heartbeat, fence, heartbeat age, ttl left,
 -- stale-after} (CX_HOLDER values).
+-- A record in another layout (a semaphore permit an older version wrote) reads as its token alone.
 local function cx_parse(s, now, ttl_left)
   local tok, fen, acq, hb, st, rl, ol, p = string.match(s, '^(%S+) (%d+) (%d+) (%d+) (%d+) (%d+) (%d+) %d+ ()')
+  if not p then return { string.match(s, '^%S*'), '', '', '', 0, 0, 0, 0, ttl_left or -1, 0 } end
   rl, ol = tonumber(rl), tonumber(ol)
   return { tok, string.sub(s, p, p + rl - 1), string.sub(s, p + rl, p + rl + ol - 1), string.sub(s, p + rl + ol),
     tonumber(acq), tonumber(hb), tonumber(fen), now - tonumber(hb), ttl_left or -1, tonumber(st) }

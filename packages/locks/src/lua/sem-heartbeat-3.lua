@@ -10,8 +10,11 @@ for i = 0, (#ARGV - 3) / 6 - 1 do
   local token = ARGV[b + 1]
   local s = redis.call('HGET', KEYS[2], token)
   if s and redis.call('ZSCORE', KEYS[1], token) then
-    local head, tail = string.match(s, '^(%S+ %d+ %d+ )%d+( .*)$')
-    redis.call('HSET', KEYS[2], token, head .. now .. tail)
+    -- Heartbeat and stale-after (the permit's validity, which extend(ttlMs) may have changed) move.
+    local head, tail = string.match(s, '^(%S+ %d+ %d+ )%d+ %d+( .*)$')
+    if head then
+      redis.call('HSET', KEYS[2], token, head .. now .. ' ' .. ARGV[b + 2] .. tail)
+    end
     redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[b + 2]), token)
     out[#out + 1] = 1
   elseif redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
