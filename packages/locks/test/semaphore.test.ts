@@ -90,14 +90,14 @@ describe('Semaphore', () => {
     const k = { holders: 'cxkit:locks:sem:{desks}:holders', records: 'cxkit:locks:sem:{desks}:records' };
     const [seconds] = await env.clients[1]!.time();
     const now = Number(seconds) * 1000;
-    await env.clients[1]!.zadd(k.holders, now + 400, 'tok-v5');
+    await env.clients[1]!.zadd(k.holders, now + 2_000, 'tok-v5');
     await env.clients[1]!.hset(k.records, 'tok-v5', `tok-v5 7 ${now} ${now} 9 5 3 us-east-1WRITEcid`);
     const old = await desks.acquire().catch((e: unknown) => e);
     expect(isLockConflictError(old) && old.holder?.token).toBe('tok-v5');
     // Once it expires it is reclaimed like any other, with an override event naming it.
     const overrides: LockEvents['override'][] = [];
     const off = env.manager.on('override', (e) => overrides.push(e));
-    const mine = await desks.acquire({ waitMs: 3_000 });
+    const mine = await desks.acquire({ waitMs: 6_000 });
     expect(overrides.map((o) => o.previous.token)).toEqual(['tok-v5']);
     off();
     await mine.release();
