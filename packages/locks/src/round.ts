@@ -81,7 +81,18 @@ export function round<T>(
       wave?.asked.add(index);
       pending++;
       const sentAt = health ? performance.now() : 0;
-      if (health?.suspect(index, sentAt)) lagging.push(index);
+      if (health?.suspect(index, sentAt)) {
+        // A node that lagged recently still gets a hedge's time (or four of its usual replies) before it
+        // may be given up on: a slow node on a loaded machine is not a paused one.
+        const usual = health.rttMs(index) * 4 || 0; // NaN before its first answer
+        const graceMs = Math.min(Math.max(wave?.hedgeMs ?? 0, usual, 5), options.timeoutMs / 2);
+        const grace = setTimeout(() => {
+          if (done || replies[index]) return;
+          lagging.push(index);
+          check();
+        }, graceMs);
+        grace.unref();
+      }
       let work: Promise<T>;
       try {
         work = call(nodes[index]!, index);
