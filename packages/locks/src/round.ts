@@ -1,5 +1,6 @@
 import type { NodeHealth } from './health.js';
 import { type LockNode, NodeTimeoutError } from './node.js';
+import { HEDGE_FACTOR, MIN_HEDGE_MS } from './wave.js';
 
 /** One node's answer in a round: a value, or the error (timeouts included). */
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -82,10 +83,10 @@ export function round<T>(
       pending++;
       const sentAt = health ? performance.now() : 0;
       if (health?.suspect(index, sentAt)) {
-        // A node that lagged recently still gets a hedge's time (or four of its usual replies) before it
-        // may be given up on: a slow node on a loaded machine is not a paused one.
-        const usual = health.rttMs(index) * 4 || 0; // NaN before its first answer
-        const graceMs = Math.min(Math.max(wave?.hedgeMs ?? 0, usual, 5), options.timeoutMs / 2);
+        // A node that lagged recently still gets a hedge's time (by the first wave's rule, from its own
+        // usual reply time) before it may be given up on: a slow node under load is not a paused one.
+        const usual = health.rttMs(index) * HEDGE_FACTOR || 0; // NaN before its first answer
+        const graceMs = Math.min(Math.max(wave?.hedgeMs ?? 0, usual, MIN_HEDGE_MS), options.timeoutMs / 2);
         const grace = setTimeout(() => {
           if (done || replies[index]) return;
           lagging.push(index);
