@@ -1,6 +1,9 @@
 import type { NodeHealth } from './health.js';
 import { type LockNode, NodeTimeoutError } from './node.js';
-import { HEDGE_FACTOR, MIN_HEDGE_MS } from './wave.js';
+import { HEDGE_FACTOR } from './wave.js';
+
+/** The share of `timeoutMs` after which a node that has not answered may be given up on. */
+const GIVE_UP_FRACTION = 0.25;
 
 /** One node's answer in a round: a value, or the error (timeouts included). */
 export type Reply<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -29,10 +32,10 @@ export interface RoundOptions<T> {
   /** Ask these nodes first (default: every node at once). */
   wave?: Wave<T>;
   /**
-   * Once the only nodes left to answer are lagging ones (first-wave nodes that missed the hedge, or
-   * nodes that failed or lagged recently when asked): true decides the round now instead of at the
-   * timeout (e.g. a split vote that a paused node would otherwise hold for the whole `timeoutMs`);
-   * their late answers still reach `onLate`.
+   * Once the only nodes left to answer are lagging ones (first-wave nodes, or nodes that failed or
+   * lagged recently when asked, still silent a quarter of `timeoutMs` after they were asked): true
+   * decides the round now instead of at the timeout (e.g. a split vote that a paused node would
+   * otherwise hold for the whole `timeoutMs`); their late answers still reach `onLate`.
    */
   stopWaiting?: (replies: readonly (Reply<T> | undefined)[]) => boolean;
   /** Told how each node answered (reply times, failures, lagging first-wave nodes). */
@@ -54,6 +57,9 @@ export function round<T>(
   const { settled, onLate, onReply, wave, health, stopWaiting } = options;
   // Nodes not worth waiting for once `stopWaiting` says so (see there).
   const lagging: number[] = [];
+  // A node asked is given up on no sooner than this: under CPU load a healthy node can miss a hedge of
+  // a few ms, and giving up on it turns a plain conflict into an undecided round.
+  const giveUpMs = Math.max(wave?.hedgeMs ?? 0, options.timeoutMs * GIVE_UP_FRACTION);
   return new Promise((resolve) => {
     let pending = 0;
     let done = false;
@@ -83,10 +89,10 @@ export function round<T>(
       pending++;
       const sentAt = health ? performance.now() : 0;
       if (health?.suspect(index, sentAt)) {
-        // A node that lagged recently still gets a hedge's time (by the first wave's rule, from its own
-        // usual reply time) before it may be given up on: a slow node under load is not a paused one.
+        // A node that lagged recently gets as long as a first-wave node (or a hedge by its own usual
+        // reply time, if longer) before it may be given up on: a slow node under load is not a paused one.
         const usual = health.rttMs(index) * HEDGE_FACTOR || 0; // NaN before its first answer
-        const graceMs = Math.min(Math.max(wave?.hedgeMs ?? 0, usual, MIN_HEDGE_MS), options.timeoutMs / 2);
+        const graceMs = Math.min(Math.max(giveUpMs, usual), options.timeoutMs / 2);
         const grace = setTimeout(() => {
           if (done || replies[index]) return;
           lagging.push(index);
@@ -138,18 +144,22 @@ export function round<T>(
       finish();
     };
     if (wave) {
-      // One timer per round: first the hedge, then what is left of the timeout.
-      const hedgeMs = Math.min(wave.hedgeMs, options.timeoutMs);
+      // One timer per round: the hedge, the give-up, then what is left of the timeout.
+      const hedgeMs = Math.min(wave.hedgeMs, giveUpMs);
+      const giveUp = () => {
+        for (const i of wave.first) if (!replies[i]) lagging.push(i);
+        timer = setTimeout(timeout, options.timeoutMs - giveUpMs);
+        timer.unref();
+        check();
+      };
       timer = setTimeout(() => {
         if (!widened) {
-          for (const i of wave.first) {
-            if (replies[i]) continue;
-            lagging.push(i);
-            health?.failed(i);
-          }
+          // Left out of the next first waves, but still waited for until the give-up.
+          for (const i of wave.first) if (!replies[i]) health?.failed(i);
           widen();
         }
-        timer = setTimeout(timeout, options.timeoutMs - hedgeMs);
+        if (done) return;
+        timer = setTimeout(giveUp, giveUpMs - hedgeMs);
         timer.unref();
       }, hedgeMs);
       for (const i of wave.first) send(i);

@@ -63,7 +63,11 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
     await resetStats();
     for (let i = 0; i < 10; i++) await (await m.acquire(`fan:all:${i}`, { heartbeat: false })).release();
     await sleep(200);
-    expect(sum(await callsPerNode())).toBe(10 * 5 * 2);
+    // Every node saw every acquire and release; a few more calls are fence raises, when the grants of
+    // one acquisition straddle a second (a new resource's fence starts at the node's second x 10^6).
+    const calls = await callsPerNode();
+    expect(calls.every((c) => c >= 10 * 2)).toBe(true);
+    expect(sum(calls)).toBeLessThanOrEqual(10 * 5 * 2 + 20);
   });
 
   it('the record sits on the nodes asked until the first heartbeat spreads it to all; release clears them all', async () => {
@@ -143,7 +147,7 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
     }
   });
 
-  it('a split vote around a paused node fails at once instead of waiting for the node to break the tie', async () => {
+  it('a split vote around a paused node fails within a quarter of requestTimeoutMs instead of waiting for the node to break the tie', async () => {
     const m = manager('us-east-1');
     await (await m.acquire('fan:split:first', { heartbeat: false })).release();
     // Nodes 3 and 4 hold another owner's live record: with node 0 paused the wave gets 2 grants, the
@@ -155,7 +159,7 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
       const started = performance.now();
       const err = await m.acquire('fan:split', { heartbeat: false }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(Error);
-      // Waiting for node 0 would take the whole requestTimeoutMs; the hedge is at most half of it.
+      // Waiting for node 0 would take the whole requestTimeoutMs; it is given up on after a quarter.
       expect(performance.now() - started).toBeLessThan(base.requestTimeoutMs * 0.75);
       // Node 0 is now left out of first waves; the wave 1-3 is split too, and widening asks node 0
       // again: a node that failed recently is not waited for either.
@@ -172,5 +176,30 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
       await paused.resume();
       for (const i of [3, 4]) await clients[i]!.del('cxkit:locks:{fan:split}');
     }
+  });
+
+  it('a wave node that answers late (a stall, not a pause) still decides the round: a conflict, not a 503', async () => {
+    const owner = manager('us-east-1');
+    // A quarter of this timeout (250 ms) is how long a silent node is waited for once the vote is split.
+    const contender = manager('eu-west-1', { requestTimeoutMs: 1_000 });
+    for (const m of [owner, contender])
+      await (await m.acquire('fan:stall:warm', { heartbeat: false })).release();
+    const lock = await owner.acquire('fan:stall', { heartbeat: false });
+    expect(await holding(owner, 'fan:stall', lock.token)).toBe(3);
+    // Node 2 of the wave stalls for 50 ms: nodes 0 and 1 conflict, the hedge asks 3 and 4, which grant.
+    const stalled = nodes()[2]!;
+    await stalled.pause();
+    const resumed = sleep(50).then(() => stalled.resume());
+    try {
+      const err = await contender.acquire('fan:stall', { heartbeat: false }).catch((e: unknown) => e);
+      expect(isLockConflictError(err)).toBe(true);
+      if (isLockConflictError(err)) {
+        expect(err.holder?.token).toBe(lock.token);
+        expect(err.nodes.filter((n) => n.outcome === 'conflict')).toHaveLength(3);
+      }
+    } finally {
+      await resumed;
+    }
+    expect(await lock.release()).toEqual({ released: true });
   });
 });
