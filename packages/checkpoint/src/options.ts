@@ -1,3 +1,4 @@
+import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors.js';
@@ -56,7 +57,7 @@ export const commonOptions = z.object({
 
 /** Parses options once; the first failing option becomes a `ConfigError` naming it. */
 export function parseOptions<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const parsed = schema.safeParse(input ?? {});
+  const parsed = schema.safeParse(input ?? {}, { error: configErrorMap });
   if (parsed.success) {
     const o = parsed.data as { ttlSeconds?: number; maxAgeSeconds?: number };
     if (o.ttlSeconds !== undefined && o.maxAgeSeconds !== undefined && o.maxAgeSeconds < o.ttlSeconds) {
@@ -64,6 +65,6 @@ export function parseOptions<T extends z.ZodType>(schema: T, input: unknown): z.
     }
     return parsed.data;
   }
-  const issue = parsed.error.issues[0]!;
-  throw new ConfigError(issue.path.join('.') || 'options', issue.message, { cause: parsed.error });
+  const { field, message } = describeConfigIssue(parsed.error.issues);
+  throw new ConfigError(field, message, { cause: parsed.error });
 }

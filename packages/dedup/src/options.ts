@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
 import type { DedupRedis } from './client.js';
 import { defaults } from './defaults.js';
@@ -60,12 +61,10 @@ const schema = z
 
 /** Validates once, at construction; the first problem becomes a `ConfigError` naming the field. */
 export function resolveOptions(input: DeduplicatorOptions): ResolvedOptions {
-  const parsed = schema.safeParse(input ?? {});
+  const parsed = schema.safeParse(input ?? {}, { error: configErrorMap });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field =
-      issue.path.join('.') || (issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : 'options');
-    throw new ConfigError(field, issue.message, { cause: parsed.error });
+    const { field, message } = describeConfigIssue(parsed.error.issues);
+    throw new ConfigError(field, message, { cause: parsed.error });
   }
   const o = parsed.data;
   const heartbeatIntervalMs = o.heartbeatIntervalMs ?? Math.max(1, Math.floor(o.leaseMs / 3));

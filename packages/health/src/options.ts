@@ -1,3 +1,4 @@
+import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors.js';
@@ -93,11 +94,10 @@ export interface ResolvedMonitorOptions {
 
 /** Validates with zod once and fills defaults; a bad option throws `ConfigError` naming the field. */
 export function parseWith<S extends z.ZodType>(schema: S, input: unknown, prefix = ''): z.output<S> {
-  const parsed = schema.safeParse(input ?? {});
+  const parsed = schema.safeParse(input ?? {}, { error: configErrorMap });
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  const field = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.') || 'options';
-  throw new ConfigError(field, issue?.message ?? 'invalid');
+  const { field, message } = describeConfigIssue(parsed.error.issues, prefix);
+  throw new ConfigError(field, message);
 }
 
 export function resolveMonitorOptions(input: HealthMonitorOptions): ResolvedMonitorOptions {

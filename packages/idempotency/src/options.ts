@@ -1,3 +1,4 @@
+import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
 import type { Queryable } from './db.js';
 import { defaults } from './defaults.js';
@@ -102,8 +103,8 @@ export type ResolvedOptions = z.output<typeof schema>;
 
 /** Validates options once, at construction; the first problem becomes a `ConfigError` naming the field. */
 export function resolveOptions(options: IdempotencyStoreOptions): ResolvedOptions {
-  const parsed = schema.safeParse(options ?? {});
+  const parsed = schema.safeParse(options ?? {}, { error: configErrorMap });
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  throw new ConfigError(issue?.path.join('.') || 'options', issue?.message ?? 'invalid');
+  const { field, message } = describeConfigIssue(parsed.error.issues);
+  throw new ConfigError(field, message);
 }

@@ -1,3 +1,4 @@
+import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
 import type { LockNodes } from './client.js';
 import { defaults } from './defaults.js';
@@ -120,11 +121,8 @@ export type ResolvedOptions = Omit<z.output<typeof managerSchema>, 'nodes' | 'qu
 };
 
 function firstIssue(error: z.ZodError, root?: string): ConfigError {
-  const issue = error.issues[0];
-  const unknown = issue?.code === 'unrecognized_keys' ? issue.keys[0] : undefined;
-  const path = [...(issue?.path.map(String) ?? []), ...(unknown ? [unknown] : [])].join('.');
-  const field = [root, path].filter(Boolean).join('.') || 'options';
-  return new ConfigError(field, issue?.message ?? 'invalid', { cause: error });
+  const { field, message } = describeConfigIssue(error.issues, root);
+  return new ConfigError(field, message, { cause: error });
 }
 
 const looksLikeClient = (v: unknown) =>
@@ -133,7 +131,7 @@ const looksLikeClient = (v: unknown) =>
 /** Validates constructor options once; throws `ConfigError` naming the first bad field. */
 export function parseManagerOptions(input: LockManagerOptions): ResolvedOptions {
   if (typeof input !== 'object' || input === null) throw new ConfigError('options', 'expected an object');
-  const parsed = managerSchema.safeParse(input);
+  const parsed = managerSchema.safeParse(input, { error: configErrorMap });
   if (!parsed.success) throw firstIssue(parsed.error);
   const o = parsed.data;
   const nodes = input.nodes;

@@ -83,6 +83,9 @@ describe('bad input', () => {
     expect(await fieldOf(() => new LockManager({ nodes: [clients[0]!, {} as Redis] }))).toBe('nodes.1');
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, nodes, nodes], quorum: 1 }))).toBe('quorum');
     expect(await fieldOf(() => new LockManager({ nodes: 'redis://x' as never }))).toBe('nodes');
+    // A misspelt option is named before the required one it leaves missing.
+    expect(() => new LockManager({ clients: [nodes] } as never)).toThrow('clients: is not an option');
+    expect(() => new LockManager({} as never)).toThrow('nodes: is required');
   });
 
   it('reports a node whose maxmemory-policy may evict lock records, once, and stays quiet on noeviction', async () => {

@@ -1,3 +1,4 @@
+import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors/config-error.js';
@@ -115,10 +116,10 @@ export type ResolvedOptions<T> = Omit<z.infer<typeof schema>, 'schema' | 'source
 
 /** Validates once, at construction; the first problem becomes a ConfigError naming its field. */
 export function resolveOptions<T>(options: StateCacheOptions<T>): ResolvedOptions<T> {
-  const parsed = schema.safeParse(options);
+  const parsed = schema.safeParse(options, { error: configErrorMap });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new ConfigError(issue.path.join('.') || '(options)', issue.message, { cause: parsed.error });
+    const { field, message } = describeConfigIssue(parsed.error.issues);
+    throw new ConfigError(field, message, { cause: parsed.error });
   }
   return parsed.data as ResolvedOptions<T>;
 }

@@ -1,3 +1,4 @@
+import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import type { IdempotencyStore } from '../store.js';
@@ -44,10 +45,10 @@ const schema = z.object({
 });
 
 export function resolveHttpOptions<Req>(options: HttpIdempotencyOptions<Req>): ResolvedHttpOptions<Req> {
-  const parsed = schema.safeParse(options ?? {});
+  const parsed = schema.safeParse(options ?? {}, { error: configErrorMap });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(issue?.path.join('.') || 'options', issue?.message ?? 'invalid');
+    const { field, message } = describeConfigIssue(parsed.error.issues);
+    throw new ConfigError(field, message);
   }
   const o = parsed.data;
   return {
