@@ -138,7 +138,12 @@ describe('locks', () => {
       lockRequest('session_lock_1', 'eu-west-1', 2000),
     );
     expect(second.statusCode).toBe(409);
-    expect(second.json().holder).toMatchObject({ region: 'us-east-1', operation_type: 'CRM_UPDATE', fence });
+    expect(second.json().holder).toMatchObject({
+      region: 'us-east-1',
+      operation_type: 'CRM_UPDATE',
+      fence,
+      stale_after_ms: 1500,
+    });
     const hb = await post('/api/v1/state/locks/heartbeat', {
       resource_id: 'session_lock_1',
       lock_token,

@@ -147,7 +147,10 @@ describe('lock record layout', () => {
       token: second.token,
       operation: 'ÉTAPE',
       correlationId: 'ü',
+      // The threshold the holder's heartbeat age passed (the longer of both managers' staleAfterMs).
+      staleAfterMs: '1000',
     });
+    expect(Number(fields.heartbeatAgeMs)).toBeGreaterThan(Number(fields.staleAfterMs));
     expect((await env.manager.inspect('rec:meta')).holder?.operation).toBe('ÉTAPE');
     await second.release();
   });

@@ -70,6 +70,11 @@ describe('Semaphore', () => {
       correlationId: 'dead-pod',
       region: 'eu-west-1',
     });
+    // The audit entry names the threshold the permit passed: its validity, min(ttl, staleAfterMs).
+    const [entry] = await env.clients[1]!.xrevrange('cxkit:locks:sem:{slots}:audit', '+', '-', 'COUNT', 1);
+    const fields = entry![1] as string[];
+    expect(fields[fields.indexOf('prevToken') + 1]).toBe(dead.token);
+    expect(fields[fields.indexOf('staleAfterMs') + 1]).toBe('600');
     // The semaphore's own audit stream expires auditRetentionMs (7 days) after its last entry.
     const auditTtl = await env.clients[1]!.pttl('cxkit:locks:sem:{slots}:audit');
     expect(auditTtl).toBeGreaterThan(604_800_000 - 60_000);

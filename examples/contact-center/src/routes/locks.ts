@@ -34,6 +34,8 @@ export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Prom
           correlation_id: h.correlationId,
           fence: h.fence,
           heartbeat_age_ms: h.heartbeatAgeMs,
+          // Once heartbeat_age_ms passes this, a contender takes the lock over.
+          stale_after_ms: h.staleAfterMs,
           ttl_left_ms: h.ttlLeftMs,
         },
       });

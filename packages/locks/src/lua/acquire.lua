@@ -66,7 +66,8 @@ for i = 1, (#KEYS - 2) / 2 do
     redis.call('SET', lock, record, 'PX', expiry[2])
     if holder and holder[1] ~= token then
       local _, operation, cid = cx_meta(meta)
-      cx_audit(KEYS[1], ARGV[4], ARGV[6], ARGV[b + 3], holder, token, region, operation, cid, fence, now)
+      local stale_ms = math.max(stale_after, holder[10])
+      cx_audit(KEYS[1], ARGV[4], ARGV[6], ARGV[b + 3], holder, stale_ms, token, region, operation, cid, fence, now)
       out[n + 1], out[n + 2], out[n + 3] = 2, fence, CX_HOLDER
       cx_append(out, holder)
     else

@@ -8,14 +8,14 @@ local function cx_is_stale(holder, stale_after)
   return holder[8] > stale_after and holder[8] > holder[10]
 end
 
--- Appends the override to the bounded audit stream: who was replaced, by whom, and how stale it was.
--- `ttl` ms (0: none) is the stream's lifetime after this entry.
-local function cx_audit(stream, max_len, ttl, resource, prev, token, region, operation, cid, fence, now)
+-- Appends the override to the bounded audit stream: who was replaced, by whom, how stale it was and the
+-- threshold it passed (`stale_ms`). `ttl` ms (0: none) is the stream's lifetime after this entry.
+local function cx_audit(stream, max_len, ttl, resource, prev, stale_ms, token, region, operation, cid, fence, now)
   redis.call('XADD', stream, 'MAXLEN', '~', max_len, '*',
     'resource', resource,
     'prevToken', prev[1], 'prevRegion', prev[2], 'prevOperation', prev[3],
     'prevCorrelationId', prev[4], 'prevFence', prev[7], 'prevLastHeartbeat', prev[6],
-    'heartbeatAgeMs', prev[8],
+    'heartbeatAgeMs', prev[8], 'staleAfterMs', stale_ms,
     'token', token, 'region', region, 'operation', operation, 'correlationId', cid,
     'fence', fence, 'at', now)
   if tonumber(ttl) > 0 then redis.call('PEXPIRE', stream, ttl) end

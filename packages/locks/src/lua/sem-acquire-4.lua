@@ -17,7 +17,7 @@ for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
   redis.call('HDEL', KEYS[2], token)
   if s then
     local h = cx_parse(s, now)
-    cx_audit(KEYS[4], ARGV[7], ARGV[11], ARGV[8], h, ARGV[1], ARGV[4], ARGV[5], ARGV[6], 0, now)
+    cx_audit(KEYS[4], ARGV[7], ARGV[11], ARGV[8], h, h[10], ARGV[1], ARGV[4], ARGV[5], ARGV[6], 0, now)
     cx_append(reclaimed, h)
   end
 end
