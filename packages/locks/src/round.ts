@@ -147,7 +147,7 @@ export function round<T>(
       // One timer per round: the hedge, the give-up, then what is left of the timeout.
       const hedgeMs = Math.min(wave.hedgeMs, giveUpMs);
       const giveUp = () => {
-        for (const i of wave.first) if (!replies[i]) lagging.push(i);
+        for (const i of wave.first) if (!replies[i] && !lagging.includes(i)) lagging.push(i);
         timer = setTimeout(timeout, options.timeoutMs - giveUpMs);
         timer.unref();
         check();
