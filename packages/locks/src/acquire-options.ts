@@ -46,6 +46,16 @@ function text(field: string, value: unknown): string {
  * <operation><correlation id>" (lengths in UTF-8 bytes, as Lua counts them, no separators between the
  * three texts). Built here, once per acquire() call, so the acquire script only concatenates it.
  */
+/** A TTL too short for a heartbeating lock: it would be lost before its first heartbeat lands. */
+export function shortForHeartbeat(
+  o: Pick<ResolvedOptions, 'minHeartbeatTtlMs' | 'heartbeatIntervalMs'>,
+): ConfigError {
+  return new ConfigError(
+    'ttlMs',
+    `must be >= ${o.minHeartbeatTtlMs} while heartbeating every ${o.heartbeatIntervalMs} ms: the lock must outlive its first heartbeat`,
+  );
+}
+
 export function ownerMeta(region: string, operation: string, correlationId: string): string {
   const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
   return `${bytes(region)} ${bytes(operation)} ${bytes(correlationId)} ${region}${operation}${correlationId}`;
@@ -73,12 +83,7 @@ export function parseAcquire(
   const heartbeat = a.heartbeat !== false;
   const ttlMs = int('ttlMs', a.ttlMs, o.defaultTtlMs, 1);
   if (ttlMs > o.maxTtlMs) throw new ConfigError('ttlMs', `must be <= maxTtlMs (${o.maxTtlMs})`);
-  if (heartbeat && ttlMs <= o.heartbeatIntervalMs) {
-    throw new ConfigError(
-      'ttlMs',
-      `must be > heartbeatIntervalMs (${o.heartbeatIntervalMs}) while heartbeating`,
-    );
-  }
+  if (heartbeat && ttlMs < o.minHeartbeatTtlMs) throw shortForHeartbeat(o);
   const operation = text('operation', a.operation);
   const correlationId = text('correlationId', a.correlationId);
   return {

@@ -9,6 +9,7 @@ import { LockNode, NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } fr
 import type { ResolvedOptions } from './options.js';
 import type { Reply } from './round.js';
 import type { Outcome } from './types.js';
+import { driftOf, effectiveTtlOf } from './validity.js';
 
 /** How long a node that failed or lagged is left out of first waves. */
 const SUSPECT_MS = 1_000;
@@ -60,14 +61,14 @@ export function outcomeOf<T>(
   return reply.ok ? ok(reply.value) : failureOutcome(ctx, index, reply.error);
 }
 
-/** Milliseconds of validity to subtract for clock drift over the validity period (Redlock: ttl * driftFactor + 2). */
+/** See `driftOf`. */
 export function driftMs(ctx: LockContext, ttlMs: number): number {
-  return Math.round(effectiveTtl(ctx, ttlMs) * ctx.options.driftFactor) + 2;
+  return driftOf(ctx.options, ttlMs);
 }
 
-/** The TTL that validity is computed from: a lock is only as valid as its heartbeat is fresh. */
+/** See `effectiveTtlOf`. */
 export function effectiveTtl(ctx: LockContext, ttlMs: number): number {
-  return Math.min(ttlMs, ctx.options.staleAfterMs);
+  return effectiveTtlOf(ctx.options, ttlMs);
 }
 
 /** Builds the shared context from validated options: topology, nodes, quorum, keys and the amnesia guard. */

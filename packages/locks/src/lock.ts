@@ -1,6 +1,8 @@
+import { shortForHeartbeat } from './acquire-options.js';
 import { driftMs, effectiveTtl, type LockContext } from './context.js';
 import { ConfigError, LockLostError, type LostReason } from './errors.js';
 import type { ReleaseResult } from './types.js';
+import { signalMarginOf } from './validity.js';
 
 /** One acquisition of one resource. Dispose it (`await using`) or call `release()`. */
 export interface Lock extends AsyncDisposable {
@@ -133,9 +135,7 @@ export class HeldLock implements Lock {
   // anyone else may enter), or at the max hold time, whichever comes first.
   #arm(): void {
     clearTimeout(this.#timer);
-    const ttl = effectiveTtl(this.ctx, this.ttlMs);
-    const margin = Math.max(1, Math.min(Math.round(ttl * 0.1), this.ctx.options.heartbeatIntervalMs / 2));
-    const expiresAt = this.#validUntilMono - margin;
+    const expiresAt = this.#validUntilMono - signalMarginOf(this.ctx.options, this.ttlMs);
     const maxHold = this.#maxHoldAt <= expiresAt;
     this.#timer = setTimeout(
       () => (maxHold ? this.#expire('max-hold') : this.lose('expired')),
@@ -179,11 +179,9 @@ export class HeldLock implements Lock {
       if (ttlMs > this.ctx.options.maxTtlMs) {
         throw new ConfigError('ttlMs', `must be <= maxTtlMs (${this.ctx.options.maxTtlMs})`);
       }
-      // As at acquire: a TTL no longer than the interval would expire between two heartbeats.
-      const interval = this.ctx.options.heartbeatIntervalMs;
-      if (this.heartbeat && ttlMs <= interval) {
-        throw new ConfigError('ttlMs', `must be > heartbeatIntervalMs (${interval}) while heartbeating`);
-      }
+      // As at acquire: a shorter TTL would lose the lock before the next heartbeat lands.
+      if (this.heartbeat && ttlMs < this.ctx.options.minHeartbeatTtlMs)
+        throw shortForHeartbeat(this.ctx.options);
     }
     if (this.state !== 'held') throw new LockLostError(this.resource, this.fence, this.state);
     if (ttlMs !== undefined) this.ttlMs = ttlMs;

@@ -4,6 +4,7 @@ import type { LockNodes } from './client.js';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors.js';
 import type { Logger } from './types.js';
+import { abortsAfterMs, firstHeartbeatMs, minHeartbeatTtlOf } from './validity.js';
 
 export interface RetryOptions {
   /** @default 1_000 */
@@ -118,6 +119,8 @@ const managerSchema = z.strictObject({
 export type ResolvedOptions = Omit<z.output<typeof managerSchema>, 'nodes' | 'quorum'> & {
   nodes: LockNodes;
   quorum: number | undefined;
+  /** The shortest `ttlMs` a heartbeating lock may have: it must outlive its first heartbeat. */
+  minHeartbeatTtlMs: number;
 };
 
 function firstIssue(error: z.ZodError, root?: string): ConfigError {
@@ -149,14 +152,25 @@ export function parseManagerOptions(input: LockManagerOptions): ResolvedOptions 
   }
   if (o.defaultTtlMs > o.maxTtlMs)
     throw new ConfigError('defaultTtlMs', `must be <= maxTtlMs (${o.maxTtlMs})`);
-  if (o.heartbeatIntervalMs >= o.staleAfterMs) {
-    throw new ConfigError('heartbeatIntervalMs', `must be < staleAfterMs (${o.staleAfterMs})`);
+  // A heartbeating lock's signal aborts before validity (min(ttl, staleAfterMs) less drift) runs out;
+  // its first heartbeat, up to one interval after the grant, must be answered before that.
+  const minHeartbeatTtlMs = minHeartbeatTtlOf(o, o.maxTtlMs);
+  if (minHeartbeatTtlMs === undefined || minHeartbeatTtlMs > o.staleAfterMs) {
+    throw new ConfigError(
+      'heartbeatIntervalMs',
+      `too long for staleAfterMs (${o.staleAfterMs}) and maxTtlMs (${o.maxTtlMs}): a lock's signal aborts ` +
+        `${abortsAfterMs(o, Math.min(o.staleAfterMs, o.maxTtlMs))} ms after its grant, and its first heartbeat ` +
+        `needs up to ${firstHeartbeatMs(o)} ms`,
+    );
   }
-  if (o.heartbeatIntervalMs >= o.defaultTtlMs) {
-    throw new ConfigError('heartbeatIntervalMs', `must be < defaultTtlMs (${o.defaultTtlMs})`);
+  if (o.defaultTtlMs < minHeartbeatTtlMs) {
+    throw new ConfigError(
+      'defaultTtlMs',
+      `must be >= ${minHeartbeatTtlMs} with heartbeatIntervalMs ${o.heartbeatIntervalMs}: a lock must outlive its first heartbeat`,
+    );
   }
   if (o.retry.minDelayMs > o.retry.maxDelayMs) {
     throw new ConfigError('retry.minDelayMs', `must be <= retry.maxDelayMs (${o.retry.maxDelayMs})`);
   }
-  return { ...o, nodes, quorum: o.quorum };
+  return { ...o, nodes, quorum: o.quorum, minHeartbeatTtlMs };
 }

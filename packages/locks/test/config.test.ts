@@ -48,6 +48,10 @@ describe('bad input', () => {
     expect(await fieldOf(() => manager.acquire('r', { ttlMs: 60_001 }))).toBe('ttlMs');
     expect(await fieldOf(() => manager.acquire('r', { ttlMs: 1.5 }))).toBe('ttlMs');
     expect(await fieldOf(() => manager.acquire('r', { ttlMs: 4_000 }))).toBe('ttlMs'); // not above the heartbeat
+    // Above the 5 s heartbeat, but its signal would abort (at 4.9 s) before the first heartbeat lands.
+    await expect(manager.acquire('r', { ttlMs: 5_500 })).rejects.toThrow(
+      'must be >= 6743 while heartbeating',
+    );
     expect(await fieldOf(() => manager.acquire('r', { waitMs: -1 }))).toBe('waitMs');
     expect(await fieldOf(() => manager.acquire('r', { operation: 'x'.repeat(200) }))).toBe('operation');
     expect(await fieldOf(() => manager.acquire('r', { ttl: 5 } as never))).toBe('ttl');
@@ -68,6 +72,8 @@ describe('bad input', () => {
       [{ defaultTtlMs: 0 }, 'defaultTtlMs'],
       [{ defaultTtlMs: 120_000 }, 'defaultTtlMs'],
       [{ heartbeatIntervalMs: 20_000 }, 'heartbeatIntervalMs'],
+      [{ heartbeatIntervalMs: 13_000 }, 'heartbeatIntervalMs'], // below staleAfterMs, yet no lock outlives it
+      [{ defaultTtlMs: 6_000 }, 'defaultTtlMs'],
       [{ driftFactor: 2 }, 'driftFactor'],
       [{ replicaAcks: 0.5 }, 'replicaAcks'],
       [{ region: '' }, 'region'],
@@ -121,11 +127,13 @@ describe('bad input', () => {
     await using lock = await manager.acquire('ext-bad');
     expect(await fieldOf(() => lock.extend(0))).toBe('ttlMs');
     expect(await fieldOf(() => lock.extend(61_000))).toBe('ttlMs');
-    // A heartbeating lock whose TTL is not longer than the heartbeat interval would expire between beats.
+    // A heartbeating lock must outlive its next heartbeat: with a 5 s interval its signal, which aborts
+    // at 89% of the TTL less 2 ms, must wait one interval and half of another (6,743 ms of TTL).
     const before = lock.validUntil;
     expect(await fieldOf(() => lock.extend(5_000))).toBe('ttlMs');
+    expect(await fieldOf(() => lock.extend(6_742))).toBe('ttlMs');
     expect(Math.abs(lock.validUntil - before)).toBeLessThan(5);
-    expect(await lock.extend(5_001)).toBeGreaterThan(Date.now());
+    expect(await lock.extend(6_743)).toBeGreaterThan(Date.now());
     // Without the heartbeat a short TTL is the caller's choice.
     await using quiet = await manager.acquire('ext-quiet', { heartbeat: false });
     expect(await quiet.extend(1_000)).toBeGreaterThan(Date.now());
