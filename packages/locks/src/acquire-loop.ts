@@ -89,8 +89,9 @@ export async function acquireLoop<T, S>(
         ctx.events.emit('contended', { resource, holder: result.holder, latencyMs, attempt });
       }
       if (a.waitMs === 0) throw result.error();
+      if (driver.closed()) throw managerClosed(resource);
       const left = deadline - performance.now();
-      if (left <= 0 || attempt > ctx.options.retry.retries || driver.closed()) {
+      if (left <= 0 || attempt > ctx.options.retry.retries) {
         throw new AcquireTimeoutError(resource, a.waitMs, attempt, result.error());
       }
       watch ??= driver.notifier.watch(channel);

@@ -72,6 +72,9 @@ export function parseAcquire(
   if (resource.length > o.maxResourceLength) {
     throw new ConfigError('resource', `longer than maxResourceLength (${o.maxResourceLength})`);
   }
+  // Keys are `<prefix>{<resource>}...`: a leading '}' would close the Cluster hash tag at once, and a
+  // lock's keys would land in different slots.
+  if (resource.charCodeAt(0) === 0x7d) throw new ConfigError('resource', "must not start with '}'");
   // Per-call options are checked by hand: this runs on every acquire (zod validates the constructor).
   const a = (input ?? {}) as Record<string, unknown>;
   if (typeof a !== 'object') throw new ConfigError('options', 'expected an object');

@@ -73,8 +73,14 @@ export function campaign(
       // Lead until the lock is lost or the campaign is stopped.
       await new Promise<void>((resolve) => {
         if (lock.signal.aborted || signal.aborted) return resolve();
-        lock.signal.addEventListener('abort', () => resolve(), { once: true });
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        // Both listeners go when either fires: the campaign's signal outlives every term.
+        const done = () => {
+          lock.signal.removeEventListener('abort', done);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        lock.signal.addEventListener('abort', done, { once: true });
+        signal.addEventListener('abort', done, { once: true });
       });
       current = undefined;
       await lock.release();

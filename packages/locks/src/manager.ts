@@ -47,6 +47,8 @@ export class LockManager {
   readonly #driver: LoopDriver<HeldLock, SpanLike | undefined>;
   readonly #background = new Set<Promise<unknown>>();
   #closed = false;
+  /** Acquisitions in flight: they count against `maxHeldLocks` until they settle. */
+  #acquiring = 0;
   /** The live lock of each resource this manager holds (not semaphore permits): see `heldHere`. */
   readonly #mine = new Map<string, HeldLock>();
 
@@ -126,25 +128,38 @@ export class LockManager {
     let a: ResolvedAcquire;
     try {
       a = parseAcquire(resource, options, this.#o);
-      this.#admit(resource);
     } catch (err) {
       return Promise.reject(err);
     }
     // Without a registered SDK a span records nothing: skip it and its attributes.
-    if (!tracing.enabled) return this.#acquireLoop(resource, a, undefined);
+    if (!tracing.enabled) return this.#admitted(resource, () => this.#acquireLoop(resource, a, undefined));
     const attributes = { 'cxkit.lock.resource': resource, 'cxkit.lock.topology': this.topology };
-    return tracing.traced('cxkit.locks.acquire', attributes, (span) => this.#acquireLoop(resource, a, span));
+    return this.#admitted(resource, () =>
+      tracing.traced('cxkit.locks.acquire', attributes, (span) => this.#acquireLoop(resource, a, span)),
+    );
   }
 
   #acquireLoop(resource: string, a: ResolvedAcquire, span: SpanLike | undefined): Promise<HeldLock> {
     return acquireLoop(this.#ctx, this.#driver, resource, a, span);
   }
 
-  #admit(resource: string): void {
-    if (this.#closed) throw managerClosed(resource);
-    if (this.#heartbeat.held.size >= this.#o.maxHeldLocks) {
-      throw new LockLimitError('maxHeldLocks', this.#o.maxHeldLocks);
+  /**
+   * Starts an acquisition if the manager is open and below `maxHeldLocks` (counting acquisitions in
+   * flight, so concurrent calls cannot overshoot it); `close()` waits for it.
+   */
+  #admitted<T>(resource: string, start: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(managerClosed(resource));
+    if (this.#heartbeat.held.size + this.#acquiring >= this.#o.maxHeldLocks) {
+      return Promise.reject(new LockLimitError('maxHeldLocks', this.#o.maxHeldLocks));
     }
+    this.#acquiring++;
+    const work = start();
+    const settled = () => {
+      this.#acquiring--;
+    };
+    work.then(settled, settled);
+    this.#ctx.track(work);
+    return work;
   }
 
   /**
@@ -177,7 +192,7 @@ export class LockManager {
         ctx: this.#ctx,
         notifier: this.#notifier,
         parse: (n, o) => parseAcquire(n, o, this.#o),
-        admit: (n) => this.#admit(n),
+        admitted: (n, start) => this.#admitted(n, start),
         closed: () => this.#closed,
         hold: (host, n, token, a, result, attempts, started) =>
           this.#granted(n, token, a, result, attempts, started, host),
@@ -193,8 +208,13 @@ export class LockManager {
    * instance leads, `onDemoted(reason)` when the lock's signal aborts; campaigns again until stopped.
    */
   elect(name: string, options: ElectOptions): Election {
-    parseAcquire(`elect:${name}`, { ttlMs: options?.ttlMs }, this.#o);
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ConfigError('name', 'expected a non-empty string');
     if (typeof options?.onElected !== 'function') throw new ConfigError('onElected', 'expected a function');
+    // Every option the campaign passes to its acquisitions, checked once here: a bad one would
+    // otherwise fail each round quietly and the campaign would never lead.
+    const { ttlMs, operation, correlationId, signal } = options;
+    parseAcquire(`elect:${name}`, { ttlMs, operation, correlationId, signal }, this.#o);
     return campaign(name, options, (r, o) => this.acquire(r, o), this.#o.retry.maxDelayMs, this.#o.logger);
   }
 
@@ -207,7 +227,7 @@ export class LockManager {
     started: number,
     host: LockHost = this.#host,
   ): HeldLock {
-    const lock = new HeldLock(this.#ctx, host, {
+    const init = {
       resource,
       token,
       fence: result.fence,
@@ -219,7 +239,14 @@ export class LockManager {
       startedAt: result.startedAt,
       validUntilMono: result.validUntilMono,
       nodes: result.nodes,
-    });
+    };
+    const lock = new HeldLock(this.#ctx, host, init);
+    if (this.#closed) {
+      // Granted while the manager closed: give it back (close() waits for that) rather than hand out a
+      // lock that nothing heartbeats.
+      this.#ctx.track(host.releaseRecords(lock));
+      throw managerClosed(resource);
+    }
     this.#heartbeat.add(lock);
     if (host === this.#host) this.#mine.set(resource, lock);
     for (const { previous, nodes } of result.overridden) {
@@ -243,7 +270,11 @@ export class LockManager {
 
   /** The holder of `resource` as each node sees it, plus the holder a quorum of trusted nodes agree on. */
   inspect(resource: string): Promise<Inspection> {
-    parseAcquire(resource, { heartbeat: false }, this.#o);
+    try {
+      parseAcquire(resource, { heartbeat: false }, this.#o);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return inspectResource(this.#ctx, resource);
   }
 
@@ -256,9 +287,12 @@ export class LockManager {
     for (const lock of held) lock.lose('closed');
     await Promise.all(held.map((lock) => lock.release()));
     this.#notifier.close();
-    await Promise.race([
-      Promise.all(this.#background),
-      sleep(this.#o.requestTimeoutMs * 2, undefined, { ref: false }),
-    ]);
+    // Acquisitions in flight end (a grant is released again) and add their cleanup to the set while
+    // earlier work finishes: wait until nothing is left, for at most two request timeouts.
+    const deadline = sleep(this.#o.requestTimeoutMs * 2, true, { ref: false });
+    while (this.#background.size > 0) {
+      const timedOut = await Promise.race([Promise.all(this.#background).then(() => false), deadline]);
+      if (timedOut) break;
+    }
   }
 }

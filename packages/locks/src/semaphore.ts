@@ -16,7 +16,8 @@ export interface SemaphoreDeps {
   ctx: LockContext;
   notifier: ReleaseNotifier;
   parse(name: string, options: AcquireOptions | undefined): ResolvedAcquire;
-  admit(name: string): void;
+  /** Starts an acquisition through the manager's admission (closed, `maxHeldLocks`). */
+  admitted<T>(name: string, start: () => Promise<T>): Promise<T>;
   closed(): boolean;
   hold(
     host: LockHost,
@@ -94,9 +95,16 @@ export class Semaphore {
   }
 
   #acquire(options: AcquireOptions | undefined): Promise<HeldLock> {
-    const a = this.deps.parse(this.name, options);
-    this.deps.admit(this.name);
-    return acquireLoop(this.deps.ctx, this.#driver, this.name, a, undefined);
+    let a: ResolvedAcquire;
+    try {
+      a = this.deps.parse(this.name, options);
+    } catch (err) {
+      // Bad input rejects, as for `LockManager.acquire` (never a synchronous throw).
+      return Promise.reject(err);
+    }
+    return this.deps.admitted(this.name, () =>
+      acquireLoop(this.deps.ctx, this.#driver, this.name, a, undefined),
+    );
   }
 
   /** Runs `fn` holding a permit (heartbeated), always gives it back; like `LockManager.withLock`. */

@@ -57,6 +57,21 @@ describe('bad input', () => {
     expect(await fieldOf(() => manager.acquire('r', { ttl: 5 } as never))).toBe('ttl');
     expect(await fieldOf(() => manager.withLock('', async () => 1))).toBe('resource');
     expect(await fieldOf(() => manager.inspect(''))).toBe('resource');
+    // A leading '}' would close the Cluster hash tag at once: the lock's keys would span slots.
+    expect(await fieldOf(() => manager.acquire('}x'))).toBe('resource');
+    // Promise-returning calls reject on bad input, never throw synchronously.
+    const rejected = [
+      manager.inspect(''),
+      manager.semaphore('slots', { limit: 2 }).acquire({ ttlMs: -1 }),
+      manager.acquire('r', { ttlMs: -1 }),
+    ];
+    for (const p of rejected) await expect(p).rejects.toBeInstanceOf(ConfigError);
+    // An election checks every option it passes to its acquisitions, up front.
+    const onElected = () => {};
+    expect(await fieldOf(() => manager.elect('x', { onElected, operation: 'x'.repeat(200) }))).toBe(
+      'operation',
+    );
+    expect(await fieldOf(() => manager.elect('', { onElected }))).toBe('name');
     // Nothing reached the server: no script ran and no key exists.
     const stats = parseInfo(await redis.nodes[0]!.command('INFO', 'commandstats'));
     expect(Object.keys(stats).filter((k) => /evalsha|cmdstat_eval\b|hset|incr/.test(k))).toEqual([]);

@@ -106,6 +106,36 @@ describe('a manager that closes, a caller that gives up', () => {
     expect((await watcher.inspect('edge:close')).holder).toBeUndefined();
   });
 
+  it('close() while an attempt is in flight: the grant is released before close() resolves, and nothing heartbeats after', async () => {
+    const m = manager({ heartbeatIntervalMs: 100 });
+    const watcher = manager();
+    await (await m.acquire('edge:inflight:warm', { heartbeat: false })).release();
+    let extended = 0;
+    m.on('extended', () => extended++);
+    const pending = settle(m.acquire('edge:inflight', { ttlMs: 5_000 }));
+    await m.close();
+    const got = await pending;
+    expect(got).toBeInstanceOf(LockError);
+    expect((got as LockError).code).toBe('LOCK_MANAGER_CLOSED');
+    // Released (not left to expire in 5 s) by the time close() resolved.
+    expect((await watcher.inspect('edge:inflight')).holder).toBeUndefined();
+    await sleep(400);
+    expect(extended).toBe(0);
+  });
+
+  it('maxHeldLocks counts acquisitions in flight: concurrent calls cannot overshoot it', async () => {
+    const m = manager({ maxHeldLocks: 2 });
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => settle(m.acquire(`edge:limit:${i}`, { heartbeat: false }))),
+    );
+    const held = results.filter((r): r is Lock => !(r instanceof Error));
+    expect(held).toHaveLength(2);
+    expect(results.filter((r) => r instanceof LockError && r.code === 'LOCK_LIMIT')).toHaveLength(8);
+    for (const lock of held) await lock.release();
+    // Released, the slots are free again.
+    await (await m.acquire('edge:limit:again', { heartbeat: false })).release();
+  });
+
   it('an election ends when its manager closes', async () => {
     const rounds: string[] = [];
     const logger = {
