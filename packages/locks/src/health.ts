@@ -5,6 +5,8 @@
 export class NodeHealth {
   readonly #rttMs: number[];
   readonly #suspectUntil: number[];
+  /** Whether a node's latest news was a failure: it has not answered since it last failed or lagged. */
+  readonly #down: boolean[];
 
   constructor(
     nodes: number,
@@ -13,6 +15,7 @@ export class NodeHealth {
   ) {
     this.#rttMs = Array.from({ length: nodes }, () => Number.NaN);
     this.#suspectUntil = Array.from({ length: nodes }, () => 0);
+    this.#down = Array.from({ length: nodes }, () => false);
   }
 
   /** Node `index` answered after `ms`. */
@@ -20,11 +23,18 @@ export class NodeHealth {
     const before = this.#rttMs[index]!;
     this.#rttMs[index] = Number.isNaN(before) ? ms : before + (ms - before) * 0.2;
     this.#suspectUntil[index] = 0;
+    this.#down[index] = false;
   }
 
   /** Node `index` failed, timed out or lagged behind the others. */
   failed(index: number): void {
     this.#suspectUntil[index] = performance.now() + this.suspectMs;
+    this.#down[index] = true;
+  }
+
+  /** True when node `index` has not answered since it last failed or lagged (e.g. it is paused). */
+  down(index: number): boolean {
+    return this.#down[index]!;
   }
 
   /** True when node `index` has answered before and has not failed since (or long enough ago). */

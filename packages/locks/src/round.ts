@@ -1,6 +1,6 @@
 import type { NodeHealth } from './health.js';
 import { type LockNode, NodeTimeoutError } from './node.js';
-import { HEDGE_FACTOR } from './wave.js';
+import { HEDGE_FACTOR, MIN_HEDGE_MS } from './wave.js';
 
 /** The share of `timeoutMs` after which a node that has not answered may be given up on. */
 const GIVE_UP_FRACTION = 0.25;
@@ -57,9 +57,13 @@ export function round<T>(
   const { settled, onLate, onReply, wave, health, stopWaiting } = options;
   // Nodes not worth waiting for once `stopWaiting` says so (see there).
   const lagging: number[] = [];
-  // A node asked is given up on no sooner than this: under CPU load a healthy node can miss a hedge of
-  // a few ms, and giving up on it turns a plain conflict into an undecided round.
+  // A node that answered last time it was asked is given up on no sooner than this: under CPU load a
+  // healthy node can miss a hedge of a few ms, and giving up on it turns a plain conflict into an
+  // undecided round. A node that has not answered since it last failed (e.g. a paused one) is given up
+  // on at the hedge: waiting for it would keep a split vote, and the records it left, for longer.
   const giveUpMs = Math.max(wave?.hedgeMs ?? 0, options.timeoutMs * GIVE_UP_FRACTION);
+  // First-wave nodes that were down when asked (see above).
+  const wasDown = wave && health ? wave.first.filter((i) => health.down(i)) : [];
   return new Promise((resolve) => {
     let pending = 0;
     let done = false;
@@ -90,9 +94,11 @@ export function round<T>(
       const sentAt = health ? performance.now() : 0;
       if (health?.suspect(index, sentAt)) {
         // A node that lagged recently gets as long as a first-wave node (or a hedge by its own usual
-        // reply time, if longer) before it may be given up on: a slow node under load is not a paused one.
+        // reply time, if longer) before it may be given up on: a slow node under load is not a paused
+        // one. One that has not answered since it failed gets the hedge.
         const usual = health.rttMs(index) * HEDGE_FACTOR || 0; // NaN before its first answer
-        const graceMs = Math.min(Math.max(giveUpMs, usual), options.timeoutMs / 2);
+        const base = health.down(index) ? (wave?.hedgeMs ?? MIN_HEDGE_MS) : giveUpMs;
+        const graceMs = Math.min(Math.max(base, usual, MIN_HEDGE_MS), options.timeoutMs / 2);
         const grace = setTimeout(() => {
           if (done || replies[index]) return;
           lagging.push(index);
@@ -154,8 +160,12 @@ export function round<T>(
       };
       timer = setTimeout(() => {
         if (!widened) {
-          // Left out of the next first waves, but still waited for until the give-up.
-          for (const i of wave.first) if (!replies[i]) health?.failed(i);
+          // Left out of the next first waves; waited for until the give-up unless it was down already.
+          for (const i of wave.first) {
+            if (replies[i]) continue;
+            health?.failed(i);
+            if (wasDown.includes(i)) lagging.push(i);
+          }
           widen();
         }
         if (done) return;

@@ -1,7 +1,7 @@
 import type { LockContext } from './context.js';
 
 /** Fewest ms before the rest of the nodes are asked, however fast the first wave usually answers. */
-const MIN_HEDGE_MS = 5;
+export const MIN_HEDGE_MS = 5;
 /** A first wave gets this many times its slowest node's usual reply time before the rest are asked. */
 export const HEDGE_FACTOR = 4;
 
