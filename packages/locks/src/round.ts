@@ -33,7 +33,8 @@ export interface RoundOptions<T> {
   wave?: Wave<T>;
   /**
    * Once the only nodes left to answer are lagging ones (first-wave nodes, or nodes that failed or
-   * lagged recently when asked, still silent a quarter of `timeoutMs` after they were asked): true
+   * lagged recently when asked, still silent a quarter of `timeoutMs` after they were asked, or at the
+   * hedge if they had not answered since they last failed): true
    * decides the round now instead of at the timeout (e.g. a split vote that a paused node would
    * otherwise hold for the whole `timeoutMs`); their late answers still reach `onLate`.
    */
