@@ -1,0 +1,53 @@
+import { readFileSync } from 'node:fs';
+import { type RedisNodes, spawnTs, startRedisNodes } from '@cxkit/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
+let nodes: RedisNodes;
+
+beforeAll(async () => {
+  nodes = await startRedisNodes(1, { private: true });
+});
+
+afterAll(async () => {
+  await nodes?.stop();
+});
+
+async function run(): Promise<{ code: unknown; out: string }> {
+  const child = spawnTs(fixture.pathname, [], { env: { REDIS_URL: nodes.urls[0] } });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  return { code, out };
+}
+
+describe('README quick start', () => {
+  it('is the code of test/fixtures/quickstart.ts', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
+    expect(block).toBe(readFileSync(fixture, 'utf8'));
+  });
+
+  it('runs against a real Redis: a section under a fence, then a busy lock named by its holder', async () => {
+    const first = await run();
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toMatch(/CRM update under fence \d+/);
+    // Another owner holds the session for longer than the 2 s wait: the script reports it and exits.
+    const other = new Redis(nodes.urls[0]!);
+    try {
+      const [seconds] = await other.time();
+      const now = Number(seconds) * 1000;
+      const record = `${now + 60_000} 5 other-owner 5 ${now} ${now} 60000 9 0 0 eu-west-1`;
+      await other.set('cxkit:locks:{session:8f4a2c91}', record, 'PX', 60_000);
+      const busy = await run();
+      expect(busy.code, busy.out).toBe(0);
+      expect(busy.out).toContain('still held after 2 s:');
+      expect(busy.out).toContain('eu-west-1');
+    } finally {
+      await other.del('cxkit:locks:{session:8f4a2c91}');
+      other.disconnect();
+    }
+  }, 30_000);
+});
