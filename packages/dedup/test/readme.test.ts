@@ -1,0 +1,48 @@
+import { readFileSync } from 'node:fs';
+import { type RedisNodes, spawnTs, startRedisNodes } from '@cxkit/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
+let nodes: RedisNodes;
+
+beforeAll(async () => {
+  nodes = await startRedisNodes(1, { private: true });
+}, 30_000);
+
+afterAll(async () => {
+  await nodes?.stop();
+});
+
+/** Runs the quick start as pod `hostname`; returns its exit code, output and the outcome lines it printed. */
+async function run(hostname: string) {
+  const child = spawnTs(fixture.pathname, [], { env: { REDIS_URL: nodes.urls[0], HOSTNAME: hostname } });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const outcomes = out.split('\n').filter((line) => /^(processed here|duplicate):/.test(line));
+  return { code, out, outcomes: outcomes.sort() };
+}
+
+const result = "{ agent: 'agent-7', callId: 'call-5521', type: 'ANSWERED' }";
+const processed = `processed here: ${result}`;
+const duplicate = `duplicate: handled by pod-a (done) ${result}`;
+
+describe('README quick start', () => {
+  it('is the code of test/fixtures/quickstart.ts', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
+    expect(block).toBe(readFileSync(fixture, 'utf8'));
+  });
+
+  it('runs against a real Redis: one delivery runs the handler, every other one gets its result', async () => {
+    // pod-a gets the event twice at once: one delivery wins, the other waits and receives the winner's result.
+    const first = await run('pod-a');
+    expect(first.code, first.out).toBe(0);
+    expect(first.outcomes, first.out).toEqual([duplicate, processed]);
+    // pod-b gets the same event within the window: both deliveries are answered from pod-a's done marker.
+    const second = await run('pod-b');
+    expect(second.code, second.out).toBe(0);
+    expect(second.outcomes, second.out).toEqual([duplicate, duplicate]);
+  }, 30_000);
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import {
+  freePort,
+  type PostgresHandle,
+  type RedisNodes,
+  spawnTs,
+  startPostgres,
+  startRedisNodes,
+} from '@cxkit/testkit';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
+let nodes: RedisNodes;
+let postgres: PostgresHandle;
+
+beforeAll(async () => {
+  [nodes, postgres] = await Promise.all([startRedisNodes(1, { private: true }), startPostgres()]);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([nodes?.stop(), postgres?.stop()]);
+});
+
+/** Runs the quick start; returns its exit code, output and the probe's status code and JSON body. */
+async function run(redisUrl: string) {
+  const child = spawnTs(fixture.pathname, [], { env: { REDIS_URL: redisUrl, DATABASE_URL: postgres.url } });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const probe = /^(\d{3}) (\{.*\})$/m.exec(out);
+  return { code, out, status: Number(probe?.[1]), body: probe ? JSON.parse(probe[2]!) : undefined };
+}
+
+describe('README quick start', () => {
+  it('is the code of test/fixtures/quickstart.ts', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
+    expect(block).toBe(readFileSync(fixture, 'utf8'));
+  });
+
+  it('runs against a real Redis and Postgres: GET /health is 200 with both components measured', async () => {
+    const { code, out, status, body } = await run(nodes.urls[0]!);
+    expect(code, out).toBe(0);
+    expect(status, out).toBe(200);
+    expect(body.status).toBe('healthy');
+    const node = new URL(nodes.urls[0]!).host;
+    expect(body.components.redis_quorum).toMatchObject({
+      status: 'healthy',
+      masters: 1,
+      quorum: 1,
+      nodes: { [node]: { status: 'ok', role: 'master' } },
+    });
+    expect(body.components.database_replication).toMatchObject({
+      status: 'healthy',
+      role: 'primary',
+      replication_lag_ms: 0,
+      max_allowed_lag_ms: 50,
+    });
+  }, 30_000);
+
+  it('with Redis down: 503 naming the unreachable node, and the script still exits', async () => {
+    const dead = `127.0.0.1:${await freePort()}`;
+    const { code, out, status, body } = await run(`redis://${dead}`);
+    expect(code, out).toBe(0);
+    expect(status, out).toBe(503);
+    expect(body.status).toBe('unhealthy');
+    expect(body.components.redis_quorum).toMatchObject({ status: 'unhealthy', masters: 0 });
+    expect(body.components.redis_quorum.error).toContain(dead);
+    expect(body.components.redis_quorum.nodes[dead].status).toBe('unreachable');
+    expect(body.components.database_replication.status).toBe('healthy');
+  }, 30_000);
+});

@@ -1,0 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { type PostgresHandle, spawnTs, startPostgres } from '@cxkit/testkit';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
+let postgres: PostgresHandle;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 30_000);
+
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+/** Runs the quick start; returns its exit code, output and, per delivery, whether it ran and its response. */
+async function run() {
+  const child = spawnTs(fixture.pathname, [], { env: { DATABASE_URL: postgres.url } });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const deliveries = [...out.matchAll(/^delivery (\d): (ran the handler|replayed) (\{.*\})$/gm)].map((m) => ({
+    delivery: Number(m[1]),
+    outcome: m[2],
+    response: JSON.parse(m[3]!),
+  }));
+  return { code, out, deliveries };
+}
+
+describe('README quick start', () => {
+  it('is the code of test/fixtures/quickstart.ts', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
+    expect(block).toBe(readFileSync(fixture, 'utf8'));
+  });
+
+  it('runs against a real Postgres: the handler runs once, every redelivery replays its response', async () => {
+    const first = await run();
+    expect(first.code, first.out).toBe(0);
+    expect(
+      first.deliveries.map((d) => [d.delivery, d.outcome]),
+      first.out,
+    ).toEqual([
+      [1, 'ran the handler'],
+      [2, 'replayed'],
+    ]);
+    // The fake CRM returns a new record id on every call, so one id everywhere means one run.
+    const id = first.deliveries[0]!.response.body.id;
+    expect(id).toMatch(/^rec-[0-9a-f-]{36}$/);
+    const stored = { status: 200, headers: { 'x-crm-id': id }, body: { id } };
+    // Another process (a fresh LRU front) replays the same response from Postgres.
+    const second = await run();
+    expect(second.code, second.out).toBe(0);
+    expect(
+      second.deliveries.map((d) => [d.delivery, d.outcome]),
+      second.out,
+    ).toEqual([
+      [1, 'replayed'],
+      [2, 'replayed'],
+    ]);
+    for (const d of [...first.deliveries, ...second.deliveries]) expect(d.response).toEqual(stored);
+    const client = new pg.Client({ connectionString: postgres.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT count(*)::int AS n FROM idempotency_keys');
+      expect(rows[0].n).toBe(1);
+    } finally {
+      await client.end();
+    }
+  }, 30_000);
+});

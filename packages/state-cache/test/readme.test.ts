@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import {
+  type PostgresHandle,
+  type RedisNodes,
+  spawnTs,
+  startPostgres,
+  startRedisNodes,
+} from '@cxkit/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
+let nodes: RedisNodes;
+let postgres: PostgresHandle;
+
+beforeAll(async () => {
+  [nodes, postgres] = await Promise.all([startRedisNodes(1, { private: true }), startPostgres()]);
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([nodes?.stop(), postgres?.stop()]);
+});
+
+async function run(): Promise<{ code: unknown; out: string }> {
+  const env = { REDIS_URL: nodes.urls[0], DATABASE_URL: postgres.url };
+  const child = spawnTs(fixture.pathname, [], { env });
+  let out = '';
+  child.stdout?.on('data', (d) => (out += d));
+  child.stderr?.on('data', (d) => (out += d));
+  const code = await new Promise((resolve) => child.once('exit', resolve));
+  return { code, out };
+}
+
+const outcome = (version: number, result: string) =>
+  new RegExp(`version: ${version},\\s+outcome: '${result}',\\s+storedVersion: 17`);
+const read = /found: true,\s+value: \{ status: 'busy' \},\s+version: 17,\s+stale: false/;
+
+describe('README quick start', () => {
+  it('is the code of test/fixtures/quickstart.ts', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
+    expect(block).toBe(readFileSync(fixture, 'utf8'));
+  });
+
+  it('runs against a real Redis and Postgres: rebuild, snapshot start, rebuild from the outbox', async () => {
+    // Empty Redis: degraded, rebuilt from the (empty) outbox, then the write lands and the late one is ignored.
+    const first = await run();
+    expect(first.code, first.out).toBe(0);
+    expect(first.out).toContain('state-cache degraded -> rebuilding');
+    expect(first.out).toContain('state-cache rebuilding -> ready (rebuilt)');
+    expect(first.out).toMatch(outcome(17, 'applied'));
+    expect(first.out).toMatch(outcome(16, 'ignored'));
+    expect(first.out).toMatch(read);
+
+    // Redis still holds the generation: ready straight from the snapshot, and the replayed write is a no-op.
+    const second = await run();
+    expect(second.code, second.out).toBe(0);
+    expect(second.out).toContain('state-cache warming -> ready (start)');
+    expect(second.out).not.toContain('rebuilding');
+    expect(second.out).toMatch(outcome(17, 'ignored'));
+    expect(second.out).toMatch(read);
+
+    // Redis lost everything: the rebuild replays the outbox, so version 17 is there before apply() runs.
+    const redis = new Redis(nodes.urls[0]!);
+    try {
+      await redis.flushall();
+    } finally {
+      redis.disconnect();
+    }
+    const third = await run();
+    expect(third.code, third.out).toBe(0);
+    expect(third.out).toContain('state-cache rebuilding -> ready (rebuilt)');
+    expect(third.out).toMatch(outcome(17, 'ignored'));
+    expect(third.out).toMatch(read);
+  }, 30_000);
+});
