@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type RedisNodes, spawnTs, startRedisNodes } from '@cxkit/testkit';
+import { quickStartBlock, type RedisNodes, runTs, startRedisNodes } from '@cxkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
@@ -15,11 +15,7 @@ afterAll(async () => {
 
 /** Runs the quick start as pod `hostname`; returns its exit code, output and the outcome lines it printed. */
 async function run(hostname: string) {
-  const child = spawnTs(fixture.pathname, [], { env: { REDIS_URL: nodes.urls[0], HOSTNAME: hostname } });
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const { code, out } = await runTs(fixture, { REDIS_URL: nodes.urls[0], HOSTNAME: hostname });
   const outcomes = out.split('\n').filter((line) => /^(processed here|duplicate):/.test(line));
   return { code, out, outcomes: outcomes.sort() };
 }
@@ -30,9 +26,7 @@ const duplicate = `duplicate: handled by pod-a (done) ${result}`;
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
-    expect(block).toBe(readFileSync(fixture, 'utf8'));
+    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
   });
 
   it('runs against a real Redis: one delivery runs the handler, every other one gets its result', async () => {

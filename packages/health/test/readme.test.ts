@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import {
   freePort,
   type PostgresHandle,
+  quickStartBlock,
   type RedisNodes,
-  spawnTs,
+  runTs,
   startPostgres,
   startRedisNodes,
 } from '@cxkit/testkit';
@@ -23,20 +24,14 @@ afterAll(async () => {
 
 /** Runs the quick start; returns its exit code, output and the probe's status code and JSON body. */
 async function run(redisUrl: string) {
-  const child = spawnTs(fixture.pathname, [], { env: { REDIS_URL: redisUrl, DATABASE_URL: postgres.url } });
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const { code, out } = await runTs(fixture, { REDIS_URL: redisUrl, DATABASE_URL: postgres.url });
   const probe = /^(\d{3}) (\{.*\})$/m.exec(out);
   return { code, out, status: Number(probe?.[1]), body: probe ? JSON.parse(probe[2]!) : undefined };
 }
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
-    expect(block).toBe(readFileSync(fixture, 'utf8'));
+    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
   });
 
   it('runs against a real Redis and Postgres: GET /health is 200 with both components measured', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type PostgresHandle, spawnTs, startPostgres } from '@cxkit/testkit';
+import { type PostgresHandle, quickStartBlock, runTs, startPostgres } from '@cxkit/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -16,11 +16,7 @@ afterAll(async () => {
 
 /** Runs the quick start; returns its exit code, output and, per delivery, whether it ran and its response. */
 async function run() {
-  const child = spawnTs(fixture.pathname, [], { env: { DATABASE_URL: postgres.url } });
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
+  const { code, out } = await runTs(fixture, { DATABASE_URL: postgres.url });
   const deliveries = [...out.matchAll(/^delivery (\d): (ran the handler|replayed) (\{.*\})$/gm)].map((m) => ({
     delivery: Number(m[1]),
     outcome: m[2],
@@ -31,9 +27,7 @@ async function run() {
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
-    expect(block).toBe(readFileSync(fixture, 'utf8'));
+    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
   });
 
   it('runs against a real Postgres: the handler runs once, every redelivery replays its response', async () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { type RedisNodes, spawnTs, startRedisNodes } from '@cxkit/testkit';
+import { quickStartBlock, type RedisNodes, runTs, startRedisNodes } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -14,20 +14,11 @@ afterAll(async () => {
   await nodes?.stop();
 });
 
-async function run(): Promise<{ code: unknown; out: string }> {
-  const child = spawnTs(fixture.pathname, [], { env: { REDIS_URL: nodes.urls[0] } });
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  return { code, out };
-}
+const run = () => runTs(fixture, { REDIS_URL: nodes.urls[0] });
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
-    expect(block).toBe(readFileSync(fixture, 'utf8'));
+    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
   });
 
   it('runs against a real Redis: a section under a fence, then a busy lock named by its holder', async () => {

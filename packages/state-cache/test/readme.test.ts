@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import {
   type PostgresHandle,
+  quickStartBlock,
   type RedisNodes,
-  spawnTs,
+  runTs,
   startPostgres,
   startRedisNodes,
 } from '@cxkit/testkit';
@@ -21,15 +22,7 @@ afterAll(async () => {
   await Promise.all([nodes?.stop(), postgres?.stop()]);
 });
 
-async function run(): Promise<{ code: unknown; out: string }> {
-  const env = { REDIS_URL: nodes.urls[0], DATABASE_URL: postgres.url };
-  const child = spawnTs(fixture.pathname, [], { env });
-  let out = '';
-  child.stdout?.on('data', (d) => (out += d));
-  child.stderr?.on('data', (d) => (out += d));
-  const code = await new Promise((resolve) => child.once('exit', resolve));
-  return { code, out };
-}
+const run = () => runTs(fixture, { REDIS_URL: nodes.urls[0], DATABASE_URL: postgres.url });
 
 const outcome = (version: number, result: string) =>
   new RegExp(`version: ${version},\\s+outcome: '${result}',\\s+storedVersion: 17`);
@@ -37,9 +30,7 @@ const read = /found: true,\s+value: \{ status: 'busy' \},\s+version: 17,\s+stale
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const block = readme.slice(readme.indexOf('## Quick start')).match(/```ts\n([\s\S]*?)```/)?.[1];
-    expect(block).toBe(readFileSync(fixture, 'utf8'));
+    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
   });
 
   it('runs against a real Redis and Postgres: rebuild, snapshot start, rebuild from the outbox', async () => {
