@@ -146,11 +146,27 @@ describe('calls made together share one claim and one completion statement', () 
       Array.from({ length: 8 }, (_, i) => store.execute(`k${i}`, { i }, async () => ({ body: i }))),
     );
 
+  /** As `eight`, but every handler finishes once all eight have started: their completions share a statement. */
+  const eightTogether = (store: IdempotencyStore) => {
+    let started = 0;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    return Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        store.execute(`k${i}`, { i }, async () => {
+          if (++started === 8) open();
+          await gate;
+          return { body: i };
+        }),
+      ),
+    );
+  };
+
   it('a failed shared statement: every call runs alone and meets only its own outcome', async () => {
-    // The shared statements fail once each, as a deadlock victim would.
+    // The shared statements (the claim, then the completion) fail once each, as a deadlock victim would.
     const flaky = failingShared(2, Object.assign(new Error('deadlock detected'), { code: '40P01' }));
     const { db, store } = await counted({ db: flaky });
-    const results = await eight(store);
+    const results = await eightTogether(store);
     expect(flaky.failures).toBe(2);
     for (const [i, r] of results.entries()) expect(r.response).toEqual({ body: i });
     // The shared claim failed, so each call claimed alone; completions share again once they can.

@@ -227,7 +227,7 @@ export class LockManager {
     started: number,
     host: LockHost = this.#host,
   ): HeldLock {
-    const init = {
+    const lock = new HeldLock(this.#ctx, host, {
       resource,
       token,
       fence: result.fence,
@@ -239,8 +239,7 @@ export class LockManager {
       startedAt: result.startedAt,
       validUntilMono: result.validUntilMono,
       nodes: result.nodes,
-    };
-    const lock = new HeldLock(this.#ctx, host, init);
+    });
     if (this.#closed) {
       // Granted while the manager closed: give it back (close() waits for that) rather than hand out a
       // lock that nothing heartbeats.

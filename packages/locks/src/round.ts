@@ -34,9 +34,9 @@ export interface RoundOptions<T> {
   /**
    * Once the only nodes left to answer are lagging ones (first-wave nodes, or nodes that failed or
    * lagged recently when asked, still silent a quarter of `timeoutMs` after they were asked, or at the
-   * hedge if they had not answered since they last failed): true
-   * decides the round now instead of at the timeout (e.g. a split vote that a paused node would
-   * otherwise hold for the whole `timeoutMs`); their late answers still reach `onLate`.
+   * hedge if they had not answered since they last failed): true decides the round now instead of at
+   * the timeout (e.g. a split vote that a paused node would otherwise hold for the whole `timeoutMs`);
+   * their late answers still reach `onLate`.
    */
   stopWaiting?: (replies: readonly (Reply<T> | undefined)[]) => boolean;
   /** Told how each node answered (reply times, failures, lagging first-wave nodes). */
@@ -63,7 +63,8 @@ export function round<T>(
   // undecided round. A node that has not answered since it last failed (e.g. a paused one) is given up
   // on at the hedge: waiting for it would keep a split vote, and the records it left, for longer.
   const giveUpMs = Math.max(wave?.hedgeMs ?? 0, options.timeoutMs * GIVE_UP_FRACTION);
-  // First-wave nodes that were down when asked (see above).
+  // First-wave nodes that were down when this round asked them (not ones another round's hedge marked
+  // since: under load that is a stall, not a pause).
   const wasDown = wave && health ? wave.first.filter((i) => health.down(i)) : [];
   return new Promise((resolve) => {
     let pending = 0;
