@@ -1,5 +1,6 @@
 import { nodeCalls } from './calls.js';
 import type { PipelineLike, ScriptClient } from './client.js';
+import { joinHandOffs, type QueuedCall } from './handoff-call.js';
 import type { LockScript } from './scripts.js';
 
 type Arg = string | number;
@@ -29,14 +30,6 @@ const isNoScript = (err: unknown) => err instanceof Error && err.message.startsW
 const isRedirect = (err: unknown) =>
   err instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(err.message);
 
-interface Queued {
-  script: LockScript;
-  keys: string[];
-  args: Arg[];
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
-}
-
 /** Most script calls written to one node in one write; more wait for the next flush. */
 const MAX_BATCH = 256;
 
@@ -44,7 +37,7 @@ const MAX_BATCH = 256;
 export class LockNode {
   // Script calls issued in the same tick (e.g. many concurrent acquires) go out together: one socket
   // write and one read instead of one each. Not on a Cluster, whose pipelines must stay in a slot.
-  #queue: Queued[] | undefined;
+  #queue: QueuedCall[] | undefined;
   /** Set by `hold()` until its flush: every call of this tick joins one write. */
   #held = false;
   readonly #batching: boolean;
@@ -74,7 +67,7 @@ export class LockNode {
   /**
    * For the rest of this tick, every call to this node (`runNow` too) waits and goes out in one
    * write, in call order: a release and the attempt of the waiter it wakes cost one socket write
-   * (on loopback a write costs about as much as the round trip). The flush is two `nextTick`s away, so
+   * (on loopback a write costs about as much as the round trip) and one script call (`joinHandOffs`). The flush is two `nextTick`s away, so
    * when the release runs in a microtask (as `release()` after an `await` does) it comes after the
    * batches that the woken waiter's microtasks queue (a `setImmediate` would cost a poll of the event
    * loop); a call that misses it (e.g. a release from a timer) goes out next, still in order on the
@@ -115,9 +108,10 @@ export class LockNode {
 
   #flush(full = false): void {
     if (this.#held && !full) return;
-    const queue = this.#queue;
+    const queued = this.#queue;
     this.#queue = undefined;
-    if (!queue || queue.length === 0) return;
+    if (!queued || queued.length === 0) return;
+    const queue = joinHandOffs(queued, (script, keys, args) => this.#direct(script, keys, args));
     const stream = this.client.stream;
     if (queue.length === 1 || (stream?.cork && stream.uncork)) {
       // Corked, the calls leave in one write as a pipeline would, without a Pipeline object and the

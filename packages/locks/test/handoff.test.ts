@@ -111,44 +111,70 @@ async function handOver(m: LockManager, resource: string, connections: Redis[]) 
 }
 
 describe('hand-off to a waiter of the same manager', () => {
-  it('one master: the release and the waiter attempt share one write, and nothing is published', async () => {
+  it('one master: the release and the waiter attempt go out as one hand-off call, and nothing is published', async () => {
     const connection = client(env.redis.urls[0]!);
     extra.push(connection);
     const m = new LockManager({ nodes: connection, retry: SLOW_POLL });
     await (await m.acquire('ho:one:first', { heartbeat: false })).release();
+    // The first hand-off loads the hand-off script (NOSCRIPT, then EVAL).
+    expect((await handOver(m, 'ho:one:warm', [connection])).sizes[0]).toEqual([1, 1]);
     const published = await listen(env.redis.urls[0]!, 'cxkit:locks:released:ho:one');
     const { holder, next, ms, sizes, attempts } = await handOver(m, 'ho:one', [connection]);
     expect(ms).toBeLessThan(2_000);
     expect(attempts).toEqual([1, 3]);
     expect(next.fence).toBeGreaterThan(holder.fence);
-    expect(sizes[0]).toEqual([2]);
+    expect(sizes[0]).toEqual([1]);
     await sleep(100);
     expect(published.filter((m) => !m.startsWith('cxkit:waiting:'))).toEqual([]);
     await next.release();
     await m.close();
   });
 
-  it('a hand-off attempt that overtakes its release (scripts flushed) looks again within milliseconds', async () => {
+  it('scripts flushed (as after a restart): the hand-off script is loaded again and hands the lock over at once', async () => {
+    const connection = client(env.redis.urls[0]!);
+    extra.push(connection);
+    const m = new LockManager({ nodes: connection, retry: SLOW_POLL });
+    await (await m.acquire('ho:reload:first', { heartbeat: false })).release();
+    await env.clients[1]!.script('FLUSH');
+    const { holder, next, ms, sizes, attempts } = await handOver(m, 'ho:reload', [connection]);
+    expect(ms).toBeLessThan(2_000);
+    expect(attempts).toEqual([1, 3]);
+    expect(next.fence).toBeGreaterThan(holder.fence);
+    expect(sizes[0]).toEqual([1, 1]);
+    await next.release();
+    await m.close();
+  });
+
+  it('attempts that overtake their releases (scripts flushed, two locks handed off in one tick) look again within milliseconds', async () => {
     const connection = client(env.redis.urls[0]!);
     extra.push(connection);
     const m = new LockManager({ nodes: connection, retry: SLOW_POLL });
     await (await m.acquire('ho:flush:first', { heartbeat: false })).release();
-    const holder = await m.acquire('ho:flush', { ttlMs: 2_000, heartbeat: false });
+    const holders = [
+      await m.acquire('ho:flush:1', { ttlMs: 2_000, heartbeat: false }),
+      await m.acquire('ho:flush:2', { ttlMs: 2_000, heartbeat: false }),
+    ];
     const attempts: number[] = [];
     m.on('acquired', (e) => attempts.push(e.attempts));
-    const waiting = m.acquire('ho:flush', { waitMs: 20_000 });
+    const waiting = [
+      m.acquire('ho:flush:1', { waitMs: 20_000 }),
+      m.acquire('ho:flush:2', { waitMs: 20_000 }),
+    ];
     await sleep(300);
-    // As after a restart: the release's EVALSHA fails with NOSCRIPT and runs again after the attempt
-    // (whose script another acquisition has loaded again).
+    // As after a restart: the releases' EVALSHA fails with NOSCRIPT and runs again after the attempts
+    // (one acquire call for both, whose script another acquisition has loaded again); two releases and
+    // one call of two acquires are not a hand-off pair, so they go out as they are.
     await env.clients[1]!.script('FLUSH');
     const other = await m.acquire('ho:flush:other', { heartbeat: false });
     const releasedAt = performance.now();
-    expect(await holder.release()).toEqual({ released: true });
-    const next = await waiting;
+    expect(await Promise.all(holders.map((h) => h.release()))).toEqual([
+      { released: true },
+      { released: true },
+    ]);
+    const next = await Promise.all(waiting);
     expect(performance.now() - releasedAt).toBeLessThan(2_000);
-    expect(attempts).toEqual([1, 4]);
-    await next.release();
-    await other.release();
+    expect(attempts).toEqual([1, 4, 4]); // `other`, then each waiter at its fourth attempt
+    await Promise.all([...next, other].map((l) => l.release()));
     await m.close();
   });
 
@@ -156,12 +182,16 @@ describe('hand-off to a waiter of the same manager', () => {
     const m = five.manager('us-east-1', { retry: SLOW_POLL });
     await (await m.acquire('ho:q:first', { heartbeat: false })).release();
     const connections = five.clients.slice(-5);
+    await (await handOver(m, 'ho:q:warm', connections)).next.release(); // loads the hand-off script
     const published = await Promise.all(five.nodes().map((n) => listen(n.url, 'cxkit:locks:released:ho:q')));
-    const { next, ms, sizes, attempts } = await handOver(m, 'ho:q', connections);
+    const { holder, next, ms, sizes, attempts } = await handOver(m, 'ho:q', connections);
     expect(ms).toBeLessThan(2_000);
     expect(attempts).toEqual([1, 3]);
-    // The first wave (nodes 0-2) got release and attempt together; the others nothing.
-    expect(sizes.slice(0, 3)).toEqual([[2], [2], [2]]);
+    expect(next.fence).toBeGreaterThan(holder.fence);
+    // The first wave (nodes 0-2) got release and attempt as one hand-off call; the others nothing. (A
+    // grant whose nodes straddled a second raises the lower fences with one more call.)
+    expect(sizes.slice(0, 3).map((s) => s[0])).toEqual([1, 1, 1]);
+    expect(sizes.slice(0, 3).flat().length).toBeLessThanOrEqual(5);
     expect(sizes.slice(3)).toEqual([[], []]);
     await sleep(100);
     expect(published.flat().filter((m) => !m.startsWith('cxkit:waiting:'))).toEqual([]);
