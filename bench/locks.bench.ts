@@ -93,7 +93,7 @@ export default defineBench<Ctx>({
     'on distinct resources, 64 in flight. Hand-off: 8 workers x 8 critical sections of 1 ms on one resource;',
     'the number is (total time - time inside sections) / 64, i.e. what each hand-off costs. Anchors wait by',
     'polling every 10 ms (+ jitter); cxkit waiters are woken by the release over pub/sub, and a waiter in the',
-    "releasing manager (all 8 here) has its attempt joined to the release: one hand-off script call in one",
+    'releasing manager (all 8 here) has its attempt joined to the release: one hand-off script call in one',
     'socket write per node. The floor row is the',
     'ideal hand-off: an in-process queue that pays one round trip (PING, done at the quorum-th reply) per',
     'hand-off and writes no lock. Before the first sample every candidate runs 300 acquire+release and then',
