@@ -11,8 +11,6 @@ export interface QueuedCall {
   reject: (error: unknown) => void;
 }
 
-type Run = (script: LockScript, keys: string[], args: Arg[]) => Promise<unknown>;
-
 /** Whether `acquire` asks for the one lock `release` gives up, without waking anyone (a hand-off). */
 const handsOver = (release: QueuedCall, acquire: QueuedCall | undefined): acquire is QueuedCall =>
   release.script === scripts.release &&
@@ -22,13 +20,16 @@ const handsOver = (release: QueuedCall, acquire: QueuedCall | undefined): acquir
   release.keys[0] === acquire.keys[2] &&
   release.args[2] === '';
 
+/** Hands a part of the hand-off reply to its caller: a part that failed in the script is an error reply. */
+const settle = (call: QueuedCall, part: unknown) =>
+  part instanceof Error ? call.reject(part) : call.resolve(part);
+
 /**
  * Joins a release that is directly followed by an acquire of the same lock (`LockNode.hold` writes a
  * release and its waiter's attempt together) into one hand-off call (handoff.lua), which replies as the
- * two would. When the node cannot hand the lock over as is (the record expired or changed, the node
- * restarted empty), the two calls follow on their own. Other calls keep their order.
+ * two would, run one after the other. Other calls keep their order.
  */
-export function joinHandOffs(queue: QueuedCall[], run: Run): QueuedCall[] {
+export function joinHandOffs(queue: QueuedCall[]): QueuedCall[] {
   let out: QueuedCall[] | undefined;
   for (let i = 0; i < queue.length; i++) {
     const release = queue[i]!;
@@ -47,13 +48,12 @@ export function joinHandOffs(queue: QueuedCall[], run: Run): QueuedCall[] {
       keys: acquire.keys,
       args: acquire.args.concat(release.args),
       resolve(reply) {
-        if (Array.isArray(reply) && reply.length === 2) {
-          release.resolve(reply[0]);
-          acquire.resolve(reply[1]);
-        } else if (Array.isArray(reply) && reply.length === 0) {
-          run(release.script, release.keys, release.args).then(release.resolve, release.reject);
-          run(acquire.script, acquire.keys, acquire.args).then(acquire.resolve, acquire.reject);
-        } else reject(new TypeError(`unexpected hand-off reply: ${String(reply)}`));
+        if (!Array.isArray(reply) || reply.length !== 2) {
+          reject(new TypeError(`unexpected hand-off reply: ${String(reply)}`));
+          return;
+        }
+        settle(release, reply[0]);
+        settle(acquire, reply[1]);
       },
       reject,
     });

@@ -67,11 +67,11 @@ export class LockNode {
   /**
    * For the rest of this tick, every call to this node (`runNow` too) waits and goes out in one
    * write, in call order: a release and the attempt of the waiter it wakes cost one socket write
-   * (on loopback a write costs about as much as the round trip) and one script call (`joinHandOffs`). The flush is two `nextTick`s away, so
-   * when the release runs in a microtask (as `release()` after an `await` does) it comes after the
-   * batches that the woken waiter's microtasks queue (a `setImmediate` would cost a poll of the event
-   * loop); a call that misses it (e.g. a release from a timer) goes out next, still in order on the
-   * connection.
+   * (on loopback a write costs about as much as the round trip) and one script call
+   * (`joinHandOffs`). The flush is two `nextTick`s away, so when the release runs in a microtask (as
+   * `release()` after an `await` does) it comes after the batches that the woken waiter's microtasks
+   * queue (a `setImmediate` would cost a poll of the event loop); a call that misses it (e.g. a
+   * release from a timer) goes out next, still in order on the connection.
    * Not on a Cluster or with `replicaAcks`, whose calls are written one by one.
    */
   hold(): void {
@@ -111,7 +111,7 @@ export class LockNode {
     const queued = this.#queue;
     this.#queue = undefined;
     if (!queued || queued.length === 0) return;
-    const queue = joinHandOffs(queued, (script, keys, args) => this.#direct(script, keys, args));
+    const queue = joinHandOffs(queued);
     const stream = this.client.stream;
     if (queue.length === 1 || (stream?.cork && stream.uncork)) {
       // Corked, the calls leave in one write as a pipeline would, without a Pipeline object and the

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import acquireLua from './lua/acquire.lua';
 import commonLua from './lua/common.lua';
 import handoffLua from './lua/handoff.lua';
+import handoffApartLua from './lua/handoff-apart.lua';
 import heartbeatLua from './lua/heartbeat.lua';
 import inspectLua from './lua/inspect-2.lua';
 import overrideLua from './lua/override.lua';
@@ -32,7 +33,15 @@ export const scripts = Object.freeze({
   acquire: script('acquire', commonLua, overrideLua, acquireLua),
   heartbeat: script('heartbeat', commonLua, heartbeatLua),
   release: script('release', releaseLua),
-  handoff: script('handoff', handoffLua),
+  handoff: script(
+    'handoff',
+    handoffApartLua
+      .replace('--[[release]]', () => releaseLua)
+      .replace('--[[common]]', () => commonLua)
+      .replace('--[[override]]', () => overrideLua)
+      .replace('--[[acquire]]', () => acquireLua),
+    handoffLua,
+  ),
   raise: script('raise', commonLua, raiseLua),
   inspect: script('inspect', commonLua, inspectLua),
   semAcquire: script('sem_acquire', commonLua, overrideLua, semAcquireLua),

@@ -5,8 +5,8 @@ import { scripts } from '../src/scripts.js';
 import { oneMaster } from './helpers.js';
 
 // A release followed in the same write by an acquire of the same lock runs as one hand-off script. It
-// must end exactly as the two scripts in order would (record, replies), and fall back to them whenever
-// the releasing owner's live record is not there.
+// must end exactly as the two scripts in order would (record, replies), whatever the record holds: the
+// plain case (the releasing owner's live record) by its own short path, any other by running both.
 
 const env = oneMaster(1_000);
 const key = (resource: string) => `cxkit:locks:{${resource}}`;
@@ -22,20 +22,25 @@ function calls(resource: string, from: string, to: string, guard = '0') {
   };
 }
 
-/** Release then acquire as `LockNode.hold` writes them (joined), or one after the other. */
+const settled = (p: Promise<unknown>) =>
+  p.then(
+    (value) => value,
+    (err: Error) => `error: ${err.message}`,
+  );
+
+/** Release then acquire as `LockNode.hold` writes them (joined), or one after the other; errors as text. */
 async function run(resource: string, from: string, to: string, joined: boolean, guard = '0') {
   const node = new LockNode('n', env.clients[1]! as never, 0, 0);
   const { release, acquire } = calls(resource, from, to, guard);
-  if (joined) node.hold();
-  const replies = joined
-    ? Promise.all([
-        node.run(scripts.release, release.keys, release.args, false),
-        node.run(scripts.acquire, acquire.keys, acquire.args, true),
-      ])
-    : node
-        .run(scripts.release, release.keys, release.args, false)
-        .then(async (r) => [r, await node.run(scripts.acquire, acquire.keys, acquire.args, true)]);
-  return replies;
+  if (!joined) {
+    const released = await settled(node.run(scripts.release, release.keys, release.args, false));
+    return [released, await settled(node.run(scripts.acquire, acquire.keys, acquire.args, true))];
+  }
+  node.hold();
+  return Promise.all([
+    settled(node.run(scripts.release, release.keys, release.args, false)),
+    settled(node.run(scripts.acquire, acquire.keys, acquire.args, true)),
+  ]);
 }
 
 async function scriptCalls(): Promise<Record<string, number>> {
@@ -44,10 +49,18 @@ async function scriptCalls(): Promise<Record<string, number>> {
   return { evalsha: n('cmdstat_evalsha'), eval: n('cmdstat_eval') };
 }
 
-/** A record of `token` with a high-water fence far above the node's clock, so fences are predictable. */
-async function holdRecord(resource: string, token: string, ttlMs = 10_000): Promise<number> {
+/**
+ * A record of `token` whose high-water fence is `ahead` above the node's second x 10^6 (far above by
+ * default, so fences are predictable; negative: a grant of an earlier second).
+ */
+async function holdRecord(
+  resource: string,
+  token: string,
+  ttlMs = 10_000,
+  ahead = 3_600_000_000,
+): Promise<number> {
   const [seconds] = await env.clients[1]!.time();
-  const hw = Number(seconds) * 1_000_000 + 3_600_000_000;
+  const hw = Number(seconds) * 1_000_000 + ahead;
   const now = Date.now();
   await env.clients[1]!.set(
     key(resource),
@@ -65,62 +78,132 @@ const shape = (record: string | null | undefined) =>
     .map((f, i) => ([0, 4, 5].includes(i) ? 'T' : f))
     .join(' ');
 
+/** The same record under two names: the hand-off on one, the two scripts on the other; both outcomes. */
+async function sideBySide(name: string, prepare: (resource: string) => Promise<unknown>, guard = '0') {
+  await prepare(`${name}:joined`);
+  await prepare(`${name}:apart`);
+  await env.clients[1]!.config('RESETSTAT');
+  const joined = await run(`${name}:joined`, 'tok-a', 'tok-b', true, guard);
+  const calls = await scriptCalls();
+  const apart = await run(`${name}:apart`, 'tok-a', 'tok-b', false, guard);
+  const [a, b] = await env.clients[1]!.mget(key(`${name}:joined`), key(`${name}:apart`));
+  expect(shape(a)).toBe(shape(b));
+  const [ttlA, ttlB] = [
+    await env.clients[1]!.pttl(key(`${name}:joined`)),
+    await env.clients[1]!.pttl(key(`${name}:apart`)),
+  ];
+  expect(Math.abs(ttlA - ttlB)).toBeLessThan(1_000);
+  return { joined, apart, calls, record: a };
+}
+
+/** An acquire reply with the epoch age and a holder's times masked (they move between the two runs). */
+const reply = (r: unknown) =>
+  Array.isArray(r) && Array.isArray(r[1])
+    ? [r[0], [r[1][0], 'age', ...r[1].slice(2, 6), ...r[1].slice(6).map(() => 'H')]]
+    : r;
+
 describe('hand-off script', () => {
   it('hands a live lock over in one script call, ending as the release and the acquire in order', async () => {
-    const hw = await holdRecord('hs:joined', 'tok-a');
-    await holdRecord('hs:apart', 'tok-a');
     await run('hs:warm', 'x', 'y', true); // loads the hand-off script
-    await env.clients[1]!.config('RESETSTAT');
-    const joined = await run('hs:joined', 'tok-a', 'tok-b', true);
-    expect(await scriptCalls()).toEqual({ evalsha: 1, eval: 0 });
-    const apart = await run('hs:apart', 'tok-a', 'tok-b', false);
+    const hw = await holdRecord('hs:plain:joined', 'tok-a');
+    const { joined, apart, calls, record } = await sideBySide('hs:plain', (r) => holdRecord(r, 'tok-a'));
+    expect(calls).toEqual({ evalsha: 1, eval: 0 });
     expect(joined).toEqual([[1], ['', -1, 1, hw + 1, 0]]);
     expect(joined).toEqual(apart);
-    const [a, b] = await env.clients[1]!.mget(key('hs:joined'), key('hs:apart'));
-    expect(shape(a)).toBe(shape(b));
-    expect(a?.split(' ').slice(1, 4)).toEqual([String(hw + 1), 'tok-b', String(hw + 1)]);
-    const [ttlA, ttlB] = [
-      await env.clients[1]!.pttl(key('hs:joined')),
-      await env.clients[1]!.pttl(key('hs:apart')),
-    ];
-    expect(Math.abs(ttlA - ttlB)).toBeLessThan(1_000);
+    expect(record?.split(' ').slice(1, 4)).toEqual([String(hw + 1), 'tok-b', String(hw + 1)]);
   });
 
-  it('falls back to the two scripts when the record is another owner’s: the release reports it, the acquire meets the holder', async () => {
-    await holdRecord('hs:taken', 'tok-c');
-    await env.clients[1]!.config('RESETSTAT');
-    const [released, acquired] = (await run('hs:taken', 'tok-a', 'tok-b', true)) as [unknown[], unknown[]];
-    expect(released).toEqual([-1]);
-    expect(acquired.slice(0, 4)).toEqual(['', -1, 0, 0]);
-    expect(acquired[5]).toBe('tok-c');
-    // The hand-off call, then the release and the acquire on their own.
-    expect((await scriptCalls()).evalsha).toBe(3);
-    expect((await env.clients[1]!.get(key('hs:taken')))?.split(' ')[2]).toBe('tok-c');
+  it("a high-water fence of an earlier second: the grant takes the node's second x 10^6, as the acquire script does", async () => {
+    const { joined, apart } = await sideBySide('hs:floor', (r) => holdRecord(r, 'tok-a', 10_000, -5_000_000));
+    const [seconds] = await env.clients[1]!.time();
+    const fence = (joined[1] as number[])[3]!;
+    expect(fence % 1_000_000).toBe(0);
+    expect(fence).toBeLessThanOrEqual(Number(seconds) * 1_000_000);
+    expect(joined).toEqual(apart);
   });
 
-  it('falls back when the releasing owner’s record expired: nothing to release, the acquire is granted', async () => {
-    const hw = await holdRecord('hs:expired', 'tok-a', -5);
-    expect(await run('hs:expired', 'tok-a', 'tok-b', true)).toEqual([[0], ['', -1, 1, hw + 1, 0]]);
+  it('with the amnesia guard: the epoch and its age as the acquire script reports them', async () => {
+    await env.clients[1]!.set('cxkit:locks:marker', '1796000000.5 1796000000000');
+    const { joined, apart, calls } = await sideBySide('hs:guard', (r) => holdRecord(r, 'tok-a'), '1');
+    expect(calls.evalsha).toBe(1);
+    expect((joined[1] as unknown[])[0]).toBe('1796000000.5');
+    expect((joined[1] as number[])[1]).toBeGreaterThan(0);
+    expect(Math.abs((joined[1] as number[])[1]! - (apart[1] as number[])[1]!)).toBeLessThan(1_000);
+    expect(reply(joined)).toEqual(reply(apart));
   });
 
-  it('with the amnesia guard, falls back when the node lost its epoch marker (the acquire writes a new one)', async () => {
+  it("the record is another owner's: one call, the release reports it and the acquire meets that holder", async () => {
+    const { joined, apart, calls, record } = await sideBySide('hs:taken', (r) => holdRecord(r, 'tok-c'));
+    expect(calls.evalsha).toBe(1);
+    expect(joined[0]).toEqual([-1]);
+    expect((joined[1] as unknown[]).slice(0, 4)).toEqual(['', -1, 0, 0]);
+    expect((joined[1] as unknown[])[5]).toBe('tok-c');
+    expect(reply(joined)).toEqual(reply(apart));
+    expect(record?.split(' ')[2]).toBe('tok-c');
+  });
+
+  it("the releasing owner's record expired: one call, nothing released, the acquire granted", async () => {
+    const hw = await holdRecord('hs:expired:joined', 'tok-a', -5);
+    const { joined, apart, calls } = await sideBySide('hs:expired', (r) => holdRecord(r, 'tok-a', -5));
+    expect(calls.evalsha).toBe(1);
+    expect(joined).toEqual([[0], ['', -1, 1, hw + 1, 0]]);
+    expect(joined).toEqual(apart);
+  });
+
+  it('with the amnesia guard and no epoch marker (a node restarted empty): the acquire writes a new one', async () => {
+    const fresh = async (r: string) => {
+      await env.clients[1]!.del('cxkit:locks:marker');
+      await holdRecord(r, 'tok-a');
+    };
+    const { joined, apart, calls } = await sideBySide('hs:marker', fresh, '1');
+    expect(calls.evalsha).toBe(1);
+    expect(joined[0]).toEqual([1]);
+    expect((joined[1] as unknown[]).slice(1, 3)).toEqual([0, 1]);
+    expect(reply(joined)).toEqual(reply(apart));
+  });
+
+  it('a damaged epoch marker fails the acquire alone; the release still counts, as with the two scripts', async () => {
+    const damaged = async (r: string) => {
+      await env.clients[1]!.set('cxkit:locks:marker', 'garbage');
+      await holdRecord(r, 'tok-a');
+    };
+    const { joined, apart, record } = await sideBySide('hs:damaged', damaged, '1');
+    expect(joined[0]).toEqual([1]);
+    expect(joined[1]).toMatch(/^error: /);
+    expect(apart[1]).toMatch(/^error: /);
+    expect(record).toMatch(/^0 \d+$/);
     await env.clients[1]!.del('cxkit:locks:marker');
-    const hw = await holdRecord('hs:marker', 'tok-a');
-    const [released, acquired] = (await run('hs:marker', 'tok-a', 'tok-b', true, '1')) as [
-      unknown[],
-      unknown[],
-    ];
-    expect(released).toEqual([1]);
-    expect(acquired.slice(1, 4)).toEqual([0, 1, hw + 1]);
-    const marker = await env.clients[1]!.get('cxkit:locks:marker');
-    expect(marker?.split(' ')[0]).toBe(acquired[0]);
-    // With the marker in place, the next hand-off is one call and reports the marker's epoch and age.
-    await holdRecord('hs:marker2', 'tok-a');
-    await env.clients[1]!.config('RESETSTAT');
-    const [, next] = (await run('hs:marker2', 'tok-a', 'tok-b', true, '1')) as [unknown[], unknown[]];
-    expect((await scriptCalls()).evalsha).toBe(1);
-    expect(next[0]).toBe(acquired[0]);
-    expect(next[1]).toBeGreaterThanOrEqual(0);
+  });
+
+  it('a key of another type: the release reads it as absent and the acquire fails, as with the two scripts', async () => {
+    const { joined, apart } = await sideBySide('hs:type', async (r) => {
+      await env.clients[1]!.del(key(r));
+      await env.clients[1]!.sadd(key(r), 'x');
+    });
+    expect(joined[0]).toEqual([0]);
+    // The same error (the script's own reply adds where in which script it was raised).
+    expect(joined[1]).toMatch(/^error: WRONGTYPE/);
+    expect(apart).toEqual([[0], expect.stringMatching(/^error: WRONGTYPE/)]);
+  });
+
+  it('a call written after the hand-off never runs before its acquire (the expired case runs both parts in the call)', async () => {
+    await holdRecord('hs:order', 'tok-a', -5);
+    const node = new LockNode('n', env.clients[1]! as never, 0, 0);
+    const { release, acquire } = calls('hs:order', 'tok-a', 'tok-w');
+    // The node is busy: the hand-off call waits on the wire while the waiter's own release is written.
+    await env.clients[0]!.call('CLIENT', 'PAUSE', '100', 'WRITE');
+    node.hold();
+    const pair = Promise.all([
+      node.run(scripts.release, release.keys, release.args, false),
+      node.run(scripts.acquire, acquire.keys, acquire.args, true),
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    const own = calls('hs:order', 'tok-w', 'unused').release;
+    const later = node.run(scripts.release, own.keys, own.args, false);
+    expect(await pair).toEqual([[0], expect.arrayContaining([1])]);
+    expect(await later).toEqual([1]);
+    // The waiter released what it was granted: no live record is left behind.
+    expect(await env.clients[1]!.get(key('hs:order'))).toMatch(/^0 \d+$/);
   });
 
   it('a release and an acquire of different locks are not joined', async () => {

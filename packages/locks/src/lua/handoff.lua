@@ -1,27 +1,30 @@
 -- cxkit_locks hand-off: a release and the acquire of the same lock written right after it to the same
--- node (a lock handed to a waiter of the same manager), as one script: TIME, one read and one write
--- instead of three commands each. It hands the lock over only in the plain case, when the releasing
--- owner still holds a live record; it then ends as the two scripts would (the record released, then
--- granted to the new owner). Otherwise it changes nothing and returns {}, and the client sends the
--- release and the acquire on their own.
+-- node (a lock handed to a waiter of the same manager), as one script with the replies of the two in
+-- order. The plain case, the releasing owner's live record with a well-formed epoch marker (guard on),
+-- takes TIME, one read and one write instead of three commands each (on a node woken from idle each
+-- command costs several microseconds). Any other case runs the release and the acquire scripts
+-- themselves, one after the other (cx_apart above), still inside this call, so nothing the client
+-- writes later can run between them.
 -- KEYS and ARGV[1..10]: those of acquire.lua for one lock (the record and its waiters flag are the
 --   release's); ARGV[11..14] those of release.lua for that lock (publish flag, token, channel '', name)
--- returns {release reply, acquire reply} as the two scripts reply (release 1, acquire granted), or {}
+-- returns {release reply, acquire reply}; a part that fails is an error reply in its place
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local s, marker
+local s, epoch, created
 if ARGV[1] == '1' then
   local m = redis.call('MGET', KEYS[3], KEYS[2])
-  s, marker = m[1], m[2]
-  -- A node without its marker restarted empty: the acquire script creates the marker.
-  if not marker then return {} end
+  s = m[1]
+  epoch, created = string.match(m[2] or '', '^(%S+) (%d+)$')
+  if not epoch then return cx_apart() end
 else
-  s = redis.call('GET', KEYS[3])
+  -- MGET, as the release reads it: a key of another type reads as absent instead of failing.
+  s = redis.call('MGET', KEYS[3])[1]
+  epoch, created = '', nil
 end
--- "<expires> <high-water> <token> ...": the releasing owner's live record, or no hand-off.
+-- "<expires> <high-water> <token> ...": the releasing owner's live record, or the two scripts.
 local token = ARGV[12]
 local exp, hw, p = string.match(s or '', '^(%d+) (%d+) ()')
-if not p or tonumber(exp) <= now or string.sub(s, p, p + #token) ~= token .. ' ' then return {} end
+if not p or tonumber(exp) <= now or string.sub(s, p, p + #token) ~= token .. ' ' then return cx_apart() end
 -- The grant as acquire.lua writes it: fence max(high-water + 1, this node's second x 10^6).
 local fence, digits = tonumber(hw) + 1, nil
 local floor = tonumber(t[1]) * 1000000
@@ -30,9 +33,4 @@ local ttl = tonumber(ARGV[8])
 local now_digits = tostring(now)
 redis.call('SET', KEYS[3], tostring(now + ttl) .. ' ' .. digits .. ' ' .. ARGV[7] .. ' ' .. digits .. ' '
   .. now_digits .. ' ' .. now_digits .. ' ' .. ARGV[2] .. ' ' .. ARGV[9], 'PX', ttl + tonumber(ARGV[5]))
-local epoch, age = '', -1
-if marker then
-  local sp = string.find(marker, ' ', 1, true)
-  epoch, age = string.sub(marker, 1, sp - 1), now - tonumber(string.sub(marker, sp + 1))
-end
-return { { 1 }, { epoch, age, 1, fence, 0 } }
+return { { 1 }, { epoch, created and now - tonumber(created) or -1, 1, fence, 0 } }
