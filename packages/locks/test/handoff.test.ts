@@ -117,7 +117,9 @@ describe('hand-off to a waiter of the same manager', () => {
     const m = new LockManager({ nodes: connection, retry: SLOW_POLL });
     await (await m.acquire('ho:one:first', { heartbeat: false })).release();
     // The first hand-off loads the hand-off script (NOSCRIPT, then EVAL).
-    expect((await handOver(m, 'ho:one:warm', [connection])).sizes[0]).toEqual([1, 1]);
+    const warm = await handOver(m, 'ho:one:warm', [connection]);
+    expect(warm.sizes[0]).toEqual([1, 1]);
+    await warm.next.release();
     const published = await listen(env.redis.urls[0]!, 'cxkit:locks:released:ho:one');
     const { holder, next, ms, sizes, attempts } = await handOver(m, 'ho:one', [connection]);
     expect(ms).toBeLessThan(2_000);
