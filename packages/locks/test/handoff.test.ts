@@ -195,8 +195,9 @@ describe('hand-off to a waiter of the same manager', () => {
     expect(sizes.slice(0, 3).map((s) => s[0])).toEqual([1, 1, 1]);
     expect(sizes.slice(0, 3).flat().length).toBeLessThanOrEqual(5);
     // Nothing else unless a loaded machine made the wave lag past its hedge: then one attempt each.
-    expect(sizes.slice(3).flat().every((n) => n === 1)).toBe(true);
-    expect(sizes.slice(3).flat().length).toBeLessThanOrEqual(2);
+    const others = sizes.slice(3).flat();
+    expect(others.filter((n) => n !== 1)).toEqual([]);
+    expect(others.length).toBeLessThanOrEqual(2);
     await sleep(100);
     expect(published.flat().filter((m) => !m.startsWith('cxkit:waiting:'))).toEqual([]);
     await next.release();
