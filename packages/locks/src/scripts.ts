@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import acquireLua from './lua/acquire.lua';
 import commonLua from './lua/common.lua';
+import grantLua from './lua/grant.lua';
 import handoffLua from './lua/handoff.lua';
 import handoffApartLua from './lua/handoff-apart.lua';
 import heartbeatLua from './lua/heartbeat.lua';
@@ -30,11 +31,12 @@ function script(operation: string, ...parts: string[]): LockScript {
 }
 
 export const scripts = Object.freeze({
-  acquire: script('acquire', commonLua, overrideLua, acquireLua),
+  acquire: script('acquire', commonLua, grantLua, overrideLua, acquireLua),
   heartbeat: script('heartbeat', commonLua, heartbeatLua),
   release: script('release', releaseLua),
   handoff: script(
     'handoff',
+    grantLua,
     handoffApartLua
       .replace('--[[release]]', () => releaseLua)
       .replace('--[[common]]', () => commonLua)
@@ -44,7 +46,7 @@ export const scripts = Object.freeze({
   ),
   raise: script('raise', commonLua, raiseLua),
   inspect: script('inspect', commonLua, inspectLua),
-  semAcquire: script('sem_acquire', commonLua, overrideLua, semAcquireLua),
+  semAcquire: script('sem_acquire', commonLua, grantLua, overrideLua, semAcquireLua),
   semHeartbeat: script('sem_heartbeat', commonLua, semHeartbeatLua),
   semRelease: script('sem_release', semReleaseLua),
 });

@@ -31,7 +31,6 @@ local stale_after = tonumber(ARGV[2])
 local region = ARGV[3]
 local retention = tonumber(ARGV[5])
 -- Numbers become strings once per call, not per lock: Lua formats each with sprintf.
-local floor, floor_digits = cx_fence_floor(t)
 local now_digits = tostring(now)
 local expiry_of = {}
 local out = { epoch, age }
@@ -54,16 +53,13 @@ for i = 1, (#KEYS - 2) / 2 do
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, CX_HOLDER
     cx_append(out, holder)
   else
-    local fence, digits = floor, floor_digits
-    if hw >= floor then fence, digits = hw + 1, cx_int(hw + 1) end
+    local fence, digits = cx_grant_fence(hw, t)
     local expiry = expiry_of[ttl]
     if not expiry then
       expiry = { tostring(now + ttl), ttl + retention }
       expiry_of[ttl] = expiry
     end
-    local record = expiry[1] .. ' ' .. digits .. ' ' .. token .. ' ' .. digits .. ' ' .. now_digits .. ' '
-      .. now_digits .. ' ' .. ARGV[2] .. ' ' .. meta
-    redis.call('SET', lock, record, 'PX', expiry[2])
+    redis.call('SET', lock, cx_grant_record(expiry[1], digits, token, now_digits, ARGV[2], meta), 'PX', expiry[2])
     if holder and holder[1] ~= token then
       local _, operation, cid = cx_meta(meta)
       local stale_ms = math.max(stale_after, holder[10])

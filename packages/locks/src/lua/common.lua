@@ -44,14 +44,6 @@ local function cx_int(n)
   return string.format('%.0f', n)
 end
 
--- Fence floor of a grant, whose fence is max(high-water fence + 1, floor): this node's current second
--- times 10^6, as a number and as digits (built from TIME's own string, no formatting). A record removed after its retention restarts above every fence it handed out (while
--- node clocks agree within the retention, and fewer than a million grants a second), and nodes that
--- never saw the resource agree on one fence within the second, so they need no raise round.
-local function cx_fence_floor(t)
-  return tonumber(t[1]) * 1000000, t[1] .. '000000'
-end
-
 -- `fence` (and `hw` below) as digits: cx_int of a number, or a fence as the client sent it.
 local function cx_pack(token, fence, acquired, heartbeat, stale, region, operation, cid)
   return token .. ' ' .. fence .. ' ' .. acquired .. ' ' .. heartbeat .. ' ' .. stale .. ' ' .. #region .. ' '

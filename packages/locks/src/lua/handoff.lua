@@ -25,12 +25,9 @@ end
 local token = ARGV[12]
 local exp, hw, p = string.match(s or '', '^(%d+) (%d+) ()')
 if not p or tonumber(exp) <= now or string.sub(s, p, p + #token) ~= token .. ' ' then return cx_apart() end
--- The grant as acquire.lua writes it: fence max(high-water + 1, this node's second x 10^6).
-local fence, digits = tonumber(hw) + 1, nil
-local floor = tonumber(t[1]) * 1000000
-if fence >= floor then digits = string.format('%.0f', fence) else fence, digits = floor, t[1] .. '000000' end
+-- The grant as acquire.lua writes it.
+local fence, digits = cx_grant_fence(tonumber(hw), t)
 local ttl = tonumber(ARGV[8])
-local now_digits = tostring(now)
-redis.call('SET', KEYS[3], tostring(now + ttl) .. ' ' .. digits .. ' ' .. ARGV[7] .. ' ' .. digits .. ' '
-  .. now_digits .. ' ' .. now_digits .. ' ' .. ARGV[2] .. ' ' .. ARGV[9], 'PX', ttl + tonumber(ARGV[5]))
+redis.call('SET', KEYS[3], cx_grant_record(tostring(now + ttl), digits, ARGV[7], tostring(now), ARGV[2], ARGV[9]),
+  'PX', ttl + tonumber(ARGV[5]))
 return { { 1 }, { epoch, created and now - tonumber(created) or -1, 1, fence, 0 } }

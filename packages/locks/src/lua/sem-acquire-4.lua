@@ -30,8 +30,7 @@ if count >= tonumber(ARGV[3]) then
   return out
 end
 -- Like a lock record's fence: the counter may expire, and then restarts from the node's clock.
-local fence = math.max(tonumber(redis.call('GET', KEYS[3]) or '0') + 1, (cx_fence_floor(t)))
-local digits = cx_int(fence)
+local fence, digits = cx_grant_fence(tonumber(redis.call('GET', KEYS[3]) or '0'), t)
 redis.call('SET', KEYS[3], digits, 'PX', ARGV[10])
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], digits, now, now, ARGV[2], ARGV[4], ARGV[5], ARGV[6]))
