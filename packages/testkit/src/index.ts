@@ -1,4 +1,5 @@
 export { TestkitUnavailableError, UncontrolledServerError } from './errors.js';
+export { type LostReplyProxy, startLostReplyProxy } from './lost-reply-proxy.js';
 export { freePort } from './ports.js';
 export {
   type PostgresHandle,
