@@ -13,14 +13,17 @@
     {2, owner, leaseRemainingMs, now}                      in progress under a live lease
     {3, owner, completedAt, result|false}                  done within the window
 ]]
-local rec = redis.call('HMGET', KEYS[1], 's', 'o', 'x', 'c', 'r')
+local rec = redis.call('HMGET', KEYS[1], 's', 'o', 'x', 'c', 'r', 't')
 local state = rec[1]
 if state == 'd' then return {3, rec[2], tonumber(rec[4]), rec[5]} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if state == 'p' and tonumber(rec[3]) > now then return {2, rec[2], tonumber(rec[3]) - now, now} end
+-- A record under this very token is this claim run before (a client re-sends a call whose reply was
+-- lost): claimed again, with a fresh lease, instead of "in progress" under its own owner.
+local mine = rec[6] == ARGV[1]
+if state == 'p' and not mine and tonumber(rec[3]) > now then return {2, rec[2], tonumber(rec[3]) - now, now} end
 local previous = false
-if state == 'p' then previous = rec[2] end
+if state == 'p' and not mine then previous = rec[2] end
 local expires = now + tonumber(ARGV[3])
 redis.call('HSET', KEYS[1], 's', 'p', 't', ARGV[1], 'o', ARGV[2], 'x', expires)
 redis.call('PEXPIRE', KEYS[1], ARGV[4])

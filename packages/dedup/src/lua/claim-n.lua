@@ -28,8 +28,10 @@ local n = 1
 
 for i, key in ipairs(KEYS) do
   -- pcall: one foreign key must not abort the keys already claimed before it in this call.
-  local rec = redis.pcall('HMGET', key, 's', 'o', 'x', 'c', 'r')
+  local rec = redis.pcall('HMGET', key, 's', 'o', 'x', 'c', 'r', 't')
   local state = rec[1]
+  -- Its own token: this call ran before (re-sent after a lost reply), so it is claimed again.
+  local mine = rec[6] == prefix .. i
   if rec.err then
     out[n + 1] = rec
     n = n + 1
@@ -39,14 +41,14 @@ for i, key in ipairs(KEYS) do
     out[n + 3] = tonumber(rec[4]) or false -- never a nil: it would end the reply array here
     out[n + 4] = rec[5]
     n = n + 4
-  elseif state == 'p' and tonumber(rec[3]) > now then
+  elseif state == 'p' and not mine and tonumber(rec[3]) > now then
     out[n + 1] = 2
     out[n + 2] = rec[2]
     out[n + 3] = tonumber(rec[3]) - now
     n = n + 3
   else
     local previous = false
-    if state == 'p' then previous = rec[2] end
+    if state == 'p' and not mine then previous = rec[2] end
     -- Every field of an in-progress record is overwritten, so a lapsed lease needs no DEL first.
     redis.call('HSET', key, 's', 'p', 't', prefix .. i, 'o', owner, 'x', expires)
     redis.call('PEXPIRE', key, ttl)
