@@ -1,3 +1,4 @@
+import { jsonProblem } from '@cxkit/internal';
 import type { DedupCore } from './core.js';
 import { inProgressTtlMs } from './core.js';
 import { LeaseLostError, ResultTooLargeError } from './errors/index.js';
@@ -82,13 +83,17 @@ export class Lease {
    */
   async complete(result?: unknown): Promise<{ completedAt: number }> {
     const { redis, keys, options } = this.core;
-    let json: string | undefined;
-    try {
-      json = result === undefined ? undefined : JSON.stringify(result);
-    } catch (err) {
+    // Refused rather than stored changed: a Map, NaN or a function would reach the losers as {}, null
+    // or nothing, so they would see a different result than the winner returned.
+    const problem = result === undefined ? undefined : jsonProblem(result);
+    if (problem) {
       await this.release('result-too-large');
-      throw new ResultTooLargeError(this.id, Number.NaN, options.maxResultBytes, { cause: err });
+      const where = problem.path ? `result.${problem.path}` : 'result';
+      throw new ResultTooLargeError(this.id, Number.NaN, options.maxResultBytes, {
+        cause: new TypeError(`${where}: ${problem.reason}`),
+      });
     }
+    const json = result === undefined ? undefined : JSON.stringify(result);
     const bytes = json === undefined ? 0 : Buffer.byteLength(json, 'utf8');
     if (bytes > options.maxResultBytes) {
       await this.release('result-too-large');

@@ -35,6 +35,8 @@ export interface ResolvedOptions extends Required<Omit<DeduplicatorOptions, 'log
 
 const isFn = (v: unknown, name: string) => typeof (v as Record<string, unknown>)?.[name] === 'function';
 const positiveInt = z.number().int().positive();
+/** Longest delay a Node timer takes (2^31 - 1 ms): a longer one fires at once (the heartbeat, below the lease, follows). */
+const timerMs = positiveInt.max(2_147_483_647);
 
 const schema = z
   .object({
@@ -44,7 +46,7 @@ const schema = z
     ),
     namespace: z.string().min(1).max(128).default(defaults.namespace),
     windowMs: positiveInt.default(defaults.windowMs),
-    leaseMs: positiveInt.min(10).default(defaults.leaseMs),
+    leaseMs: timerMs.min(10).default(defaults.leaseMs),
     heartbeatIntervalMs: positiveInt.optional(),
     maxResultBytes: positiveInt.default(defaults.maxResultBytes),
     maxBatchSize: positiveInt.default(defaults.maxBatchSize),

@@ -69,7 +69,17 @@ describe('bad input writes nothing', () => {
     const unserialisable = await dedup.process('bigint', () => 10n).catch((e: unknown) => e);
     expect(unserialisable).toMatchObject({ code: 'DEDUP_RESULT_TOO_LARGE' });
     expect((unserialisable as Error).cause).toBeInstanceOf(TypeError);
-    expect(released.map((e) => e.reason)).toEqual(['result-too-large', 'result-too-large']);
+    // What JSON would store changed (the losers would get {} and null) is refused too, naming the part.
+    for (const [id, result, where] of [
+      ['map', { agents: new Map([['a', 1]]) }, 'result.agents: Map instance'],
+      ['nan', { score: Number.NaN }, 'result.score: NaN has no JSON form'],
+      ['fn', [1, () => 2], 'result.1: function'],
+    ] as const) {
+      const err = await dedup.process(id, () => result).catch((e: unknown) => e);
+      expect(err, id).toMatchObject({ code: 'DEDUP_RESULT_TOO_LARGE' });
+      expect(String((err as Error).cause), id).toContain(where);
+    }
+    expect(released.map((e) => e.reason)).toEqual(Array(5).fill('result-too-large'));
     expect(await keysIn('in3')).toEqual([]);
     // The redelivery can process it (and return something that fits).
     expect(await dedup.process('big', () => ({ ok: true }))).toMatchObject({ status: 'processed' });
@@ -81,6 +91,7 @@ describe('bad input writes nothing', () => {
       [{}, 'redis'],
       [{ redis: {} }, 'redis'],
       [{ redis, leaseMs: -1 }, 'leaseMs'],
+      [{ redis, leaseMs: 3e9 }, 'leaseMs'],
       [{ redis, windowMs: 1.5 }, 'windowMs'],
       [{ redis, namespace: '' }, 'namespace'],
       [{ redis, leaseMs: 1000, heartbeatIntervalMs: 1000 }, 'heartbeatIntervalMs'],
