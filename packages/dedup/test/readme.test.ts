@@ -1,21 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { quickStartBlock, type RedisNodes, runTs, startRedisNodes } from '@cxkit/testkit';
+import { quickStart } from '@cxkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
-let nodes: RedisNodes;
-
-beforeAll(async () => {
-  nodes = await startRedisNodes(1, { private: true });
-}, 30_000);
-
-afterAll(async () => {
-  await nodes?.stop();
-});
+const qs = quickStart(import.meta.url, { redis: true });
+beforeAll(() => qs.start(), 30_000);
+afterAll(() => qs.stop());
 
 /** Runs the quick start as pod `hostname`; returns its exit code, output and the outcome lines it printed. */
 async function run(hostname: string) {
-  const { code, out } = await runTs(fixture, { REDIS_URL: nodes.urls[0], HOSTNAME: hostname });
+  const { code, out } = await qs.run({ HOSTNAME: hostname });
   const outcomes = out.split('\n').filter((line) => /^(processed here|duplicate):/.test(line));
   return { code, out, outcomes: outcomes.sort() };
 }
@@ -26,7 +18,7 @@ const duplicate = `duplicate: handled by pod-a (done) ${result}`;
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
+    expect(qs.block()).toBe(qs.fixtureText());
   });
 
   it('runs against a real Redis: one delivery runs the handler, every other one gets its result', async () => {

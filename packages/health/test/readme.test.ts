@@ -1,45 +1,28 @@
-import { readFileSync } from 'node:fs';
-import {
-  freePort,
-  type PostgresHandle,
-  quickStartBlock,
-  type RedisNodes,
-  runTs,
-  startPostgres,
-  startRedisNodes,
-} from '@cxkit/testkit';
+import { freePort, quickStart } from '@cxkit/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
-let nodes: RedisNodes;
-let postgres: PostgresHandle;
-
-beforeAll(async () => {
-  [nodes, postgres] = await Promise.all([startRedisNodes(1, { private: true }), startPostgres()]);
-}, 30_000);
-
-afterAll(async () => {
-  await Promise.all([nodes?.stop(), postgres?.stop()]);
-});
+const qs = quickStart(import.meta.url, { redis: true, postgres: true });
+beforeAll(() => qs.start(), 30_000);
+afterAll(() => qs.stop());
 
 /** Runs the quick start; returns its exit code, output and the probe's status code and JSON body. */
 async function run(redisUrl: string) {
-  const { code, out } = await runTs(fixture, { REDIS_URL: redisUrl, DATABASE_URL: postgres.url });
+  const { code, out } = await qs.run({ REDIS_URL: redisUrl });
   const probe = /^(\d{3}) (\{.*\})$/m.exec(out);
   return { code, out, status: Number(probe?.[1]), body: probe ? JSON.parse(probe[2]!) : undefined };
 }
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
+    expect(qs.block()).toBe(qs.fixtureText());
   });
 
   it('runs against a real Redis and Postgres: GET /health is 200 with both components measured', async () => {
-    const { code, out, status, body } = await run(nodes.urls[0]!);
+    const { code, out, status, body } = await run(qs.redisUrl);
     expect(code, out).toBe(0);
     expect(status, out).toBe(200);
     expect(body.status).toBe('healthy');
-    const node = new URL(nodes.urls[0]!).host;
+    const node = new URL(qs.redisUrl).host;
     expect(body.components.redis_quorum).toMatchObject({
       status: 'healthy',
       masters: 1,

@@ -1,22 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { type PostgresHandle, quickStartBlock, runTs, startPostgres } from '@cxkit/testkit';
+import { quickStart } from '@cxkit/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
-let postgres: PostgresHandle;
-
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 30_000);
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const qs = quickStart(import.meta.url, { postgres: true });
+beforeAll(() => qs.start(), 30_000);
+afterAll(() => qs.stop());
 
 /** Runs the quick start; returns its exit code, output and, per delivery, whether it ran and its response. */
 async function run() {
-  const { code, out } = await runTs(fixture, { DATABASE_URL: postgres.url });
+  const { code, out } = await qs.run();
   const deliveries = [...out.matchAll(/^delivery (\d): (ran the handler|replayed) (\{.*\})$/gm)].map((m) => ({
     delivery: Number(m[1]),
     outcome: m[2],
@@ -27,7 +19,7 @@ async function run() {
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
+    expect(qs.block()).toBe(qs.fixtureText());
   });
 
   it('runs against a real Postgres: the handler runs once, every redelivery replays its response', async () => {
@@ -43,7 +35,7 @@ describe('README quick start', () => {
     expect(second.code, second.out).toBe(0);
     expect(second.outcomes, second.out).toEqual(['1 replayed', '2 replayed']);
     for (const d of [...first.deliveries, ...second.deliveries]) expect(d.response).toEqual(stored);
-    const client = new pg.Client({ connectionString: postgres.url });
+    const client = new pg.Client({ connectionString: qs.databaseUrl });
     await client.connect();
     try {
       const { rows } = await client.query('SELECT count(*)::int AS n FROM idempotency_keys');

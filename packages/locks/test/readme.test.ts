@@ -1,24 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { quickStartBlock, type RedisNodes, runTs, startRedisNodes } from '@cxkit/testkit';
+import { quickStart } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
-let nodes: RedisNodes;
-
-beforeAll(async () => {
-  nodes = await startRedisNodes(1, { private: true });
-});
-
-afterAll(async () => {
-  await nodes?.stop();
-});
-
-const run = () => runTs(fixture, { REDIS_URL: nodes.urls[0] });
+const qs = quickStart(import.meta.url, { redis: true });
+beforeAll(() => qs.start(), 30_000);
+afterAll(() => qs.stop());
+const run = () => qs.run();
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
+    expect(qs.block()).toBe(qs.fixtureText());
   });
 
   it('runs against a real Redis: a section under a fence, then a busy lock named by its holder', async () => {
@@ -26,7 +17,7 @@ describe('README quick start', () => {
     expect(first.code, first.out).toBe(0);
     expect(first.out).toMatch(/CRM update under fence \d+/);
     // Another owner holds the session for longer than the 2 s wait: the script reports it and exits.
-    const other = new Redis(nodes.urls[0]!);
+    const other = new Redis(qs.redisUrl);
     try {
       const [seconds] = await other.time();
       const now = Number(seconds) * 1000;

@@ -1,28 +1,11 @@
-import { readFileSync } from 'node:fs';
-import {
-  type PostgresHandle,
-  quickStartBlock,
-  type RedisNodes,
-  runTs,
-  startPostgres,
-  startRedisNodes,
-} from '@cxkit/testkit';
+import { quickStart } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const fixture = new URL('./fixtures/quickstart.ts', import.meta.url);
-let nodes: RedisNodes;
-let postgres: PostgresHandle;
-
-beforeAll(async () => {
-  [nodes, postgres] = await Promise.all([startRedisNodes(1, { private: true }), startPostgres()]);
-}, 30_000);
-
-afterAll(async () => {
-  await Promise.all([nodes?.stop(), postgres?.stop()]);
-});
-
-const run = () => runTs(fixture, { REDIS_URL: nodes.urls[0], DATABASE_URL: postgres.url });
+const qs = quickStart(import.meta.url, { redis: true, postgres: true });
+beforeAll(() => qs.start(), 30_000);
+afterAll(() => qs.stop());
+const run = () => qs.run();
 
 const outcome = (version: number, result: string) =>
   new RegExp(`version: ${version},\\s+outcome: '${result}',\\s+storedVersion: 17`);
@@ -30,7 +13,7 @@ const read = /found: true,\s+value: \{ status: 'busy' \},\s+version: 17,\s+stale
 
 describe('README quick start', () => {
   it('is the code of test/fixtures/quickstart.ts', () => {
-    expect(quickStartBlock(new URL('../README.md', import.meta.url))).toBe(readFileSync(fixture, 'utf8'));
+    expect(qs.block()).toBe(qs.fixtureText());
   });
 
   it('runs against a real Redis and Postgres: rebuild, snapshot start, rebuild from the outbox', async () => {
@@ -52,7 +35,7 @@ describe('README quick start', () => {
     expect(second.out).toMatch(read);
 
     // Redis lost everything: the rebuild replays the outbox, so version 17 is there before apply() runs.
-    const redis = new Redis(nodes.urls[0]!);
+    const redis = new Redis(qs.redisUrl);
     try {
       await redis.flushall();
     } finally {

@@ -8,7 +8,7 @@ export {
   startPostgresReplication,
 } from './postgres.js';
 export { PostgresServer, type PostgresServerOptions } from './postgres-server.js';
-export { quickStartBlock, runTs } from './quick-start.js';
+export { type QuickStart, quickStart, quickStartBlock, runTs } from './quick-start.js';
 export { exited, spawnReaped } from './reaper.js';
 export { RedisCluster, type StartRedisClusterOptions, startRedisCluster } from './redis-cluster.js';
 export { PROCESS_MARKER, RedisNode, type RedisNodeOptions } from './redis-node.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { quickStartBlock, runTs } from '../src/index.js';
+import { quickStart, quickStartBlock, runTs } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cxkit-quick-start-'));
 const file = (name: string, text: string) => {
@@ -31,4 +31,11 @@ describe('quick start helpers', () => {
     expect(out).toContain('out me');
     expect(out).toContain('err 2');
   }, 30_000);
+
+  it('quickStart finds the package README and fixture next to the test, and names a server it lacks', () => {
+    const qs = quickStart(new URL('../../locks/test/readme.test.ts', import.meta.url).href, {});
+    expect(qs.block()).toBe(qs.fixtureText());
+    expect(() => qs.redisUrl).toThrow(/no Redis/);
+    expect(() => qs.databaseUrl).toThrow(/no PostgreSQL/);
+  });
 });
