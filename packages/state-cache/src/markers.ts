@@ -46,3 +46,11 @@ export async function readMarkers(redis: StateCacheRedis, keys: KeySpace): Promi
     complete: gen != null && parts.every((r) => r[0] === gen),
   };
 }
+
+/**
+ * Redis holds the namespace in another partition layout. Keys would then live in other partitions,
+ * so serving or rebuilding in this instance's layout would split the state in two.
+ */
+export function otherLayout(markers: Markers, partitions: number): boolean {
+  return markers.partitions !== undefined && markers.partitions !== partitions;
+}

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ConfigError } from './errors/config-error.js';
 import { RebuildError } from './errors/rebuild-error.js';
 import type { KeySpace } from './keys.js';
 import type { RebuildLease } from './lease.js';
@@ -48,6 +49,8 @@ export async function rebuildFromSource<T>(ctx: RebuildContext<T>): Promise<Rebu
         ctx.keys.partitionCount,
       ),
     );
+    if (Number(ok) === -1)
+      throw new ConfigError('partitions', 'Redis holds this namespace with another partition count');
     if (Number(ok) !== 1) throw new RebuildError('rebuild lease lost; another instance took over', offset);
   };
   let applied = 0;
@@ -100,7 +103,7 @@ export async function rebuildFromSource<T>(ctx: RebuildContext<T>): Promise<Rebu
     await fenced(offset ?? '', generation);
     return { applied, offset, generation };
   } catch (err) {
-    if (err instanceof RebuildError) throw err;
+    if (err instanceof RebuildError || err instanceof ConfigError) throw err;
     throw new RebuildError(
       `rebuild failed after ${applied} events`,
       offset,

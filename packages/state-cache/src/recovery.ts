@@ -2,7 +2,7 @@ import { ConfigError } from './errors/config-error.js';
 import type { StateCacheEvents } from './events.js';
 import type { KeySpace } from './keys.js';
 import { RebuildLease } from './lease.js';
-import { type Markers, readMarkers } from './markers.js';
+import { type Markers, otherLayout, readMarkers } from './markers.js';
 import type { ResolvedOptions } from './options.js';
 import { rebuildFromSource } from './rebuild.js';
 import { bounded, sleep } from './timeout.js';
@@ -50,13 +50,17 @@ export class Recovery<T> {
     } catch {
       return false;
     }
+    // Before the completeness check: with more partitions than stored, the extra ones are unmarked.
+    this.#assertLayout(markers);
     if (!markers.complete) return false;
-    if (markers.partitions !== undefined && markers.partitions !== this.d.options.partitions) {
-      throw new ConfigError('partitions', `Redis holds this namespace with ${markers.partitions} partitions`);
-    }
     await this.d.loadSnapshot(markers.seqs);
     this.d.setStatus('ready', reason);
     return markers;
+  }
+
+  #assertLayout(markers: Markers): void {
+    if (otherLayout(markers, this.d.options.partitions))
+      throw new ConfigError('partitions', `Redis holds this namespace with ${markers.partitions} partitions`);
   }
 
   /** Starts the background loop unless it is already running. */
@@ -104,8 +108,9 @@ export class Recovery<T> {
     if (!(await lease.acquire())) return;
     // Another instance may have finished between our check and our acquisition.
     const current = await this.markers().catch(() => seen);
-    if (current.complete) {
+    if (current.complete || otherLayout(current, o.partitions)) {
       await lease.release();
+      this.#assertLayout(current);
       return;
     }
     const markers = current;

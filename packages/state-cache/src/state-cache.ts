@@ -6,6 +6,7 @@ import { ConfigError } from './errors/config-error.js';
 import { InvalidEventError } from './errors/invalid-event-error.js';
 import type { Disposable, StateCacheEvents } from './events.js';
 import { KeySpace } from './keys.js';
+import { otherLayout } from './markers.js';
 import { NearCache } from './near-cache.js';
 import { type ResolvedOptions, resolveOptions, type StateCacheOptions } from './options.js';
 import { readMany } from './reader.js';
@@ -281,6 +282,8 @@ export class StateCache<T> {
     if (this.#status !== 'ready' || !this.#bus.connected) return;
     try {
       const markers = await this.#recovery.markers();
+      // Recovery then reports the ConfigError and does not rebuild over the other layout.
+      if (otherLayout(markers, this.#o.partitions)) return this.#degrade('partition count changed');
       if (!markers.complete) return this.#degrade('redis lost its data');
       this.#bus.check(markers.seqs);
       this.#verifiedAt = Date.now();

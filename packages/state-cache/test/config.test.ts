@@ -1,4 +1,4 @@
-import { startRedisNodes } from '@cxkit/testkit';
+import { startRedisNodes, waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +9,7 @@ import {
   isStateCacheError,
   StateCache,
   type StateCacheStatus,
+  type StateSource,
 } from '../src/index.js';
 import { type Agent, cache, client, connected, namespace } from './helpers.js';
 
@@ -80,14 +81,86 @@ describe('options, events and lifecycle', () => {
     await c.close();
   });
 
-  it('refuses a namespace written with another partition count', async () => {
+  it('refuses a namespace written with another partition count, fewer or more', async () => {
     const ns = namespace('parts');
     const a = cache<Agent>(redis, ns, { partitions: 16 });
     await a.start();
     await a.ready(AbortSignal.timeout(10_000));
-    const b = cache<Agent>(redis, ns, { partitions: 8 });
+    await a.apply({ key: 'agent-1', version: 5, type: 'CREATED', value: { state: 'busy', n: 5 } });
+    // With more partitions the extra ones carry no marker: that must not pass for "incomplete".
+    for (const partitions of [8, 32]) {
+      const b = cache<Agent>(redis, ns, { partitions, recoveryIntervalMs: 50 });
+      await expect(b.start()).rejects.toMatchObject({ name: 'ConfigError', field: 'partitions' });
+      await b.close();
+    }
+    expect(await redis.hget(`cxsc:{${ns}}:meta`, 'partitions')).toBe('16');
+    expect(a.status).toBe('ready');
+    expect(await a.get('agent-1')).toMatchObject({ version: 5, stale: false });
+    await a.close();
+  });
+
+  it('records the partition count with the first rebuild batch, so a half-built namespace is refused too', async () => {
+    const ns = namespace('parts-rebuild');
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const source: StateSource<Agent> = {
+      async *read() {
+        yield { offset: '1', event: { key: 'k1', version: 1, type: 'CREATED', value: { state: 's', n: 1 } } };
+        yield { offset: '2', event: { key: 'k2', version: 1, type: 'CREATED', value: { state: 's', n: 2 } } };
+        await gate;
+      },
+    };
+    const a = cache<Agent>(redis, ns, { partitions: 16, source, rebuildBatchSize: 1 });
+    const progressed = new Promise((resolve) => a.on('rebuild-progress', resolve));
+    await a.start();
+    await progressed;
+    const b = cache<Agent>(redis, ns, { partitions: 32 });
     await expect(b.start()).rejects.toMatchObject({ name: 'ConfigError', field: 'partitions' });
+    open();
+    await a.ready(AbortSignal.timeout(10_000));
+    expect(await redis.hget(`cxsc:{${ns}}:meta`, 'partitions')).toBe('16');
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it('a partition count that appears under a running instance stops its rebuild or degrades it', async () => {
+    const ns = namespace('parts-changed');
+    const meta = `cxsc:{${ns}}:meta`;
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const source: StateSource<Agent> = {
+      async *read() {
+        await gate;
+        yield { offset: '1', event: { key: 'k1', version: 1, type: 'CREATED', value: { state: 's', n: 1 } } };
+      },
+    };
+    const errors: unknown[] = [];
+    const a = cache<Agent>(redis, ns, { partitions: 16, source });
+    a.on('error', ({ error }) => errors.push(error));
+    await a.start();
+    await waitUntil('rebuilding', async () => a.status === 'rebuilding', 10_000);
+    // Another layout recorded its count meanwhile: the rebuild's next progress record is refused.
+    await redis.hset(meta, 'partitions', '32');
+    open();
+    await waitUntil('rebuild refused', async () => errors.some(isConfigError), 10_000);
+    expect(errors[0]).toMatchObject({ name: 'ConfigError', field: 'partitions' });
+    expect(a.status).toBe('degraded');
+    expect(await redis.hget(meta, 'partitions')).toBe('32');
+    await a.close();
+
+    const b = cache<Agent>(redis, namespace('parts-changed'), { partitions: 16 });
+    const bErrors: unknown[] = [];
+    b.on('error', ({ error }) => bErrors.push(error));
+    await b.start();
+    await b.ready(AbortSignal.timeout(10_000));
+    await redis.hset(`cxsc:{${b.namespace}}:meta`, 'partitions', '32');
+    await waitUntil('degraded by the bus check', async () => b.status === 'degraded', 10_000);
+    await waitUntil('recovery reports the layout', async () => bErrors.some(isConfigError), 10_000);
+    expect(b.status).toBe('degraded');
+    await b.close();
   });
 
   it('after close() every call rejects with StateCacheClosedError; waits honour their AbortSignal', async () => {
