@@ -39,6 +39,8 @@ export class NearCache<T> {
   readonly #epoch: number[];
   /** Per partition: reads older than this sequence may predate an invalidation we no longer remember. */
   readonly #floor: number[];
+  /** False while no invalidation can arrive (bus down): an entry stored then could go stale unseen. */
+  #trusting = true;
 
   constructor(
     options: { max: number; ttlMs: number; toldMax: number; partitions: number },
@@ -64,6 +66,7 @@ export class NearCache<T> {
 
   /** A trusted, unexpired entry, or undefined. */
   fresh(key: string): NearEntry<T> | undefined {
+    if (!this.#trusting) return undefined;
     const entry = this.#lru.get(key);
     if (!entry || entry.epoch !== this.#epoch[this.partitionOf(key)]) return undefined;
     return entry;
@@ -76,9 +79,10 @@ export class NearCache<T> {
 
   /**
    * Stores what Redis returned at bus sequence `seq`. Refused (false) when the bus already told a newer
-   * version for the key, or when the read may predate a gap or a forgotten invalidation.
+   * version for the key, when the read may predate a gap or a forgotten invalidation, or while distrusted.
    */
   offer(key: string, value: T | undefined, version: number, seq: number): boolean {
+    if (!this.#trusting) return false;
     const p = this.partitionOf(key);
     const told = this.#told.peek(key);
     // An absence without tombstone (purged) is consistent with a told DELETE of any version.
@@ -120,6 +124,23 @@ export class NearCache<T> {
 
   suspectAll(seqs: number[] | undefined): void {
     for (let p = 0; p < this.#epoch.length; p++) this.suspect(p, seqs?.[p] ?? 0);
+  }
+
+  /** The bus is down: every entry becomes suspect, and nothing is stored or served as fresh until `trustFrom`. */
+  distrust(): void {
+    this.#trusting = false;
+    this.suspectAll(undefined);
+  }
+
+  /** The bus delivers again and Redis's sequences are known: trusts reads made at or after `seqs`. */
+  trustFrom(seqs: number[]): void {
+    this.suspectAll(seqs);
+    this.#trusting = true;
+  }
+
+  /** False after `distrust()` until the next `trustFrom()`. */
+  get trusting(): boolean {
+    return this.#trusting;
   }
 
   clear(): void {

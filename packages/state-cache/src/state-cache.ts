@@ -64,6 +64,8 @@ export class StateCache<T> {
       },
       (key) => this.#keys.partitionOf(key),
     );
+    // Nothing is trusted before the first snapshot load, which runs only once the bus is subscribed.
+    this.#near.distrust();
     this.#ownSubscriber = o.subscriber === undefined;
     this.#subscriber = o.subscriber ?? (o.redis.duplicate() as StateCacheRedis);
     this.#bus = new Bus(this.#subscriber, this.#keys.channel, o.partitions, {
@@ -82,7 +84,7 @@ export class StateCache<T> {
         if (m.c === 'rebuilt') this.#recovery.wake();
       },
       down: () => {
-        this.#near.suspectAll(undefined);
+        this.#near.distrust();
         this.emit('gap', {
           partition: 'all',
           expected: undefined,
@@ -253,7 +255,7 @@ export class StateCache<T> {
   }
 
   async #loadSnapshot(seqs: number[]): Promise<void> {
-    this.#near.suspectAll(seqs);
+    this.#near.trustFrom(seqs);
     this.#bus.resync(seqs);
     this.#verifiedAt = Date.now();
     const o = this.#o;

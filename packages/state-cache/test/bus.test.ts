@@ -136,6 +136,20 @@ describe('bus: gap detection and never older than told', () => {
     await waitUntil('last write seen', async () => (await reader.get('hot')).version === 300, 5_000);
   });
 
+  it('while its bus is down, neither reads nor its own writes are cached as trusted', async () => {
+    const { writer, reader, lossy } = await pair({ busCheckIntervalMs: 60_000 });
+    await put(writer, 'k', 1);
+    lossy.sub.disconnect(); // the bus connection is gone and stays gone: no invalidation can arrive
+    await waitUntil('reader degraded', async () => reader.status === 'degraded', 5_000);
+    expect(await reader.get('k')).toMatchObject({ version: 1, stale: false }); // Redis answered
+    await put(writer, 'k', 2);
+    expect(await reader.get('k')).toMatchObject({ version: 2, stale: false });
+    await put(reader, 'k', 3);
+    await put(writer, 'k', 4);
+    expect(await reader.get('k')).toMatchObject({ version: 4, stale: false });
+    expect(reader.nearCacheSize).toBe(0);
+  });
+
   it('distrusts everything after the bus connection drops, and reads Redis again', async () => {
     const { writer, reader } = await pair({ busCheckIntervalMs: 60_000 });
     const gaps: { partition: number | 'all' }[] = [];

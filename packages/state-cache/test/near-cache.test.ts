@@ -30,6 +30,19 @@ describe('NearCache (unit)', () => {
     expect(c.fresh('k')?.value).toBe('v1');
   });
 
+  it('while distrusted (bus down) stores and serves nothing, until trusted again from known sequences', () => {
+    const c = near();
+    c.offer('k', 'v1', 1, 10);
+    c.distrust();
+    expect(c.fresh('k')).toBeUndefined();
+    expect(c.offer('k', 'v2', 2, 11)).toBe(false);
+    expect(c.any('k')?.value).toBe('v1');
+    c.trustFrom([20]);
+    expect(c.offer('k', 'v2', 2, 19)).toBe(false);
+    expect(c.offer('k', 'v2', 2, 20)).toBe(true);
+    expect(c.fresh('k')?.value).toBe('v2');
+  });
+
   it('raises the floor only when a told version is forgotten, not when it is overwritten', () => {
     const c = near(2);
     c.invalidate('a', 1, 5, false);
