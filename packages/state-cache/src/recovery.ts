@@ -18,7 +18,8 @@ export interface RecoveryDeps<T> {
   setStatus(status: StateCacheStatus, reason: string): void;
   emit<K extends keyof StateCacheEvents>(event: K, payload: StateCacheEvents[K]): void;
   applyInternal(events: StateEvent<T>[]): Promise<void>;
-  loadSnapshot(seqs: number[]): Promise<void>;
+  /** Loads the near cache; false when the bus dropped meanwhile (the load may miss invalidations). */
+  loadSnapshot(seqs: number[]): Promise<boolean>;
   publish(message: object): Promise<void>;
   /** Whether invalidations can reach this instance; a snapshot loaded without them could go stale unseen. */
   busConnected(): boolean;
@@ -53,7 +54,8 @@ export class Recovery<T> {
     // Before the completeness check: with more partitions than stored, the extra ones are unmarked.
     this.#assertLayout(markers);
     if (!markers.complete) return false;
-    await this.d.loadSnapshot(markers.seqs);
+    // A bus that dropped during the load (even if it is back) leaves it untrusted: the loop tries again.
+    if (!(await this.d.loadSnapshot(markers.seqs)) || !this.d.busConnected()) return false;
     this.d.setStatus('ready', reason);
     return markers;
   }

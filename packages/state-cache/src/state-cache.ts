@@ -254,7 +254,7 @@ export class StateCache<T> {
     await this.close();
   }
 
-  async #loadSnapshot(seqs: number[]): Promise<void> {
+  async #loadSnapshot(seqs: number[]): Promise<boolean> {
     this.#near.trustFrom(seqs);
     this.#bus.resync(seqs);
     this.#verifiedAt = Date.now();
@@ -273,6 +273,7 @@ export class StateCache<T> {
       },
     );
     o.logger?.debug({ namespace: o.namespace, loaded }, 'state-cache snapshot loaded');
+    return this.#near.trusting;
   }
 
   /** The sequence check has not succeeded for two intervals: the bus may be silently stalled. */

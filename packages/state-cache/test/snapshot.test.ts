@@ -1,8 +1,22 @@
-import { startRedisNodes } from '@cxkit/testkit';
+import { once } from 'node:events';
+import { startRedisNodes, waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iterableSource, type SourceRecord, type StateCache } from '../src/index.js';
 import { type Agent, cache, client, commandCalls, connected, namespace } from './helpers.js';
+
+/** Runs `fault` inside the client's next HSCAN (a snapshot load step), before the command is sent. */
+function onNextScan(r: Redis, fault: () => Promise<void>): void {
+  const hscan = r.hscan.bind(r) as (...args: unknown[]) => Promise<unknown>;
+  let armed = true;
+  (r as unknown as { hscan: typeof hscan }).hscan = async (...args) => {
+    if (armed) {
+      armed = false;
+      await fault();
+    }
+    return hscan(...args);
+  };
+}
 
 describe('snapshot-first start', () => {
   let nodes: Awaited<ReturnType<typeof startRedisNodes>>;
@@ -61,5 +75,72 @@ describe('snapshot-first start', () => {
     caches.push(small);
     expect(await small.start()).toBe('ready');
     expect(small.nearCacheSize).toBe(1_000);
+  });
+
+  describe('a bus that drops while the snapshot loads', () => {
+    const seeded = async () => {
+      const ns = namespace('snap-bus');
+      const seed = cache<Agent>(redis, ns);
+      caches.push(seed);
+      await seed.start();
+      await seed.ready(AbortSignal.timeout(10_000));
+      const events = Array.from({ length: 300 }, (_, i) => ({
+        key: `k${i}`,
+        version: 1,
+        type: 'CREATED' as const,
+        value: { state: 's', n: i },
+      }));
+      await seed.apply(events);
+      const r = await connected(client(nodes.urls[0]!));
+      const sub = await connected(client(nodes.urls[0]!));
+      const c = cache<Agent>(r, ns, { subscriber: sub });
+      caches.push(c);
+      return { ns, r, sub, c };
+    };
+    // A client's first script call may be an EVAL, later ones EVALSHA: count both.
+    const scriptCalls = async () =>
+      (await commandCalls(redis, 'evalsha')) + (await commandCalls(redis, 'eval'));
+    const servedFromNearCache = async (c: StateCache<Agent>) => {
+      const before = await scriptCalls();
+      const read = await c.get('k7');
+      return read.version === 1 && !read.stale && (await scriptCalls()) === before;
+    };
+
+    it('and stays down: start() does not resolve ready, and the instance waits for the bus', async () => {
+      const { r, sub, c } = await seeded();
+      onNextScan(r, async () => sub.disconnect());
+      expect(await c.start()).toBe('degraded');
+      await new Promise((resolve) => setTimeout(resolve, 500)); // several recovery intervals
+      expect(c.status).toBe('degraded');
+      await sub.connect();
+      await c.ready(AbortSignal.timeout(10_000));
+      expect(c.nearCacheSize).toBe(300);
+      expect(await servedFromNearCache(c)).toBe(true);
+      await c.close();
+      r.disconnect();
+      sub.disconnect();
+    });
+
+    it('and is back before the load ends: the load is repeated before ready', async () => {
+      const { ns, r, sub, c } = await seeded();
+      await c.start();
+      await c.ready(AbortSignal.timeout(10_000));
+      // First drop: recovery reloads the snapshot once the bus is back; a second drop hits that load.
+      onNextScan(r, async () => {
+        sub.disconnect(true);
+        await once(sub, 'ready');
+        await sub.subscribe(`cxsc:${ns}:bus`); // queued behind the cache's own resubscribe
+      });
+      sub.disconnect(true);
+      await waitUntil('degraded', async () => c.status === 'degraded', 5_000);
+      await waitUntil(
+        'ready and trusted',
+        async () => c.status === 'ready' && (await servedFromNearCache(c)),
+        10_000,
+      );
+      await c.close();
+      r.disconnect();
+      sub.disconnect();
+    });
   });
 });
