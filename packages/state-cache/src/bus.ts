@@ -1,3 +1,4 @@
+import { bounded } from './timeout.js';
 import type { StateCacheRedis } from './types.js';
 
 /** One invalidation as published by the apply script. */
@@ -153,10 +154,14 @@ export class Bus {
     await redis.publish(this.channel, JSON.stringify(message));
   }
 
-  /** Detaches listeners and unsubscribes; the connection itself is closed by its owner. */
-  async close(): Promise<void> {
+  /**
+   * Detaches listeners and, when the connection stays open (`unsubscribe`), unsubscribes within
+   * `timeoutMs`: an unresponsive Redis must not hang close. The connection is closed by its owner.
+   */
+  async close(unsubscribe: boolean, timeoutMs: number): Promise<void> {
     for (const [event, fn] of this.#listeners) this.subscriber.off(event, fn as (...args: unknown[]) => void);
     this.#listeners = [];
-    await this.subscriber.unsubscribe(this.channel).catch(() => {});
+    if (!unsubscribe) return;
+    await bounded('unsubscribe', timeoutMs, this.subscriber.unsubscribe(this.channel)).catch(() => {});
   }
 }

@@ -85,6 +85,29 @@ describe('faults: Redis down, paused, and a rebuild that dies half-way', () => {
     expect(await c.get('a')).toMatchObject({ version: 3, stale: false });
   });
 
+  it('close() returns while Redis is paused, with its own subscriber or a supplied one', async () => {
+    const ns = namespace('close-paused');
+    const supplied = await redisClient();
+    const own = cache<Agent>(await redisClient(), ns, { commandTimeoutMs: 300 });
+    const shared = cache<Agent>(await redisClient(), ns, { commandTimeoutMs: 300, subscriber: supplied });
+    for (const c of [own, shared]) {
+      await c.start();
+      await c.ready(AbortSignal.timeout(10_000));
+    }
+    await node().pause();
+    try {
+      const within = (c: StateCache<Agent>) =>
+        Promise.race([
+          c.close().then(() => 'closed'),
+          new Promise((resolve) => setTimeout(resolve, 5_000, 'still closing after 5 s')),
+        ]);
+      expect(await Promise.all([within(own), within(shared)])).toEqual(['closed', 'closed']);
+    } finally {
+      await node().resume();
+    }
+    expect(supplied.status).toBe('ready'); // a supplied subscriber is left open
+  });
+
   it('starts degraded at once when Redis is down, serves stale, and becomes ready when it returns', async () => {
     const ns = namespace('down');
     const writer = cache<Agent>(await redisClient(), ns);
