@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   isRebuildError,
   isRedisUnavailableError,
+  kafkaSource,
   type SourceRecord,
   type StateCache,
   type StateCacheStatus,
@@ -152,6 +153,41 @@ describe('faults: Redis down, paused, and a rebuild that dies half-way', () => {
       const want = 5_000 - ((5_000 - k) % 50);
       expect((await c.get(`k${k}`)).version).toBe(want);
     }
+  });
+
+  it('a Kafka record that cannot be decoded is skipped and logged, and the rebuild completes', async () => {
+    const logged: object[] = [];
+    const log = (obj: object) => logged.push(obj);
+    const message = (offset: string, key: string, value: string) => ({
+      partition: 0,
+      message: { offset, key, value },
+    });
+    const source = kafkaSource<Agent>({
+      logger: { debug: log, info: log, warn: log, error: log },
+      async *messages() {
+        yield message(
+          '0',
+          'a1',
+          JSON.stringify({ version: 1, type: 'CREATED', value: { state: 'idle', n: 1 } }),
+        );
+        yield message('1', 'a2', '{not json');
+        yield message(
+          '2',
+          'a3',
+          JSON.stringify({ version: 1, type: 'CREATED', value: { state: 'busy', n: 3 } }),
+        );
+      },
+    });
+    const c = cache<Agent>(await redisClient(), namespace('poison'), { source });
+    caches.push(c);
+    const done: { applied: number; offset: string | undefined }[] = [];
+    c.on('rebuild-complete', (e) => done.push(e));
+    await c.start();
+    await c.ready(AbortSignal.timeout(10_000));
+    expect(done).toMatchObject([{ applied: 2, offset: '0:2' }]);
+    expect(logged).toMatchObject([{ offset: '0:1' }]);
+    expect(await c.get('a3')).toMatchObject({ found: true, version: 1 });
+    expect(await c.get('a2')).toMatchObject({ found: false });
   });
 
   it('notices a FLUSHALL without any reconnect (sequence check) and rebuilds from the source', async () => {

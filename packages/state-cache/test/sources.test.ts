@@ -122,6 +122,27 @@ describe('kafkaSource mapping (no broker)', () => {
     ]);
   });
 
+  it('skips and logs a message it cannot decode; the records around it keep their offsets', async () => {
+    const logged: { obj: object; msg?: string }[] = [];
+    const log = (obj: object, msg?: string) => logged.push({ obj, msg });
+    const created = (n: number) => JSON.stringify({ version: n, type: 'CREATED', value: { s: 'x' } });
+    const source = kafkaSource<{ s: string }>({
+      logger: { debug: log, info: log, warn: log, error: log },
+      async *messages() {
+        yield { partition: 3, message: { offset: '0', key: 'a', value: created(1) } };
+        yield { partition: 3, message: { offset: '1', key: 'b', value: '{not json' } };
+        yield { partition: 3, message: { offset: '2', key: null, value: created(1) } };
+        yield { partition: 3, message: { offset: '3', key: 'c', value: created(1) } };
+      },
+    });
+    expect((await collect(source)).map((r) => [r.offset, r.event.key])).toEqual([
+      ['3:0', 'a'],
+      ['3:3', 'c'],
+    ]);
+    expect(logged.map(({ obj }) => (obj as { offset: string }).offset)).toEqual(['3:1', '3:2']);
+    expect(logged[0]).toMatchObject({ obj: { err: expect.any(SyntaxError) } });
+  });
+
   it('iterableSource skips records up to a numeric resume offset', async () => {
     const source = iterableSource(() =>
       [1, 2, 3].map((n) => ({

@@ -1,5 +1,12 @@
 import { ConfigError } from '../errors/config-error.js';
-import type { SourceReadOptions, SourceRecord, StateEvent, StateEventType, StateSource } from '../types.js';
+import type {
+  Logger,
+  SourceReadOptions,
+  SourceRecord,
+  StateEvent,
+  StateEventType,
+  StateSource,
+} from '../types.js';
 
 /** The part of a KafkaJS `EachMessagePayload` the mapping needs. */
 export interface KafkaMessageLike {
@@ -21,6 +28,8 @@ export interface KafkaSourceOptions<T> {
   messages(options: SourceReadOptions): AsyncIterable<KafkaMessageLike>;
   /** Maps one message to an event; the default reads JSON `{ version, type, value }` keyed by the message key. */
   decode?(message: KafkaMessageLike): StateEvent<T>;
+  /** Told (`error`) about every message `decode` threw on; such a message is skipped. @default undefined (silent) */
+  logger?: Logger;
 }
 
 const text = (v: Buffer | string | null | undefined) =>
@@ -53,7 +62,19 @@ export function kafkaSource<T>(options: KafkaSourceOptions<T>): StateSource<T> {
   return {
     async *read(read: SourceReadOptions): AsyncGenerator<SourceRecord<T>> {
       for await (const m of options.messages(read)) {
-        yield { offset: `${m.partition}:${m.message.offset}`, event: decode(m) };
+        const offset = `${m.partition}:${m.message.offset}`;
+        let event: StateEvent<T>;
+        try {
+          event = decode(m);
+        } catch (err) {
+          // One malformed record must not fail every rebuild at the same offset: skip it, say so.
+          options.logger?.error(
+            { err, offset, topic: m.topic },
+            'state-cache kafka source skipped a message',
+          );
+          continue;
+        }
+        yield { offset, event };
       }
     },
   };
