@@ -24,6 +24,7 @@ import type {
   StateCacheStatus,
   StateEvent,
 } from './types.js';
+import { keyProblem } from './validate.js';
 import { writeEvents } from './writer.js';
 
 /**
@@ -218,8 +219,8 @@ export class StateCache<T> {
   async getMany(keys: readonly string[]): Promise<Map<string, CacheRead<T>>> {
     this.#assertOpen();
     keys.forEach((key, i) => {
-      if (typeof key !== 'string' || key.length === 0 || key.length > this.#o.maxKeyLength)
-        throw new InvalidEventError(i, key, 'not a valid key');
+      const problem = keyProblem(key, this.#o.maxKeyLength);
+      if (problem) throw new InvalidEventError(i, key, problem);
     });
     return readMany(
       {

@@ -11,6 +11,19 @@ export interface EncodedEvent {
 
 const TYPES = { CREATED: 'C', UPDATED: 'U', DELETED: 'D' } as const;
 
+/** With the `u` flag, `\p{Surrogate}` matches only surrogates that are not part of a pair. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** Why `key` cannot be a state key, or undefined when it can. */
+export function keyProblem(key: unknown, maxKeyLength: number): string | undefined {
+  if (typeof key !== 'string' || key.length === 0) return 'key must be a non-empty string';
+  if (key.length > maxKeyLength) return `key longer than ${maxKeyLength} characters`;
+  // Redis stores UTF-8, where a lone surrogate becomes U+FFFD: the stored key would differ from the
+  // one invalidations and the near cache use, and distinct bad keys would collapse onto one.
+  if (LONE_SURROGATE.test(key)) return 'key is not well-formed UTF-16 (lone surrogate)';
+  return undefined;
+}
+
 /**
  * Validates and encodes a whole batch before anything is written: one bad event rejects the batch
  * with an InvalidEventError naming its position, and Redis is not touched.
@@ -24,10 +37,8 @@ export function encodeEvents<T>(
     if (typeof event !== 'object' || event === null)
       throw new InvalidEventError(index, undefined, 'not an object');
     const { key, version, type } = event;
-    if (typeof key !== 'string' || key.length === 0)
-      throw new InvalidEventError(index, key, 'key must be a non-empty string');
-    if (key.length > maxKeyLength)
-      throw new InvalidEventError(index, key, `key longer than ${maxKeyLength} characters`);
+    const problem = keyProblem(key, maxKeyLength);
+    if (problem) throw new InvalidEventError(index, key, problem);
     if (!Number.isSafeInteger(version) || version < 0)
       throw new InvalidEventError(index, key, 'version must be a non-negative safe integer');
     const code = TYPES[type as keyof typeof TYPES];

@@ -129,6 +129,27 @@ describe('apply: versioned, atomic per key', () => {
     expect(keys).toEqual([]);
   });
 
+  it('rejects keys that are not well-formed UTF-16, which Redis would store as U+FFFD', async () => {
+    const c = await make();
+    const lone = 'agent-\uD83D'; // e.g. a display name cut in the middle of an emoji
+    const batch = [
+      { key: 'fine', version: 1, type: 'CREATED' as const, value: { state: 'ok', n: 1 } },
+      { key: lone, version: 1, type: 'CREATED' as const, value: { state: 'ok', n: 1 } },
+    ];
+    await expect(c.apply(batch)).rejects.toMatchObject({
+      code: 'STATE_EVENT_INVALID',
+      index: 1,
+      key: lone,
+      message: expect.stringMatching(/key is not well-formed UTF-16/),
+    });
+    expect(await c.get('fine')).toMatchObject({ found: false });
+    await expect(c.get('\uDFFF')).rejects.toMatchObject({ code: 'STATE_EVENT_INVALID', index: 0 });
+    await expect(c.getMany(['fine', lone])).rejects.toMatchObject({ code: 'STATE_EVENT_INVALID', index: 1 });
+    // A surrogate pair is a well-formed character and round-trips.
+    await c.apply({ key: 'agent-\u{1F600}', version: 2, type: 'CREATED', value: { state: 'ok', n: 2 } });
+    expect(await c.get('agent-\u{1F600}')).toMatchObject({ found: true, version: 2 });
+  });
+
   it('getMany reads all misses in one round trip and entries() streams everything', async () => {
     const ns = namespace('many');
     const writer = await make(ns);
