@@ -14,7 +14,10 @@ export interface SaveInput<I = Record<string, unknown>> {
   region: string;
   /** Version of the Architect/Studio flow that produced the variables. */
   flowVersion: string | number;
-  /** Caller's id for this checkpoint (e.g. `chk_1715788320`); a random `chk_<uuid>` when omitted. */
+  /**
+   * Caller's id for this checkpoint (e.g. `chk_1715788320`); a random `chk_<uuid>` when omitted. A save
+   * with the id and content of the session's latest checkpoint is taken as that save sent again.
+   */
   checkpointId?: string;
   variables: I;
   /** Compare-and-set: the revision the caller last read (0: the session must have no checkpoint). */

@@ -41,6 +41,10 @@ export function ddl(t: Tables, table: string): string {
   return ['BEGIN', lock, ...statements, 'COMMIT'].join(';\n');
 }
 
+/** A stored payload's prefix before the envelope body (see `ins` below), and its savedAt. */
+const prefixPattern = '^[{]"revision":[0-9]+,"savedAt":[0-9]+,$';
+const savedAtPattern = '^[{]"revision":[0-9]+,"savedAt":([0-9]+),';
+
 /**
  * The whole save in one statement. The session row's upsert is the conditional write: its
  * `DO UPDATE ... WHERE` checks fence and expected revision on the latest row version under its row
@@ -52,6 +56,10 @@ export function ddl(t: Tables, table: string): string {
  * there until vacuum (thousands on a long session). Kept rows are contiguous, so older rows remain only
  * when the row just below that one exists (`history` was lowered), and rows above the new revision only
  * when an expired session starts over at 1: only then does the range delete run.
+ *
+ * A save whose envelope is the latest checkpoint's already (same checkpointId and content: a retry of
+ * a save whose reply was lost) is answered from that row with its revision and savedAt, and writes
+ * nothing: it passed the checks when it was written. The Redis save script does the same.
  * $1 session id, $2 envelope body, $3 expected revision, $4 fence, $5 history, $6 ttl ms, $7 max age ms.
  */
 export function saveSql(t: Tables): string {
@@ -59,12 +67,19 @@ export function saveSql(t: Tables): string {
   const maxAge = `($7::bigint * interval '1 millisecond')`;
   const expired = 's.expires_at <= now()';
   return `
-WITH prev AS (
+WITH same AS (
+  SELECT s.revision, substring(r.payload FROM '${savedAtPattern}')::bigint AS saved_at
+  FROM ${t.sessions} s JOIN ${t.records} r ON r.session_id = s.session_id AND r.revision = s.revision
+  WHERE s.session_id = $1 AND s.expires_at > now()
+    AND right(r.payload, length($2) - 1) = substr($2, 2)
+    AND left(r.payload, 1 - length($2)) ~ '${prefixPattern}'
+), prev AS (
   SELECT 1 FROM ${t.sessions} WHERE session_id = $1
 ), up AS (
   INSERT INTO ${t.sessions} AS s (session_id, revision, fence, first_revision, born_at, expires_at)
   SELECT $1, 1, $4::bigint, 1, now(), now() + ${ttl}
-  WHERE $3::bigint IS NULL OR $3::bigint = 0 OR EXISTS (SELECT 1 FROM prev)
+  WHERE NOT EXISTS (SELECT 1 FROM same)
+    AND ($3::bigint IS NULL OR $3::bigint = 0 OR EXISTS (SELECT 1 FROM prev))
   ON CONFLICT (session_id) DO UPDATE SET
     revision = CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END,
     fence = CASE WHEN ${expired} THEN $4::bigint ELSE GREATEST(s.fence, $4::bigint) END,
@@ -94,7 +109,7 @@ WITH prev AS (
 ), stale_quarantine AS (
   DELETE FROM ${t.quarantine} q USING up WHERE q.session_id = $1 AND q.revision >= up.revision
 )
-SELECT revision, saved_at FROM up`;
+SELECT revision, saved_at FROM up UNION ALL SELECT revision, saved_at FROM same`;
 }
 
 /** Why a save wrote nothing, read after the fact: the fence only grows, so a stale one stays stale. */

@@ -14,8 +14,9 @@
                  the first save, highest fence seen (absent until a save brings one)
           cur    the latest payload
           r:<n>  payload of revision n for every kept one: the first (r:1) and the newest <history>.
-                 The latest is written twice (cur and r:<rev>) so that no save reads or moves a
-                 payload, and `latest()` stays one HMGET.
+                 The latest is written twice (cur and r:<rev>) so that no save reads or moves an
+                 earlier payload, and `latest()` stays one HMGET. A save reads only cur, to
+                 recognise itself there.
           q:<n>, qn  quarantine (see quarantine-1.lua)
   ARGV    s = #ARGV / #KEYS arguments per key (1 to 3), for KEYS[i] starting at ARGV[(i - 1) * s + 1]:
           1. envelope JSON without revision/savedAt and without its opening '{' (prepended with them)
@@ -23,7 +24,8 @@
           3. fence, '' for none; absent if s < 3
 
   Returns one reply per key, in order:
-          {1, revision, savedAtMs} on success,
+          {1, revision, savedAtMs} on success, also when the latest checkpoint is this save already
+                 (re-sent after a lost reply): then with its revision and savedAt, nothing written,
           {0, actualRevision} when the expected revision is stale,
           {-1, highestFence, actualRevision} when the fence is lower than the highest fence seen,
           an error reply when a command failed for that key (the other keys are not affected).
@@ -36,7 +38,8 @@ local nowText = t[1] .. string.sub('00' .. (#us > 3 and string.sub(us, 1, -4) or
 local now = nowText + 0
 
 local function save(key, body, expected, fence)
-  local m = redis.call('HGET', key, 'm')
+  local found = redis.call('HMGET', key, 'm', 'cur')
+  local m = found[1]
   local revText, rev, kept, bornText, born, seen = '0', 0, HISTORY, nowText, now, ''
   if m then
     local k
@@ -49,6 +52,16 @@ local function save(key, body, expected, fence)
     else
       rev = revText + 0
       kept = k + 0
+      -- The latest checkpoint is this very save (same checkpointId and content): a client re-sent it
+      -- after losing the reply, or the caller retried. It passed fence and revision checks when it was
+      -- written, so it is answered as then, and written no second time.
+      local cur = found[2]
+      if cur then
+        local savedText, at = string.match(cur, '^{"revision":%d+,"savedAt":(%d+),()')
+        if at and #cur - at + 1 == #body and string.sub(cur, at) == body then
+          return { 1, rev, savedText + 0 }
+        end
+      end
     end
   end
 

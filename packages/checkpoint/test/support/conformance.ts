@@ -161,6 +161,21 @@ export function conformance(name: string, harness: () => Harness): void {
       expect(latest.status === 'restored' && latest.checkpoint.revision).toBe(2);
     });
 
+    it('answers a repeat of the latest save (same checkpointId and content) as the first run, writing nothing', async () => {
+      const store = harness().store(v3);
+      const id = sid();
+      const once = { ...base, checkpointId: 'chk_retried', variables: seedVariables, fence: 3 };
+      const first = await store.save(id, { ...once, expectedRevision: 0 });
+      expect(await store.save(id, { ...once, expectedRevision: 0 })).toEqual(first);
+      expect(await store.save(id, once)).toEqual(first);
+      expect((await store.history(id)).map((h) => h.revision)).toEqual([1]);
+      // The same id with other content is another save; then the first is no longer the latest.
+      const changed = { ...once, variables: { ...seedVariables, retry_count: 1 } };
+      expect((await store.save(id, changed)).revision).toBe(2);
+      await expect(store.save(id, { ...once, expectedRevision: 0 })).rejects.toThrow(RevisionConflictError);
+      expect((await store.save(id, once)).revision).toBe(3);
+    });
+
     it('rejects a fence lower than the highest seen, also on retry, and keeps large fences exact', async () => {
       const store = harness().store(v3);
       const id = sid();
