@@ -1,7 +1,7 @@
-import { type PostgresHandle, startPostgres } from '@cxkit/testkit';
+import { type PostgresHandle, startPostgres, waitUntil } from '@cxkit/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PostgresCheckpointStore } from '../src/index.js';
+import { isRevisionConflictError, PostgresCheckpointStore } from '../src/index.js';
 import { conformance } from './support/conformance.js';
 import type { Harness } from './support/harness.js';
 import { seedVariables, v3 } from './support/schemas.js';
@@ -97,6 +97,73 @@ describe('PostgreSQL specifics', () => {
     expect(await stored()).toEqual([1]);
     for (let i = 0; i < 4; i++) await store(3).save(id, base);
     expect(await stored()).toEqual([5, 4, 3, 1]);
+  });
+
+  describe('a save with expectedRevision while delete() or sweep() removes its session', () => {
+    const base = { region: 'eu-west-1', flowVersion: 1, variables: seedVariables };
+    /**
+     * Runs `remove` in a transaction held open until a save on another connection waits for it (or is
+     * answered without waiting: one that needs no row lock).
+     */
+    const racing = async (
+      id: string,
+      expectedRevision: number,
+      remove: (store: PostgresCheckpointStore<unknown, unknown>) => Promise<unknown>,
+    ) => {
+      const tx = await pool.connect();
+      try {
+        await tx.query('BEGIN');
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+        await remove(new PostgresCheckpointStore({ db: tx, schema: v3, table }));
+        const store = new PostgresCheckpointStore({ db: pool, schema: v3, table });
+        let answered = false;
+        const outcome = store
+          .save(id, { ...base, expectedRevision })
+          .catch((e) => e)
+          .finally(() => {
+            answered = true;
+          });
+        await waitUntil('the save waits for the removal', async () => {
+          if (answered) return true;
+          const blocked = await pool.query(
+            'SELECT 1 FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid))',
+            [rows[0]!.pid],
+          );
+          return blocked.rows.length > 0;
+        });
+        await tx.query('COMMIT');
+        return await outcome;
+      } finally {
+        tx.release();
+      }
+    };
+    const sessionRows = async (id: string) =>
+      (await pool.query(`SELECT revision FROM ${table}_sessions WHERE session_id = $1`, [id])).rows;
+
+    it('conflicts with a delete(), as it would after it, instead of starting the session over', async () => {
+      const id = `race_delete_${Math.random().toString(36).slice(2)}`;
+      const store = new PostgresCheckpointStore({ db: pool, schema: v3, table });
+      for (let i = 0; i < 3; i++) await store.save(id, base);
+      const outcome = await racing(id, 3, (tx) => tx.delete(id));
+      expect(isRevisionConflictError(outcome)).toBe(true);
+      expect(outcome).toMatchObject({ expectedRevision: 3, actualRevision: 0 });
+      expect(await sessionRows(id)).toEqual([]);
+      expect((await store.latest(id)).status).toBe('absent');
+    });
+
+    it('conflicts with a sweep() of the expired session instead of starting it over', async () => {
+      const id = `race_sweep_${Math.random().toString(36).slice(2)}`;
+      const store = new PostgresCheckpointStore({ db: pool, schema: v3, table });
+      for (let i = 0; i < 3; i++) await store.save(id, base);
+      await pool.query(
+        `UPDATE ${table}_sessions SET expires_at = now() - interval '1 second' WHERE session_id = $1`,
+        [id],
+      );
+      const outcome = await racing(id, 3, (tx) => tx.sweep({ limit: 10_000 }));
+      expect(isRevisionConflictError(outcome)).toBe(true);
+      expect(outcome).toMatchObject({ expectedRevision: 3, actualRevision: 0 });
+      expect(await sessionRows(id)).toEqual([]);
+    });
   });
 
   describe('prepared statements', () => {

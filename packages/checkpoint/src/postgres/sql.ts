@@ -46,9 +46,12 @@ const prefixPattern = '^[{]"revision":[0-9]+,"savedAt":[0-9]+,$';
 const savedAtPattern = '^[{]"revision":[0-9]+,"savedAt":([0-9]+),';
 
 /**
- * The whole save in one statement. The session row's upsert is the conditional write: its
- * `DO UPDATE ... WHERE` checks fence and expected revision on the latest row version under its row
- * lock, so concurrent savers serialize and exactly one wins each revision. An expired row counts as no
+ * The whole save in one statement. Its write to the session row is conditional and checks fence and
+ * expected revision on the latest row version under its row lock, so concurrent savers serialize and
+ * exactly one wins each revision. A save with an expected revision above 0 is a plain UPDATE of a live
+ * row: when delete() or sweep() removed the row after the statement's snapshot, it finds nothing and
+ * conflicts, as it would after them (an upsert would insert the session anew at revision 1, unchecked).
+ * Any other save is an upsert whose `DO UPDATE ... WHERE` checks the fence; an expired row counts as no
  * session (counter and fence start over, as after a Redis key expires).
  *
  * Trimming keeps the first row and the newest $5. Each save deletes the one row leaving the window by
@@ -66,6 +69,7 @@ export function saveSql(t: Tables): string {
   const ttl = `($6::bigint * interval '1 millisecond')`;
   const maxAge = `($7::bigint * interval '1 millisecond')`;
   const expired = 's.expires_at <= now()';
+  const fenceOk = '($4::bigint IS NULL OR s.fence IS NULL OR $4::bigint >= s.fence)';
   return `
 WITH same AS (
   SELECT s.revision, substring(r.payload FROM '${savedAtPattern}')::bigint AS saved_at
@@ -73,24 +77,29 @@ WITH same AS (
   WHERE s.session_id = $1 AND s.expires_at > now()
     AND right(r.payload, length($2) - 1) = substr($2, 2)
     AND left(r.payload, 1 - length($2)) ~ '${prefixPattern}'
-), prev AS (
-  SELECT 1 FROM ${t.sessions} WHERE session_id = $1
-), up AS (
+), advanced AS (
+  UPDATE ${t.sessions} s SET
+    revision = s.revision + 1,
+    fence = GREATEST(s.fence, $4::bigint),
+    expires_at = LEAST(now() + ${ttl}, s.born_at + ${maxAge})
+  WHERE s.session_id = $1 AND $3::bigint > 0 AND NOT EXISTS (SELECT 1 FROM same)
+    AND s.revision = $3::bigint AND s.expires_at > now() AND ${fenceOk}
+  RETURNING s.revision, s.first_revision
+), upserted AS (
   INSERT INTO ${t.sessions} AS s (session_id, revision, fence, first_revision, born_at, expires_at)
   SELECT $1, 1, $4::bigint, 1, now(), now() + ${ttl}
-  WHERE NOT EXISTS (SELECT 1 FROM same)
-    AND ($3::bigint IS NULL OR $3::bigint = 0 OR EXISTS (SELECT 1 FROM prev))
+  WHERE ($3::bigint IS NULL OR $3::bigint = 0) AND NOT EXISTS (SELECT 1 FROM same)
   ON CONFLICT (session_id) DO UPDATE SET
     revision = CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END,
     fence = CASE WHEN ${expired} THEN $4::bigint ELSE GREATEST(s.fence, $4::bigint) END,
     first_revision = CASE WHEN ${expired} THEN 1 ELSE s.first_revision END,
     born_at = CASE WHEN ${expired} THEN now() ELSE s.born_at END,
     expires_at = CASE WHEN ${expired} THEN now() + ${ttl} ELSE LEAST(now() + ${ttl}, s.born_at + ${maxAge}) END
-  WHERE (${expired} AND ($3::bigint IS NULL OR $3::bigint = 0))
-     OR (s.expires_at > now()
-         AND ($4::bigint IS NULL OR s.fence IS NULL OR $4::bigint >= s.fence)
-         AND ($3::bigint IS NULL OR s.revision = $3::bigint))
-  RETURNING s.revision, s.first_revision, floor(extract(epoch FROM now()) * 1000)::bigint AS saved_at
+  WHERE ${expired} OR ($3::bigint IS NULL AND ${fenceOk})
+  RETURNING s.revision, s.first_revision
+), up AS (
+  SELECT revision, first_revision, floor(extract(epoch FROM now()) * 1000)::bigint AS saved_at
+  FROM (SELECT * FROM advanced UNION ALL SELECT * FROM upserted) w
 ), ins AS (
   INSERT INTO ${t.records} (session_id, revision, payload)
   SELECT $1, up.revision, '{"revision":' || up.revision || ',"savedAt":' || up.saved_at || ',' || substr($2, 2)
