@@ -1,7 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type PostgresHandle, startPostgres, waitUntil } from '@cxkit/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isRevisionConflictError, PostgresCheckpointStore } from '../src/index.js';
+import { isRevisionConflictError, PostgresCheckpointStore, StaleFenceError } from '../src/index.js';
 import { conformance } from './support/conformance.js';
 import type { Harness } from './support/harness.js';
 import { seedVariables, v3 } from './support/schemas.js';
@@ -97,6 +98,37 @@ describe('PostgreSQL specifics', () => {
     expect(await stored()).toEqual([1]);
     for (let i = 0; i < 4; i++) await store(3).save(id, base);
     expect(await stored()).toEqual([5, 4, 3, 1]);
+  });
+
+  it('starts over when a store with a shorter maxAgeSeconds finds an older session', async () => {
+    const id = `max_age_${Math.random().toString(36).slice(2)}`;
+    const other = `${id}_cas`;
+    const base = { region: 'eu-west-1', flowVersion: 1, variables: seedVariables };
+    const store = (ttlSeconds: number, maxAgeSeconds: number) =>
+      new PostgresCheckpointStore({ db: pool, schema: v3, table, ttlSeconds, maxAgeSeconds });
+    const long = store(600, 3_600);
+    for (const sessionId of [id, id, other, other]) await long.save(sessionId, { ...base, fence: 9 });
+    await sleep(2_100);
+    // Still there under the first store's TTL, but past this store's hard age: gone, then new.
+    expect((await long.latest(id)).revision).toBe(2);
+    const short = store(2, 2);
+    const saved = await short.save(id, { ...base, fence: 1 });
+    expect(saved.revision).toBe(1);
+    expect(await short.latest(id)).toMatchObject({ status: 'restored', revision: 1 });
+    const { rows } = await pool.query(
+      `SELECT r.revision, extract(epoch FROM s.expires_at - now()) * 1000 AS ttl_ms
+       FROM ${table}_sessions s JOIN ${table} r ON r.session_id = s.session_id WHERE s.session_id = $1`,
+      [id],
+    );
+    expect(rows.map((r) => Number(r.revision))).toEqual([1]);
+    expect(Number(rows[0].ttl_ms)).toBeGreaterThan(0);
+    expect(Number(rows[0].ttl_ms)).toBeLessThanOrEqual(2_000);
+    await expect(short.save(id, { ...base, fence: 0 })).rejects.toThrow(StaleFenceError);
+    // To that store the old session is gone for reads and compare-and-set alike.
+    expect((await short.latest(other)).status).toBe('absent');
+    const stale = await short.save(other, { ...base, expectedRevision: 2 }).catch((e) => e);
+    expect(stale).toMatchObject({ code: 'REVISION_CONFLICT', actualRevision: 0 });
+    expect((await short.save(other, { ...base, expectedRevision: 0 })).revision).toBe(1);
   });
 
   describe('a save with expectedRevision while delete() or sweep() removes its session', () => {

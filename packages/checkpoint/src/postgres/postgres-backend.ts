@@ -100,7 +100,7 @@ export class PostgresBackend implements CheckpointBackend {
     ];
     const [row] = await this.#rows('save', params);
     if (row) return { ok: true, revision: Number(row.revision), savedAtMs: Number(row.saved_at) };
-    const [state] = await this.#rows('state', [sessionId]);
+    const [state] = await this.#rows('state', [sessionId, maxAgeMs]);
     const actualRevision = state ? Number(state.revision) : 0;
     const highest = state?.fence == null ? undefined : Number(state.fence);
     if (save.fence !== undefined && highest !== undefined && save.fence < highest) {
@@ -110,33 +110,37 @@ export class PostgresBackend implements CheckpointBackend {
   }
 
   async latest(sessionId: string): Promise<RawCheckpoint | undefined> {
-    const [row] = await this.#rows('latest', [sessionId]);
+    const [row] = await this.#rows('latest', [sessionId, this.settings.maxAgeMs]);
     return row ? { revision: Number(row.revision), raw: String(row.payload) } : undefined;
   }
 
   async get(sessionId: string, revision: number): Promise<RawCheckpoint | undefined> {
-    const [row] = await this.#rows('get', [sessionId, this.settings.history, revision]);
+    const { history, maxAgeMs } = this.settings;
+    const [row] = await this.#rows('get', [sessionId, history, revision, maxAgeMs]);
     return row ? { revision: Number(row.revision), raw: String(row.payload) } : undefined;
   }
 
   async history(sessionId: string, limit: number): Promise<RawCheckpoint[]> {
-    const rows = await this.#rows('history', [sessionId, this.settings.history, limit]);
+    const { history, maxAgeMs } = this.settings;
+    const rows = await this.#rows('history', [sessionId, history, limit, maxAgeMs]);
     return rows.map((row) => ({ revision: Number(row.revision), raw: String(row.payload) }));
   }
 
   async rewrite(sessionId: string, revision: number, raw: string): Promise<boolean> {
-    const result = await this.#query('rewrite', [sessionId, revision, raw]);
+    const result = await this.#query('rewrite', [sessionId, revision, raw, this.settings.maxAgeMs]);
     return (result.rowCount ?? 0) > 0;
   }
 
   async quarantine(sessionId: string, entry: QuarantineEntry): Promise<boolean> {
-    const params = [sessionId, entry.revision, entry.entry, this.settings.maxQuarantined];
+    const { maxQuarantined, maxAgeMs } = this.settings;
+    const params = [sessionId, entry.revision, entry.entry, maxQuarantined, maxAgeMs];
     const [row] = await this.#rows('quarantine', params);
     return Number(row?.kept ?? 0) > 0;
   }
 
   async quarantined(sessionId: string): Promise<string[]> {
-    return (await this.#rows('quarantined', [sessionId])).map((row) => String(row.entry));
+    const rows = await this.#rows('quarantined', [sessionId, this.settings.maxAgeMs]);
+    return rows.map((row) => String(row.entry));
   }
 
   async delete(sessionId: string): Promise<boolean> {

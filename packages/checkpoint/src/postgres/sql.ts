@@ -41,6 +41,13 @@ export function ddl(t: Tables, table: string): string {
   return ['BEGIN', lock, ...statements, 'COMMIT'].join(';\n');
 }
 
+/**
+ * A session row `s` is live while neither its TTL nor the store's hard maximum age (ms in `$n`) has
+ * run out: a session older than a lowered `maxAgeSeconds` is expired at once, as in the Redis store.
+ */
+const live = (n: number) =>
+  `s.expires_at > now() AND s.born_at + ($${n}::bigint * interval '1 millisecond') > now()`;
+
 /** A stored payload's prefix before the envelope body (see `ins` below), and its savedAt. */
 const prefixPattern = '^[{]"revision":[0-9]+,"savedAt":[0-9]+,$';
 const savedAtPattern = '^[{]"revision":[0-9]+,"savedAt":([0-9]+),';
@@ -51,8 +58,9 @@ const savedAtPattern = '^[{]"revision":[0-9]+,"savedAt":([0-9]+),';
  * exactly one wins each revision. A save with an expected revision above 0 is a plain UPDATE of a live
  * row: when delete() or sweep() removed the row after the statement's snapshot, it finds nothing and
  * conflicts, as it would after them (an upsert would insert the session anew at revision 1, unchecked).
- * Any other save is an upsert whose `DO UPDATE ... WHERE` checks the fence; an expired row counts as no
- * session (counter and fence start over, as after a Redis key expires).
+ * Any other save is an upsert whose `DO UPDATE ... WHERE` checks the fence; an expired row (also one
+ * past this store's `maxAgeSeconds`) counts as no session: counter and fence start over, as after a
+ * Redis key expires.
  *
  * Trimming keeps the first row and the newest $5. Each save deletes the one row leaving the window by
  * its exact key: a range over the session's older revisions would walk every deleted row version left
@@ -68,13 +76,13 @@ const savedAtPattern = '^[{]"revision":[0-9]+,"savedAt":([0-9]+),';
 export function saveSql(t: Tables): string {
   const ttl = `($6::bigint * interval '1 millisecond')`;
   const maxAge = `($7::bigint * interval '1 millisecond')`;
-  const expired = 's.expires_at <= now()';
+  const expired = `(s.expires_at <= now() OR s.born_at + ${maxAge} <= now())`;
   const fenceOk = '($4::bigint IS NULL OR s.fence IS NULL OR $4::bigint >= s.fence)';
   return `
 WITH same AS (
   SELECT s.revision, substring(r.payload FROM '${savedAtPattern}')::bigint AS saved_at
   FROM ${t.sessions} s JOIN ${t.records} r ON r.session_id = s.session_id AND r.revision = s.revision
-  WHERE s.session_id = $1 AND s.expires_at > now()
+  WHERE s.session_id = $1 AND ${live(7)}
     AND right(r.payload, length($2) - 1) = substr($2, 2)
     AND left(r.payload, 1 - length($2)) ~ '${prefixPattern}'
 ), advanced AS (
@@ -83,7 +91,7 @@ WITH same AS (
     fence = GREATEST(s.fence, $4::bigint),
     expires_at = LEAST(now() + ${ttl}, s.born_at + ${maxAge})
   WHERE s.session_id = $1 AND $3::bigint > 0 AND NOT EXISTS (SELECT 1 FROM same)
-    AND s.revision = $3::bigint AND s.expires_at > now() AND ${fenceOk}
+    AND s.revision = $3::bigint AND ${live(7)} AND ${fenceOk}
   RETURNING s.revision, s.first_revision
 ), upserted AS (
   INSERT INTO ${t.sessions} AS s (session_id, revision, fence, first_revision, born_at, expires_at)
@@ -121,20 +129,23 @@ WITH same AS (
 SELECT revision, saved_at FROM up UNION ALL SELECT revision, saved_at FROM same`;
 }
 
-/** Why a save wrote nothing, read after the fact: the fence only grows, so a stale one stays stale. */
+/**
+ * Why a save wrote nothing, read after the fact: the fence only grows, so a stale one stays stale.
+ * This and the reads below (not delete and sweep) take the store's max age in ms last, for `live`.
+ */
 export const stateSql = (t: Tables) =>
-  `SELECT revision, fence FROM ${t.sessions} WHERE session_id = $1 AND expires_at > now()`;
+  `SELECT s.revision, s.fence FROM ${t.sessions} s WHERE s.session_id = $1 AND ${live(2)}`;
 
-/** Rows of a live session inside its retention window ($2 extra condition placeholder use below). */
+/** Rows of a live session inside its retention window ($2 history, $4 max age). */
 const retained = (t: Tables) => `
   FROM ${t.sessions} s JOIN ${t.records} r ON r.session_id = s.session_id
-  WHERE s.session_id = $1 AND s.expires_at > now() AND r.revision <= s.revision
+  WHERE s.session_id = $1 AND ${live(4)} AND r.revision <= s.revision
     AND (r.revision = s.first_revision OR r.revision > s.revision - $2::int)`;
 
 export const latestSql = (t: Tables) => `
   SELECT r.revision, r.payload FROM ${t.sessions} s
   JOIN ${t.records} r ON r.session_id = s.session_id AND r.revision = s.revision
-  WHERE s.session_id = $1 AND s.expires_at > now()`;
+  WHERE s.session_id = $1 AND ${live(2)}`;
 
 export const getSql = (t: Tables) =>
   `SELECT r.revision, r.payload ${retained(t)} AND r.revision = $3::bigint`;
@@ -145,11 +156,11 @@ export const historySql = (t: Tables) =>
 export const rewriteSql = (t: Tables) => `
   UPDATE ${t.records} r SET payload = $3 FROM ${t.sessions} s
   WHERE r.session_id = $1 AND r.revision = $2::bigint
-    AND s.session_id = $1 AND s.revision = $2::bigint AND s.expires_at > now()`;
+    AND s.session_id = $1 AND s.revision = $2::bigint AND ${live(4)}`;
 
 export const quarantineSql = (t: Tables) => `
 WITH live AS (
-  SELECT 1 FROM ${t.sessions} WHERE session_id = $1 AND expires_at > now()
+  SELECT 1 FROM ${t.sessions} s WHERE s.session_id = $1 AND ${live(5)}
 ), ins AS (
   INSERT INTO ${t.quarantine} (session_id, revision, entry)
   SELECT $1, $2::bigint, $3 WHERE EXISTS (SELECT 1 FROM live)
@@ -162,7 +173,7 @@ SELECT (SELECT count(*) FROM ins)
 
 export const quarantinedSql = (t: Tables) => `
   SELECT q.entry FROM ${t.quarantine} q JOIN ${t.sessions} s ON s.session_id = q.session_id
-  WHERE q.session_id = $1 AND s.expires_at > now() ORDER BY q.revision DESC`;
+  WHERE q.session_id = $1 AND ${live(2)} ORDER BY q.revision DESC`;
 
 export const deleteSql = (t: Tables) => `
 WITH gone AS (
