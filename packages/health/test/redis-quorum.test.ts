@@ -187,6 +187,45 @@ describe('redisQuorumCheck on independent masters', () => {
   });
 });
 
+describe('redisQuorumCheck on configured masters that were demoted', () => {
+  it('a node that now answers as a replica is not writable, alone or in a quorum', async () => {
+    // Nodes of their own: REPLICAOF would change the shared group's roles for the other tests.
+    const group = await startRedisNodes(3, { private: true });
+    const clients = group.urls.map(client);
+    const [primary, ...demoted] = group.nodes;
+    try {
+      // What a Sentinel failover the client list did not follow leaves behind: the "masters" still
+      // answer INFO, but refuse writes.
+      for (const node of demoted) await node.command('REPLICAOF', '127.0.0.1', String(primary!.port));
+      await expect(clients[1]!.set('health:demoted', '1')).rejects.toThrow(/READONLY/);
+      const monitor = new HealthMonitor({ checks: { redis_quorum: redisQuorumCheck({ nodes: clients }) } });
+      const component = (await monitor.check()).components.redis_quorum!;
+      expect(component).toMatchObject({ status: 'unhealthy', masters: 1, writable: 1, quorum: 2 });
+      for (const node of demoted) {
+        const name = `127.0.0.1:${node.port}`;
+        expect((component.nodes as Record<string, unknown>)[name]).toMatchObject({
+          status: 'not-master',
+          role: 'slave',
+          replica_of: `127.0.0.1:${primary!.port}`,
+        });
+        expect(String(component.error)).toContain(`${name}: role slave, not master`);
+      }
+      await monitor.close();
+
+      const single = await redisQuorumCheck({ nodes: clients[2]! }).check(new AbortController().signal);
+      expect(single).toMatchObject({ status: 'unhealthy', masters: 0, writable: 0, quorum: 1 });
+
+      // Promoted back, they count again.
+      for (const node of demoted) await node.command('REPLICAOF', 'NO', 'ONE');
+      const back = await redisQuorumCheck({ nodes: clients }).check(new AbortController().signal);
+      expect(back).toMatchObject({ status: 'healthy', masters: 3, writable: 3 });
+    } finally {
+      for (const c of clients) c.disconnect();
+      await group.stop();
+    }
+  });
+});
+
 describe('redisQuorumCheck with min-replicas-to-write', () => {
   it('counts acked replicas and fails a master that cannot meet min-replicas-to-write', async () => {
     const master = await RedisNode.start({

@@ -15,6 +15,8 @@ export interface NodeProbe {
   reachable: boolean;
   error?: string;
   role?: string;
+  /** `host:port` of its master, when the node answers as a replica. */
+  replicaOf?: string;
   /** Replicas online. */
   replicas: number;
   /** Replicas online within `min-replicas-max-lag`: the ones a write can count on. */
@@ -90,7 +92,7 @@ export async function probeNode(
     replicas++;
     if (Number(fields.lag ?? 0) <= (maxLag ?? 10)) acked++;
   }
-  return {
+  const probe: NodeProbe = {
     node: nodeName(client),
     reachable: true,
     role: info.role,
@@ -98,6 +100,8 @@ export async function probeNode(
     acked,
     minReplicasToWrite: minToWrite ?? 0,
   };
+  if (info.master_host) probe.replicaOf = `${info.master_host}:${info.master_port}`;
+  return probe;
 }
 
 /**

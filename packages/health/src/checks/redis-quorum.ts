@@ -30,26 +30,35 @@ const schema = z
 
 export type RedisQuorumCheckOptions = z.input<typeof schema>;
 
+/**
+ * Why a node cannot take writes, or undefined when it can. A configured master that was demoted
+ * (a Sentinel failover the client list did not follow, REPLICAOF) still answers INFO, but every
+ * write to it fails with READONLY.
+ */
+function failure(p: NodeProbe): 'unreachable' | 'not-master' | 'not-writable' | undefined {
+  if (!p.reachable) return 'unreachable';
+  if (p.role !== 'master') return 'not-master';
+  return p.acked < p.minReplicasToWrite ? 'not-writable' : undefined;
+}
+
+function nodeDetails(p: NodeProbe): Record<string, unknown> {
+  const status = failure(p) ?? 'ok';
+  if (status === 'unreachable') return { status, error: p.error };
+  if (status === 'not-master') return { status, role: p.role ?? 'unknown', replica_of: p.replicaOf };
+  return { status, role: p.role, replicas: p.replicas, replicas_acked: p.acked };
+}
+
 function summary(probes: NodeProbe[]) {
-  const up = probes.filter((p) => p.reachable);
-  const failing = probes.filter((p) => !p.reachable || p.acked < p.minReplicasToWrite);
+  const masters = probes.filter((p) => p.reachable && p.role === 'master');
+  const failing = probes.filter((p) => failure(p) !== undefined);
   const nodes: Record<string, Record<string, unknown>> = {};
-  for (const p of probes) {
-    nodes[p.node] = p.reachable
-      ? {
-          status: p.acked < p.minReplicasToWrite ? 'not-writable' : 'ok',
-          role: p.role,
-          replicas: p.replicas,
-          replicas_acked: p.acked,
-        }
-      : { status: 'unreachable', error: p.error };
-  }
+  for (const p of probes) nodes[p.node] = nodeDetails(p);
   return {
-    masters: up.filter((p) => p.role === 'master').length,
-    replicas: up.reduce((n, p) => n + p.replicas, 0),
+    masters: masters.length,
+    replicas: masters.reduce((n, p) => n + p.replicas, 0),
     min_replicas_to_write: Math.max(0, ...probes.map((p) => p.minReplicasToWrite)),
     // The weakest master decides whether a quorum write can be acknowledged.
-    current_replicas_acked: up.length > 0 ? Math.min(...up.map((p) => p.acked)) : 0,
+    current_replicas_acked: masters.length > 0 ? Math.min(...masters.map((p) => p.acked)) : 0,
     writable: probes.length - failing.length,
     failing,
     nodes,
@@ -59,17 +68,21 @@ function summary(probes: NodeProbe[]) {
 function describe(failing: NodeProbe[]): string | undefined {
   if (failing.length === 0) return undefined;
   return failing
-    .map((p) =>
-      p.reachable ? `${p.node}: ${p.acked}/${p.minReplicasToWrite} replicas acked` : `${p.node}: ${p.error}`,
-    )
+    .map((p) => {
+      const why = failure(p);
+      if (why === 'unreachable') return `${p.node}: ${p.error}`;
+      if (why === 'not-master') return `${p.node}: role ${p.role ?? 'unknown'}, not master`;
+      return `${p.node}: ${p.acked}/${p.minReplicasToWrite} replicas acked`;
+    })
     .join('; ');
 }
 
 /**
  * Redis quorum status (seed 001, section 4). Independent masters (an array, as `@cxkit/locks` uses
- * them): masters that answer and meet `min-replicas-to-write` against `quorum` (majority by default);
- * below quorum is `unhealthy`, any failing node `degraded`. A Cluster: `cluster_state`, every master
- * up and meeting `min-replicas-to-write` (each owns slots, so one failing master is `unhealthy`).
+ * them): nodes that answer as master (a demoted one refuses writes) and meet `min-replicas-to-write`,
+ * against `quorum` (majority by default); below quorum is `unhealthy`, any failing node `degraded`.
+ * A Cluster: `cluster_state`, every master up and meeting `min-replicas-to-write` (each owns slots,
+ * so one failing master is `unhealthy`).
  * The report names every failing node with its error.
  */
 export function redisQuorumCheck(options: RedisQuorumCheckOptions): CheckDefinition {
