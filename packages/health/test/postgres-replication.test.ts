@@ -1,4 +1,4 @@
-import { startPostgresReplication, waitUntil } from '@cxkit/testkit';
+import { startPostgres, startPostgresReplication, waitUntil } from '@cxkit/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HealthMonitor, postgresReplicationCheck } from '../src/index.js';
@@ -126,6 +126,59 @@ describe('postgresReplicationCheck on a primary with a streaming standby', () =>
       100,
     );
     expect(monitor.report().components.database_replication).toMatchObject({ replay_paused: false });
+    await monitor.close();
+  });
+});
+
+describe('postgresReplicationCheck while Postgres hangs', () => {
+  let db: Awaited<ReturnType<typeof startPostgres>>;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    db = await startPostgres({ private: true }); // pause() needs a server of its own
+    pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    pool.on('error', () => {});
+  });
+
+  afterAll(async () => {
+    await db?.resume();
+    await pool?.end();
+    await db?.stop();
+  });
+
+  it('keeps at most one query outstanding in the pool, however many rounds time out', async () => {
+    const monitor = new HealthMonitor({
+      checks: { database_replication: postgresReplicationCheck({ db: pool }) },
+      timeoutMs: 200,
+      abortGraceMs: 10,
+      intervalMs: 60_000,
+    });
+    expect((await monitor.check()).status).toBe('healthy');
+    await db.pause();
+    try {
+      // More rounds than the pool has connections: each one queued a query before.
+      for (let i = 0; i < 12; i++) {
+        const component = (await monitor.check()).components.database_replication!;
+        expect(component).toMatchObject({
+          status: 'unhealthy',
+          error: 'check "database_replication" timed out after 200 ms',
+        });
+      }
+      expect({ busy: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }).toEqual({
+        busy: 1,
+        waiting: 0,
+      });
+    } finally {
+      await db.resume();
+    }
+    // The query that hung is answered now; the next rounds measure again.
+    await waitUntil(
+      'healthy again',
+      async () => (await monitor.check()).components.database_replication!.observed_status === 'healthy',
+      20_000,
+      100,
+    );
+    expect(pool.waitingCount).toBe(0);
     await monitor.close();
   });
 });

@@ -3,7 +3,7 @@ import { defaults } from '../defaults.js';
 import { parseWith } from '../options.js';
 import { sleep } from '../run-check.js';
 import type { CheckDefinition, CheckResult, Status } from '../types.js';
-import { untilAborted } from './redis-probe.js';
+import { ProbeGate } from './probe-gate.js';
 
 /** The narrow client shape the check needs: a `pg.Pool`, a `pg.Client` or PGlite satisfy it. */
 export interface Queryable {
@@ -53,13 +53,14 @@ const round = (n: number) => Math.round(n * 10) / 10;
  * `pg_stat_replication` replay lag per standby and its sync state (configured synchronous standbys
  * with none in sync is `unhealthy`, writes would block). On a standby:
  * `now() - pg_last_xact_replay_timestamp()` while WAL is waiting to be replayed. Lag over `maxLagMs`
- * is `unhealthy` with the measured value.
+ * is `unhealthy` with the measured value. At most one probe is outstanding: while Postgres hangs, a
+ * round waits on the one already sent instead of adding a query to the pool.
  */
 export function postgresReplicationCheck(options: PostgresReplicationCheckOptions): CheckDefinition {
   const o = parseWith(schema, options, 'postgresReplicationCheck');
 
-  async function primary(signal: AbortSignal, syncNames: string): Promise<CheckResult> {
-    const { rows } = await untilAborted(o.db.query(PRIMARY_SQL), signal);
+  async function primary(syncNames: string): Promise<CheckResult> {
+    const { rows } = await o.db.query(PRIMARY_SQL);
     const standbys = rows.map((r) => ({
       name: r.application_name as string,
       client_addr: r.client_addr as string | null,
@@ -92,16 +93,16 @@ export function postgresReplicationCheck(options: PostgresReplicationCheckOption
     return result;
   }
 
-  async function standby(signal: AbortSignal): Promise<CheckResult> {
-    let { rows } = await untilAborted(o.db.query(STANDBY_SQL, ['0/0']), signal);
+  async function standby(): Promise<CheckResult> {
+    let { rows } = await o.db.query(STANDBY_SQL, ['0/0']);
     let r = rows[0] ?? {};
     let lag = r.lag_ms === null || r.lag_ms === undefined ? null : round(Number(r.lag_ms));
     if (lag !== null && lag > o.maxLagMs && r.received && o.resampleMs > 0) {
       // The first sample may have caught the standby applying a record that just arrived (an idle
       // primary still sends one every 15 s), when now() - last commit is old but nothing lags.
       // Look again: if everything received at the first look has been replayed since, it keeps up.
-      await sleep(o.resampleMs, signal);
-      ({ rows } = await untilAborted(o.db.query(STANDBY_SQL, [r.received]), signal));
+      await sleep(o.resampleMs);
+      ({ rows } = await o.db.query(STANDBY_SQL, [r.received]));
       r = rows[0] ?? {};
       lag = r.replayed_first && !r.replay_paused ? 0 : r.lag_ms === null ? null : round(Number(r.lag_ms));
     }
@@ -130,13 +131,18 @@ export function postgresReplicationCheck(options: PostgresReplicationCheckOption
     return result;
   }
 
+  // One probe is the role query and then the primary's or the standby's, one at a time, so the gate
+  // keeps at most one query of this check in the pool while Postgres hangs.
+  async function probe(): Promise<CheckResult> {
+    const { rows } = await o.db.query(ROLE_SQL);
+    const role = rows[0] ?? {};
+    return role.standby ? standby() : primary(String(role.sync_names ?? ''));
+  }
+  const gate = new ProbeGate<Queryable, CheckResult>();
+
   return {
     componentType: 'datastore',
-    check: async (signal) => {
-      const { rows } = await untilAborted(o.db.query(ROLE_SQL), signal);
-      const role = rows[0] ?? {};
-      return role.standby ? standby(signal) : primary(signal, String(role.sync_names ?? ''));
-    },
+    check: (signal) => gate.run(o.db, probe, signal),
     observe: (r) => [
       { measurement: 'replicationLag', observedValue: r.replication_lag_ms, observedUnit: 'ms' },
     ],

@@ -1,3 +1,5 @@
+import type { ProbeGate } from './probe-gate.js';
+
 /** The narrow client shape the Redis check needs: an ioredis `Redis` satisfies it. */
 export interface RedisLike {
   call(command: string, ...args: (string | number)[]): Promise<unknown>;
@@ -35,30 +37,6 @@ export function parseInfo(text: string): Record<string, string> {
 
 export function nodeName(client: RedisLike): string {
   return `${client.options?.host ?? '127.0.0.1'}:${client.options?.port ?? 6379}`;
-}
-
-/** Rejects when `signal` aborts, so a hung node cannot hold the check past its timeout. */
-export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    // The command was already sent: its late failure (e.g. the connection closing) must not surface
-    // as an unhandled rejection.
-    promise.catch(() => {});
-    return Promise.reject(new Error('no answer before the timeout'));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Error('no answer before the timeout'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
 }
 
 async function configNumber(client: RedisLike, name: string): Promise<number | undefined> {
@@ -105,19 +83,18 @@ export async function probeNode(
 }
 
 /**
- * Keeps at most one probe outstanding per node: a node that hangs (SIGSTOP, partition) is not sent
- * a new INFO every round, which would pile commands up in the client's queue.
+ * `probeNode` through `gate`; a node that fails, or does not answer before `signal` aborts, is
+ * unreachable.
  */
-export class ProbeGate {
-  readonly #pending = new Map<RedisLike, Promise<NodeProbe>>();
-
-  probe(client: RedisLike, minReplicas: number | undefined, signal: AbortSignal): Promise<NodeProbe> {
-    let p = this.#pending.get(client);
-    if (!p) {
-      p = probeNode(client, minReplicas).finally(() => this.#pending.delete(client));
-      this.#pending.set(client, p);
-    }
-    return untilAborted(p, signal).catch(
+export function probeGated(
+  gate: ProbeGate<RedisLike, NodeProbe>,
+  client: RedisLike,
+  minReplicas: number | undefined,
+  signal: AbortSignal,
+): Promise<NodeProbe> {
+  return gate
+    .run(client, () => probeNode(client, minReplicas), signal)
+    .catch(
       (err: unknown): NodeProbe => ({
         node: nodeName(client),
         reachable: false,
@@ -127,5 +104,4 @@ export class ProbeGate {
         minReplicasToWrite: minReplicas ?? 0,
       }),
     );
-  }
 }

@@ -2,14 +2,8 @@ import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { parseWith } from '../options.js';
 import type { CheckDefinition, CheckResult, Observation, Status } from '../types.js';
-import {
-  type ClusterLike,
-  type NodeProbe,
-  ProbeGate,
-  parseInfo,
-  type RedisLike,
-  untilAborted,
-} from './redis-probe.js';
+import { ProbeGate, untilAborted } from './probe-gate.js';
+import { type ClusterLike, type NodeProbe, parseInfo, probeGated, type RedisLike } from './redis-probe.js';
 
 export type { ClusterLike, RedisLike } from './redis-probe.js';
 
@@ -87,7 +81,7 @@ function describe(failing: NodeProbe[]): string | undefined {
  */
 export function redisQuorumCheck(options: RedisQuorumCheckOptions): CheckDefinition {
   const o = parseWith(schema, options, 'redisQuorumCheck');
-  const gate = new ProbeGate();
+  const gate = new ProbeGate<RedisLike, NodeProbe>();
   const isCluster = (o.nodes as ClusterLike).isCluster === true;
   const list = isCluster ? [] : Array.isArray(o.nodes) ? (o.nodes as RedisLike[]) : [o.nodes as RedisLike];
   const quorum = o.quorum ?? Math.floor(list.length / 2) + 1;
@@ -96,7 +90,7 @@ export function redisQuorumCheck(options: RedisQuorumCheckOptions): CheckDefinit
   }
 
   async function independent(signal: AbortSignal): Promise<CheckResult> {
-    const probes = await Promise.all(list.map((c) => gate.probe(c, o.minReplicasToWrite, signal)));
+    const probes = await Promise.all(list.map((c) => probeGated(gate, c, o.minReplicasToWrite, signal)));
     const s = summary(probes);
     const status: Status = s.writable < quorum ? 'unhealthy' : s.failing.length > 0 ? 'degraded' : 'healthy';
     const { failing, ...details } = s;
@@ -111,7 +105,7 @@ export function redisQuorumCheck(options: RedisQuorumCheckOptions): CheckDefinit
     // ioredis keeps connections to masters only (unless scaleReads), so replicas are counted from
     // the masters' INFO replication and CLUSTER NODES rather than from the client's node list.
     const masters = c.nodes('master');
-    const probes = await Promise.all(masters.map((m) => gate.probe(m, o.minReplicasToWrite, signal)));
+    const probes = await Promise.all(masters.map((m) => probeGated(gate, m, o.minReplicasToWrite, signal)));
     const s = summary(probes);
     const first = masters.find((_, i) => probes[i]?.reachable);
     let state = 'unknown';

@@ -1,6 +1,6 @@
 import { Emitter } from '@cxkit/internal';
 import { z } from 'zod';
-import { untilAborted } from '../checks/redis-probe.js';
+import { untilAborted } from '../checks/probe-gate.js';
 import { defaults } from '../defaults.js';
 import { ConfigError, FailoverError } from '../errors.js';
 import type { HealthMonitor } from '../monitor.js';
