@@ -104,7 +104,16 @@ export type ResolvedOptions = z.output<typeof schema>;
 /** Validates options once, at construction; the first problem becomes a `ConfigError` naming the field. */
 export function resolveOptions(options: IdempotencyStoreOptions): ResolvedOptions {
   const parsed = schema.safeParse(options ?? {}, { error: configErrorMap });
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // A record that expired under a live lease could be claimed again while its handler still runs.
+    if (parsed.data.ttlSeconds * 1000 <= parsed.data.inProgressTtlMs) {
+      throw new ConfigError(
+        'inProgressTtlMs',
+        `must be shorter than ttlSeconds (${parsed.data.ttlSeconds} s): a record must outlive the lease of its run`,
+      );
+    }
+    return parsed.data;
+  }
   const { field, message } = describeConfigIssue(parsed.error.issues);
   throw new ConfigError(field, message);
 }

@@ -21,6 +21,14 @@ export const record = (p: { fp: string; version: string; owner: string; fence: s
     AS ms`;
 
 /**
+ * A record past its `expires_at`, unless a run holds it under a live lease: claims and takeovers keep
+ * `expires_at` at or past the lease end, and this also guards rows written otherwise (an earlier
+ * version, a manual fix), so a running handler is never taken over or swept as expired.
+ */
+export const expired = (r: string) =>
+  `(${r}expires_at <= now() AND NOT (${r}state = 'in_progress' AND ${r}lease_expires_at > now()))`;
+
+/**
  * When a record may be taken over by a claim with fingerprint `fp` (version `version`), owner `owner`
  * and fence `fence`: it expired, or it is this owner's own run (a claim retried after a lost reply), or
  * it is the same request (or one hashed by another fingerprint version) with a fence not lower than the
@@ -30,7 +38,7 @@ export function takeoverWhere(
   r: string,
   p: { fp: string; version: string; owner: string; fence: string },
 ): string {
-  return `${r}expires_at <= now()
+  return `${expired(r)}
     OR (${r}state = 'in_progress' AND ${r}lease_owner = ${p.owner}::uuid)
     OR ((${r}fingerprint = ${p.fp}::bytea OR ${r}fingerprint_version <> ${p.version}::smallint)
         AND (${p.fence}::bigint IS NULL OR ${r}fence IS NULL OR ${p.fence}::bigint >= ${r}fence)

@@ -7,6 +7,7 @@ import {
   CLAIMED,
   claimValues,
   completion,
+  expired,
   record,
   takeoverWhere,
 } from './sql-record.js';
@@ -62,7 +63,8 @@ export interface StatementConstants {
 export function statements(table: string, c: StatementConstants) {
   const t = quoteTable(table);
   const lease = `now() + ${Math.trunc(c.leaseMs)} * interval '1 millisecond'`;
-  const expiry = `now() + ${Math.trunc(c.ttlSeconds)} * interval '1 second'`;
+  // A record never expires before the lease of the run that holds it ends (see `expired`).
+  const expiry = `GREATEST(now() + ${Math.trunc(c.ttlSeconds)} * interval '1 second', ${lease})`;
   const channel = c.channel === null ? 'NULL::text' : `'${c.channel.replace(/'/g, "''")}'::text`;
   const base = table.split('.').pop() as string;
   const idx = (suffix: string) => `"${`${base}_${suffix}`.slice(0, 63)}"`;
@@ -145,15 +147,15 @@ export function statements(table: string, c: StatementConstants) {
         state = 'in_progress',
         response_status = NULL, response_headers = NULL, response_body = NULL,
         lease_expires_at = ${lease},
-        fence = CASE WHEN r.expires_at <= now() THEN $4::bigint ELSE GREATEST(r.fence, $4::bigint) END,
-        attempts = CASE WHEN r.expires_at <= now() THEN 1
+        fence = CASE WHEN ${expired('r.')} THEN $4::bigint ELSE GREATEST(r.fence, $4::bigint) END,
+        attempts = CASE WHEN ${expired('r.')} THEN 1
                         WHEN r.lease_owner = $3::uuid THEN r.attempts ELSE r.attempts + 1 END,
-        claimed_from = CASE WHEN r.expires_at <= now() THEN 'expired'
+        claimed_from = CASE WHEN ${expired('r.')} THEN 'expired'
                             WHEN r.lease_owner = $3::uuid THEN r.claimed_from
                             WHEN r.state = 'in_progress' THEN 'lease_expired' ELSE r.state END,
         lease_owner = $3::uuid,
         contended = false,
-        expires_at = CASE WHEN r.expires_at <= now() THEN ${expiry} ELSE r.expires_at END,
+        expires_at = CASE WHEN ${expired('r.')} THEN ${expiry} ELSE GREATEST(r.expires_at, ${lease}) END,
         updated_at = now()
       WHERE r.key = $1::text AND (${takeoverWhere('r.', CLAIM_PARAMS)})
       RETURNING 'claimed' AS verdict, attempts, claimed_from, date_part('epoch', expires_at - now()) * 1000 AS ms`,
@@ -196,11 +198,11 @@ export function statements(table: string, c: StatementConstants) {
     /** Completions of many runs in one statement. */
     finishMany: named('finishMany', many.finishMany),
 
-    /** Deletes up to $1 expired rows; SKIP LOCKED lets many pods sweep without waiting on each other. */
+    /** Deletes up to $1 expired rows (never one under a live lease); SKIP LOCKED lets many pods sweep without waiting on each other. */
     sweep: named(
       'sweep',
       `WITH doomed AS (
-      SELECT key FROM ${t} WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+      SELECT key FROM ${t} WHERE ${expired('')} ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
     ), gone AS (
       DELETE FROM ${t} AS r USING doomed WHERE r.key = doomed.key RETURNING 1
     )

@@ -165,6 +165,59 @@ describe('lease expiry and takeover', () => {
     expect(rows[0]).toEqual({ state: 'in_progress', attempts: 2, body: null, updated_at: null });
   });
 
+  it('a record whose expiry passes under a live lease is not taken over or swept', async () => {
+    const table = uniqueTable();
+    const a = await f.store({ table, localCache: false });
+    const b = new IdempotencyStore({ db: f.pool, table, localCache: false });
+    f.stores.push(b);
+    const gate = deferred();
+    let runs = 0;
+    const first = a.execute('k', { v: 1 }, async () => {
+      runs++;
+      await gate.promise;
+      return { status: 200, body: 'once' };
+    });
+    await expect.poll(async () => (await stored(table, 'k'))?.state).toBe('in_progress');
+    // A row whose expiry fell before its lease end (written by an earlier version, or by hand).
+    await f.pool.query(`UPDATE "${table}" SET expires_at = now() - interval '1 second'`);
+    const second = await b
+      .execute('k', { v: 1 }, async () => {
+        runs++;
+        return { status: 200, body: 'twice' };
+      })
+      .catch((e: unknown) => e);
+    const swept = await b.sweep();
+    gate.resolve();
+    expect(isIdempotencyInProgressError(second)).toBe(true);
+    expect(swept.deleted).toBe(0);
+    expect(await first).toEqual({ replayed: false, response: { status: 200, body: 'once' } });
+    expect(runs).toBe(1);
+  });
+
+  it('a takeover near the end of the record keeps the record alive until its lease ends', async () => {
+    const table = uniqueTable();
+    const store = await f.store({ table, localCache: false });
+    await store.execute('k', { v: 1 }, async () => ({ status: 503 })); // released
+    await f.pool.query(`UPDATE "${table}" SET expires_at = now() + interval '200 milliseconds'`);
+    const gate = deferred();
+    const retry = store.execute('k', { v: 1 }, async () => {
+      await gate.promise;
+      return { status: 200, body: 'retry' };
+    });
+    await expect.poll(async () => (await stored(table, 'k')).attempts).toBe(2);
+    const { rows } = await f.pool.query(
+      `SELECT expires_at >= lease_expires_at AS outlives FROM "${table}" WHERE key = 'k'`,
+    );
+    expect(rows[0].outlives).toBe(true);
+    await sleep(300); // past the old expiry, well within the lease
+    const other = new IdempotencyStore({ db: f.pool, table, localCache: false });
+    f.stores.push(other);
+    const third = await other.execute('k', { v: 1 }, async () => ({ status: 200 })).catch((e: unknown) => e);
+    expect(isIdempotencyInProgressError(third)).toBe(true);
+    gate.resolve();
+    expect((await retry).response).toEqual({ status: 200, body: 'retry' });
+  });
+
   it('a pod SIGKILLed mid-run: the next call takes over after the lease and runs once more', async () => {
     const table = uniqueTable();
     const store = await f.store({ table, inProgressTtlMs: 1_000 });

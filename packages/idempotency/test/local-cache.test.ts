@@ -19,7 +19,11 @@ async function counted(options: object) {
 
 describe('LRU front', () => {
   it('never outlives the record: a 1 s key is not served from memory after it expired', async () => {
-    const { db, store } = await counted({ ttlSeconds: 1, localCache: { ttlMs: 60_000 } });
+    const { db, store } = await counted({
+      ttlSeconds: 1,
+      inProgressTtlMs: 500,
+      localCache: { ttlMs: 60_000 },
+    });
     let runs = 0;
     const handler = async () => ({ status: 200, body: ++runs });
     await store.execute('short', {}, handler);

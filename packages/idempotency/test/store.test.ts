@@ -264,6 +264,9 @@ describe('options', () => {
       [{ db: f.pool, table: 'x; drop table y' }, 'table'],
       [{ db: f.pool, ttlSeconds: 0 }, 'ttlSeconds'],
       [{ db: f.pool, inProgressTtlMs: 5 }, 'inProgressTtlMs'],
+      // A record must outlive the lease of a run that holds it.
+      [{ db: f.pool, ttlSeconds: 30, inProgressTtlMs: 30_000 }, 'inProgressTtlMs'],
+      [{ db: f.pool, ttlSeconds: 1 }, 'inProgressTtlMs'],
       [{ db: f.pool, localCache: { max: -1 } }, 'localCache.max'],
       [{ db: f.pool, maxResponseBytes: 1.5 }, 'maxResponseBytes'],
       [{ db: f.pool, logger: { info() {} } }, 'logger'],
