@@ -91,9 +91,9 @@ export function idempotency(opts: ExpressIdempotencyOptions): RequestHandler {
             .finally(() => end(body, callback));
           return res;
         }) as Response['end'];
-        res.on('close', () => {
-          if (!ended) decision.abandon(new Error('request ended without a response'));
-        });
+        // No abandon on 'close': a client that gives up (a sender's timeout) leaves the route running,
+        // and releasing the key would let its retry run the route again alongside. The route's own end
+        // still stores the response; the lease covers a route that never ends.
         next();
       })
       .catch(next);

@@ -4,14 +4,15 @@ import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotency, isConfigError } from '../src/express.js';
 import type { IdempotencyStore } from '../src/index.js';
-import { deferred, type Fixture, fixture } from './helpers.js';
+import { deferred, type Fixture, fixture, sleep } from './helpers.js';
 
 let f: Fixture;
 let server: Server;
 let base: string;
 let store: IdempotencyStore;
-const runs = { charges: 0, slow: 0, flaky: 0 };
+const runs = { charges: 0, slow: 0, flaky: 0, webhook: 0 };
 const gate = deferred();
+const webhookGate = deferred();
 
 beforeAll(async () => {
   f = await fixture();
@@ -35,6 +36,11 @@ beforeAll(async () => {
     runs.flaky++;
     if (runs.flaky === 1) throw new Error('downstream timeout');
     res.json({ attempt: runs.flaky });
+  });
+  app.post('/webhook', guard, async (_req, res) => {
+    runs.webhook++;
+    await webhookGate.promise;
+    res.status(201).json({ written: runs.webhook });
   });
   app.post('/chunks', guard, (_req, res) => {
     res.type('text/plain');
@@ -99,6 +105,28 @@ describe('express middleware over a real HTTP server', () => {
     const retry = await post('/flaky', 'f1', {});
     expect(retry.status).toBe(200);
     expect(await retry.json()).toEqual({ attempt: 2 });
+  });
+
+  it('a client that gives up mid-run does not release the key: its retry gets 409, then the stored response', async () => {
+    const sender = new AbortController();
+    const first = fetch(`${base}/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'w1' },
+      body: '{}',
+      signal: sender.signal,
+    }).catch((e: unknown) => e);
+    while (runs.webhook === 0) await new Promise((r) => setTimeout(r, 10));
+    sender.abort(); // the platform's delivery timeout: the socket closes while the route still runs
+    expect(await first).toBeInstanceOf(Error);
+    await new Promise((r) => setTimeout(r, 50));
+    const retry = await Promise.race([post('/webhook', 'w1', {}), sleep(1_000)]);
+    webhookGate.resolve();
+    expect((retry as Response | undefined)?.status).toBe(409);
+    await expect.poll(async () => (await post('/webhook', 'w1', {})).status).toBe(201);
+    const replay = await post('/webhook', 'w1', {});
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect(await replay.json()).toEqual({ written: 1 });
+    expect(runs.webhook).toBe(1);
   });
 
   it('buffers written chunks and replays them byte for byte', async () => {
