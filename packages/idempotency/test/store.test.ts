@@ -255,6 +255,25 @@ describe('idempotencyKey', () => {
     expect(() => idempotencyKey({ sessionId: '', operation: 'x', at: 0 })).toThrow(/sessionId/);
     expect(() => idempotencyKey({ sessionId: 's', operation: 'x', at: 'not a date' })).toThrow(/at/);
   });
+
+  it('takes only ISO 8601 with Z or an explicit offset, so every pod derives the same key whatever its time zone', () => {
+    const key = (at: string) => idempotencyKey({ sessionId: 's-1', operation: 'UPDATE_NOTES', at });
+    const utc = key('2025-06-03T14:21:07.412Z');
+    expect(key('2025-06-03T16:21:07.999+02:00')).toBe(utc);
+    expect(key('2025-06-03T10:21:07-04:00')).toBe(utc);
+    expect(key('2025-06-03T14:21:07.412345Z')).toBe(utc);
+    for (const at of [
+      '2025-06-03T14:21:07.412', // no offset: Date.parse reads it in the host's time zone
+      '2025-06-03',
+      'Tue, 3 Jun 2025 14:21:07 GMT',
+      '06/03/2025 14:21:07Z',
+      '2025-02-30T00:00:00Z', // Date.parse rolls it over to 2 March
+      '2025-06-03T24:00:00Z',
+      '2025-06-03T14:21:07+25:00',
+    ]) {
+      expect(() => key(at), at).toThrow(/^invalid idempotency key: at: /);
+    }
+  });
 });
 
 describe('options', () => {
