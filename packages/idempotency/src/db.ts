@@ -79,16 +79,31 @@ export function isUnavailable(err: unknown): boolean {
   return UNAVAILABLE_MESSAGES.test(String((err as { message?: unknown }).message ?? ''));
 }
 
+// Errors of a sound statement that a later try may not meet: statement timeout (57014), serialization
+// failure (40001), deadlock victim (40P01), lock timeout (55P03), read-only transaction (25006: a
+// primary demoted during failover).
+const TRANSIENT_CODES = new Set(['57014', '40001', '40P01', '55P03', '25006']);
+
+/** Unreachable, or a transient failure of the statement itself (see `TRANSIENT_CODES`). */
+export function isTransient(err: unknown): boolean {
+  if (isUnavailable(err)) return true;
+  return (
+    typeof err === 'object' && err !== null && TRANSIENT_CODES.has(String((err as { code?: unknown }).code))
+  );
+}
+
 /**
- * Runs an idempotent statement, retrying while the server is unreachable until `budgetMs` has passed;
- * then throws `IdempotencyStoreUnavailableError`. Other errors pass through at once. The first try is
- * a plain call: the retry loop (and its closures) exists only once a try has failed.
+ * Runs an idempotent statement, retrying while the server is unreachable (or while `retryable` says
+ * so) until `budgetMs` has passed; then throws `IdempotencyStoreUnavailableError`. Other errors pass
+ * through at once. The first try is a plain call: the retry loop (and its closures) exists only once a
+ * try has failed.
  */
 export function withRetry<T>(
   operation: string,
   budgetMs: number,
   fn: () => Promise<T>,
   signal?: AbortSignal,
+  retryable: (err: unknown) => boolean = isUnavailable,
 ): Promise<T> {
   const deadline = Date.now() + budgetMs;
   let first: Promise<T>;
@@ -97,7 +112,7 @@ export function withRetry<T>(
   } catch (err) {
     first = Promise.reject(err); // a db whose query() throws instead of rejecting
   }
-  return first.catch((err: unknown) => retry(operation, deadline, fn, err, signal));
+  return first.catch((err: unknown) => retry(operation, deadline, fn, err, signal, retryable));
 }
 
 async function retry<T>(
@@ -105,12 +120,13 @@ async function retry<T>(
   deadline: number,
   fn: () => Promise<T>,
   first: unknown,
-  signal?: AbortSignal,
+  signal: AbortSignal | undefined,
+  retryable: (err: unknown) => boolean,
 ): Promise<T> {
   let err = first;
   let delay = 25;
   for (;;) {
-    if (!isUnavailable(err)) throw err;
+    if (!retryable(err)) throw err;
     const left = deadline - Date.now();
     if (left <= 0 || signal?.aborted) throw new IdempotencyStoreUnavailableError(operation, { cause: err });
     await sleep(Math.min(delay, left), undefined, { ref: false });

@@ -1,6 +1,6 @@
 import type { AttemptInput, Core, Handler, Outcome } from './attempt.js';
 import type { FinishParams } from './batches.js';
-import { affectedRows, isPoolLike, runStatement, withRetry } from './db.js';
+import { affectedRows, isPoolLike, isTransient, runStatement, withRetry } from './db.js';
 import { IdempotencyLeaseLostError, StaleFenceError } from './errors.js';
 import { lowerFence } from './fence.js';
 import { LeaseContext } from './lease-context.js';
@@ -86,8 +86,11 @@ export async function runClaimed(
 
 /**
  * Completes or releases the run, only while this call's token still owns the lease. Retries through
- * an outage until the lease would lapse (the handler already ran: losing its result means running it
- * twice). Resolves true when stored by this call, false when only a retry could confirm it.
+ * an outage or a transient error (statement or lock timeout, serialization failure, deadlock, failover)
+ * until the lease would lapse (the handler already ran: losing its result means running it twice);
+ * then throws `IdempotencyStoreUnavailableError`. In a caller's transaction nothing is retried: the
+ * caller's transaction is what failed. Resolves true when stored by this call, false when only a retry
+ * could confirm it.
  */
 async function finishRun(
   core: Core,
@@ -102,17 +105,29 @@ async function finishRun(
   const prepared = input.client ? isPoolLike(input.client) : core.prepared;
   const params: FinishParams = [input.key, token, state, r.status, r.headers, r.body, input.fence];
   const operation = state === 'completed' ? 'complete' : 'release';
+  const retryable = input.client ? undefined : isTransient;
   // In the caller's transaction the completion is its own statement; else it may share one.
-  const affected = await withRetry(operation, budget, () =>
-    input.client
-      ? runStatement(db, core.sql.finish, params, prepared).then(affectedRows)
-      : core.batches.finish.call(params),
+  const affected = await withRetry(
+    operation,
+    budget,
+    () =>
+      input.client
+        ? runStatement(db, core.sql.finish, params, prepared).then(affectedRows)
+        : core.batches.finish.call(params),
+    undefined,
+    retryable,
   );
   if (affected === 1) return true;
   // Rejected (or a db that does not report counts): a fresh read says why. Rare, so the common path
   // stays one plain UPDATE.
   const check = (
-    await withRetry(operation, budget, () => runStatement(db, core.sql.finishCheck, [input.key], prepared))
+    await withRetry(
+      operation,
+      budget,
+      () => runStatement(db, core.sql.finishCheck, [input.key], prepared),
+      undefined,
+      retryable,
+    )
   ).rows[0] as CompletionCheckRow | undefined;
   // This run's write is there: an earlier try committed but its reply was lost (or the count is
   // unknown). The row holds what this run wrote; only this call's own count confirms it.
