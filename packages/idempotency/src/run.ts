@@ -40,13 +40,14 @@ export async function runClaimed(
   claim: Claim,
   flight?: { started(leaseMs: number): void },
 ): Promise<Outcome> {
-  const leaseMs = core.options.inProgressTtlMs;
-  const leaseDeadline = Date.now() + leaseMs;
+  // The server's lease began at its now(), no earlier than when the claim was sent: counting from the
+  // reply would let the handler run on past it by the reply's latency.
+  const leaseDeadline = Date.now() - (performance.now() - claim.sentAt) + core.options.inProgressTtlMs;
   const ctx = new LeaseContext(input.key, claim.attempts, leaseDeadline, input.signal);
   const finish = (state: 'completed' | 'failed', r: SerializedResponse) =>
     finishRun(core, input, token, state, r, leaseDeadline);
 
-  flight?.started(leaseMs);
+  flight?.started(leaseDeadline - Date.now());
   let response: unknown;
   try {
     response = await handler(ctx);

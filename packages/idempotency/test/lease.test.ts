@@ -7,6 +7,7 @@ import {
   isIdempotencyInProgressError,
   isIdempotencyLeaseLostError,
   isStaleFenceError,
+  type Queryable,
 } from '../src/index.js';
 import { deferred, type Fixture, fixture, sleep, uniqueTable } from './helpers.js';
 
@@ -101,6 +102,34 @@ describe('lease expiry and takeover', () => {
       .catch(() => undefined);
     expect(early?.aborted).toBe(true);
     expect(isIdempotencyLeaseLostError(early?.reason)).toBe(true);
+  });
+
+  it('ctx.signal counts the lease from when the claim was sent, not from when its reply arrived', async () => {
+    const table = uniqueTable();
+    // The claim's reply arrives 400 ms after the server ran it (a remote primary, a busy event loop).
+    const slowReplies: Queryable = {
+      async query(text: string, params?: unknown[]) {
+        const result = await f.pool.query(text, params);
+        if (text.startsWith('WITH claim')) await sleep(400);
+        return result;
+      },
+    };
+    const store = new IdempotencyStore({ db: slowReplies, table, inProgressTtlMs: 1_000, localCache: false });
+    f.stores.push(store);
+    await store.migrate();
+    const sent = Date.now();
+    let abortedAfter = 0;
+    await store
+      .execute('k', {}, async (ctx) => {
+        await new Promise((r) => ctx.signal.addEventListener('abort', r));
+        abortedAfter = Date.now() - sent;
+        return { status: 200 };
+      })
+      .catch(() => undefined);
+    // The server's lease ends 1 000 ms after the claim ran; a signal 400 ms later would let the handler
+    // run on while another pod takes the key over.
+    expect(abortedAfter).toBeGreaterThanOrEqual(950);
+    expect(abortedAfter).toBeLessThan(1_250);
   });
 
   it("with fences: the stale holder's late completion gets StaleFenceError", async () => {
