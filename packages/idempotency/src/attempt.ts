@@ -14,7 +14,7 @@ import { lowerFence } from './fence.js';
 import { frozenRecord, type LocalCache } from './local-cache.js';
 import type { ResolvedOptions } from './options.js';
 import { deserializeResponse, type IdempotentResponse } from './response.js';
-import { runClaimed } from './run.js';
+import { type FlightRun, runClaimed } from './run.js';
 import type { RecordRow, Statement, Statements } from './sql.js';
 import { ATTR_ATTEMPT, ATTR_OUTCOME } from './tracing.js';
 
@@ -65,8 +65,8 @@ export async function attempt(
   core: Core,
   input: AttemptInput,
   handler: Handler<unknown>,
-  /** The in-process flight this call leads, told when the handler starts. */
-  flight?: { started(leaseMs: number): void },
+  /** The in-process flight this call leads, told when the handler starts and when it released the key. */
+  flight?: FlightRun,
 ): Promise<Outcome> {
   const { key, fingerprint, fence, client } = input;
   const db = client ?? core.db;

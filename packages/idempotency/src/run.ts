@@ -31,6 +31,12 @@ export interface Claim {
   sentAt: number;
 }
 
+/** What the run tells the in-process flight it leads (see `Flight`). */
+export interface FlightRun {
+  started(leaseMs: number): void;
+  released: boolean;
+}
+
 /** Runs the handler under this call's lease and stores (or releases) its outcome. */
 export async function runClaimed(
   core: Core,
@@ -38,7 +44,7 @@ export async function runClaimed(
   handler: Handler<unknown>,
   token: string,
   claim: Claim,
-  flight?: { started(leaseMs: number): void },
+  flight?: FlightRun,
 ): Promise<Outcome> {
   // The server's lease began at its now(), no earlier than when the claim was sent: counting from the
   // reply would let the handler run on past it by the reply's latency.
@@ -71,6 +77,7 @@ export async function runClaimed(
     throw err;
   }
   const final = core.options.storeFailures || serialized.status === null || serialized.status < 500;
+  if (!final && flight) flight.released = true;
   const confirmed = await finish(final ? 'completed' : 'failed', final ? serialized : NOTHING);
   if (final && confirmed && !input.client && core.cache.enabled) {
     // The record's lifetime as the claim reported it, less the time since the claim was sent.

@@ -5,6 +5,11 @@ export class Flight<T> {
   startedAt = 0;
   /** The lease length (ms) of that run. */
   leaseMs = 0;
+  /**
+   * Set by the flight's own call when its run left the key released (a 5xx not stored, a response that
+   * could not be stored): joiners claim again instead of sharing its outcome.
+   */
+  released = false;
   #running: Promise<number> | undefined;
   #resolveRunning: ((leaseMs: number) => void) | undefined;
 

@@ -192,7 +192,8 @@ export class IdempotencyStore {
     const deadline = Date.now() + wait;
     for (;;) {
       try {
-        return (await this.#once(input, handler as Handler<unknown>, deadline, signal)) as ExecuteResult<R>;
+        const outcome = await this.#once(input, handler as Handler<unknown>, deadline, signal);
+        if (outcome) return outcome as ExecuteResult<R>;
       } catch (err) {
         const left = deadline - Date.now();
         if (!isIdempotencyInProgressError(err) || left <= 0 || client) throw err;
@@ -204,14 +205,15 @@ export class IdempotencyStore {
   /**
    * One attempt. Without a caller's transaction, concurrent identical calls in this process share it:
    * a joiner takes the shared claim's answer, and if that claim turned into a running handler, waits
-   * for it only until its own `wait` deadline (then 409, like a caller in another pod).
+   * for it only until its own `wait` deadline (then 409, like a caller in another pod). Undefined: the
+   * shared run left the key released, claim again.
    */
   #once(
     input: AttemptInput,
     handler: Handler<unknown>,
     deadline: number,
     signal: AbortSignal | undefined,
-  ): Promise<Outcome> {
+  ): Promise<Outcome | undefined> {
     const { span } = input;
     if (input.client) {
       span?.setAttribute(ATTR_SOURCE, 'postgres');
@@ -236,8 +238,18 @@ export class IdempotencyStore {
     deadline: number,
     signal: AbortSignal | undefined,
     span: Span | undefined,
-  ): Promise<Outcome> {
-    const value = await raceSignal(joinUntil(key, flight, deadline), signal);
+  ): Promise<Outcome | undefined> {
+    let value: Outcome;
+    try {
+      value = await raceSignal(joinUntil(key, flight, deadline), signal);
+    } catch (err) {
+      // The shared run's handler started and then failed (it threw, or its result was not stored): the
+      // key is released or holds what the database says, so claim again as a caller in another pod
+      // would. A 409 past the joiner's deadline, its own abort, or a failed shared claim stand.
+      if (flight.startedAt === 0 || isIdempotencyInProgressError(err) || signal?.aborted) throw err;
+      return undefined;
+    }
+    if (flight.released) return undefined;
     span?.setAttribute(ATTR_OUTCOME, 'replay');
     if (this.#core.events.has('replay')) this.#core.events.emit('replay', { key, source: 'in-flight' });
     return { replayed: true, response: value.response };

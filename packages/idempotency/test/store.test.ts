@@ -4,10 +4,11 @@ import {
   IdempotencyStore,
   idempotencyKey,
   isConfigError,
+  isIdempotencyInProgressError,
   isIdempotencyKeyReusedError,
   isStaleFenceError,
 } from '../src/index.js';
-import { counting, type Fixture, fixture, newPool, uniqueTable } from './helpers.js';
+import { counting, type Fixture, fixture, newPool, sleep, uniqueTable } from './helpers.js';
 
 let f: Fixture;
 beforeAll(async () => {
@@ -359,6 +360,72 @@ describe('transactional mode', () => {
     expect(notes.rows[0].n).toBe(1);
     const replay = await store.execute('tx-1', { note: 'a' }, async () => ({ status: 500 }));
     expect(replay).toEqual({ replayed: true, response: { status: 201, body: 'stored' } });
+  });
+});
+
+describe('in-process joiners of a run that released the key', () => {
+  // A caller in another pod would find the key released and run the handler itself; so does a caller
+  // that joined this process's run.
+  it('a released 5xx is not handed to a waiting joiner as a replay: it claims and runs again', async () => {
+    const store = await f.store();
+    let runs = 0;
+    const handler = async () => {
+      runs++;
+      await sleep(200);
+      return runs === 1 ? { status: 503, body: 'crm down' } : { status: 200, body: 'ok' };
+    };
+    const [first, second] = await Promise.all([
+      store.execute('k', { a: 1 }, handler),
+      store.execute('k', { a: 1 }, handler, { wait: 5_000 }),
+    ]);
+    expect(first).toEqual({ replayed: false, response: { status: 503, body: 'crm down' } });
+    expect(second).toEqual({ replayed: false, response: { status: 200, body: 'ok' } });
+    expect(runs).toBe(2);
+  });
+
+  it("the leader's thrown error is not handed to a waiting joiner: it claims and runs again", async () => {
+    const store = await f.store();
+    let runs = 0;
+    const handler = async () => {
+      runs++;
+      await sleep(200);
+      if (runs === 1) throw new Error('leader-only failure');
+      return { status: 200, body: 'ok' };
+    };
+    const [first, second] = await Promise.allSettled([
+      store.execute('k', { a: 1 }, handler),
+      store.execute('k', { a: 1 }, handler, { wait: 5_000 }),
+    ]);
+    expect(first).toMatchObject({ status: 'rejected', reason: { message: 'leader-only failure' } });
+    expect(second).toEqual({
+      status: 'fulfilled',
+      value: { replayed: false, response: { status: 200, body: 'ok' } },
+    });
+  });
+
+  it('a stored response is still shared, and a joiner without wait still gets 409 while the run goes on', async () => {
+    const store = await f.store();
+    let runs = 0;
+    const handler = async () => {
+      runs++;
+      await sleep(200);
+      return { status: 201, body: runs };
+    };
+    const [first, second, third] = await Promise.allSettled([
+      store.execute('k', { a: 1 }, handler),
+      store.execute('k', { a: 1 }, handler, { wait: 5_000 }),
+      store.execute('k', { a: 1 }, handler),
+    ]);
+    expect(first).toEqual({
+      status: 'fulfilled',
+      value: { replayed: false, response: { status: 201, body: 1 } },
+    });
+    expect(second).toEqual({
+      status: 'fulfilled',
+      value: { replayed: true, response: { status: 201, body: 1 } },
+    });
+    expect(isIdempotencyInProgressError((third as PromiseRejectedResult).reason)).toBe(true);
+    expect(runs).toBe(1);
   });
 });
 
