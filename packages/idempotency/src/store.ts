@@ -34,7 +34,7 @@ import {
   traceResult,
   tracing,
 } from './tracing.js';
-import { Waiter } from './waiter.js';
+import { Waiter, within } from './waiter.js';
 
 export interface ExecuteOptions {
   /** Wait up to this many ms for a run in progress elsewhere instead of failing with 409 at once. @default 0 */
@@ -255,9 +255,13 @@ export class IdempotencyStore {
     return { replayed: true, response: value.response };
   }
 
-  /** Asks the running pod to NOTIFY (once per key) and sleeps until woken, polled or out of time. */
+  /**
+   * Asks the running pod to NOTIFY (once per key) and sleeps until woken, polled or out of time. Setting
+   * up LISTEN and the mark wait on a pool connection: both count against `ms` and end with `signal`.
+   */
   async #waitFor(key: string, ms: number, signal?: AbortSignal): Promise<void> {
-    if (await this.#waiter.listen()) {
+    const until = Date.now() + ms;
+    if (await within(this.#waiter.listen(), ms, signal)) {
       const { db, sql } = this.#core;
       // Waiters of one key share one UPDATE: a storm marks the row once, not once per caller.
       const mark =
@@ -267,10 +271,16 @@ export class IdempotencyStore {
           '',
           async () => (await runStatement(db, sql.markContended, [key], this.#core.prepared)).rows.length > 0,
         );
-      const stillRunning = await mark.catch(() => true); // unreachable: polling finds out
-      if (!stillRunning) return;
+      // Unreachable, or no answer in time: polling finds out.
+      const stillRunning = await within(
+        mark.catch(() => true),
+        until - Date.now(),
+        signal,
+      );
+      if (stillRunning === false) return;
     }
-    await this.#waiter.wait(key, ms, signal);
+    const left = until - Date.now();
+    if (left > 0) await this.#waiter.wait(key, left, signal);
   }
 
   /** Deletes expired rows in bounded batches (FOR UPDATE SKIP LOCKED: safe from many pods at once). */

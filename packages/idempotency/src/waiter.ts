@@ -23,9 +23,12 @@ export class Waiter {
     private readonly logger?: Logger,
   ) {}
 
-  /** Starts listening (once); resolves false when only polling is possible right now. */
+  /**
+   * Starts listening (once); resolves false when only polling is possible right now. A pool of one
+   * connection only polls: LISTEN would hold that connection for good and every other query would wait.
+   */
   async listen(): Promise<boolean> {
-    if (this.#closed || !isPoolLike(this.db)) return false;
+    if (this.#closed || !isPoolLike(this.db) || !canSpare(this.db)) return false;
     this.#listener ??= this.#connect(this.db);
     return (await this.#listener) !== undefined;
   }
@@ -120,4 +123,28 @@ export class Waiter {
     }
     client.release(err);
   }
+}
+
+/** Whether a pool can lend one connection to LISTEN for good (pg.Pool says its size in `options.max`). */
+function canSpare(pool: object): boolean {
+  const max = (pool as { options?: { max?: unknown } }).options?.max;
+  return typeof max !== 'number' || max >= 2;
+}
+
+/**
+ * `promise`'s value, or undefined once `ms` have passed; rejects when `signal` aborts. What it waits on
+ * goes on (it is shared with other callers), only this caller stops waiting.
+ */
+export function within<T>(promise: Promise<T>, ms: number, signal?: AbortSignal): Promise<T | undefined> {
+  signal?.throwIfAborted();
+  return new Promise<T | undefined>((resolve, reject) => {
+    const onAbort = () => reject(signal?.reason);
+    const timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    });
+  });
 }

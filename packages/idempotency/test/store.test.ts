@@ -474,6 +474,33 @@ describe('wait', () => {
     expect(await polled).toEqual({ replayed: true, response: { body: 1 } });
     await running;
   });
+
+  it('on a pool of one connection waits poll instead of holding it for LISTEN; the store stays usable', async () => {
+    const table = uniqueTable();
+    const single = newPool(f.pg.url, 1);
+    f.pools.push(single);
+    const a = new IdempotencyStore({ db: single, table, waitPollMs: 50 });
+    f.stores.push(a);
+    await a.migrate();
+    const other = new IdempotencyStore({ db: f.pool, table });
+    f.stores.push(other);
+    let release!: () => void;
+    const running = other.execute(
+      'k',
+      {},
+      () => new Promise<object>((r) => (release = () => r({ body: 1 }))),
+    );
+    await new Promise((r) => setTimeout(r, 100));
+    const started = Date.now();
+    const waiting = a.execute('k', {}, async () => ({}), { wait: 2_000 });
+    setTimeout(() => release(), 200);
+    expect(await waiting).toEqual({ replayed: true, response: { body: 1 } });
+    expect(Date.now() - started).toBeLessThan(1_500);
+    await running;
+    const later = await a.execute('k2', {}, async () => ({ status: 201 }));
+    expect(later).toEqual({ replayed: false, response: { status: 201 } });
+    expect(single.totalCount - single.idleCount).toBe(0); // nothing holds the only connection
+  });
 });
 
 describe('sweep', () => {

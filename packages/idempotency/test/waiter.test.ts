@@ -63,8 +63,21 @@ describe('Waiter LISTEN connection', () => {
     }
   });
 
-  it('a connection returned by close() keeps no listener of the store', async () => {
+  it('a pool of one connection is never asked for a LISTEN connection', async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+    const waiter = new Waiter(pool, 'cxkit_waiter_test', 50, 100);
+    try {
+      expect(await waiter.listen()).toBe(false);
+      expect(pool.totalCount).toBe(0);
+    } finally {
+      await waiter.close();
+      await pool.end();
+    }
+  });
+
+  it('a connection returned by close() keeps no listener of the store', async () => {
+    // Room for LISTEN (a pool of one only polls); the one connection made is the LISTEN one, reused idle.
+    const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     const poolErrors: Error[] = [];
     pool.on('error', (err) => poolErrors.push(err));
     const waiter = new Waiter(pool, 'cxkit_waiter_test', 50, 100);
