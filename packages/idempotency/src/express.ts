@@ -9,12 +9,16 @@ type Chunk = string | Buffer | Uint8Array;
 const toBuffer = (chunk: Chunk, encoding?: BufferEncoding) =>
   typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk);
 
+const hasBody = (req: Request) =>
+  req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+
 /**
  * Express middleware: requests with an `Idempotency-Key` run their route once per key (scoped by
  * method, route and optional tenant); repeats get the stored status, headers and body with
  * `Idempotent-Replayed: true`; 400/409/422 answers are `application/problem+json`. Mount it per route
  * (`app.post('/x', idempotency(opts), handler)`) to scope by the route pattern, or app-wide to scope
- * by path. The route's response is buffered and stored before it is sent.
+ * by path. The route's response is buffered and stored before it is sent. Mount a body parser
+ * (`express.json()`) before it: a request whose body was not parsed is answered 500.
  */
 export function idempotency(opts: ExpressIdempotencyOptions): RequestHandler {
   const options = resolveHttpOptions(opts);
@@ -28,6 +32,8 @@ export function idempotency(opts: ExpressIdempotencyOptions): RequestHandler {
       route,
       headerValue: req.headers[options.header],
       body: req.body,
+      // A body on the wire that no parser turned into req.body (one mounted after this middleware, or none).
+      unparsed: req.body === undefined && hasBody(req),
     })
       .then((decision) => {
         switch (decision.kind) {

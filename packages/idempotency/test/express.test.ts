@@ -129,6 +129,39 @@ describe('express middleware over a real HTTP server', () => {
     expect(runs.webhook).toBe(1);
   });
 
+  it('without a body parser in front, a request with a body is answered 500 naming the fix, not fingerprinted', async () => {
+    const bare = express(); // no express.json() before the middleware
+    let ran = 0;
+    bare.post('/crm', idempotency({ store, required: true }), express.json(), (req, res) => {
+      ran++;
+      res.status(201).json({ stored: req.body ?? null });
+    });
+    const app = bare.listen(0, '127.0.0.1');
+    await new Promise((r) => app.once('listening', r));
+    const url = `http://127.0.0.1:${(app.address() as AddressInfo).port}/crm`;
+    const send = (key: string, body?: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': key },
+        ...(body === undefined ? {} : { body }),
+      });
+    try {
+      const first = await send('b1', '{"amount":10}');
+      expect(first.status).toBe(500);
+      expect(first.headers.get('content-type')).toMatch(/application\/problem\+json/);
+      expect((await first.json()).detail).toMatch(/body parser.*before/);
+      expect((await send('b1', '{"amount":9999}')).status).toBe(500);
+      expect(ran).toBe(0);
+      // No body at all: nothing to parse, the route runs and replays as usual.
+      expect((await send('b2')).status).toBe(201);
+      expect((await send('b2')).headers.get('idempotent-replayed')).toBe('true');
+      expect(ran).toBe(1);
+    } finally {
+      app.closeAllConnections();
+      await new Promise((r) => app.close(r));
+    }
+  });
+
   it('buffers written chunks and replays them byte for byte', async () => {
     const a = await post('/chunks', 'c1', {});
     const b = await post('/chunks', 'c1', {});

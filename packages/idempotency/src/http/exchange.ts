@@ -78,11 +78,29 @@ export function scopedKey(method: string, route: string, tenant: string | undefi
   return `http:${createHash('sha256').update(scope).digest('hex')}`;
 }
 
+/**
+ * The answer to a request whose body was never parsed (express with no body parser before the
+ * middleware): fingerprinting it as no body would replay one payload's response to another.
+ */
+const UNPARSED: Extract<Decision, { kind: 'problem' }> = {
+  kind: 'problem',
+  status: 500,
+  headers: { 'content-type': 'application/problem+json' },
+  body: JSON.stringify({
+    type: 'urn:cxkit:idempotency:idempotency_body_not_parsed',
+    title: 'IdempotencyBodyNotParsed',
+    status: 500,
+    detail:
+      'the request has a body but it was not parsed: mount a body parser (e.g. express.json()) before the idempotency middleware',
+    code: 'IDEMPOTENCY_BODY_NOT_PARSED',
+  }),
+};
+
 /** Reads the key and asks the store; resolves once the route should run, a replay or an error is known. */
 export async function decide<Req>(
   options: ResolvedHttpOptions<Req>,
   req: Req,
-  exchange: { method: string; route: string; headerValue: unknown; body: unknown },
+  exchange: { method: string; route: string; headerValue: unknown; body: unknown; unparsed?: boolean },
 ): Promise<Decision> {
   if (!options.methods.has(exchange.method)) return { kind: 'pass' };
   const raw = exchange.headerValue;
@@ -94,6 +112,7 @@ export async function decide<Req>(
   try {
     if (Array.isArray(raw)) throw new InvalidIdempotencyKeyError(`more than one ${options.header} header`);
     assertValidKey(raw);
+    if (exchange.unparsed) return UNPARSED;
     const key = scopedKey(exchange.method, exchange.route, options.tenant?.(req), raw);
     const body = Buffer.isBuffer(exchange.body) ? exchange.body.toString('base64') : exchange.body;
     const request = { method: exchange.method, route: exchange.route, body: body ?? null };
