@@ -10,15 +10,34 @@ import type { CompletionCheckRow } from './sql.js';
 
 const NOTHING: SerializedResponse = { status: null, headers: null, body: null, bytes: 0 };
 
-/** The problem document stored for a thrown error when `storeFailures` is on. */
+/**
+ * The problem document stored for a thrown error when `storeFailures` is on. Anything can be thrown
+ * (null, a string, an object with odd fields): only fields JSON keeps as they are are taken, so the
+ * record is always stored.
+ */
 function failureResponse(err: unknown): SerializedResponse {
-  const e = err as { name?: string; message?: string; code?: unknown; status?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : {}) as Record<string, unknown>;
   const status = typeof e.status === 'number' && e.status >= 400 && e.status <= 599 ? e.status : 500;
-  const body = { title: e.name ?? 'Error', status, detail: e.message ?? String(err), code: e.code };
+  const title = typeof e.name === 'string' ? e.name : 'Error';
+  const detail = typeof e.message === 'string' ? e.message : describe(err);
+  const code =
+    typeof e.code === 'string' || (typeof e.code === 'number' && Number.isFinite(e.code))
+      ? e.code
+      : undefined;
+  const body = { title, status, detail, code };
   return serializeResponse(
     { status, headers: { 'content-type': 'application/problem+json' }, body },
     Infinity,
   );
+}
+
+/** String(value), or a fixed text for a value that cannot be turned into one (a null-prototype object). */
+function describe(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return 'unknown error';
+  }
 }
 
 /** What a successful claim (or takeover) reported. */

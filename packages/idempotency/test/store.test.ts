@@ -233,6 +233,31 @@ describe('failure policy', () => {
     });
     expect(runs).toBe(1);
   });
+
+  it('storeFailures: true stores whatever was thrown, also null, a string or an odd error object', async () => {
+    const store = await f.store({ storeFailures: true, localCache: false });
+    const problem = (status: number, detail: string) => ({
+      replayed: true,
+      response: {
+        status,
+        headers: { 'content-type': 'application/problem+json' },
+        body: { title: 'Error', status, detail },
+      },
+    });
+    const odd = { message: 'odd', code: 10n, name: 42 };
+    for (const [key, thrown, detail] of [
+      ['null', null, 'null'],
+      ['text', 'CRM said no', 'CRM said no'],
+      ['odd', odd, 'odd'],
+    ] as const) {
+      await expect(
+        store.execute(key, {}, async () => {
+          throw thrown;
+        }),
+      ).rejects.toBe(thrown);
+      expect(await store.execute(key, {}, async () => ({ status: 200 }))).toEqual(problem(500, detail));
+    }
+  });
 });
 
 describe('idempotencyKey', () => {
