@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { UncontrolledServerError } from './errors.js';
 import { freePort } from './ports.js';
 import { exited, signal, spawnReaped } from './reaper.js';
-import { redisCommand } from './resp.js';
+import { parseInfo, redisCommand } from './resp.js';
 import { waitUntil } from './wait.js';
 
 /** Marker in every testkit redis-server's process title, so a leak check can find them. */
@@ -42,10 +42,18 @@ export class RedisNode {
 
   /** Starts a new redis-server on a free port (or `options.port`) and waits until it answers PING. */
   static async start(options: RedisNodeOptions = {}): Promise<RedisNode> {
-    const node = new RedisNode(options.port ?? (await freePort()), options, true);
-    node.#dir = await mkdtemp(join(tmpdir(), 'cxkit-redis-'));
-    await node.#spawn();
-    return node;
+    for (let attempt = 1; ; attempt++) {
+      const node = new RedisNode(options.port ?? (await freePort()), options, true);
+      node.#dir = await mkdtemp(join(tmpdir(), 'cxkit-redis-'));
+      try {
+        await node.#spawn();
+        return node;
+      } catch (err) {
+        await node.destroy();
+        // Another process (a parallel test worker) can take a free port between the check and the bind.
+        if (options.port !== undefined || attempt >= 3) throw err;
+      }
+    }
   }
 
   /** Wraps a server this process does not own (from `REDIS_URL`/`REDIS_NODES`): fault operations throw. */
@@ -130,10 +138,17 @@ export class RedisNode {
       );
     });
     try {
+      // Stops polling at once when the start has failed for good (`early`).
       await waitUntil(`redis-server on port ${this.port}`, async () => {
-        if (early) throw early;
-        return (await redisCommand(this.port, ['PING'], 500)) === 'PONG';
+        if (early) return true;
+        if ((await redisCommand(this.port, ['PING'], 500)) !== 'PONG') return false;
+        // The answer may come from another process's server on this port (ours then fails to bind).
+        const pid = parseInfo(await redisCommand(this.port, ['INFO', 'server'], 500)).process_id;
+        if (Number(pid) !== child.pid)
+          early = new Error(`port ${this.port} is served by another process (pid ${pid})`);
+        return true;
       });
+      if (early) throw early;
     } catch (err) {
       const log = await readFile(join(this.#dir, 'redis.log'), 'utf8').catch(() => '');
       throw new Error(`${(err as Error).message}\n${log.split('\n').slice(-10).join('\n')}`);

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisNodes, startRedisNodes } from '../src/index.js';
+import { RedisNode, type RedisNodes, startRedisNodes } from '../src/index.js';
 
 describe('startRedisNodes', () => {
   let group: RedisNodes;
@@ -57,5 +57,18 @@ describe('persistence', () => {
     await node.kill();
     await node.restart();
     expect(await node.command('GET', 'durable')).toBe('yes');
+  });
+
+  it('a start on a port another server holds fails at once instead of handing out that server', async () => {
+    const taken = await RedisNode.start();
+    try {
+      const started = Date.now();
+      await expect(RedisNode.start({ port: taken.port })).rejects.toThrow(
+        /served by another process|exited during start/,
+      );
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await taken.destroy();
+    }
   });
 });
