@@ -55,7 +55,10 @@ export class Semaphore {
         for (let i = 0; i < locks.length; i += BATCH) await this.#extend(locks.slice(i, i + BATCH));
       },
       extendNow: async (lock) => {
-        if (!(await this.#extend([lock])))
+        const answered = await this.#extend([lock]);
+        // A permit found taken over (or lost meanwhile) rejects, as a lock's extend() does.
+        if (lock.state !== 'held') throw lock.signal.reason;
+        if (!answered)
           throw new QuorumUnavailableError(name, 1, [{ node: this.#node.label, outcome: 'error' }]);
         return lock.validUntil;
       },

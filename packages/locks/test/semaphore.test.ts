@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, isLockConflictError, type Lock, type LockEvents, LockManager } from '../src/index.js';
+import {
+  ConfigError,
+  isLockConflictError,
+  isLockLostError,
+  type Lock,
+  type LockEvents,
+  LockManager,
+} from '../src/index.js';
 import { oneMaster, sleep } from './helpers.js';
 
 const env = oneMaster(600);
@@ -106,6 +113,18 @@ describe('Semaphore', () => {
     expect(overrides.map((o) => o.previous.token)).toEqual(['tok-v5']);
     off();
     await mine.release();
+  });
+
+  it('extend() of a permit the node no longer holds rejects with LockLostError and aborts its signal', async () => {
+    const seats = env.manager.semaphore('seats', { limit: 1 });
+    const permit = await seats.acquire({ heartbeat: false, ttlMs: 5_000 });
+    // The node lost the permit (a restart without persistence) and another holder took the only one.
+    await env.clients[1]!.zrem('cxkit:locks:sem:{seats}:holders', permit.token);
+    const other = await seats.acquire({ heartbeat: false, ttlMs: 5_000 });
+    const err = await permit.extend().catch((e: unknown) => e);
+    expect(isLockLostError(err) && err.reason).toBe('taken-over');
+    expect(permit.signal.aborted).toBe(true);
+    await other.release();
   });
 
   it('is refused on a quorum of masters and with a bad limit', () => {
