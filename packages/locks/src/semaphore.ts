@@ -173,6 +173,17 @@ export class Semaphore {
       if (previous) overridden.push({ previous, nodes: [label] });
     }
     const validUntilMono = startedAt + validity - driftMs(ctx, a.ttlMs);
+    if (performance.now() >= validUntilMono) {
+      // Granted too late to be valid any more (as for a lock): give it back rather than hand out a
+      // permit whose deadline may already have let a contender reclaim it.
+      ctx.track(this.#release(token));
+      return {
+        ok: false,
+        conflict: false,
+        holder: undefined,
+        error: () => new QuorumUnavailableError(this.name, 1, [{ node: label, outcome: 'granted' }]),
+      };
+    }
     return { ok: true, fence: toNumber(raw[1]), startedAt, validUntilMono, overridden };
   }
 

@@ -3,6 +3,7 @@ import {
   ConfigError,
   isLockConflictError,
   isLockLostError,
+  isQuorumUnavailableError,
   type Lock,
   type LockEvents,
   LockManager,
@@ -125,6 +126,24 @@ describe('Semaphore', () => {
     expect(isLockLostError(err) && err.reason).toBe('taken-over');
     expect(permit.signal.aborted).toBe(true);
     await other.release();
+  });
+
+  it('a permit granted after its validity has passed is given back instead of handed out', async () => {
+    const pumps = env.manager.semaphore('pumps', { limit: 1 });
+    await (await pumps.acquire({ heartbeat: false, ttlMs: 1_000 })).release();
+    const node = env.redis.nodes[0]!;
+    await node.pause();
+    // Valid for 300 ms less drift; the node answers after 500 ms (within requestTimeoutMs).
+    const late = pumps.acquire({ heartbeat: false, ttlMs: 300 }).then(
+      (p) => ({ aborted: p.signal.aborted, p }),
+      (e: unknown) => e,
+    );
+    await sleep(500);
+    await node.resume();
+    const result = await late;
+    expect(isQuorumUnavailableError(result)).toBe(true);
+    await sleep(100);
+    expect(await env.clients[1]!.zcard('cxkit:locks:sem:{pumps}:holders')).toBe(0);
   });
 
   it('is refused on a quorum of masters and with a bad limit', () => {
