@@ -1,3 +1,5 @@
+import { startLostReplyProxy } from '@cxkit/testkit';
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -126,6 +128,32 @@ describe('Semaphore', () => {
     expect(isLockLostError(err) && err.reason).toBe('taken-over');
     expect(permit.signal.aborted).toBe(true);
     await other.release();
+  });
+
+  it('a permit whose grant reply was lost (ioredis re-sends the call) is granted once, not a conflict with itself', async () => {
+    const proxy = await startLostReplyProxy(Number(new URL(env.redis.urls[0]!).port));
+    // ioredis defaults: after the reconnect it re-sends the commands left unanswered.
+    const viaProxy = new Redis(proxy.url);
+    const m = new LockManager({
+      nodes: viaProxy,
+      region: 'us-east-1',
+      heartbeatIntervalMs: 100,
+      staleAfterMs: 600,
+    });
+    try {
+      const lanes = m.semaphore('lanes', { limit: 1 });
+      await (await lanes.acquire({ heartbeat: false })).release(); // the script is loaded: one EVALSHA below
+      proxy.loseNextReply();
+      const permit = await lanes.acquire({ heartbeat: false });
+      expect(await env.clients[1]!.zrange('cxkit:locks:sem:{lanes}:holders', 0, -1)).toEqual([permit.token]);
+      const record = await env.clients[1]!.hget('cxkit:locks:sem:{lanes}:records', permit.token);
+      expect(record?.split(' ')[1]).toBe(String(permit.fence));
+      expect(await permit.release()).toEqual({ released: true });
+    } finally {
+      await m.close();
+      viaProxy.disconnect();
+      await proxy.close();
+    }
   });
 
   it('a permit granted after its validity has passed is given back instead of handed out', async () => {

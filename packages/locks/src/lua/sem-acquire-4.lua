@@ -6,16 +6,25 @@
 -- ARGV[6] correlation id  ARGV[7] audit stream max length  ARGV[8] semaphore name  ARGV[9] key lifetime ms
 -- ARGV[10] fence counter lifetime ms (key lifetime + record retention)  ARGV[11] audit stream lifetime ms
 -- returns {status, fence, holders, oldest holder...}
---   status 1: granted  0: all permits held (holder = the one whose deadline comes first); then
+--   status 1: granted (or already held by this token: its fence, nothing written)  0: all permits held
+--   (holder = the one whose deadline comes first); then
 --   per reclaimed permit CX_HOLDER more values (its holder) after a 0 separator (a permit's stale-after is its
 --   validity: the sorted set's deadlines judge it)
 local now, t = cx_time()
+-- This token already holds a live permit: a repeat of the call that granted it (ioredis re-sends a call
+-- whose reply was lost). Answered as the first run was, with the permit's fence; nothing changes.
+local mine = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if mine and tonumber(mine) > now then
+  local fence = string.match(redis.call('HGET', KEYS[2], ARGV[1]) or '', '^%S+ (%d+) ')
+  if fence then return { 1, fence, redis.call('ZCARD', KEYS[1]) } end
+end
 local reclaimed = {}
 for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
   local s = redis.call('HGET', KEYS[2], token)
   redis.call('ZREM', KEYS[1], token)
   redis.call('HDEL', KEYS[2], token)
-  if s then
+  -- This token's own expired permit (a late repeat) is no other holder's: not an override.
+  if s and token ~= ARGV[1] then
     local h = cx_parse(s, now)
     cx_audit(KEYS[4], ARGV[7], ARGV[11], ARGV[8], h, h[10], ARGV[1], ARGV[4], ARGV[5], ARGV[6], 0, now)
     cx_append(reclaimed, h)
