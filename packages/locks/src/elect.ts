@@ -83,12 +83,15 @@ export function campaign(
         signal.addEventListener('abort', done, { once: true });
       });
       current = undefined;
-      await lock.release();
+      // Demoted now, not after the release: a release that waits for a silent node would keep this
+      // instance acting as leader for up to requestTimeoutMs past the end of its lock's validity.
+      const released = lock.release();
       try {
         await options.onDemoted?.(lock.signal.reason);
       } catch (err) {
         logger?.error({ err, name }, 'onDemoted threw');
       }
+      await released;
     }
   })();
   const election: Election = {

@@ -230,4 +230,44 @@ describe('elect', () => {
     await a.close();
     await b.close();
   });
+
+  it('calls onDemoted as soon as the lock is lost, not after its release has timed out', async () => {
+    const m = new LockManager({
+      nodes: env.clients[1]!,
+      region: 'us-east-1',
+      heartbeatIntervalMs: 100,
+      staleAfterMs: 600,
+      requestTimeoutMs: 1_500,
+    });
+    let lostAt = 0;
+    let demotedAt = 0;
+    const election = m.elect('dialer', {
+      onElected: (lock) => {
+        lock.signal.addEventListener('abort', () => {
+          lostAt = performance.now();
+        });
+      },
+      onDemoted: () => {
+        demotedAt = performance.now();
+      },
+      ttlMs: 1_000,
+    });
+    const node = env.redis.nodes[0]!;
+    try {
+      await sleep(300);
+      expect(election.isLeader).toBe(true);
+      // The node stops answering: heartbeats miss, the signal aborts before validity ends, and the
+      // release that follows waits requestTimeoutMs for the silent node.
+      await node.pause();
+      await sleep(1_200);
+      expect(lostAt).toBeGreaterThan(0);
+      expect(election.isLeader).toBe(false);
+      expect(demotedAt).toBeGreaterThan(0);
+      expect(demotedAt - lostAt).toBeLessThan(200);
+    } finally {
+      await node.resume();
+      await election.stop();
+      await m.close();
+    }
+  });
 });
