@@ -3,7 +3,7 @@ import { QuorumUnavailableError } from './errors.js';
 import type { HeldLock, LockHost } from './lock.js';
 import type { LockNode } from './node.js';
 import { asArray, toNumber } from './parse.js';
-import { round } from './round.js';
+import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { NodeOutcome } from './types.js';
 
@@ -35,6 +35,20 @@ async function extendOnNode(
   return { trusted, results: raw.slice(2).map(toNumber) };
 }
 
+type NodeReply = Reply<Awaited<ReturnType<typeof extendOnNode>>>;
+
+/** Whether the replies so far decide lock `j` of a batch: a quorum of trusted extensions, or taken over. */
+function decided(ctx: LockContext, replies: readonly (NodeReply | undefined)[], j: number): boolean {
+  let votes = 0;
+  let taken = 0;
+  for (const reply of replies) {
+    if (!reply?.ok) continue;
+    if (reply.value.results[j] === 0) taken++;
+    else if (reply.value.trusted) votes++;
+  }
+  return votes >= ctx.quorum || taken > ctx.nodes.length - ctx.quorum;
+}
+
 function batches(ctx: LockContext, locks: readonly HeldLock[]): HeldLock[][] {
   // A Cluster cannot run one script across slots, so there every lock is its own call.
   if (ctx.topology === 'cluster') return locks.map((l) => [l]);
@@ -63,13 +77,21 @@ export async function extendLocks(
       round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch, ttls), {
         timeoutMs: ctx.options.requestTimeoutMs,
         health: ctx.health,
+        // Decided once every lock of the batch is (a quorum of trusted extensions, or taken over): a
+        // paused minority node must not hold the round, and with it the next heartbeat, until the
+        // timeout. Its late answer still extends there.
+        settled: (rs) => batch.every((_, j) => decided(ctx, rs, j)),
       }).then((replies) => {
         replies.forEach((reply, i) => {
           const node = ctx.nodes[i]!.label;
           batch.forEach((lock, j) => {
             const t = tallies.get(lock)!;
-            if (!reply?.ok) {
-              t.outcomes.push({ node, outcome: failureOutcome(ctx, i, reply?.error), error: reply?.error });
+            if (!reply) {
+              t.outcomes.push({ node, outcome: 'pending' });
+              return;
+            }
+            if (!reply.ok) {
+              t.outcomes.push({ node, outcome: failureOutcome(ctx, i, reply.error), error: reply.error });
               return;
             }
             const r = reply.value.results[j];

@@ -80,6 +80,22 @@ describe('LockManager over 5 independent masters', () => {
     expect(await lock.release()).toEqual({ released: true });
   });
 
+  it('a paused minority does not hold up heartbeats: a lock outlives a requestTimeoutMs longer than its validity', async () => {
+    // Validity 1 s less drift; each heartbeat round would wait 1.5 s for the paused node.
+    const m = manager('us-east-1', { requestTimeoutMs: 1_500 });
+    const lock = await m.acquire('q:minority-paused', { ttlMs: 1_500 });
+    const paused = nodes()[4]!;
+    await paused.pause();
+    try {
+      await sleep(2_500);
+      expect(lock.signal.aborted).toBe(false);
+      expect(lock.validUntil).toBeGreaterThan(Date.now());
+    } finally {
+      await paused.resume();
+    }
+    expect(await lock.release()).toEqual({ released: true });
+  });
+
   it('majority lost (3 of 5 paused): acquire fails fast with QuorumUnavailableError; the holder signal aborts before validity ends', async () => {
     const holderManager = manager('us-east-1');
     const contender = manager('eu-west-1');
