@@ -64,6 +64,11 @@ export function campaign(
         await sleep(retryMs * (0.5 + Math.random()), undefined, { signal }).catch(() => {});
         continue;
       }
+      // Stopped while this round was in flight: give the grant back instead of starting a term.
+      if (signal.aborted) {
+        await lock.release();
+        break;
+      }
       current = lock;
       try {
         await options.onElected(lock);

@@ -270,4 +270,16 @@ describe('elect', () => {
       await m.close();
     }
   });
+
+  it('stop() while a campaign round is in flight: a grant that lands after it is released, never elected', async () => {
+    const log: string[] = [];
+    const election = env.manager.elect('late-grant', {
+      onElected: () => void log.push('elected'),
+      onDemoted: () => void log.push('demoted'),
+    });
+    await election.stop(); // the first round's attempt is already on its way
+    expect(log).toEqual([]);
+    expect(election.isLeader).toBe(false);
+    expect((await env.manager.inspect('elect:late-grant')).holder).toBeUndefined();
+  });
 });
