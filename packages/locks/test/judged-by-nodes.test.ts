@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { waitUntil } from '@cxkit/testkit';
 import { describe, expect, it, vi } from 'vitest';
 import type { Lock, LockManagerOptions } from '../src/index.js';
+import { scripts } from '../src/scripts.js';
 import { client, fiveMasters, quit, sleep } from './helpers.js';
 
 // Validity and trust are judged by what the nodes hold and report: the TTL a round actually wrote,
@@ -42,7 +43,14 @@ describe('judged by the nodes', () => {
     await Promise.all(admins.map((a) => a.ping()));
     try {
       const lock = await holder.acquire('ttl:race', { ttlMs: 2_000, heartbeat: false });
-      await lock.extend(); // loads the heartbeat script on every node (no NOSCRIPT retry below)
+      // Loads the heartbeat script on every node (no NOSCRIPT retry below). The extension is decided at
+      // a quorum, so the slower nodes may still be loading it: wait until all have it.
+      await lock.extend();
+      await waitUntil('the heartbeat script on every node', async () =>
+        (await Promise.all(admins.map((a) => a.script('EXISTS', scripts.heartbeat.sha)))).every(
+          (r) => (r as number[])[0] === 1,
+        ),
+      );
       const key = 'cxkit:locks:{ttl:race}';
       const cli = (port: number, ...args: string[]) =>
         execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).trim();
