@@ -104,3 +104,29 @@ describe('a delivery of an event another delivery is still processing', () => {
     }
   });
 });
+
+describe('a redelivery after a failed run', () => {
+  it('still hands the note to the CRM sync queue when the first run wrote the row but could not enqueue', async () => {
+    const event = genesysAcw();
+    const data = region.resources.ctx.crmSync.queue;
+    const metaKey = `${data.opts.prefix ?? 'bull'}:${data.name}:meta`;
+    const redis = await data.client;
+    const previous = await redis.hgetall(metaKey);
+    // BullMQ's add script reads the queue's meta hash: a string there makes the enqueue fail.
+    await redis.set(metaKey, 'broken');
+    const failed = await deliver(event);
+    expect(failed.statusCode).toBe(500);
+    const { rows } = await region.resources.ctx.db.query(
+      'SELECT id, synced_at FROM crm_contact_notes WHERE source_event_id = $1',
+      [event.id],
+    );
+    expect(rows).toHaveLength(1);
+    await redis.del(metaKey);
+    if (Object.keys(previous).length > 0) await redis.hset(metaKey, previous);
+    const again = await deliver(event);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ status: 'processed', note_id: rows[0].id, queued: true });
+    const job = await data.getJob(`genesys-${event.id}`);
+    expect(job?.data).toMatchObject({ noteId: rows[0].id, contactId: 'cust_449201' });
+  });
+});

@@ -61,14 +61,16 @@ export async function writeFencedNote(
 
 /**
  * Records a note from a platform webhook. The unique `source_event_id` is the database-level backstop
- * behind Redis deduplication: a redelivery that slips past dedup (e.g. after the window) inserts nothing.
+ * behind Redis deduplication: a redelivery that slips past dedup (e.g. after the window, or after a run
+ * that wrote the note and then failed) inserts nothing and gets the existing note's id, with `synced`
+ * telling whether it already reached the CRM cloud.
  */
 export async function insertWebhookNote(
   db: Db,
   note: CrmNote,
   source: 'genesys' | 'cxone',
   eventId: string,
-): Promise<{ inserted: boolean; noteId: string | undefined }> {
+): Promise<{ inserted: boolean; noteId: string | undefined; synced: boolean }> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO crm_contact_notes
        (session_id, contact_id, operation, interaction_type, agent_id, notes, event_time, source,
@@ -89,5 +91,10 @@ export async function insertWebhookNote(
       note.region,
     ],
   );
-  return { inserted: rows.length === 1, noteId: rows[0]?.id };
+  if (rows[0]) return { inserted: true, noteId: rows[0].id, synced: false };
+  const existing = await db.query<{ id: string; synced: boolean }>(
+    'SELECT id, synced_at IS NOT NULL AS synced FROM crm_contact_notes WHERE source_event_id = $1',
+    [eventId],
+  );
+  return { inserted: false, noteId: existing.rows[0]?.id, synced: existing.rows[0]?.synced ?? false };
 }

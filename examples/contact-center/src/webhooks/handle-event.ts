@@ -15,13 +15,16 @@ export type HandledEvent =
 export async function handleEvent(ctx: RegionContext, event: PlatformEvent): Promise<HandledEvent> {
   switch (event.kind) {
     case 'note': {
-      const { inserted, noteId } = await insertWebhookNote(
+      const { noteId, synced } = await insertWebhookNote(
         ctx.db,
         { ...event.note, region: ctx.region },
         event.source,
         event.eventId,
       );
-      if (inserted && noteId) {
+      // A note already there but not synced was written by a run that failed before (or while) enqueueing
+      // it: enqueue it now. The job id (event id) and the cloud's idempotency key keep it to one CRM note.
+      const queued = noteId !== undefined && !synced;
+      if (queued) {
         await ctx.crmSync.enqueue({
           noteId,
           source: event.source,
@@ -30,7 +33,7 @@ export async function handleEvent(ctx: RegionContext, event: PlatformEvent): Pro
           notes: event.note.notes,
         });
       }
-      return { kind: 'note', note_id: noteId ?? null, queued: inserted };
+      return { kind: 'note', note_id: noteId ?? null, queued };
     }
     case 'agent-state': {
       // Durable first (the outbox is what the cache rebuilds from), then the live apply.
