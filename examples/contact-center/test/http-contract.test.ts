@@ -158,6 +158,30 @@ describe('locks', () => {
   });
 });
 
+describe('locks with the production heartbeat', () => {
+  it('a lock_ttl_ms the lock would not outlive until its first heartbeat is 400 naming the field, not 500', async () => {
+    // Heartbeat every 2 s: a lock must live about 3.4 s to be extended before it aborts.
+    const slow = await startTestRegion(
+      { REGION: 'eu-west-1', LOCK_HEARTBEAT_MS: '2000', LOCK_STALE_AFTER_MS: '5000' },
+      { redis: region.redis, pg: region.pg, secret: region.secret },
+    );
+    try {
+      const res = await slow.app.inject({
+        method: 'POST',
+        url: '/api/v1/state/locks/acquire',
+        headers: { authorization: `Bearer ${slow.token}`, 'content-type': 'application/json' },
+        payload: JSON.stringify(lockRequest('session_short_ttl', 'eu-west-1', 2000)),
+      });
+      expect(res.statusCode).toBe(400);
+      expect(res.json()).toMatchObject({ code: 'VALIDATION_FAILED' });
+      expect(res.json().errors[0].field).toBe('body.lock_ttl_ms');
+      expect((await slow.resources.ctx.locks.inspect('session_short_ttl')).holder).toBeUndefined();
+    } finally {
+      await slow.stop();
+    }
+  });
+});
+
 describe('webhooks and agent state', () => {
   it('concurrent deliveries of one Genesys event: one processed, one row, one queued CRM sync', async () => {
     const event = genesysAcw();

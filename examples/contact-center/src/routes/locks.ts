@@ -1,4 +1,4 @@
-import { isLockConflictError } from '@cxkit/locks';
+import { isConfigError, isLockConflictError } from '@cxkit/locks';
 import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../http/problem.js';
 import { parse } from '../http/validate.js';
@@ -24,6 +24,10 @@ export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Prom
         correlationId: body.correlation_id,
       });
     } catch (err) {
+      // A TTL the lock would not outlive until this region's first heartbeat (LOCK_HEARTBEAT_MS): the
+      // manager refuses it before sending anything; that is the caller's input, not a server fault.
+      if (isConfigError(err) && err.field === 'ttlMs')
+        throw ttlProblem('lock_ttl_ms', err.message.replace(/^ttlMs: /, ''));
       if (!isLockConflictError(err)) throw err;
       const h = err.holder;
       throw new ProblemError(409, 'LOCK_CONFLICT', 'Lock held by another owner', err.message, {
@@ -74,7 +78,11 @@ export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Prom
 
 function assertTtl(ctx: RegionContext, ttlMs: number, field: string): void {
   if (ttlMs <= ctx.config.LOCK_MAX_TTL_MS) return;
-  throw new ProblemError(400, 'VALIDATION_FAILED', 'Request validation failed', 'invalid body', {
-    errors: [{ field: `body.${field}`, message: `must be at most ${ctx.config.LOCK_MAX_TTL_MS}` }],
+  throw ttlProblem(field, `must be at most ${ctx.config.LOCK_MAX_TTL_MS}`);
+}
+
+function ttlProblem(field: string, message: string): ProblemError {
+  return new ProblemError(400, 'VALIDATION_FAILED', 'Request validation failed', 'invalid body', {
+    errors: [{ field: `body.${field}`, message }],
   });
 }
