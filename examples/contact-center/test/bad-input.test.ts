@@ -238,6 +238,28 @@ describe('validation: 400 naming the fields, nothing written', () => {
       ['body.eventType'],
     ],
     ['cxone', 'bad state', cxoneAgentState(1, 'Sleeping'), ['body.data.state']],
+    [
+      'cxone',
+      'state change dated before 1970 (a negative version)',
+      cxoneAgentState(1, 'Available', new Date('1969-12-31T23:59:59Z')),
+      ['body.data.startDate'],
+    ],
+    [
+      'genesys',
+      'routing status dated before 1970 (a negative version)',
+      {
+        ...genesysAcw(),
+        topicName: 'v2.users.6f1c2e9a-4b7d-4e21-9c3a-1d2e3f4a5b6c.routingStatus',
+        eventBody: {
+          routingStatus: {
+            userId: '6f1c2e9a-4b7d-4e21-9c3a-1d2e3f4a5b6c',
+            status: 'IDLE',
+            startTime: '1969-12-31T23:59:59.000Z',
+          },
+        },
+      },
+      ['body.eventBody.routingStatus.startTime'],
+    ],
   ];
 
   it.each(cases)('%s: %s', async (route, _what, body, fields) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identifier } from './common.js';
+import { identifier, stateChangeTime } from './common.js';
 
 const numericId = z.union([z.number().int().positive(), z.string().regex(/^\d{1,19}$/)]).transform(String);
 
@@ -31,7 +31,7 @@ export const cxoneAgentStateChanged = z.strictObject({
     agentId: numericId,
     state: z.enum(['Available', 'Unavailable', 'InboundContact', 'OutboundContact', 'Dialer', 'LoggedOut']),
     outStateCode: z.string().max(64).optional(),
-    startDate: z.iso.datetime({ offset: true }),
+    startDate: stateChangeTime,
   }),
 });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identifier } from './common.js';
+import { identifier, stateChangeTime } from './common.js';
 
 /**
  * Genesys Cloud CX notification envelope as delivered by an event-bridge/webhook integration. The
@@ -35,7 +35,7 @@ export const genesysRoutingStatusEvent = z.object({
   routingStatus: z.object({
     userId: z.uuid(),
     status: z.enum(['OFF_QUEUE', 'IDLE', 'INTERACTING', 'NOT_RESPONDING', 'COMMUNICATING']),
-    startTime: z.iso.datetime({ offset: true }),
+    startTime: stateChangeTime,
   }),
 });
 
