@@ -35,6 +35,11 @@ export const regionConfigSchema = z
     /** The first node also holds dedup markers, checkpoints, agent state and the BullMQ queues. */
     REDIS_NODES: urlList.optional(),
     REDIS_URL: z.url().optional(),
+    /**
+     * Longest wait for a Redis reply on the request path (dedup, checkpoints, agent state, queue hand-off):
+     * a node that stops answering without closing the connection fails the request instead of hanging it.
+     */
+    REDIS_COMMAND_TIMEOUT_MS: ms(2_000),
     JWT_SECRET: z.string().min(32, 'use at least 32 characters for an HS256 key').optional(),
     JWKS_URL: z.url().optional(),
     JWT_ISSUER: z.string().optional(),

@@ -53,7 +53,15 @@ async function build(
   closers.push(() => db.end());
   await migrate(db);
   const redisNodes = config.redisNodes.map(
-    (url) => new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 2_000, lazyConnect: false }),
+    (url) =>
+      new Redis(url, {
+        maxRetriesPerRequest: 1,
+        connectTimeout: 2_000,
+        // A node that stops answering with the connection open (a partition, SIGSTOP) would otherwise
+        // hold every dedup, checkpoint and agent-state request on it forever.
+        commandTimeout: config.REDIS_COMMAND_TIMEOUT_MS,
+        lazyConnect: false,
+      }),
   );
   for (const r of redisNodes) {
     r.on('error', () => {}); // reconnects on its own; the health report names the node
@@ -112,7 +120,7 @@ async function build(
   closers.push(() => stateCache.close());
   await stateCache.start();
 
-  const queueRedis = queueConnection(config.redisNodes[0]!);
+  const queueRedis = queueConnection(config.redisNodes[0]!, config.REDIS_COMMAND_TIMEOUT_MS);
   closers.push(async () => queueRedis.disconnect());
   const crmSync = new CrmSyncQueue(queueRedis);
   closers.push(() => crmSync.close());
