@@ -1,6 +1,14 @@
+import { waitUntil } from '@cxkit/testkit';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointV2, cxoneAgentState, genesysAcw } from '../src/demo/payloads.js';
-import { startTestRegion, type TestRegion } from './helpers/in-process-region.js';
+import {
+  checkpointV2,
+  crmUpdate,
+  cxoneAgentState,
+  genesysAcw,
+  idempotencyKeyFor,
+} from '../src/demo/payloads.js';
+import { startTestRegion, type TestRegion, waitForLockQuorum } from './helpers/in-process-region.js';
 
 /**
  * The data node (the first Redis node: dedup, checkpoints, agent state, queues) stops answering
@@ -11,6 +19,7 @@ let region: TestRegion;
 
 beforeAll(async () => {
   region = await startTestRegion({ REDIS_COMMAND_TIMEOUT_MS: '1000' });
+  await waitForLockQuorum(region);
 }, 120_000);
 
 afterAll(async () => {
@@ -63,5 +72,72 @@ describe('a paused data node', () => {
         )
       ).statusCode,
     ).toBe(201);
+  });
+});
+
+describe('lock quorum lost while a CRM write is in flight', () => {
+  it('the retry of the same Idempotency-Key answers the note that was written, not a 500 forever', async () => {
+    const sessionId = 'session_lock_lost';
+    const key = idempotencyKeyFor(sessionId, 'UPDATE_NOTES', '2024-05-15T14:32:00Z');
+    const sendWithKey = () =>
+      region.app.inject({
+        method: 'POST',
+        url: '/api/v2/integrations/crm/contact/update',
+        headers: {
+          authorization: `Bearer ${region.token}`,
+          'content-type': 'application/json',
+          'idempotency-key': key,
+        },
+        payload: JSON.stringify(crmUpdate(sessionId)),
+      });
+    // An uncommitted fence row for the session makes the write wait while the lock is lost.
+    const blocker = new pg.Client({ connectionString: region.pg.url });
+    await blocker.connect();
+    const lockNodes = region.redis.nodes.slice(1);
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query(
+        "INSERT INTO crm_session_fences (session_id, fence, region) VALUES ($1, 0, 'blocker')",
+        [sessionId],
+      );
+      const first = sendWithKey();
+      await waitUntil(
+        'CRM write waiting on the fence row',
+        async () =>
+          (
+            await region.resources.ctx.db.query(
+              "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%crm_session_fences%'",
+            )
+          ).rows.length > 0,
+        10_000,
+        50,
+      );
+      // Two of three lock nodes stop answering: heartbeats miss the quorum and the lock is lost.
+      for (const node of lockNodes) await node.pause();
+      await new Promise((r) => setTimeout(r, 2_500));
+      await blocker.query('ROLLBACK');
+      const lost = await first;
+      expect(lost.statusCode).toBe(409);
+      expect(lost.json().code).toBe('LOCK_LOST');
+    } finally {
+      for (const node of lockNodes) if (node.paused) await node.resume();
+      await blocker.end();
+    }
+    const { rows } = await region.resources.ctx.db.query(
+      'SELECT id::text AS id FROM crm_contact_notes WHERE idempotency_key = $1',
+      [key],
+    );
+    expect(rows).toHaveLength(1);
+    await waitForLockQuorum(region);
+    const retried = await sendWithKey();
+    expect(retried.statusCode, retried.body).toBe(200);
+    expect(retried.json()).toMatchObject({ note_id: rows[0].id, session_id: sessionId });
+    expect(
+      (
+        await region.resources.ctx.db.query('SELECT 1 FROM crm_contact_notes WHERE session_id = $1', [
+          sessionId,
+        ])
+      ).rows,
+    ).toHaveLength(1);
   });
 });

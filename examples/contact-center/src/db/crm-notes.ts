@@ -17,7 +17,9 @@ export type FencedWriteResult =
 
 /**
  * Writes a note only if `fence` is at least the highest fence that already wrote for this session, in
- * one statement: a holder whose lock was overridden (lower fence) can never land a late write.
+ * one statement: a holder whose lock was overridden (lower fence) can never land a late write. A note
+ * already written under `idempotencyKey` is answered as written (the handler may run again for a key
+ * whose first run wrote and then failed), never written twice.
  */
 export async function writeFencedNote(
   db: Db,
@@ -37,6 +39,7 @@ export async function writeFencedNote(
        (session_id, contact_id, operation, interaction_type, agent_id, notes, event_time, source,
         idempotency_key, fence, region)
      SELECT $1, $4, $5, $6, $7, $8, $9, 'api', $10, accepted.fence, $3 FROM accepted
+     ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id`,
     [
       note.sessionId,
@@ -52,6 +55,16 @@ export async function writeFencedNote(
     ],
   );
   if (rows[0]) return { written: true, noteId: rows[0].id, fence };
+  if (idempotencyKey !== null) {
+    // A run of this key already wrote its note (its lock was lost after the write, or its stored response
+    // was): the repeat answers that note instead of failing on the unique key.
+    const existing = await db.query<{ id: string; fence: string | null }>(
+      'SELECT id, fence FROM crm_contact_notes WHERE idempotency_key = $1',
+      [idempotencyKey],
+    );
+    const note = existing.rows[0];
+    if (note) return { written: true, noteId: note.id, fence: Number(note.fence ?? fence) };
+  }
   const current = await db.query<{ fence: string }>(
     'SELECT fence FROM crm_session_fences WHERE session_id = $1',
     [note.sessionId],
