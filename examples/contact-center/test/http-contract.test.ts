@@ -182,6 +182,40 @@ describe('locks with the production heartbeat', () => {
   });
 });
 
+describe('checkpoints', () => {
+  it("the seed's checkpoint payload (flat auth_status, no schema_version) is saved by a region on the default flow schema, upcast", async () => {
+    const sessionId = 'session_8f4a2c91-e5b7-4d3a-9c12-7f8e3b2a1d00';
+    // Seed 001, section 3, verbatim.
+    const saved = await post(`/api/v2/sessions/${sessionId}/state/checkpoint`, {
+      session_id: sessionId,
+      region: 'eu-west-1',
+      checkpoint_id: 'chk_1715788320',
+      variables: {
+        routing_queue: 'billing_support_priority',
+        crm_record_id: 'cust_449201',
+        auth_status: 'verified',
+        retry_count: 0,
+        last_menu_selection: 'billing_options',
+      },
+      ttl_seconds: 3600,
+    });
+    expect(saved.statusCode, saved.body).toBe(201);
+    expect(saved.json()).toMatchObject({ checkpoint_id: 'chk_1715788320', revision: 1, schema_version: 2 });
+    const latest = await get(`/api/v2/sessions/${sessionId}/state/latest`);
+    expect(latest.json()).toMatchObject({
+      status: 'restored',
+      route_to: 'resume',
+      variables: {
+        routing_queue: 'billing_support_priority',
+        crm_record_id: 'cust_449201',
+        auth: { status: 'verified', method: 'unknown' },
+        retry_count: 0,
+      },
+    });
+    expect(latest.json().variables).not.toHaveProperty('last_menu_selection');
+  });
+});
+
 describe('webhooks and agent state', () => {
   it('concurrent deliveries of one Genesys event: one processed, one row, one queued CRM sync', async () => {
     const event = genesysAcw();

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import { checkpointBody, sessionParams } from '../schemas/checkpoint.js';
+import { upcastUnversioned } from '../services/checkpoint-schemas.js';
 import type { RegionContext } from '../services/context.js';
 
 /**
@@ -38,7 +39,10 @@ export async function checkpointRoutes(app: FastifyInstance, ctx: RegionContext)
           region: body.region,
           flowVersion: body.flow_version ?? `v${ctx.schemaVersion}`,
           checkpointId: body.checkpoint_id,
-          variables: body.variables,
+          variables:
+            body.schema_version === undefined
+              ? upcastUnversioned(ctx.schemaVersion, body.variables)
+              : body.variables,
           ...(body.expected_revision !== undefined ? { expectedRevision: body.expected_revision } : {}),
           ...(body.fence !== undefined ? { fence: body.fence } : {}),
         });

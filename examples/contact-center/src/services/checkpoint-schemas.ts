@@ -21,3 +21,18 @@ export const checkpointSchemas = {
     transient: ['last_menu_selection'] as const,
   }),
 } as const;
+
+/**
+ * Variables sent without `schema_version`: a flow on an older release (the seed's own payload has the
+ * flat v1 `auth_status`) is upcast to the region's version, as a read of its checkpoint would be.
+ * Variables of the region's version, or of no version at all, are returned unchanged (the save then
+ * validates them against the region's schema and names every bad field).
+ */
+export function upcastUnversioned(
+  regionVersion: 1 | 2,
+  variables: Record<string, unknown>,
+): Record<string, unknown> {
+  if (regionVersion === 1 || flowVariablesV2.safeParse(variables).success) return variables;
+  const v1 = flowVariablesV1.safeParse(variables);
+  return v1.success ? upcastV1(v1.data) : variables;
+}
