@@ -2,6 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import {
+  checkpointV2,
   crmUpdate,
   cxoneAgentState,
   genesysAcw,
@@ -213,6 +214,25 @@ describe('checkpoints', () => {
       },
     });
     expect(latest.json().variables).not.toHaveProperty('last_menu_selection');
+  });
+});
+
+describe('fenced checkpoints', () => {
+  it('a fence the lock service never issued is 422 and cannot lock the real holder out of its session', async () => {
+    const sessionId = 'session_ckpt_fence';
+    const url = `/api/v2/sessions/${sessionId}/state/checkpoint`;
+    const lock = await post('/api/v1/state/locks/acquire', lockRequest(sessionId, 'us-east-1', 5000));
+    expect(lock.statusCode).toBe(200);
+    const { fence, lock_token } = lock.json();
+    const forged = await post(url, { ...checkpointV2(sessionId, 'us-east-1'), fence: fence + 1_000_000_000 });
+    expect(forged.statusCode, forged.body).toBe(422);
+    expect(forged.json().code).toBe('FENCE_NOT_ISSUED');
+    const real = await post(url, { ...checkpointV2(sessionId, 'us-east-1'), fence });
+    expect(real.statusCode, real.body).toBe(201);
+    await post('/api/v1/state/locks/release', { resource_id: sessionId, lock_token });
+    const expired = await post(url, { ...checkpointV2(sessionId, 'us-east-1'), fence });
+    expect(expired.statusCode).toBe(409);
+    expect(expired.json().code).toBe('LOCK_NOT_HELD');
   });
 });
 

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ProblemError } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import { checkpointBody, sessionParams } from '../schemas/checkpoint.js';
+import { verifyCallerLock } from '../services/caller-lock.js';
 import { upcastUnversioned } from '../services/checkpoint-schemas.js';
 import type { RegionContext } from '../services/context.js';
 
@@ -34,6 +35,9 @@ export async function checkpointRoutes(app: FastifyInstance, ctx: RegionContext)
           { schema_version: ctx.schemaVersion },
         );
       }
+      // A fence is checked against the session lock first: one never issued would make the store refuse
+      // every later fenced save of the real holder (fences only go up).
+      if (body.fence !== undefined) await verifyCallerLock(ctx.locks, sessionId, { fence: body.fence });
       try {
         const saved = await ctx.checkpoints.save(sessionId, {
           region: body.region,
