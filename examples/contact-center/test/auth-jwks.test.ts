@@ -16,6 +16,7 @@ describe('Authenticator with a JWKS endpoint', () => {
     kid?: string,
   ) => Promise<string>;
   let otherKey: CryptoKey;
+  const identityProvidersDown: Server[] = [];
 
   beforeAll(async () => {
     const { publicKey, privateKey } = await generateKeyPair('RS256');
@@ -38,6 +39,10 @@ describe('Authenticator with a JWKS endpoint', () => {
   });
 
   afterAll(async () => {
+    for (const s of identityProvidersDown) {
+      s.closeAllConnections();
+      await new Promise((resolve) => s.close(resolve));
+    }
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
@@ -66,4 +71,41 @@ describe('Authenticator with a JWKS endpoint', () => {
       .catch((e: unknown) => e);
     expect(isProblem(err, 401)).toBe(true);
   });
+
+  it.each([
+    [
+      'does not answer (connection refused)',
+      async () => {
+        const down = createServer();
+        down.listen(0, '127.0.0.1');
+        await once(down, 'listening');
+        const port = (down.address() as AddressInfo).port;
+        await new Promise((resolve) => down.close(resolve));
+        return `http://127.0.0.1:${port}/.well-known/jwks.json`;
+      },
+    ],
+    [
+      'answers 502',
+      async () => {
+        const failing = createServer((_req, res) => res.writeHead(502).end('bad gateway'));
+        identityProvidersDown.push(failing);
+        failing.listen(0, '127.0.0.1');
+        await once(failing, 'listening');
+        return `http://127.0.0.1:${(failing.address() as AddressInfo).port}/.well-known/jwks.json`;
+      },
+    ],
+  ])(
+    'answers 503 (not 401) while the JWKS endpoint %s: the token may well be valid',
+    async (_what, jwksUrl) => {
+      const unavailable = new Authenticator({
+        jwksUrl: await jwksUrl(),
+        issuer: 'https://login.example.com/',
+        audience: 'contact-center-middleware',
+      });
+      const err = await unavailable.verify(`Bearer ${await sign({})}`).catch((e: unknown) => e);
+      expect(isProblem(err, 503)).toBe(true);
+      // A malformed token is still the caller's fault.
+      expect(isProblem(await unavailable.verify('Bearer a.b.c').catch((e: unknown) => e), 401)).toBe(true);
+    },
+  );
 });

@@ -59,6 +59,16 @@ export class Authenticator {
       const scopes = new Set(typeof payload.scope === 'string' ? payload.scope.split(' ') : []);
       return { subject: payload.sub ?? 'unknown', scopes, claims: payload };
     } catch (err) {
+      if (!(this.#key instanceof Uint8Array) && keySetUnavailable(err)) {
+        // The token was not judged: the keys to check it could not be had. A 401 would tell the platform
+        // its credentials are wrong (it may stop delivering); this is ours and passes.
+        throw new ProblemError(
+          503,
+          'AUTH_UNAVAILABLE',
+          'Token verification unavailable',
+          'the identity provider key set (JWKS_URL) could not be fetched; retry later',
+        );
+      }
       const reason = err instanceof joseErrors.JOSEError ? err.code : 'ERR_JWT_INVALID';
       throw new ProblemError(401, 'UNAUTHENTICATED', 'Invalid bearer token', reason);
     }
@@ -76,4 +86,15 @@ export class Authenticator {
       request.principal = principal;
     };
   }
+}
+
+/**
+ * Errors of fetching the JWKS (network failure, timeout, non-200 answer, unparsable or invalid key set),
+ * as opposed to a verdict on the token (bad signature, unknown key id, expired, wrong issuer).
+ */
+function keySetUnavailable(err: unknown): boolean {
+  if (!(err instanceof joseErrors.JOSEError)) return true;
+  return (
+    err.code === 'ERR_JWKS_TIMEOUT' || err.code === 'ERR_JOSE_GENERIC' || err.code === 'ERR_JWKS_INVALID'
+  );
 }
