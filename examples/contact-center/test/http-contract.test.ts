@@ -126,6 +126,38 @@ describe('CRM update', () => {
   });
 });
 
+describe("CRM update under the caller's lock", () => {
+  it('a retry of the same key under a lock taken again (new token and fence) runs, instead of 422 key reused', async () => {
+    const sessionId = 'session_crm_relock';
+    const key = idempotencyKeyFor(sessionId, 'UPDATE_NOTES', '2024-05-15T14:40:00Z');
+    const first = await post('/api/v1/state/locks/acquire', lockRequest(sessionId, 'us-east-1', 5000));
+    await post('/api/v1/state/locks/release', {
+      resource_id: sessionId,
+      lock_token: first.json().lock_token,
+    });
+    const withLock = (lock: { lock_token: string; fence: number }) =>
+      post(
+        '/api/v2/integrations/crm/contact/update',
+        { ...crmUpdate(sessionId), lock },
+        { 'idempotency-key': key },
+      );
+    // The flow's lock ran out before its update arrived: 409, nothing written, the key is free again.
+    const late = await withLock({ lock_token: first.json().lock_token, fence: first.json().fence });
+    expect(late.statusCode).toBe(409);
+    expect(late.json().code).toBe('LOCK_NOT_HELD');
+    // It takes the lock again and retries the same operation: same deterministic key, new lock.
+    const again = await post('/api/v1/state/locks/acquire', lockRequest(sessionId, 'us-east-1', 5000));
+    const retried = await withLock({ lock_token: again.json().lock_token, fence: again.json().fence });
+    expect(retried.statusCode, retried.body).toBe(200);
+    expect(retried.json().fence).toBe(again.json().fence);
+    await post('/api/v1/state/locks/release', {
+      resource_id: sessionId,
+      lock_token: again.json().lock_token,
+    });
+    expect(await rows('SELECT id FROM crm_contact_notes WHERE session_id = $1', [sessionId])).toHaveLength(1);
+  });
+});
+
 describe('locks', () => {
   it('acquire, heartbeat, release; a second acquire while held is 409 with the holder', async () => {
     const first = await post('/api/v1/state/locks/acquire', lockRequest('session_lock_1', 'us-east-1', 2000));

@@ -31,9 +31,12 @@ export async function crmUpdateRoute(app: FastifyInstance, ctx: RegionContext): 
         'headers',
       );
       const body = parse(crmContactUpdateBody, request.body, 'body');
+      // The fingerprint is the operation, not the caller's lock: a flow whose lock ran out (409, key
+      // released) takes it again and retries the same deterministic key with a new token and fence.
+      const { lock: _lock, ...operation } = body;
       const { replayed, response } = await ctx.idempotency.execute<StoredResponse>(
         key,
-        body,
+        operation,
         () => update(ctx, body, key),
         { wait: 5_000 },
       );
