@@ -232,6 +232,15 @@ describe('validation: 400 naming the fields, nothing written', () => {
       ['body.eventBody.eventTime', 'body.eventBody.conversationId'],
     ],
     [
+      'genesys',
+      'ACW eventTime past the largest date',
+      (() => {
+        const e = genesysAcw();
+        return { ...e, eventBody: { ...e.eventBody, eventTime: 9_000_000_000_000_000 } };
+      })(),
+      ['body.eventBody.eventTime'],
+    ],
+    [
       'cxone',
       'unknown event type',
       { ...cxoneAgentState(1, 'Available'), eventType: 'Teleport' },

@@ -19,7 +19,8 @@ export const genesysEnvelope = z.strictObject({
 
 /** `v2.detail.events.conversation.{conversationId}.acw`: the agent finished after-call work. */
 export const genesysAcwEvent = z.object({
-  eventTime: z.number().int().positive(),
+  /** Epoch ms; bounded by the largest date JavaScript (and so the note's event_time) can hold. */
+  eventTime: z.number().int().positive().max(8.64e15, 'must be a date up to +275760-09-13'),
   conversationId: z.uuid(),
   participantId: z.uuid(),
   userId: z.uuid(),
