@@ -254,6 +254,12 @@ describe('validation: 400 naming the fields, nothing written', () => {
       ['body.data.startDate'],
     ],
     [
+      'cxone',
+      'state change dated years ahead (its version would hide every real change after it)',
+      cxoneAgentState(1, 'Available', new Date('9999-01-01T00:00:00Z')),
+      ['body.data.startDate'],
+    ],
+    [
       'genesys',
       'routing status dated before 1970 (a negative version)',
       {
