@@ -15,6 +15,17 @@ export async function agentStateRoute(app: FastifyInstance, ctx: RegionContext):
     async (request, reply) => {
       const { agentId } = parse(agentParams, request.params, 'params');
       const read = await ctx.stateCache.get(agentId);
+      if (!read.found && read.stale) {
+        // Redis could not confirm the absence (unreachable, or being rebuilt from the outbox): the agent
+        // may well have a state, so this is not a 404 the desktop or router would act on.
+        throw new ProblemError(
+          503,
+          'AGENT_STATE_UNAVAILABLE',
+          'Agent state cannot be confirmed now',
+          `state cache ${ctx.stateCache.status}; retry`,
+          { agent_id: agentId },
+        );
+      }
       if (!read.found || !read.value) {
         throw new ProblemError(404, 'AGENT_STATE_NOT_FOUND', 'No state for this agent', undefined, {
           agent_id: agentId,
