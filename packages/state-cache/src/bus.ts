@@ -155,13 +155,13 @@ export class Bus {
   }
 
   /**
-   * Detaches listeners and, when the connection stays open (`unsubscribe`), unsubscribes within
-   * `timeoutMs`: an unresponsive Redis must not hang close. The connection is closed by its owner.
+   * Detaches listeners and unsubscribes, waiting at most `timeoutMs`: an unresponsive Redis must not
+   * hang close, and a responsive one answers what is already queued on the connection before its
+   * owner closes it.
    */
-  async close(unsubscribe: boolean, timeoutMs: number): Promise<void> {
+  async close(timeoutMs: number): Promise<void> {
     for (const [event, fn] of this.#listeners) this.subscriber.off(event, fn as (...args: unknown[]) => void);
     this.#listeners = [];
-    if (!unsubscribe) return;
     await bounded('unsubscribe', timeoutMs, this.subscriber.unsubscribe(this.channel)).catch(() => {});
   }
 }

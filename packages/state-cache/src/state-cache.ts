@@ -247,8 +247,8 @@ export class StateCache<T> {
     if (this.#closed.signal.aborted) return;
     this.#closed.abort(new StateCacheClosedError());
     clearInterval(this.#checkTimer);
-    // A subscriber of our own is simply disconnected; one supplied by the caller stays open.
-    await this.#bus.close(!this.#ownSubscriber, this.#o.commandTimeoutMs);
+    // A subscriber of our own is then disconnected; one supplied by the caller stays open.
+    await this.#bus.close(this.#o.commandTimeoutMs);
     if (this.#ownSubscriber) this.#subscriber.disconnect();
   }
 
