@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   checkpointV1,
   checkpointV2,
@@ -10,7 +10,7 @@ import {
   lockRequest,
 } from '../src/demo/payloads.js';
 import { issueToken } from '../src/http/tokens.js';
-import { startTestRegion, type TestRegion, waitForLockQuorum } from './helpers/in-process-region.js';
+import { regionPerFile, type TestRegion } from './helpers/in-process-region.js';
 
 /**
  * Every route against bad input: missing and invalid fields, wrong types, oversized bodies, malformed
@@ -18,15 +18,12 @@ import { startTestRegion, type TestRegion, waitForLockQuorum } from './helpers/i
  * database (and Redis) show that nothing was written.
  */
 let region: TestRegion;
-
-beforeAll(async () => {
-  region = await startTestRegion();
-  await waitForLockQuorum(region);
-}, 120_000);
-
-afterAll(async () => {
-  await region?.stop();
-}, 60_000);
+regionPerFile(
+  (r) => {
+    region = r;
+  },
+  { lockQuorum: true },
+);
 
 const KEY = idempotencyKeyFor('session_bad', 'UPDATE_NOTES', '2024-05-15T14:32:00Z');
 

@@ -1,24 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { waitUntil } from '@cxkit/testkit';
 import { Worker } from 'bullmq';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CRM_SYNC_QUEUE } from '../src/queue/crm-sync-queue.js';
 import { resyncUnsyncedNotes } from '../src/workers/crm-resync.js';
-import { startTestRegion, type TestRegion } from './helpers/in-process-region.js';
+import { regionPerFile, type TestRegion } from './helpers/in-process-region.js';
 
 /**
  * A webhook note acknowledged to the platform must reach the CRM cloud even when its sync job ran out
  * of attempts (a cloud outage longer than the backoff) or was lost: nothing redelivers the webhook.
  */
 let region: TestRegion;
-
-beforeAll(async () => {
-  region = await startTestRegion();
-}, 120_000);
-
-afterAll(async () => {
-  await region?.stop();
-}, 60_000);
+regionPerFile((r) => {
+  region = r;
+});
 
 async function unsyncedNote(eventId: string): Promise<string> {
   const { rows } = await region.resources.ctx.db.query<{ id: string }>(

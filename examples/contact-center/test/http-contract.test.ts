@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
 import {
   checkpointV2,
@@ -9,19 +9,16 @@ import {
   idempotencyKeyFor,
   lockRequest,
 } from '../src/demo/payloads.js';
-import { startTestRegion, type TestRegion, waitForLockQuorum } from './helpers/in-process-region.js';
+import { regionPerFile, startTestRegion, type TestRegion } from './helpers/in-process-region.js';
 
 /** The happy-path contract of each route family, in one region process, against real servers. */
 let region: TestRegion;
-
-beforeAll(async () => {
-  region = await startTestRegion();
-  await waitForLockQuorum(region);
-}, 120_000);
-
-afterAll(async () => {
-  await region?.stop();
-}, 60_000);
+regionPerFile(
+  (r) => {
+    region = r;
+  },
+  { lockQuorum: true },
+);
 
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   region.app.inject({

@@ -1,8 +1,8 @@
 import { waitUntil } from '@cxkit/testkit';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { genesysAcw } from '../src/demo/payloads.js';
-import { startTestRegion, type TestRegion } from './helpers/in-process-region.js';
+import { regionPerFile, type TestRegion } from './helpers/in-process-region.js';
 
 /**
  * Webhook deliveries whose first run is slow or fails: what the other deliveries of the same event get,
@@ -10,14 +10,9 @@ import { startTestRegion, type TestRegion } from './helpers/in-process-region.js
  * holds the row lock that makes the winner's insert wait.
  */
 let region: TestRegion;
-
-beforeAll(async () => {
-  region = await startTestRegion();
-}, 120_000);
-
-afterAll(async () => {
-  await region?.stop();
-}, 60_000);
+regionPerFile((r) => {
+  region = r;
+});
 
 const deliver = (body: unknown) =>
   region.app.inject({

@@ -8,6 +8,7 @@ import {
 } from '@cxkit/testkit';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
+import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { issueToken } from '../../src/http/tokens.js';
@@ -90,4 +91,23 @@ export async function waitForLockQuorum(region: TestRegion): Promise<void> {
     30_000,
     200,
   );
+}
+
+/**
+ * Starts one region (and its servers) before the tests of the calling file, handing it to `ready`, and
+ * stops it after them; with `lockQuorum`, first waits until its lock nodes vote.
+ */
+export function regionPerFile(
+  ready: (region: TestRegion) => void,
+  options: { lockQuorum?: boolean } = {},
+): void {
+  let region: TestRegion | undefined;
+  beforeAll(async () => {
+    region = await startTestRegion();
+    if (options.lockQuorum) await waitForLockQuorum(region);
+    ready(region);
+  }, 120_000);
+  afterAll(async () => {
+    await region?.stop();
+  }, 60_000);
 }
