@@ -16,6 +16,8 @@ export interface CrmSyncJob {
  * The webhook consumer's only contact with the CRM cloud: one Redis write. The slow HTTP call happens in
  * the worker pool (seed 004: a consumer that blocks on a downstream call freezes the whole pipeline).
  */
+const jobIdOf = (source: string, eventId: string) => `${source}-${eventId}`;
+
 export class CrmSyncQueue {
   readonly queue: Queue<CrmSyncJob>;
 
@@ -34,7 +36,12 @@ export class CrmSyncQueue {
 
   /** The event id is the job id, so a redelivery that reaches this point still enqueues once. */
   async enqueue(job: CrmSyncJob): Promise<void> {
-    await this.queue.add('sync-note', job, { jobId: `${job.source}-${job.eventId}` });
+    await this.queue.add('sync-note', job, { jobId: jobIdOf(job.source, job.eventId) });
+  }
+
+  /** The job of the note of `source` event `eventId`, if the queue still has it. */
+  job(source: CrmSyncJob['source'], eventId: string) {
+    return this.queue.getJob(jobIdOf(source, eventId));
   }
 
   close(): Promise<void> {

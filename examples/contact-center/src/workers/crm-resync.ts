@@ -34,7 +34,7 @@ export async function resyncUnsyncedNotes(
   let retried = 0;
   let enqueued = 0;
   for (const note of rows) {
-    const job = await crmSync.queue.getJob(`${note.source}-${note.source_event_id}`);
+    const job = await crmSync.job(note.source, note.source_event_id);
     if (!job) {
       await crmSync.enqueue({
         noteId: note.id,
