@@ -76,7 +76,7 @@ const savedAtPattern = '^[{]"revision":[0-9]+,"savedAt":([0-9]+),';
 export function saveSql(t: Tables): string {
   const ttl = `($6::bigint * interval '1 millisecond')`;
   const maxAge = `($7::bigint * interval '1 millisecond')`;
-  const expired = `(s.expires_at <= now() OR s.born_at + ${maxAge} <= now())`;
+  const expired = `NOT (${live(7)})`;
   const fenceOk = '($4::bigint IS NULL OR s.fence IS NULL OR $4::bigint >= s.fence)';
   return `
 WITH same AS (
