@@ -1,4 +1,3 @@
-import { waitUntil } from '@cxkit/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -8,6 +7,7 @@ import {
   genesysAcw,
   idempotencyKeyFor,
 } from '../src/demo/payloads.js';
+import { waitForBackendBlockedBy } from './helpers/blocked-by.js';
 import { startTestRegion, type TestRegion, waitForLockQuorum } from './helpers/in-process-region.js';
 
 /**
@@ -107,17 +107,7 @@ describe('lock quorum lost while a CRM write is in flight', () => {
         [sessionId],
       );
       const first = sendWithKey();
-      await waitUntil(
-        'CRM write waiting on the fence row',
-        async () =>
-          (
-            await region.resources.ctx.db.query(
-              "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%crm_session_fences%'",
-            )
-          ).rows.length > 0,
-        10_000,
-        50,
-      );
+      await waitForBackendBlockedBy(region.resources.ctx.db, blocker, 'CRM write waiting on the fence row');
       // Two of three lock nodes stop answering: heartbeats miss the quorum and the lock is lost.
       for (const node of lockNodes) await node.pause();
       await new Promise((r) => setTimeout(r, 2_500));

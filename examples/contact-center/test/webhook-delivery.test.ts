@@ -1,7 +1,7 @@
-import { waitUntil } from '@cxkit/testkit';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { genesysAcw } from '../src/demo/payloads.js';
+import { waitForBackendBlockedBy } from './helpers/blocked-by.js';
 import { regionPerFile, type TestRegion } from './helpers/in-process-region.js';
 
 /**
@@ -36,31 +36,17 @@ async function holdEventRow(eventId: string): Promise<pg.Client> {
   return blocker;
 }
 
-async function waitForBlockedInsert(): Promise<number> {
-  let pid = 0;
-  await waitUntil(
-    'winner insert waiting on the row lock',
-    async () => {
-      const { rows } = await region.resources.ctx.db.query<{ pid: number }>(
-        `SELECT pid FROM pg_stat_activity
-          WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO crm_contact_notes%'`,
-      );
-      pid = rows[0]?.pid ?? 0;
-      return pid !== 0;
-    },
-    10_000,
-    50,
-  );
-  return pid;
-}
-
 describe('a delivery of an event another delivery is still processing', () => {
   it('gets 503 EVENT_IN_PROGRESS with Retry-After when the first run outlasts the wait', async () => {
     const event = genesysAcw();
     const blocker = await holdEventRow(event.id);
     try {
       const first = deliver(event);
-      await waitForBlockedInsert();
+      await waitForBackendBlockedBy(
+        region.resources.ctx.db,
+        blocker,
+        'winner insert waiting on the row lock',
+      );
       const second = await deliver(event);
       expect(second.statusCode).toBe(503);
       expect(second.headers['retry-after']).toBeDefined();
@@ -80,7 +66,11 @@ describe('a delivery of an event another delivery is still processing', () => {
     const blocker = await holdEventRow(event.id);
     try {
       const first = deliver(event);
-      const pid = await waitForBlockedInsert();
+      const pid = await waitForBackendBlockedBy(
+        region.resources.ctx.db,
+        blocker,
+        'winner insert waiting on the row lock',
+      );
       const second = deliver(event);
       await new Promise((r) => setTimeout(r, 300));
       // The winner's database session dies: its handler fails and releases the claim.
