@@ -20,6 +20,8 @@ export class ProblemError extends Error {
     readonly title: string,
     readonly detail?: string,
     readonly extensions: Record<string, unknown> = {},
+    /** Sent as `Retry-After` (whole seconds, at least 1) when the same request may succeed later. */
+    readonly retryAfterMs?: number,
   ) {
     super(detail ?? title);
     this.name = 'ProblemError';
@@ -55,6 +57,9 @@ export function validationProblem(
 
 export function sendProblem(reply: FastifyReply, problem: ProblemError): FastifyReply {
   if (problem.status === 401) reply.header('www-authenticate', 'Bearer realm="cxkit"');
+  if (problem.retryAfterMs !== undefined) {
+    reply.header('retry-after', String(Math.max(1, Math.ceil(problem.retryAfterMs / 1000))));
+  }
   return reply
     .code(problem.status)
     .type('application/problem+json')
@@ -86,10 +91,19 @@ function fromFastifyError(error: FastifyError): ProblemError | undefined {
  * they are answered as they are, with the context fields the caller needs to act.
  */
 function fromLibraryError(error: unknown): ProblemError | undefined {
-  const e = error as { code?: unknown; status?: unknown; message?: string };
+  const e = error as { code?: unknown; status?: unknown; message?: string; retryAfterMs?: unknown };
   if (typeof e.code !== 'string' || typeof e.status !== 'number') return undefined;
   if (e.status < 400 || e.status > 599) return undefined;
-  return new ProblemError(e.status, e.code, e.code.toLowerCase().replaceAll('_', ' '), e.message);
+  // Errors that may pass on their own (a key still in progress, a store briefly down) say when to retry.
+  const retryAfterMs = typeof e.retryAfterMs === 'number' ? e.retryAfterMs : undefined;
+  return new ProblemError(
+    e.status,
+    e.code,
+    e.code.toLowerCase().replaceAll('_', ' '),
+    e.message,
+    {},
+    retryAfterMs,
+  );
 }
 
 /** Installs the problem+json error and not-found handlers on an app. */
