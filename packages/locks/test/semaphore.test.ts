@@ -85,12 +85,33 @@ describe('Semaphore', () => {
     const fields = entry![1] as string[];
     expect(fields[fields.indexOf('prevToken') + 1]).toBe(dead.token);
     expect(fields[fields.indexOf('staleAfterMs') + 1]).toBe('600');
+    // ...and the permit that replaced it, with the fence its writes carry (as a lock override's does).
+    expect(fields[fields.indexOf('token') + 1]).toBe(mine.token);
+    expect(fields[fields.indexOf('fence') + 1]).toBe(String(mine.fence));
     // The semaphore's own audit stream expires auditRetentionMs (7 days) after its last entry.
     const auditTtl = await env.clients[1]!.pttl('cxkit:locks:sem:{slots}:audit');
     expect(auditTtl).toBeGreaterThan(604_800_000 - 60_000);
     expect(auditTtl).toBeLessThanOrEqual(604_800_000);
     expect(await dead.release()).toEqual({ released: false, reason: 'expired' });
     await mine.release();
+    await crashed.close();
+  });
+
+  it('a reclaim that still finds every permit held (a manager with a lower limit) is audited with fence 0', async () => {
+    const crashed = new LockManager({ nodes: env.clients[1]!, heartbeatIntervalMs: 100, staleAfterMs: 600 });
+    const wide = crashed.semaphore('narrowed', { limit: 2 });
+    const dead = await wide.acquire({ heartbeat: false, ttlMs: 5_000 });
+    const live = await env.manager.semaphore('narrowed', { limit: 2 }).acquire();
+    await sleep(700);
+    // Limit 1: reclaiming the dead permit still leaves the live one, so nothing is granted.
+    const narrow = env.manager.semaphore('narrowed', { limit: 1 });
+    const refused = await narrow.acquire().catch((e: unknown) => e);
+    expect(isLockConflictError(refused)).toBe(true);
+    const [entry] = await env.clients[1]!.xrevrange('cxkit:locks:sem:{narrowed}:audit', '+', '-', 'COUNT', 1);
+    const fields = entry![1] as string[];
+    expect(fields[fields.indexOf('prevToken') + 1]).toBe(dead.token);
+    expect(fields[fields.indexOf('fence') + 1]).toBe('0');
+    await live.release();
     await crashed.close();
   });
 

@@ -24,14 +24,19 @@ for _, token in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now)) do
   redis.call('ZREM', KEYS[1], token)
   redis.call('HDEL', KEYS[2], token)
   -- This token's own expired permit (a late repeat) is no other holder's: not an override.
-  if s and token ~= ARGV[1] then
-    local h = cx_parse(s, now)
-    cx_audit(KEYS[4], ARGV[7], ARGV[11], ARGV[8], h, h[10], ARGV[1], ARGV[4], ARGV[5], ARGV[6], 0, now)
-    cx_append(reclaimed, h)
+  if s and token ~= ARGV[1] then cx_append(reclaimed, cx_parse(s, now)) end
+end
+-- Each reclaimed permit is audited with the fence of the permit granted in its place (0: none was, the
+-- permits are still all held, e.g. by managers configured with a lower limit).
+local function audit(fence)
+  for i = 1, #reclaimed, CX_HOLDER do
+    local h = { unpack(reclaimed, i, i + CX_HOLDER - 1) }
+    cx_audit(KEYS[4], ARGV[7], ARGV[11], ARGV[8], h, h[10], ARGV[1], ARGV[4], ARGV[5], ARGV[6], fence, now)
   end
 end
 local count = redis.call('ZCARD', KEYS[1])
 if count >= tonumber(ARGV[3]) then
+  audit(0)
   local first = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
   local out = { 0, 0, count }
   local s = first and redis.call('HGET', KEYS[2], first)
@@ -45,6 +50,7 @@ redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], cx_pack(ARGV[1], digits, now, now, ARGV[2], ARGV[4], ARGV[5], ARGV[6]))
 redis.call('PEXPIRE', KEYS[1], ARGV[9])
 redis.call('PEXPIRE', KEYS[2], ARGV[9])
+audit(digits)
 local out = { 1, fence, count + 1 }
 if #reclaimed > 0 then
   out[#out + 1] = 0
