@@ -1,7 +1,6 @@
-import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { crmUpdate, idempotencyKeyFor } from '../src/demo/payloads.js';
 import { waitForBackendBlockedBy } from './helpers/blocked-by.js';
+import { heldCrmWrite } from './helpers/held-crm-write.js';
 import { regionPerFile, type TestRegion } from './helpers/in-process-region.js';
 
 /**
@@ -19,27 +18,9 @@ regionPerFile(
 describe('a retry while the first run of its key is still writing', () => {
   it('gets 409 IDEMPOTENCY_IN_PROGRESS with Retry-After, then the replay of the first run', async () => {
     const sessionId = 'session_in_progress';
-    const key = idempotencyKeyFor(sessionId, 'UPDATE_NOTES', '2024-05-15T14:32:00Z');
-    const send = () =>
-      region.app.inject({
-        method: 'POST',
-        url: '/api/v2/integrations/crm/contact/update',
-        headers: {
-          authorization: `Bearer ${region.token}`,
-          'content-type': 'application/json',
-          'idempotency-key': key,
-        },
-        payload: JSON.stringify(crmUpdate(sessionId)),
-      });
     // An uncommitted fence row for the session holds the first run's write.
-    const blocker = new pg.Client({ connectionString: region.pg.url });
-    await blocker.connect();
+    const { send, blocker } = await heldCrmWrite(region, sessionId);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query(
-        "INSERT INTO crm_session_fences (session_id, fence, region) VALUES ($1, 0, 'blocker')",
-        [sessionId],
-      );
       const first = send();
       await waitForBackendBlockedBy(region.resources.ctx.db, blocker, 'first run waiting on the fence row');
       const retry = await send();

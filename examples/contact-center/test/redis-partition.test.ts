@@ -1,13 +1,7 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkpointV2,
-  crmUpdate,
-  cxoneAgentState,
-  genesysAcw,
-  idempotencyKeyFor,
-} from '../src/demo/payloads.js';
+import { checkpointV2, cxoneAgentState, genesysAcw } from '../src/demo/payloads.js';
 import { waitForBackendBlockedBy } from './helpers/blocked-by.js';
+import { heldCrmWrite } from './helpers/held-crm-write.js';
 import { startTestRegion, type TestRegion, waitForLockQuorum } from './helpers/in-process-region.js';
 
 /**
@@ -84,28 +78,10 @@ describe('a paused data node', () => {
 describe('lock quorum lost while a CRM write is in flight', () => {
   it('the retry of the same Idempotency-Key answers the note that was written, not a 500 forever', async () => {
     const sessionId = 'session_lock_lost';
-    const key = idempotencyKeyFor(sessionId, 'UPDATE_NOTES', '2024-05-15T14:32:00Z');
-    const sendWithKey = () =>
-      region.app.inject({
-        method: 'POST',
-        url: '/api/v2/integrations/crm/contact/update',
-        headers: {
-          authorization: `Bearer ${region.token}`,
-          'content-type': 'application/json',
-          'idempotency-key': key,
-        },
-        payload: JSON.stringify(crmUpdate(sessionId)),
-      });
     // An uncommitted fence row for the session makes the write wait while the lock is lost.
-    const blocker = new pg.Client({ connectionString: region.pg.url });
-    await blocker.connect();
+    const { key, send: sendWithKey, blocker } = await heldCrmWrite(region, sessionId);
     const lockNodes = region.redis.nodes.slice(1);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query(
-        "INSERT INTO crm_session_fences (session_id, fence, region) VALUES ($1, 0, 'blocker')",
-        [sessionId],
-      );
       const first = sendWithKey();
       await waitForBackendBlockedBy(region.resources.ctx.db, blocker, 'CRM write waiting on the fence row');
       // Two of three lock nodes stop answering: heartbeats miss the quorum and the lock is lost.
