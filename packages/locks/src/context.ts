@@ -31,7 +31,7 @@ export interface LockContext {
   track(work: Promise<unknown>): void;
   /** The KEYS/ARGV every acquire call of `resource` starts with (one shared object outside a Cluster). */
   acquireHead(resource: string): BatchItem['head'];
-  /** The ARGV every release call starts with: whether to publish inside the script. */
+  /** The ARGV every release call starts with: whether to publish inside the script, the record retention. */
   readonly releaseHead: BatchItem['head'];
 }
 
@@ -115,7 +115,7 @@ export function createContext(
     track,
     acquireHead: shared ? () => shared : headOf,
     // Quorum mode publishes once per release from the client instead of once per node.
-    releaseHead: { keys: [], args: [topology === 'quorum' ? '0' : '1'] },
+    releaseHead: { keys: [], args: [topology === 'quorum' ? '0' : '1', o.recordRetentionMs] },
   };
   return { ctx, clients };
 }

@@ -18,7 +18,7 @@ const handsOver = (release: QueuedCall, acquire: QueuedCall | undefined): acquir
   release.keys.length === 2 &&
   acquire.keys.length === 4 &&
   release.keys[0] === acquire.keys[2] &&
-  release.args[2] === '';
+  release.args[3] === '';
 
 /** Hands a part of the hand-off reply to its caller: a part that failed in the script is an error reply. */
 const settle = (call: QueuedCall, part: unknown) =>

@@ -81,6 +81,7 @@ export class LockManager {
           lock.resource,
           lock.token,
           lock.nodes ? { ...options, only: lock.nodes } : options,
+          lock.fence,
         ).then((replies) => releaseResult(this.#ctx, replies));
       },
       forget: (lock) => {

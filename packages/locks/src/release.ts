@@ -23,6 +23,8 @@ export function releaseOn(
   resource: string,
   token: string,
   options: { only?: ReadonlySet<number>; wake?: boolean; handOff?: boolean } = {},
+  /** The held lock's fence, so a repeat of this call (ioredis re-sends it after a lost reply) knows its own release. */
+  fence?: number,
 ): Promise<(Reply<number> | undefined)[]> {
   const { only, wake = false, handOff = false } = options;
   const quorumMode = ctx.topology === 'quorum';
@@ -30,7 +32,7 @@ export function releaseOn(
   const item = {
     head: ctx.releaseHead,
     keys: [ctx.keys.lock(resource), ctx.keys.waiters(resource)],
-    args: [token, channel, resource],
+    args: [token, channel, resource, fence === undefined ? '' : String(fence)],
   };
   const n = ctx.nodes.length;
   let published = false;

@@ -14,7 +14,7 @@ const key = (resource: string) => `cxkit:locks:{${resource}}`;
 function calls(resource: string, from: string, to: string, guard = '0') {
   const keys = [key(resource), `${key(resource)}:waiters`];
   return {
-    release: { keys, args: ['1', from, '', resource] },
+    release: { keys, args: ['1', '600000', from, '', resource, ''] },
     acquire: {
       keys: ['cxkit:locks:audit', 'cxkit:locks:marker', ...keys],
       args: [guard, '10000', 'default', '10000', '600000', '0', to, '10000', '7 4 0 defaultHAND', resource],

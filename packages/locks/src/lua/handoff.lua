@@ -6,7 +6,8 @@
 -- themselves, one after the other (cx_apart above), still inside this call, so nothing the client
 -- writes later can run between them.
 -- KEYS and ARGV[1..10]: those of acquire.lua for one lock (the record and its waiters flag are the
---   release's); ARGV[11..14] those of release.lua for that lock (publish flag, token, channel '', name)
+--   release's); ARGV[11..16] those of release.lua for that lock (publish flag, retention, token,
+--   channel '', name, fence)
 -- returns {release reply, acquire reply}; a part that fails is an error reply in its place
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -21,10 +22,14 @@ else
   s = redis.call('MGET', KEYS[3])[1]
   epoch, created = '', nil
 end
--- "<expires> <high-water> <token> ...": the releasing owner's live record, or the two scripts.
-local token = ARGV[12]
+-- "<expires> <high-water> <token> ...": the releasing owner's live record, or the waiter's own grant (a
+-- repeat of this call after its reply was lost: granted again over it, the release answered as before);
+-- anything else runs the two scripts.
 local exp, hw, p = string.match(s or '', '^(%d+) (%d+) ()')
-if not p or tonumber(exp) <= now or string.sub(s, p, p + #token) ~= token .. ' ' then return cx_apart() end
+local function owner(token)
+  return string.sub(s, p, p + #token) == token .. ' '
+end
+if not p or tonumber(exp) <= now or not (owner(ARGV[13]) or owner(ARGV[7])) then return cx_apart() end
 -- The grant as acquire.lua writes it.
 local fence, digits = cx_grant_fence(tonumber(hw), t)
 local ttl = tonumber(ARGV[8])

@@ -2,12 +2,16 @@
 -- its owner still holds it, and report (or wake) waiters. Many callers' releases on one node share one call.
 -- KEYS per lock i: KEYS[2i-1] lock record, KEYS[2i] waiters flag (set by the acquire script when a
 --   contender met this lock)
--- ARGV[1] '1' to PUBLISH here when someone waited, '0' to only report it; then per lock i, three values
---   from ARGV[3i-1]: token, release channel ('' to stay silent, e.g. cleanup of a failed round),
---   resource name
+-- ARGV[1] '1' to PUBLISH here when someone waited, '0' to only report it  ARGV[2] record retention ms;
+--   then per lock i, four values from ARGV[4i-1]: token, release channel ('' to stay silent, e.g. cleanup
+--   of a failed round), resource name, the lock's fence ('' if unknown)
 -- returns {r1, r2, ...}: 1 released, nobody waited  2 released and a contender waited  0 absent,
 --   released or expired (an expired record of this owner is still marked released)  -1 held by another
 --   owner (taken over)  -2 the record is in another layout (left as it is)
+-- A repeat of a release that was in time (ioredis re-sends a call whose reply was lost) finds the record
+-- released with this lock's fence as its high-water and the lock's expiry (the key's TTL less the
+-- retention) still ahead: it answers 1 again, not 0. Only this lock's release leaves its fence there
+-- before its expiry: a later owner's grant or release carries a higher one.
 -- Plain string scans instead of the shared helpers: this runs once per lock and must stay cheap. The
 -- node's TIME is read once, when the first record is found.
 local now
@@ -21,8 +25,8 @@ end
 local out = {}
 for i = 1, #KEYS / 2 do
   local lock, waiters = KEYS[2 * i - 1], KEYS[2 * i]
-  local b = 3 * i - 1
-  local token, channel = ARGV[b], ARGV[b + 1]
+  local b = 4 * i - 1
+  local token, channel, fence = ARGV[b], ARGV[b + 1], ARGV[b + 3]
   -- The record and the waiters flag in one read: an uncontended release is TIME, one MGET and one SET.
   local m = redis.call('MGET', lock, waiters)
   local s = m[1]
@@ -33,7 +37,10 @@ for i = 1, #KEYS / 2 do
   if s and not exp then
     out[i] = -2
   elseif not p2 then
-    out[i] = 0
+    -- Released ("0 <high-water>"): by this lock's own earlier run of this call, or absent for it.
+    local again = exp == 0 and fence ~= '' and string.sub(s, p1 + 1) == fence
+      and redis.call('PTTL', lock) > tonumber(ARGV[2])
+    out[i] = again and 1 or 0
   elseif string.sub(s, p2 + 1, p2 + #token + 1) ~= token .. ' ' then
     -- Not ours: a holder's record (every numeric field in place), or another layout's.
     if not string.find(s, '^%d+ %d+ %S+ %d+ %d+ %d+ %d+ %d+ %d+ %d+ ') then
