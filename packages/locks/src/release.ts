@@ -12,7 +12,8 @@ const SKIP = Promise.resolve(Number.NaN);
 /**
  * Runs the release script on the given nodes (all by default) and resolves at the quorum-th answer.
  * Replies: 1 released, 2 released and a contender waited, 0 absent, already released or expired, -1
- * held by another owner. Cleanup of a failed round stays silent. Only a contended release wakes
+ * held by another owner, -3 unknown (a hand-off repeated after its reply was lost: folds into
+ * 'unreachable' unless a quorum answered otherwise). Cleanup of a failed round stays silent. Only a contended release wakes
  * waiters (the acquire script flags a contender): from inside the script on one master or a Cluster, and with one PUBLISH in quorum mode
  * (one wake-up per release, sent once a node reports a waiter, instead of one per node). With
  * `handOff` (a waiter of this manager was just woken) the release is queued at once and held for the
@@ -23,7 +24,10 @@ export function releaseOn(
   resource: string,
   token: string,
   options: { only?: ReadonlySet<number>; wake?: boolean; handOff?: boolean } = {},
-  /** The held lock's fence, so a repeat of this call (ioredis re-sends it after a lost reply) knows its own release. */
+  /**
+   * The held lock's fence, so a repeat of this call (ioredis re-sends it after a lost reply) knows its own
+   * release. Not sent to a quorum: two owners' records can carry one fence there (see release.lua).
+   */
   fence?: number,
 ): Promise<(Reply<number> | undefined)[]> {
   const { only, wake = false, handOff = false } = options;
@@ -32,7 +36,7 @@ export function releaseOn(
   const item = {
     head: ctx.releaseHead,
     keys: [ctx.keys.lock(resource), ctx.keys.waiters(resource)],
-    args: [token, channel, resource, fence === undefined ? '' : String(fence)],
+    args: [token, channel, resource, fence === undefined || quorumMode ? '' : String(fence)],
   };
   const n = ctx.nodes.length;
   let published = false;

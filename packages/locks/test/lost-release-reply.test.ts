@@ -55,7 +55,7 @@ describe('a release whose reply is lost', () => {
 });
 
 describe('a hand-off whose reply is lost', () => {
-  it('releases the holder as released and grants the waiter once, with a higher fence', async () => {
+  it("grants the waiter, with a higher fence, and answers the holder's release as unknown, not taken over", async () => {
     const holder = await m.acquire('lost-handoff', { heartbeat: false });
     const waiting = m.acquire('lost-handoff', { heartbeat: false, waitMs: 5_000 });
     // The waiter met the holder and listens for its release (the reply lost below must be the hand-off's,
@@ -77,7 +77,8 @@ describe('a hand-off whose reply is lost', () => {
       Number(/cmdstat_evalsha:calls=(\d+)/.exec(await env.clients[1]!.info('commandstats'))?.[1] ?? 0);
     const before = await calls();
     proxy.loseNextReply();
-    expect(await holder.release()).toEqual({ released: true });
+    // What the first run answered for the release (in time or not) cannot be read back from the waiter's grant.
+    expect(await holder.release()).toEqual({ released: false, reason: 'unreachable' });
     // The hand-off ran twice: the first run's reply was the one lost.
     expect((await calls()) - before).toBe(2);
     const waiter = await waiting;

@@ -23,16 +23,18 @@ else
   epoch, created = '', nil
 end
 -- "<expires> <high-water> <token> ...": the releasing owner's live record, or the waiter's own grant (a
--- repeat of this call after its reply was lost: granted again over it, the release answered as before);
--- anything else runs the two scripts.
+-- repeat of this call after its reply was lost: granted again over it; the release is answered -3,
+-- unknown, as what the first run answered for it, in time or not, cannot be read back); anything else
+-- runs the two scripts.
 local exp, hw, p = string.match(s or '', '^(%d+) (%d+) ()')
 local function owner(token)
   return string.sub(s, p, p + #token) == token .. ' '
 end
-if not p or tonumber(exp) <= now or not (owner(ARGV[13]) or owner(ARGV[7])) then return cx_apart() end
+local again = p and owner(ARGV[7])
+if not p or tonumber(exp) <= now or not (again or owner(ARGV[13])) then return cx_apart() end
 -- The grant as acquire.lua writes it.
 local fence, digits = cx_grant_fence(tonumber(hw), t)
 local ttl = tonumber(ARGV[8])
 redis.call('SET', KEYS[3], cx_grant_record(tostring(now + ttl), digits, ARGV[7], tostring(now), ARGV[2], ARGV[9]),
   'PX', ttl + tonumber(ARGV[5]))
-return { { 1 }, { epoch, created and now - tonumber(created) or -1, 1, fence, 0 } }
+return { { again and -3 or 1 }, { epoch, created and now - tonumber(created) or -1, 1, fence, 0 } }

@@ -7,11 +7,13 @@
 --   of a failed round), resource name, the lock's fence ('' if unknown)
 -- returns {r1, r2, ...}: 1 released, nobody waited  2 released and a contender waited  0 absent,
 --   released or expired (an expired record of this owner is still marked released)  -1 held by another
---   owner (taken over)  -2 the record is in another layout (left as it is)
+--   owner (taken over)  -2 the record is in another layout (left as it is)  (-3, unknown, comes only
+--   from the hand-off script)
 -- A repeat of a release that was in time (ioredis re-sends a call whose reply was lost) finds the record
 -- released with this lock's fence as its high-water and the lock's expiry (the key's TTL less the
--- retention) still ahead: it answers 1 again, not 0. Only this lock's release leaves its fence there
--- before its expiry: a later owner's grant or release carries a higher one.
+-- retention) still ahead: it answers 1 again, not 0. On one master or a Cluster only this lock's release
+-- leaves its fence there before its expiry (a later owner's carries a higher one); a quorum's nodes can
+-- share a fence between owners, so there the client sends none.
 -- Plain string scans instead of the shared helpers: this runs once per lock and must stay cheap. The
 -- node's TIME is read once, when the first record is found.
 local now
