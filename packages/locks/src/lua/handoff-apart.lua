@@ -17,8 +17,6 @@ local function cx_apart()
     if type(reply) == 'table' and reply.err then return reply end
     return { err = tostring(reply) }
   end
-  local argv = {}
-  for i = 1, 10 do argv[i] = ARGV[i] end
-  local released = run(release_part, { KEYS[3], KEYS[4] }, { ARGV[11], ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16] })
-  return { released, run(acquire_part, KEYS, argv) }
+  local released = run(release_part, { KEYS[3], KEYS[4] }, { unpack(ARGV, 11, 16) })
+  return { released, run(acquire_part, KEYS, { unpack(ARGV, 1, 10) }) }
 end
