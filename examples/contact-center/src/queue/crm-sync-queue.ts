@@ -34,6 +34,15 @@ export class CrmSyncQueue {
     });
   }
 
+  /**
+   * Resolves once BullMQ has finished its start-up commands on the connection. On a shared connection
+   * its close() does not wait for them, and a connection closed under them would fail them where nobody
+   * listens (an unhandled rejection): wait for this before the queue can be closed.
+   */
+  async ready(): Promise<void> {
+    await this.queue.waitUntilReady();
+  }
+
   /** The event id is the job id, so a redelivery that reaches this point still enqueues once. */
   async enqueue(job: CrmSyncJob): Promise<void> {
     await this.queue.add('sync-note', job, { jobId: jobIdOf(job.source, job.eventId) });

@@ -124,6 +124,7 @@ async function build(
   closers.push(async () => queueRedis.disconnect());
   const crmSync = new CrmSyncQueue(queueRedis);
   closers.push(() => crmSync.close());
+  await crmSync.ready();
 
   const health = createHealthMonitor(config, redisNodes, db, logger);
   closers.push(() => health.close());
