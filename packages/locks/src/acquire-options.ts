@@ -97,6 +97,7 @@ export function parseAcquire(
     signal: a.signal as AbortSignal | undefined,
     waitMs: int('waitMs', a.waitMs, 0, 0),
     heartbeat,
-    maxHoldMs: int('maxHoldMs', a.maxHoldMs, o.maxHoldMs, 1),
+    // Infinity: no max hold (an election leads until it loses); a finite one must fit a timer.
+    maxHoldMs: a.maxHoldMs === Infinity ? Infinity : int('maxHoldMs', a.maxHoldMs, o.maxHoldMs, 1),
   };
 }

@@ -52,7 +52,7 @@ export function campaign(
         lock = await acquire(`elect:${name}`, {
           waitMs: 60_000,
           signal,
-          maxHoldMs: 2_147_483_647,
+          maxHoldMs: Infinity,
           operation: options.operation ?? 'LEADER',
           correlationId: options.correlationId ?? '',
           ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),

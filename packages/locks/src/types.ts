@@ -86,7 +86,7 @@ export interface AcquireOptions {
   waitMs?: number;
   /** Extend the lock on every heartbeat until released. @default true */
   heartbeat?: boolean;
-  /** Longest total hold time of this lock. @default maxHoldMs */
+  /** Longest total hold time of this lock; `Infinity` for none. @default maxHoldMs */
   maxHoldMs?: number;
 }
 

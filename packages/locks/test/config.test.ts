@@ -53,6 +53,8 @@ describe('bad input', () => {
       'must be >= 6743 while heartbeating',
     );
     expect(await fieldOf(() => manager.acquire('r', { waitMs: -1 }))).toBe('waitMs');
+    for (const maxHoldMs of [0, 1.5, Number.NaN, -Infinity, 2 ** 31])
+      expect(await fieldOf(() => manager.acquire('r', { maxHoldMs }))).toBe('maxHoldMs');
     expect(await fieldOf(() => manager.acquire('r', { operation: 'x'.repeat(200) }))).toBe('operation');
     expect(await fieldOf(() => manager.acquire('r', { ttl: 5 } as never))).toBe('ttl');
     expect(await fieldOf(() => manager.withLock('', async () => 1))).toBe('resource');

@@ -1,6 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import { parseInfo } from '@cxkit/testkit';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   DIAGNOSTICS_CHANNEL_PREFIX,
   isAcquireTimeoutError,
@@ -155,6 +155,27 @@ describe('LockManager on one master', () => {
     await sleep(200);
     expect((await env.manager.inspect('runaway')).holder).toBeUndefined();
     expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
+  });
+
+  it('an election leads with no max hold: its lock is asked with maxHoldMs Infinity, which acquire() accepts', async () => {
+    // A finite stand-in (the largest timer delay) would demote every leader after 24.8 days.
+    const acquire = vi.spyOn(env.manager, 'acquire');
+    try {
+      let elected!: (lock: unknown) => void;
+      const leading = new Promise((resolve) => {
+        elected = resolve;
+      });
+      const election = env.manager.elect('no-max-hold', { onElected: (lock) => elected(lock) });
+      await leading;
+      expect(election.isLeader).toBe(true);
+      expect(acquire.mock.calls[0]![1]).toMatchObject({ maxHoldMs: Infinity });
+      await election.stop();
+    } finally {
+      acquire.mockRestore();
+    }
+    const lock = await env.manager.acquire('unbounded', { ttlMs: 1_000, maxHoldMs: Infinity });
+    expect(lock.signal.aborted).toBe(false);
+    expect(await lock.release()).toEqual({ released: true });
   });
 
   it('withLock always releases and survives a script cache flush (NOSCRIPT fallback)', async () => {
