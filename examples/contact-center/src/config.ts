@@ -1,4 +1,6 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
+import { POD_NAME } from './http/lock-owner.js';
 
 /** Comma-separated list of URLs, e.g. `redis://a:6379,redis://b:6379`. */
 const urlList = z
@@ -75,6 +77,28 @@ export const regionConfigSchema = z
     PLATFORM_URLS: z.string().default(''),
     /** Delay between failing readiness and closing the listener on SIGTERM (see k8s preStop). */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(5_000),
+    /**
+     * This process's name among the region's pods (one DNS label; k8s: the pod name). It prefixes every
+     * `lock_token` this process grants, so another pod can forward the lock's heartbeat and release here.
+     */
+    POD_NAME: z
+      .string()
+      .regex(POD_NAME, 'one lowercase DNS label, like contact-center-0')
+      .default(defaultPodName()),
+    /**
+     * How pods reach each other, `{pod}` standing for a pod name (k8s: `http://{pod}.contact-center:8080`
+     * through the headless Service). Empty: no forwarding, a lock's heartbeat and release must reach the
+     * pod that granted it.
+     */
+    PEER_URL_TEMPLATE: z
+      .string()
+      .default('')
+      .refine(
+        (t) => t === '' || (t.includes('{pod}') && z.url().safeParse(t.replaceAll('{pod}', 'pod-0')).success),
+        {
+          message: 'a URL containing {pod}, like http://{pod}.contact-center:8080',
+        },
+      ),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.REDIS_NODES !== undefined || c.REDIS_URL !== undefined, {
@@ -85,6 +109,16 @@ export const regionConfigSchema = z
     path: ['JWT_SECRET'],
     message: 'set JWT_SECRET (HS256 shared key) or JWKS_URL',
   });
+
+/** The host name's first label, lowercased, as a DNS label (`local` if nothing of it is usable). */
+function defaultPodName(): string {
+  const label = (hostname().split('.')[0] ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63)
+    .replace(/^-+|-+$/g, '');
+  return POD_NAME.test(label) ? label : 'local';
+}
 
 export type RegionConfig = z.output<typeof regionConfigSchema> & { redisNodes: string[] };
 

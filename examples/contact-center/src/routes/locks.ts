@@ -1,5 +1,6 @@
 import { isConfigError, isLockConflictError } from '@cxkit/locks';
 import type { FastifyInstance } from 'fastify';
+import { forwardToOwner, type LockOwnerRouting, parseWireToken, wireToken } from '../http/lock-owner.js';
 import { ProblemError } from '../http/problem.js';
 import { parse } from '../http/validate.js';
 import { acquireLockBody, heartbeatLockBody, releaseLockBody } from '../schemas/locks.js';
@@ -11,6 +12,10 @@ import type { RegionContext } from '../services/context.js';
  */
 export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Promise<void> {
   const write = { onRequest: ctx.auth.require('session:write') };
+  const routing: LockOwnerRouting = {
+    self: ctx.config.POD_NAME,
+    peerUrlTemplate: ctx.config.PEER_URL_TEMPLATE,
+  };
 
   app.post('/api/v1/state/locks/acquire', write, async (request) => {
     const body = parse(acquireLockBody, request.body, 'body');
@@ -48,7 +53,7 @@ export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Prom
     const overridden = await ctx.overrides.take(lock.token);
     return {
       resource_id: body.resource_id,
-      lock_token: lock.token,
+      lock_token: wireToken(routing.self, lock.token),
       fence: lock.fence,
       expires_at: new Date(expiresAt).toISOString(),
       region: lock.region,
@@ -57,21 +62,25 @@ export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Prom
     };
   });
 
-  app.post('/api/v1/state/locks/heartbeat', write, async (request) => {
+  // Heartbeat and release go to the pod that granted the lock (see lock-owner.ts).
+  app.post('/api/v1/state/locks/heartbeat', write, async (request, reply) => {
     const body = parse(heartbeatLockBody, request.body, 'body');
     if (body.lock_ttl_ms !== undefined) assertTtl(ctx, body.lock_ttl_ms, 'lock_ttl_ms');
-    const { lock, expiresAt } = ctx.heldLocks.heartbeat(body.resource_id, body.lock_token, body.lock_ttl_ms);
+    if (await forwardToOwner(routing, request, reply, body)) return reply;
+    const { token } = parseWireToken(body.lock_token);
+    const { lock, expiresAt } = ctx.heldLocks.heartbeat(body.resource_id, token, body.lock_ttl_ms);
     return {
       resource_id: body.resource_id,
-      lock_token: lock.token,
+      lock_token: body.lock_token,
       fence: lock.fence,
       expires_at: new Date(expiresAt).toISOString(),
     };
   });
 
-  app.post('/api/v1/state/locks/release', write, async (request) => {
+  app.post('/api/v1/state/locks/release', write, async (request, reply) => {
     const body = parse(releaseLockBody, request.body, 'body');
-    const result = await ctx.heldLocks.release(body.resource_id, body.lock_token);
+    if (await forwardToOwner(routing, request, reply, body)) return reply;
+    const result = await ctx.heldLocks.release(body.resource_id, parseWireToken(body.lock_token).token);
     return { resource_id: body.resource_id, released: result.released, reason: result.reason ?? null };
   });
 }

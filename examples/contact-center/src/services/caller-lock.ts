@@ -1,4 +1,5 @@
 import type { LockManager } from '@cxkit/locks';
+import { parseWireToken } from '../http/lock-owner.js';
 import { ProblemError } from '../http/problem.js';
 
 /**
@@ -27,7 +28,9 @@ export async function verifyCallerLock(
   }
   const forged =
     lock.fence > holder.fence ||
-    (lock.fence === holder.fence && lock.lock_token !== undefined && lock.lock_token !== holder.token);
+    (lock.fence === holder.fence &&
+      lock.lock_token !== undefined &&
+      parseWireToken(lock.lock_token).token !== holder.token);
   if (forged) {
     throw new ProblemError(422, 'FENCE_NOT_ISSUED', 'Fence not issued for this lock', undefined, {
       session_id: resource,
