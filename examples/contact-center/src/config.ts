@@ -78,27 +78,26 @@ export const regionConfigSchema = z
     /** Delay between failing readiness and closing the listener on SIGTERM (see k8s preStop). */
     SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).default(5_000),
     /**
-     * This process's name among the region's pods (one DNS label; k8s: the pod name). It prefixes every
-     * `lock_token` this process grants, so another pod can forward the lock's heartbeat and release here.
+     * This process's name among the region's pods (one DNS label; k8s: the pod name). With
+     * PEER_URL_TEMPLATE set it prefixes every `lock_token` this process grants, so another pod can
+     * forward the lock's heartbeat and release here.
      */
     POD_NAME: z
       .string()
       .regex(POD_NAME, 'one lowercase DNS label, like contact-center-0')
       .default(defaultPodName()),
     /**
-     * How pods reach each other, `{pod}` standing for a pod name (k8s: `http://{pod}.contact-center:8080`
-     * through the headless Service). Empty: no forwarding, a lock's heartbeat and release must reach the
-     * pod that granted it.
+     * The origin by which pods reach each other, `{pod}` in its host standing for a pod name (k8s:
+     * `http://{pod}.contact-center.contact-center.svc.cluster.local:8080`, the headless Service). Set, a
+     * `lock_token` names its pod and other pods forward its heartbeat and release there; empty, tokens
+     * are bare and those calls must reach the pod that granted the lock.
      */
     PEER_URL_TEMPLATE: z
       .string()
       .default('')
-      .refine(
-        (t) => t === '' || (t.includes('{pod}') && z.url().safeParse(t.replaceAll('{pod}', 'pod-0')).success),
-        {
-          message: 'a URL containing {pod}, like http://{pod}.contact-center:8080',
-        },
-      ),
+      .refine((t) => t === '' || isPeerTemplate(t), {
+        message: 'an origin with {pod} in its host, like http://{pod}.contact-center:8080',
+      }),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .refine((c) => c.REDIS_NODES !== undefined || c.REDIS_URL !== undefined, {
@@ -109,6 +108,24 @@ export const regionConfigSchema = z
     path: ['JWT_SECRET'],
     message: 'set JWT_SECRET (HS256 shared key) or JWKS_URL',
   });
+
+/** A URL that is an origin only (no path, query or fragment), with `{pod}` in its host name. */
+function isPeerTemplate(template: string): boolean {
+  if (!template.includes('{pod}')) return false;
+  try {
+    const url = new URL(template.replaceAll('{pod}', 'pod-0'));
+    return (
+      url.hostname.includes('pod-0') &&
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.pathname === '/' &&
+      url.search === '' &&
+      url.hash === '' &&
+      !template.replaceAll('{pod}', '').includes('@')
+    );
+  } catch {
+    return false;
+  }
+}
 
 /** The host name's first label, lowercased, as a DNS label (`local` if nothing of it is usable). */
 function defaultPodName(): string {

@@ -1,8 +1,9 @@
+import { createServer, request as httpRequest } from 'node:http';
 import { freePort } from '@cxkit/testkit';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type ConfigError, loadConfig } from '../src/config.js';
 import { lockRequest } from '../src/demo/payloads.js';
-import { FORWARDED_HEADER } from '../src/http/lock-owner.js';
+import { FORWARDED_HEADER, isPeer, peerUrl, wireToken } from '../src/http/lock-owner.js';
 import { startTestRegion, type TestRegion, waitForLockQuorum } from './helpers/in-process-region.js';
 
 /** Three pods of one region behind a load balancer: a lock's heartbeat and release may land on any. */
@@ -11,16 +12,21 @@ let peer: TestRegion;
 let cutOff: TestRegion;
 const forwardedTo: string[] = [];
 
+let peerPort: number;
+
 beforeAll(async () => {
-  owner = await startTestRegion({ POD_NAME: 'localhost' });
-  await owner.app.listen({ port: 0, host: 'localhost' });
+  const port = await freePort();
+  const template = `http://{pod}:${port}`;
+  owner = await startTestRegion({ POD_NAME: 'localhost', PEER_URL_TEMPLATE: template });
+  await owner.app.listen({ port, host: 'localhost' });
   owner.app.server.on('request', (request) => {
     const by = request.headers[FORWARDED_HEADER];
     if (typeof by === 'string') forwardedTo.push(`${by} ${request.url}`);
   });
-  const port = (owner.app.server.address() as { port: number }).port;
   const servers = { redis: owner.redis, pg: owner.pg, secret: owner.secret };
-  peer = await startTestRegion({ POD_NAME: 'pod-b', PEER_URL_TEMPLATE: `http://{pod}:${port}` }, servers);
+  peer = await startTestRegion({ POD_NAME: 'pod-b', PEER_URL_TEMPLATE: template }, servers);
+  peerPort = await freePort();
+  await peer.app.listen({ port: peerPort, host: '127.0.0.1' });
   // Its peers are unreachable (nothing listens on that port).
   cutOff = await startTestRegion(
     { POD_NAME: 'pod-c', PEER_URL_TEMPLATE: `http://{pod}:${await freePort()}` },
@@ -121,6 +127,71 @@ it('a lock whose pod cannot be reached is not held (409); a token naming no pod 
   expect(released.json()).toMatchObject({ released: true });
 });
 
+it('a request target naming another host (absolute form) is still forwarded to the owner pod only', async () => {
+  forwardedTo.length = 0;
+  const trapped: string[] = [];
+  const trap = createServer((req, res) => {
+    trapped.push(`${req.headers.authorization}`);
+    res.end('{}');
+  });
+  await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve));
+  const trapPort = (trap.address() as { port: number }).port;
+  try {
+    const acquired = await post(
+      owner,
+      '/api/v1/state/locks/acquire',
+      lockRequest('session_fwd_3', 'us-east-1', 5000),
+    );
+    const { lock_token } = acquired.json();
+    // POST http://127.0.0.1:<trap>/api/v1/state/locks/release HTTP/1.1, sent to the peer pod.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port: peerPort,
+          method: 'POST',
+          path: `http://127.0.0.1:${trapPort}/api/v1/state/locks/release`,
+          headers: { authorization: `Bearer ${peer.token}`, 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify({ resource_id: 'session_fwd_3', lock_token }));
+    });
+    expect(status).toBe(200);
+    expect(trapped).toEqual([]);
+    expect(forwardedTo).toEqual(['pod-b /api/v1/state/locks/release']);
+    expect((await owner.resources.ctx.locks.inspect('session_fwd_3')).holder).toBeUndefined();
+  } finally {
+    await new Promise((resolve) => trap.close(resolve));
+  }
+});
+
+it('a StatefulSet pod forwards only to pods of its own set, at the route path of the template origin', () => {
+  expect(isPeer('contact-center-1', 'contact-center-2')).toBe(true);
+  expect(isPeer('contact-center-1', 'contact-center-12')).toBe(true);
+  for (const other of [
+    'redis-lock',
+    'redis-lock-0',
+    'contact-center',
+    'contact-center-x',
+    'contact-center-1-0',
+  ])
+    expect(isPeer('contact-center-1', other)).toBe(false);
+  // Outside a StatefulSet (no ordinal) any pod name is a peer.
+  expect(isPeer('localhost', 'pod-b')).toBe(true);
+  expect(peerUrl('http://{pod}.cc:8080', 'cc-0', '/api/v1/state/locks/release').href).toBe(
+    'http://cc-0.cc:8080/api/v1/state/locks/release',
+  );
+  expect(() => peerUrl('http://{pod}.cc:8080', 'cc-0', '//evil.example/x')).toThrow(TypeError);
+  // Bare tokens while forwarding is off: pods of an earlier version compare a caller's token whole.
+  expect(wireToken({ self: 'cc-0', peerUrlTemplate: '' }, 'abc')).toBe('abc');
+  expect(wireToken({ self: 'cc-0', peerUrlTemplate: 'http://{pod}:1' }, 'abc')).toBe('cc-0~abc');
+});
+
 it('start-up refuses a POD_NAME that is not one DNS label and a PEER_URL_TEMPLATE without {pod}, naming them', () => {
   const base = {
     REGION: 'us-east-1',
@@ -140,6 +211,9 @@ it('start-up refuses a POD_NAME that is not one DNS label and a PEER_URL_TEMPLAT
   expect(variables({ POD_NAME: 'a~b' })).toEqual(['POD_NAME']);
   expect(variables({ PEER_URL_TEMPLATE: 'http://contact-center:8080' })).toEqual(['PEER_URL_TEMPLATE']);
   expect(variables({ PEER_URL_TEMPLATE: '{pod}' })).toEqual(['PEER_URL_TEMPLATE']);
+  expect(variables({ PEER_URL_TEMPLATE: 'http://cc:8080/{pod}' })).toEqual(['PEER_URL_TEMPLATE']);
+  expect(variables({ PEER_URL_TEMPLATE: 'http://{pod}.cc:8080/prefix' })).toEqual(['PEER_URL_TEMPLATE']);
+  expect(variables({ PEER_URL_TEMPLATE: 'ftp://{pod}.cc' })).toEqual(['PEER_URL_TEMPLATE']);
   expect(variables({ POD_NAME: 'contact-center-2', PEER_URL_TEMPLATE: 'http://{pod}.cc:8080' })).toEqual([]);
   expect(loadConfig(base).POD_NAME).toMatch(/^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/);
 });

@@ -53,7 +53,7 @@ export async function lockRoutes(app: FastifyInstance, ctx: RegionContext): Prom
     const overridden = await ctx.overrides.take(lock.token);
     return {
       resource_id: body.resource_id,
-      lock_token: wireToken(routing.self, lock.token),
+      lock_token: wireToken(routing, lock.token),
       fence: lock.fence,
       expires_at: new Date(expiresAt).toISOString(),
       region: lock.region,
