@@ -67,11 +67,15 @@ export class Bus {
       this.subscriber
         .subscribe(this.channel)
         .then(() => {
+          // Also when the first subscription failed (its connection dropped under it): this one holds.
+          this.#subscribed = true;
           this.#down = false;
           this.handlers.up();
         })
         .catch(() => {});
     });
+    // A lazily connecting client (`lazyConnect`, which duplicate() copies) connects only when asked.
+    if (this.subscriber.status === 'wait') this.subscriber.connect().catch(() => {});
     if (this.subscriber.status === 'ready') await this.#subscribe();
     else
       await new Promise<void>((resolve) =>

@@ -54,8 +54,19 @@ export class Recovery<T> {
     // Before the completeness check: with more partitions than stored, the extra ones are unmarked.
     this.#assertLayout(markers);
     if (!markers.complete) return false;
-    // A bus that dropped during the load (even if it is back) leaves it untrusted: the loop tries again.
-    if (!(await this.d.loadSnapshot(markers.seqs)) || !this.d.busConnected()) return false;
+    // A bus that dropped during the load (even if it is back) leaves it untrusted, and a load that failed
+    // (a page timed out) is not complete: either way the recovery loop tries again.
+    let loaded: boolean;
+    try {
+      loaded = await this.d.loadSnapshot(markers.seqs);
+    } catch (err) {
+      this.d.options.logger?.warn(
+        { err, namespace: this.d.options.namespace },
+        'state-cache snapshot load failed',
+      );
+      return false;
+    }
+    if (!loaded || !this.d.busConnected()) return false;
     this.d.setStatus('ready', reason);
     return markers;
   }

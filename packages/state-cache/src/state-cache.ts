@@ -153,6 +153,8 @@ export class StateCache<T> {
       this.#o.logger?.warn({ err, namespace: this.#o.namespace }, 'state-cache bus unavailable at start');
     }
     const started = await this.#recovery.tryComplete('start');
+    // Closed meanwhile: no recovery loop and no check timer outlive close().
+    if (this.#closed.signal.aborted) return this.#status;
     if (!started) this.#degrade('start');
     this.#checkTimer = setInterval(() => void this.#checkBus(), this.#o.busCheckIntervalMs);
     this.#checkTimer.unref();
@@ -257,9 +259,11 @@ export class StateCache<T> {
   }
 
   async #loadSnapshot(seqs: number[]): Promise<boolean> {
+    // The bus dropped after the caller looked: trusting now would outlast the `down` that came first.
+    if (!this.#bus.connected) return false;
     this.#near.trustFrom(seqs);
     this.#bus.resync(seqs);
-    this.#verifiedAt = Date.now();
+    this.#verifiedAt = performance.now();
     const o = this.#o;
     const loaded = await tracing.traced(
       'state-cache.snapshot',
@@ -275,12 +279,14 @@ export class StateCache<T> {
       },
     );
     o.logger?.debug({ namespace: o.namespace, loaded }, 'state-cache snapshot loaded');
+    // Down and back during the load: invalidations may have been missed, so nothing loaded is trusted.
+    if (!this.#bus.connected) this.#near.distrust();
     return this.#near.trusting;
   }
 
   /** The sequence check has not succeeded for two intervals: the bus may be silently stalled. */
   #unverified(): boolean {
-    return Date.now() - this.#verifiedAt > 2 * this.#o.busCheckIntervalMs + this.#o.commandTimeoutMs;
+    return performance.now() - this.#verifiedAt > 2 * this.#o.busCheckIntervalMs + this.#o.commandTimeoutMs;
   }
 
   async #checkBus(): Promise<void> {
@@ -291,7 +297,7 @@ export class StateCache<T> {
       if (otherLayout(markers, this.#o.partitions)) return this.#degrade('partition count changed');
       if (!markers.complete) return this.#degrade('redis lost its data');
       this.#bus.check(markers.seqs);
-      this.#verifiedAt = Date.now();
+      this.#verifiedAt = performance.now();
     } catch {
       // Unreachable Redis is noticed by the bus connection; the check simply skips this round.
     }

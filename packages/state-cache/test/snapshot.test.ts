@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { startRedisNodes, waitUntil } from '@cxkit/testkit';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iterableSource, type SourceRecord, type StateCache } from '../src/index.js';
 import { type Agent, cache, client, commandCalls, connected, namespace } from './helpers.js';
@@ -15,6 +15,23 @@ function onNextScan(r: Redis, fault: () => Promise<void>): void {
       await fault();
     }
     return hscan(...args);
+  };
+}
+
+/** Runs `fault` before the client's next pipeline is sent (the generation markers read). */
+function onNextPipeline(r: Redis, fault: () => Promise<void>): void {
+  const pipeline = r.pipeline.bind(r);
+  let armed = true;
+  (r as unknown as { pipeline: typeof pipeline }).pipeline = (...args) => {
+    const p = pipeline(...args);
+    if (!armed) return p;
+    armed = false;
+    const exec = p.exec.bind(p);
+    p.exec = (async () => {
+      await fault();
+      return exec();
+    }) as typeof p.exec;
+    return p;
   };
 }
 
@@ -77,6 +94,45 @@ describe('snapshot-first start', () => {
     expect(small.nearCacheSize).toBe(1_000);
   });
 
+  it('a snapshot page that times out at start: start() resolves degraded, and the cache recovers', async () => {
+    const ns = namespace('snap-slow');
+    const seed = cache<Agent>(redis, ns);
+    caches.push(seed);
+    await seed.start();
+    await seed.ready(AbortSignal.timeout(10_000));
+    await seed.apply({ key: 'k1', version: 1, type: 'CREATED', value: { state: 's', n: 1 } });
+    const r = await connected(client(nodes.urls[0]!));
+    const c = cache<Agent>(r, ns, { commandTimeoutMs: 300 });
+    caches.push(c);
+    const node = nodes.nodes[0]!;
+    onNextScan(r, async () => {
+      await node.pause();
+      setTimeout(() => void node.resume(), 800);
+    });
+    try {
+      expect(await c.start()).toBe('degraded');
+    } finally {
+      await waitUntil('node resumed', async () => !node.paused, 5_000);
+    }
+    await c.ready(AbortSignal.timeout(10_000));
+    expect((await c.get('k1')).value).toEqual({ state: 's', n: 1 });
+    await c.close();
+    r.disconnect();
+  });
+
+  it('a client that connects lazily (its duplicate too) still subscribes and gets ready', async () => {
+    const ns = namespace('snap-lazy');
+    const r = new Redis(nodes.urls[0]!, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    const c = cache<Agent>(r, ns);
+    caches.push(c);
+    await c.start();
+    await c.ready(AbortSignal.timeout(10_000));
+    await c.apply({ key: 'k1', version: 1, type: 'CREATED', value: { state: 's', n: 1 } });
+    expect((await c.get('k1')).found).toBe(true);
+    await c.close();
+    r.disconnect();
+  });
+
   describe('a bus that drops while the snapshot loads', () => {
     const seeded = async () => {
       const ns = namespace('snap-bus');
@@ -106,15 +162,53 @@ describe('snapshot-first start', () => {
       return read.version === 1 && !read.stale && (await scriptCalls()) === before;
     };
 
+    it('already while the markers are read: nothing is trusted or served from memory until it is back', async () => {
+      const { r, sub, c } = await seeded();
+      onNextPipeline(r, async () => {
+        sub.disconnect();
+        await once(sub, 'close');
+      });
+      expect(await c.start()).toBe('degraded');
+      expect(await servedFromNearCache(c)).toBe(false);
+      expect((await c.get('k7')).found).toBe(true); // from Redis
+      await sub.connect();
+      await c.ready(AbortSignal.timeout(10_000));
+      expect(await servedFromNearCache(c)).toBe(true);
+      await c.close();
+      r.disconnect();
+      sub.disconnect();
+    });
+
     it('and stays down: start() does not resolve ready, and the instance waits for the bus', async () => {
       const { r, sub, c } = await seeded();
       onNextScan(r, async () => sub.disconnect());
       expect(await c.start()).toBe('degraded');
       await new Promise((resolve) => setTimeout(resolve, 500)); // several recovery intervals
       expect(c.status).toBe('degraded');
+      // What the load put in the near cache is not served while no invalidation can arrive.
+      expect(await servedFromNearCache(c)).toBe(false);
       await sub.connect();
       await c.ready(AbortSignal.timeout(10_000));
       expect(c.nearCacheSize).toBe(300);
+      expect(await servedFromNearCache(c)).toBe(true);
+      await c.close();
+      r.disconnect();
+      sub.disconnect();
+    });
+
+    it('whose first SUBSCRIBE failed: the resubscribe after a reconnect counts, and the cache gets ready', async () => {
+      const { r, sub, c } = await seeded();
+      // As when the connection drops under the first SUBSCRIBE for longer than its retries.
+      const subscribe = sub.subscribe.bind(sub) as (...args: unknown[]) => Promise<unknown>;
+      let failed = false;
+      (sub as unknown as { subscribe: typeof subscribe }).subscribe = async (...args) => {
+        if (failed) return subscribe(...args);
+        failed = true;
+        throw new Error('Reached the max retries per request limit');
+      };
+      expect(await c.start()).toBe('degraded');
+      sub.disconnect(true);
+      await c.ready(AbortSignal.timeout(10_000));
       expect(await servedFromNearCache(c)).toBe(true);
       await c.close();
       r.disconnect();
