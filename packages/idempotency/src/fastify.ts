@@ -59,15 +59,15 @@ const plugin: FastifyPluginAsync<FastifyIdempotencyOptions> = async (app, opts) 
     return payload;
   });
 
-  // A request that ends without a response (client gone, hook error) releases its key.
-  const abandon = async (req: FastifyRequest) => {
+  // A response that finished without passing onSend (a hook failed) releases its key. A client that
+  // disconnects does not: its route still runs and stores its answer for the retry (fastify reports a
+  // bodiless request whose socket closes as aborted while the route is running).
+  app.addHook('onResponse', async (req: FastifyRequest) => {
     const run = running.get(req);
     if (!run) return;
     running.delete(req);
     run.abandon(new Error('request ended without a response'));
-  };
-  app.addHook('onResponse', abandon);
-  app.addHook('onRequestAbort', abandon);
+  });
 };
 
 // Same effect as fastify-plugin: hooks apply to the routes of the registering scope.

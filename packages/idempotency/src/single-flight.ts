@@ -39,6 +39,10 @@ export class Flight<T> {
   }
 }
 
+/** Its handler started and has outlived its lease (a hung handler never settles the flight). */
+const expired = (flight: Flight<unknown>) =>
+  flight.startedAt > 0 && Date.now() >= flight.startedAt + flight.leaseMs;
+
 /**
  * Coalesces concurrent calls for the same key in one process into one database call. Bounded: past
  * `max` distinct keys, calls run on their own (correct, just not coalesced).
@@ -48,10 +52,14 @@ export class SingleFlight<T> {
 
   constructor(private readonly max: number) {}
 
-  /** The flight to join for `key`, only when it was started for the same identity. */
+  /**
+   * The flight to join for `key`, only when it was started for the same identity and its handler's
+   * lease has not run out: a handler that hangs past its lease is taken over through the database, as
+   * a caller in another pod would, instead of answering every repeat here 409 until the process ends.
+   */
   join(key: string, identity: string): Flight<T> | undefined {
     const flight = this.#flights.get(key);
-    return flight?.identity === identity ? flight : undefined;
+    return flight?.identity === identity && !expired(flight) ? flight : undefined;
   }
 
   /**
@@ -63,7 +71,9 @@ export class SingleFlight<T> {
     const flight = new Flight<T>(identity);
     const promise = fn(flight);
     flight.promise = promise;
-    if (this.#flights.has(key) || this.#flights.size >= this.max) return promise;
+    const current = this.#flights.get(key);
+    // A flight whose lease ran out is replaced: identical calls then share the takeover.
+    if (current ? !expired(current) : this.#flights.size >= this.max) return promise;
     this.#flights.set(key, flight);
     const clear = () => {
       if (this.#flights.get(key) === flight) this.#flights.delete(key);

@@ -1,8 +1,9 @@
+import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { idempotencyPlugin } from '../src/fastify.js';
 import type { IdempotencyStore } from '../src/index.js';
-import { deferred, type Fixture, fixture } from './helpers.js';
+import { deferred, type Fixture, fixture, sleep } from './helpers.js';
 
 let f: Fixture;
 let app: FastifyInstance;
@@ -120,5 +121,42 @@ describe('fastify plugin', () => {
     expect(t2.headers['idempotent-replayed']).toBe('true');
     const list = await app.inject({ method: 'GET', url: '/orders' });
     expect(list.statusCode).toBe(200);
+  });
+
+  it('a client that gives up on a bodiless POST mid-run does not release the key: its retry gets 409, then the stored response', async () => {
+    const own = Fastify();
+    const held = deferred();
+    let runs = 0;
+    await own.register(idempotencyPlugin, { store });
+    // No body: fastify never reads the request stream, so the socket's close counts as an abort.
+    own.post('/calls/:id/hangup', async (_req, reply) => {
+      runs++;
+      await held.promise;
+      return reply.code(201).send({ hungUp: runs });
+    });
+    await own.listen({ port: 0, host: '127.0.0.1' });
+    const url = `http://127.0.0.1:${(own.server.address() as AddressInfo).port}/calls/7/hangup`;
+    const send = (signal?: AbortSignal) =>
+      fetch(url, { method: 'POST', headers: { 'idempotency-key': 'h1' }, ...(signal ? { signal } : {}) });
+    try {
+      const sender = new AbortController();
+      const first = send(sender.signal).catch((e: unknown) => e);
+      while (runs === 0) await sleep(10);
+      sender.abort(); // the platform's delivery timeout: the socket closes while the route still runs
+      expect(await first).toBeInstanceOf(Error);
+      await sleep(100);
+      const retry = await Promise.race([send(), sleep(1_000)]);
+      held.resolve();
+      expect((retry as Response | undefined)?.status).toBe(409);
+      await expect.poll(async () => (await send()).status).toBe(201);
+      const replay = await send();
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replay.json()).toEqual({ hungUp: 1 });
+      expect(runs).toBe(1);
+    } finally {
+      held.resolve();
+      own.server.closeAllConnections();
+      await own.close();
+    }
   });
 });

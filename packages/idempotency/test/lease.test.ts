@@ -26,6 +26,43 @@ async function stored(table: string, key: string) {
 }
 
 describe('lease expiry and takeover', () => {
+  it('a handler that hangs past its lease is taken over by a repeat in the same process, not answered 409 forever', async () => {
+    const store = await f.store({ table: uniqueTable(), inProgressTtlMs: 300 });
+    let hungSignal: AbortSignal | undefined;
+    // Ignores its signal and never settles: only the lease frees the key.
+    const hung = store
+      .execute('k', { v: 1 }, (ctx) => {
+        hungSignal = ctx.signal;
+        return new Promise<never>(() => {});
+      })
+      .catch((e: unknown) => e);
+    await sleep(50);
+    const early = await store
+      .execute('k', { v: 1 }, async () => ({ status: 200, body: 'early' }))
+      .catch((e) => e);
+    expect(isIdempotencyInProgressError(early)).toBe(true);
+    await sleep(400);
+    expect(hungSignal?.aborted).toBe(true);
+    // Two identical repeats after the lease: one takes the run over, the other shares its outcome.
+    let runs = 0;
+    const repeats = await Promise.all(
+      [1, 2].map(() =>
+        store.execute(
+          'k',
+          { v: 1 },
+          async (ctx) => {
+            runs++;
+            return { status: 200, body: `taken over@${ctx.attempt}` };
+          },
+          { wait: 2_000 },
+        ),
+      ),
+    );
+    expect(runs).toBe(1);
+    expect(repeats.map((r) => r.response.body)).toEqual(['taken over@2', 'taken over@2']);
+    void hung;
+  });
+
   it('a stalled run is taken over after its lease; its late completion is rejected and does not overwrite', async () => {
     const table = uniqueTable();
     const a = await f.store({ table, inProgressTtlMs: 300 });
