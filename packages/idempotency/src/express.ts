@@ -82,10 +82,12 @@ export function idempotency(opts: ExpressIdempotencyOptions): RequestHandler {
           res.end = end;
           const body = Buffer.concat(chunks);
           const isText = /^text\/|json|xml|javascript/i.test(String(res.getHeader('content-type') ?? ''));
+          // Text is stored as text only when it is UTF-8 (a windows-1252 body would not replay byte for byte).
+          const text = isText ? body.toString('utf8') : undefined;
           decision.capture({
             status: res.statusCode,
             headers: storableHeaders(res.getHeaders()),
-            body: encodeBody(isText ? body.toString('utf8') : body),
+            body: encodeBody(text !== undefined && Buffer.from(text, 'utf8').equals(body) ? text : body),
           });
           decision.stored
             .catch((err: unknown) =>

@@ -295,8 +295,9 @@ export class IdempotencyStore {
 
   /** Runs `sweep()` every `intervalMs` (unref'd timer, never overlapping) until `stop()` or `close()`. */
   startSweeper(intervalMs: number, options: SweepOptions = {}): { stop(): void } {
-    if (!Number.isInteger(intervalMs) || intervalMs < 1)
-      throw new ConfigError('intervalMs', 'expected a positive integer');
+    // Above the largest timer delay Node would fire every millisecond instead.
+    if (!Number.isInteger(intervalMs) || intervalMs < 1 || intervalMs > 2_147_483_647)
+      throw new ConfigError('intervalMs', 'expected an integer between 1 and 2147483647');
     const sweeper = new Sweeper(
       intervalMs,
       () => this.sweep(options),

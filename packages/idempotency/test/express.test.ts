@@ -42,6 +42,10 @@ beforeAll(async () => {
     await webhookGate.promise;
     res.status(201).json({ written: runs.webhook });
   });
+  // Not UTF-8: 'café' in windows-1252 (0xE9 is no UTF-8 sequence on its own).
+  app.post('/latin', guard, (_req, res) => {
+    res.type('text/csv; charset=windows-1252').end(Buffer.from([0x63, 0x61, 0x66, 0xe9]));
+  });
   app.post('/chunks', guard, (_req, res) => {
     res.type('text/plain');
     res.write('part-1;');
@@ -168,6 +172,14 @@ describe('express middleware over a real HTTP server', () => {
     expect(await a.text()).toBe('part-1;part-2');
     expect(await b.text()).toBe('part-1;part-2');
     expect(b.headers.get('idempotent-replayed')).toBe('true');
+  });
+
+  it('replays a text body in another charset byte for byte', async () => {
+    const a = Buffer.from(await (await post('/latin', 'l1', {})).arrayBuffer());
+    const replay = await post('/latin', 'l1', {});
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect([...Buffer.from(await replay.arrayBuffer())]).toEqual([0x63, 0x61, 0x66, 0xe9]);
+    expect([...a]).toEqual([0x63, 0x61, 0x66, 0xe9]);
   });
 
   it('rejects bad adapter options with a ConfigError naming the field', () => {

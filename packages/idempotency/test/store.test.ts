@@ -537,6 +537,8 @@ describe('sweep', () => {
     const sweeps: unknown[] = [];
     store.on('sweep', (e) => sweeps.push(e));
     expect(await store.sweep({ batchSize: 10, maxBatches: 2 })).toEqual({ deleted: 20, batches: 2 });
+    // Past the largest timer delay Node would run it every millisecond.
+    for (const bad of [0, 1.5, 2 ** 31]) expect(() => store.startSweeper(bad)).toThrow(/intervalMs/);
     const sweeper = store.startSweeper(20, { batchSize: 10 });
     await new Promise((r) => setTimeout(r, 300));
     sweeper.stop();
