@@ -109,7 +109,7 @@ export async function attempt(
       const ttlMs = row.ms ?? core.options.ttlSeconds * 1000;
       return runClaimed(core, input, handler, token, { attempts, ttlMs, sentAt }, flight);
     }
-    const outcome = classify(core, input, row);
+    const outcome = classify(core, input, row, sentAt);
     if (outcome) return outcome;
   }
   throw new IdempotencyStoreUnavailableError('claim', {
@@ -118,9 +118,11 @@ export async function attempt(
 }
 
 /** Turns an existing record into a replay or the error the caller needs; undefined = claim again. */
-function classify(core: Core, input: AttemptInput, row: RecordRow): Outcome | undefined {
+function classify(core: Core, input: AttemptInput, row: RecordRow, sentAt: number): Outcome | undefined {
   const { key } = input;
-  const ms = row.ms ?? 0; // an existing record's rows always carry it
+  // An existing record's rows always carry its remaining lifetime, as of the server's now(), which is
+  // no earlier than when the statement was sent: the LRU copy must not outlive the row.
+  const ms = (row.ms ?? 0) - (performance.now() - sentAt);
   if (row.verdict === 'reused') {
     core.events.emit('mismatch', { key });
     throw new IdempotencyKeyReusedError(key);

@@ -9,7 +9,7 @@ import { IdempotencyLeaseLostError } from './errors.js';
 export class LeaseContext implements HandlerContext {
   readonly key: string;
   readonly attempt: number;
-  /** Date.now() at which the lease runs out. */
+  /** performance.now() at which the lease runs out. */
   readonly #deadline: number;
   /** The caller's own signal (transactional mode), combined with the lease's. */
   readonly #caller: AbortSignal | undefined;
@@ -27,7 +27,7 @@ export class LeaseContext implements HandlerContext {
     if (!this.#signal) {
       const lease = new AbortController();
       const expire = () => lease.abort(new IdempotencyLeaseLostError(this.key));
-      const left = this.#deadline - Date.now();
+      const left = this.#deadline - performance.now();
       if (left > 0) {
         this.#timer = setTimeout(expire, left);
         this.#timer.unref();

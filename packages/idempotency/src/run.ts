@@ -66,13 +66,14 @@ export async function runClaimed(
   flight?: FlightRun,
 ): Promise<Outcome> {
   // The server's lease began at its now(), no earlier than when the claim was sent: counting from the
-  // reply would let the handler run on past it by the reply's latency.
-  const leaseDeadline = Date.now() - (performance.now() - claim.sentAt) + core.options.inProgressTtlMs;
+  // reply would let the handler run on past it by the reply's latency. Monotonic (performance.now()):
+  // a wall clock stepped back must not let the handler run on past the server's lease.
+  const leaseDeadline = claim.sentAt + core.options.inProgressTtlMs;
   const ctx = new LeaseContext(input.key, claim.attempts, leaseDeadline, input.signal);
   const finish = (state: 'completed' | 'failed', r: SerializedResponse) =>
     finishRun(core, input, token, state, r, leaseDeadline);
 
-  flight?.started(leaseDeadline - Date.now());
+  flight?.started(leaseDeadline - performance.now());
   let response: unknown;
   try {
     response = await handler(ctx);
@@ -128,7 +129,9 @@ async function finishRun(
   leaseDeadline: number,
 ): Promise<boolean> {
   const db = input.client ?? core.db;
-  const budget = input.client ? 0 : Math.max(core.options.unavailableRetryMs, leaseDeadline - Date.now());
+  const budget = input.client
+    ? 0
+    : Math.max(core.options.unavailableRetryMs, leaseDeadline - performance.now());
   const prepared = input.client ? isPoolLike(input.client) : core.prepared;
   const params: FinishParams = [input.key, token, state, r.status, r.headers, r.body, input.fence];
   const operation = state === 'completed' ? 'complete' : 'release';
