@@ -17,7 +17,18 @@ function normalize(value: unknown): CheckResult {
   if (typeof value === 'object' && value !== null && STATUSES.has((value as CheckResult).status)) {
     return value as CheckResult;
   }
-  return { status: 'unhealthy', error: `check resolved an invalid result: ${JSON.stringify(value)}` };
+  return { status: 'unhealthy', error: `check resolved an invalid result: ${describe(value)}` };
+}
+
+/** A short rendering of what a check resolved; never throws (circular objects, bigints). */
+function describe(value: unknown): string {
+  try {
+    return (JSON.stringify(value) ?? String(value)).slice(0, 200);
+  } catch {
+    return typeof value === 'object' && value !== null
+      ? `a ${value.constructor?.name ?? 'object'}`
+      : typeof value;
+  }
 }
 
 /** Resolves after `ms` (unref'd) or at once when `signal` aborts. */

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
 import express from 'express';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -193,6 +193,11 @@ describe('node:http handler routing', () => {
     try {
       expect((await fetch(`${bare.base}/nope`)).status).toBe(404);
       expect((await fetch(`${bare.base}/health?x=1`)).status).toBe(200);
+      // Targets Node's parser accepts but `new URL` rejects: answered, the process lives on.
+      const port = Number(new URL(bare.base).port);
+      expect(await rawStatus(port, '//')).toBe(404);
+      expect(await rawStatus(port, 'http://a:99999/health')).toBe(404);
+      expect(await rawStatus(port, 'http://example/health/live')).toBe(200);
     } finally {
       await bare.stop();
     }
@@ -200,3 +205,18 @@ describe('node:http handler routing', () => {
     await monitor.close();
   });
 });
+
+/** The status answered to a GET whose request line carries `target` exactly as given. */
+function rawStatus(port: number, target: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    });
+    let text = '';
+    socket.on('data', (d: Buffer) => {
+      text += d;
+    });
+    socket.on('end', () => resolve(Number(text.split(' ')[1])));
+    socket.on('error', reject);
+  });
+}

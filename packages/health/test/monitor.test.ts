@@ -112,11 +112,25 @@ describe('HealthMonitor checks', () => {
           throw new Error('connection refused');
         },
         odd: async () => ({ status: 'fine' }) as unknown as CheckResult,
+        // What `() => axios.get(url)` resolves: no status, and circular (JSON.stringify throws).
+        circular: async () => {
+          const response: Record<string, unknown> = { data: 'ok' };
+          response.request = { res: response };
+          return response as unknown as CheckResult;
+        },
+        big: async () => ({ n: 1n }) as unknown as CheckResult,
       },
     });
     const report = await monitor.check();
     expect(report.components.boom).toEqual({ status: 'unhealthy', error: 'connection refused' });
     expect(report.components.odd!.error).toMatch(/invalid result/);
+    expect(report.components.circular).toEqual({
+      status: 'unhealthy',
+      error: 'check resolved an invalid result: a Object',
+    });
+    expect(report.components.big!.status).toBe('unhealthy');
+    // The next round runs them again (nothing stayed pending).
+    expect((await monitor.check()).components.circular!.status).toBe('unhealthy');
     await monitor.close();
   });
 

@@ -16,8 +16,8 @@ export type HealthHandler = (
 export function healthHandler(monitor: HealthMonitor, options?: HealthHttpOptions): HealthHandler {
   const o = resolveHttpOptions(options);
   return (req, res, next) => {
-    const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
-    const suffix = suffixOf(pathname, o.path);
+    const pathname = pathOf(req.url ?? '/');
+    const suffix = pathname === undefined ? undefined : suffixOf(pathname, o.path);
     const method = req.method ?? 'GET';
     const answer =
       suffix !== undefined && (method === 'GET' || method === 'HEAD')
@@ -31,4 +31,21 @@ export function healthHandler(monitor: HealthMonitor, options?: HealthHttpOption
     res.writeHead(answer.statusCode, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
     res.end(method === 'HEAD' ? undefined : answer.body);
   };
+}
+
+/**
+ * The path of a request target: up to its query for the usual origin form, parsed for the absolute form
+ * (`GET http://host/health`). Never throws: `new URL` rejects targets Node's parser accepts (`//`,
+ * `http://a:99999/x`), and a throw in a plain `http.createServer` handler ends the process.
+ */
+function pathOf(target: string): string | undefined {
+  if (target.startsWith('/')) {
+    const query = target.search(/[?#]/);
+    return query < 0 ? target : target.slice(0, query);
+  }
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return undefined;
+  }
 }
