@@ -1,5 +1,7 @@
 /** What `@cxkit/dedup` needs from a waiting-for-results subscriber connection (`redis.duplicate()`). */
 export interface DedupSubscriber {
+  readonly status: string;
+  once(event: 'ready', listener: () => void): unknown;
   subscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;

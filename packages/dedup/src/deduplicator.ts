@@ -28,7 +28,7 @@ export class Deduplicator implements AsyncDisposable {
   readonly #core: DedupCore;
   readonly #waiters: ResultWaiters;
   readonly #coalescer: ClaimCoalescer;
-  readonly #active = new Set<{ stop(): void }>();
+  readonly #active = new Set<{ stopHeartbeat(): void }>();
   #verified: Promise<void> | undefined;
   /** Set once the self-check passed, so the hot path skips even the resolved-promise await. */
   #verifiedOk = false;
@@ -147,7 +147,9 @@ export class Deduplicator implements AsyncDisposable {
         waiters: this.#waiters,
         claim: (x) => this.claim(x),
         track: (keepAlive) => {
-          this.#active.add(keepAlive);
+          // A claim that was in flight when close() ran: its handler gets no heartbeats either.
+          if (this.#closed) keepAlive.stopHeartbeat();
+          else this.#active.add(keepAlive);
           return () => this.#active.delete(keepAlive);
         },
       },
@@ -176,13 +178,14 @@ export class Deduplicator implements AsyncDisposable {
   }
 
   /**
-   * Stops heartbeats (held leases then lapse and are taken over), rejects pending waits with
-   * `DedupClosedError` and closes the subscriber connection. The caller's Redis client stays open.
+   * Stops heartbeats (held leases then lapse and are taken over; a handler still running sees its
+   * signal abort when its lease lapses), rejects pending waits with `DedupClosedError` and closes the
+   * subscriber connection. The caller's Redis client stays open.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const keepAlive of this.#active) keepAlive.stop();
+    for (const keepAlive of this.#active) keepAlive.stopHeartbeat();
     this.#active.clear();
     await this.#waiters.close();
     this.#core.events.clear();

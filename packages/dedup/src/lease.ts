@@ -142,7 +142,7 @@ export class Lease {
    * when the lease is taken over, or when no heartbeat has landed before the lease would lapse (Redis
    * paused or unreachable, a heartbeat hanging): validity is proven only by a successful write.
    */
-  keepAlive(): { signal: AbortSignal; stop(): void } {
+  keepAlive(): { signal: AbortSignal; stop(): void; stopHeartbeat(): void } {
     const controller = new AbortController();
     let beat: NodeJS.Timeout | undefined;
     let deadline: NodeJS.Timeout | undefined;
@@ -181,7 +181,16 @@ export class Lease {
     };
     armDeadline();
     schedule();
-    return { signal: controller.signal, stop: () => finish() };
+    return {
+      signal: controller.signal,
+      stop: () => finish(),
+      // No more extensions, but the signal still aborts once the lease can no longer be proven: a
+      // handler running on after close() learns when another consumer may take its message over.
+      stopHeartbeat: () => {
+        stopped = true;
+        clearTimeout(beat);
+      },
+    };
   }
 
   #lost(detectedBy: 'heartbeat' | 'complete' | 'release'): void {

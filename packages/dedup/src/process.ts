@@ -39,7 +39,7 @@ export interface ProcessDeps {
   core: DedupCore;
   waiters: ResultWaiters;
   claim(id: string): Promise<ClaimOutcome>;
-  track(keepAlive: { stop(): void }): () => void;
+  track(keepAlive: { stopHeartbeat(): void }): () => void;
 }
 
 function checkWait(waitForResult: unknown): number | undefined {

@@ -92,7 +92,8 @@ export class ResultWaiters {
           const next = this.#judge(waiter, state);
           if (next !== undefined) {
             clearTimeout(peekTimer);
-            peekTimer = setTimeout(check, next + 25);
+            // Another pod's remaining lease may be any length: past the largest delay a timer fires at once.
+            peekTimer = setTimeout(check, Math.min(next + 25, 2_147_483_647));
             peekTimer.unref();
           }
         } catch (err) {
@@ -144,12 +145,23 @@ export class ResultWaiters {
         if (connectedBefore) for (const set of this.#waiting.values()) for (const w of [...set]) w.recheck();
         connectedBefore = true;
       });
-      this.#subscribed = subscriber.subscribe(this.core.keys.channel).catch((err) => {
-        this.#subscribed = undefined;
-        this.#subscriber = undefined;
-        subscriber.disconnect();
-        throw err;
-      });
+      // Subscribing while the new connection still connects fails at once on a client without an
+      // offline queue (`enableOfflineQueue: false` is copied by duplicate()): wait for it to be ready.
+      // A wait that outlasts the connection attempt ends by its own timeout.
+      const ready =
+        subscriber.status === 'ready'
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => {
+              subscriber.once('ready', () => resolve());
+            });
+      this.#subscribed = ready
+        .then(() => subscriber.subscribe(this.core.keys.channel))
+        .catch((err) => {
+          this.#subscribed = undefined;
+          this.#subscriber = undefined;
+          subscriber.disconnect();
+          throw err;
+        });
     }
     return this.#subscribed;
   }

@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
@@ -95,6 +96,30 @@ describe('claim', () => {
     expect(await redis.hget('c3:x', 'o')).toBe('pod-live');
     await dead.close();
     await taker.close();
+  });
+
+  it('waits for results on a client without an offline queue (its subscriber connects first)', async () => {
+    const strict = () => new Redis(env.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const [ra, rb] = [strict(), strict()];
+    await Promise.all([ra, rb].map((r) => (r.status === 'ready' ? undefined : once(r, 'ready'))));
+    const a = new Deduplicator({ redis: ra, namespace: 'strict', owner: 'pod-a' });
+    const b = new Deduplicator({ redis: rb, namespace: 'strict', owner: 'pod-b' });
+    const gate = deferred();
+    const began = deferred();
+    const winning = a.process('m', async () => {
+      began.resolve();
+      await gate.promise;
+      return 'ok';
+    });
+    await began.promise;
+    const waiting = b.process('m', () => 'never', { waitForResult: 10_000 });
+    await sleep(100);
+    gate.resolve();
+    await winning;
+    expect(await waiting).toMatchObject({ status: 'duplicate', state: 'done', result: 'ok' });
+    await Promise.all([a.close(), b.close()]);
+    ra.disconnect();
+    rb.disconnect();
   });
 
   it('honours an ioredis keyPrefix for records and for waking waiters', async () => {

@@ -2,7 +2,9 @@ import diagnostics from 'node:diagnostics_channel';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { Deduplicator, diagnosticsChannels, isDedupClosedError } from '../src/index.js';
-import { type Env, suiteEnv } from './helpers.js';
+import { deferred, type Env, suiteEnv } from './helpers.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let env: Env;
 let redis: Redis;
@@ -63,6 +65,36 @@ describe('events, counters and lifecycle', () => {
     await dedup.close();
     await expect(dedup.claim('n')).rejects.toSatisfy(isDedupClosedError);
     expect(await redis.ping()).toBe('PONG');
+  });
+
+  it('close() while a handler runs: no more heartbeats, and its signal aborts once the lease lapses', async () => {
+    const a = new Deduplicator({ redis, namespace: 'ev4', owner: 'pod-a', leaseMs: 400 });
+    const b = new Deduplicator({ redis, namespace: 'ev4', owner: 'pod-b', leaseMs: 400 });
+    const began = deferred();
+    let abortedAt = 0;
+    const gate = deferred();
+    const running = a.process('m', async ({ signal }) => {
+      signal.addEventListener('abort', () => {
+        abortedAt = performance.now();
+      });
+      began.resolve();
+      await gate.promise;
+      return 'late';
+    });
+    await began.promise;
+    const closedAt = performance.now();
+    await a.close(); // SIGTERM: the pod drains while the handler still runs
+    await sleep(600);
+    expect(abortedAt).toBeGreaterThan(closedAt);
+    expect(abortedAt - closedAt).toBeLessThan(600);
+    // Another consumer takes it over, as it may once the lease lapsed.
+    expect(await b.process('m', () => 'taken over')).toMatchObject({
+      status: 'processed',
+      result: 'taken over',
+    });
+    gate.resolve();
+    await running.catch(() => {});
+    await b.close();
   });
 
   it('publishes every event on node:diagnostics_channel for process-wide observers', async () => {
