@@ -49,6 +49,19 @@ describe('defineCheckpointSchema', () => {
     expect(schema.oldestVersion).toBe(1);
   });
 
+  it('renames from the input at once: they do not chain, and a swap keeps both values', () => {
+    const upcast = (rename: Record<string, string>) =>
+      defineCheckpointSchema({
+        version: 2,
+        variables: z.record(z.string(), z.unknown()),
+        migrations: { 1: { rename } },
+      }).upcasts.get(1)!;
+    const chain = upcast({ queue: 'routing_queue', routing_queue: 'legacy_queue' });
+    expect(chain({ queue: 'q', routing_queue: 'r' })).toEqual({ routing_queue: 'q', legacy_queue: 'r' });
+    expect(chain({ routing_queue: 'r' })).toEqual({ legacy_queue: 'r' });
+    expect(upcast({ a: 'b', b: 'a' })({ a: 1, b: 2, c: 3 })).toEqual({ a: 2, b: 1, c: 3 });
+  });
+
   it('checks transient names and defaults against the schema', () => {
     expect(() => defineCheckpointSchema({ version: 1, variables, transient: ['nope'] })).toThrow(/transient/);
     expect(() => defineCheckpointSchema({ version: 1, variables: z.string(), transient: ['a'] })).toThrow(

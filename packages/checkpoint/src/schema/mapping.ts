@@ -5,7 +5,10 @@ import { z } from 'zod';
  * top-level variables in this order: `rename`, then `drop`, then `defaults` (only where still missing).
  */
 export interface MappingTable {
-  /** `{ oldName: newName }`. A rename onto an existing field overwrites it. */
+  /**
+   * `{ oldName: newName }`, applied at once to the input's values (renames do not chain; a swap works).
+   * A rename onto an existing field overwrites it.
+   */
   rename?: Record<string, string>;
   /** Field names removed from the payload. */
   drop?: string[];
@@ -38,12 +41,10 @@ export function mappingToUpcast(
   const defaults = Object.entries(structuredClone(table.defaults ?? {}));
   return (input) => {
     const out: Record<string, unknown> = { ...input };
-    for (const [from, to] of rename) {
-      if (Object.hasOwn(out, from)) {
-        out[to] = out[from];
-        delete out[from];
-      }
-    }
+    // All at once, from the input: renames do not chain (`a -> b, b -> c` moves a's value to b and b's
+    // to c) and a swap keeps both values.
+    for (const [from] of rename) delete out[from];
+    for (const [from, to] of rename) if (Object.hasOwn(input, from)) out[to] = input[from];
     for (const name of drop) delete out[name];
     for (const [name, value] of defaults) {
       if (out[name] === undefined) out[name] = structuredClone(value);
