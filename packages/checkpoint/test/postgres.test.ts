@@ -50,7 +50,70 @@ conformance(
   }),
 );
 
+/**
+ * Resolves once `count` saves wait on locks behind `blocker` (a backend pid): the first on the blocker
+ * itself, the others queued behind that one.
+ */
+async function blockedBy(blocker: number, count: number): Promise<void> {
+  await waitUntil(
+    `${count} saves waiting on the session row`,
+    async () => {
+      const { rows } = await pool.query<{ direct: number; waiting: number }>(
+        `SELECT count(*) FILTER (WHERE $1 = ANY(pg_blocking_pids(pid)))::int AS direct,
+           count(*) FILTER (WHERE cardinality(pg_blocking_pids(pid)) > 0)::int AS waiting
+         FROM pg_stat_activity WHERE datname = current_database()`,
+        [blocker],
+      );
+      return rows[0]!.direct >= 1 && rows[0]!.waiting >= count;
+    },
+    10_000,
+    20,
+  );
+}
+
 describe('PostgreSQL specifics', () => {
+  it('a repeat sent while the first run is still committing is saved once and answered as it', async () => {
+    const store = new PostgresCheckpointStore({ db: pool, schema: v3, table });
+    // The repeat comes through another pod's store (a store coalesces one session's saves of a tick).
+    const other = new PostgresCheckpointStore({ db: second, schema: v3, table });
+    const id = `overlap_${Math.random().toString(36).slice(2)}`;
+    const base = { region: 'eu-west-1', flowVersion: 1 };
+    await store.save(id, { ...base, checkpointId: 'chk_0', variables: seedVariables });
+    // Both runs of each save start (and take their snapshots) while the session row is locked, as when
+    // the first run waits on a synchronous standby and the caller's timeout sends it again.
+    const overlapping = async (save: Parameters<typeof store.save>[1]) => {
+      const blocker = await pool.connect();
+      try {
+        await blocker.query('BEGIN');
+        await blocker.query(`SELECT 1 FROM ${table}_sessions WHERE session_id = $1 FOR UPDATE`, [id]);
+        const pid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+        const runs = [store.save(id, save), other.save(id, save)];
+        await blockedBy(pid, 2);
+        await blocker.query('COMMIT');
+        return await Promise.all(runs);
+      } finally {
+        await blocker.query('ROLLBACK').catch(() => {});
+        blocker.release();
+      }
+    };
+    const checked = await overlapping({
+      ...base,
+      checkpointId: 'chk_1',
+      variables: seedVariables,
+      expectedRevision: 1,
+    });
+    expect(checked.map((r) => r.revision)).toEqual([2, 2]);
+    expect(checked[1]).toEqual(checked[0]);
+    const unchecked = await overlapping({
+      ...base,
+      checkpointId: 'chk_2',
+      variables: { ...seedVariables, retry_count: 1 },
+    });
+    expect(unchecked.map((r) => r.revision)).toEqual([3, 3]);
+    expect(unchecked[1]).toEqual(unchecked[0]);
+    expect((await store.history(id)).map((h) => h.revision)).toEqual([3, 2, 1]);
+  });
+
   it('migrate() is idempotent under concurrency and sweep() removes expired sessions with their rows', async () => {
     const store = new PostgresCheckpointStore({
       db: pool,

@@ -100,7 +100,10 @@ export class PostgresBackend implements CheckpointBackend {
     ];
     const [row] = await this.#rows('save', params);
     if (row) return { ok: true, revision: Number(row.revision), savedAtMs: Number(row.saved_at) };
-    const [state] = await this.#rows('state', [sessionId, maxAgeMs]);
+    const [state] = await this.#rows('state', [sessionId, maxAgeMs, save.body]);
+    if (state?.same === true && state.saved_at != null) {
+      return { ok: true, revision: Number(state.revision), savedAtMs: Number(state.saved_at) };
+    }
     const actualRevision = state ? Number(state.revision) : 0;
     const highest = state?.fence == null ? undefined : Number(state.fence);
     if (save.fence !== undefined && highest !== undefined && save.fence < highest) {

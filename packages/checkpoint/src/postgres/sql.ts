@@ -23,6 +23,15 @@ export function ddl(t: Tables, table: string): string {
       born_at timestamptz NOT NULL,
       expires_at timestamptz NOT NULL
     )`,
+    // md5 of the latest save's envelope body: checked on the locked row, so a repeat that overlaps the
+    // first run (sent before it committed) is still recognised. Added to tables of earlier versions.
+    // Only when missing: ALTER TABLE takes an exclusive lock even when IF NOT EXISTS finds the column.
+    `DO $$ BEGIN
+      IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+        AND table_name = '${table}_sessions' AND column_name = 'latest_digest') THEN
+        ALTER TABLE ${t.sessions} ADD COLUMN latest_digest text;
+      END IF;
+    END $$`,
     `CREATE INDEX IF NOT EXISTS "${table}_sessions_expires_at" ON ${t.sessions} (expires_at)`,
     `CREATE TABLE IF NOT EXISTS ${t.records} (
       session_id text NOT NULL,
@@ -70,7 +79,10 @@ const savedAtPattern = '^[{]"revision":[0-9]+,"savedAt":([0-9]+),';
  *
  * A save whose envelope is the latest checkpoint's already (same checkpointId and content: a retry of
  * a save whose reply was lost) is answered from that row with its revision and savedAt, and writes
- * nothing: it passed the checks when it was written. The Redis save script does the same.
+ * nothing: it passed the checks when it was written. The Redis save script does the same. A retry sent
+ * while the first run was still committing cannot see that run in its snapshot: the session row's
+ * `latest_digest`, checked under the row lock on the latest version, stops it from writing the save a
+ * second time, and the read after a save that wrote nothing (`stateSql`) answers it from there.
  * $1 session id, $2 envelope body, $3 expected revision, $4 fence, $5 history, $6 ttl ms, $7 max age ms.
  */
 export function saveSql(t: Tables): string {
@@ -89,21 +101,23 @@ WITH same AS (
   UPDATE ${t.sessions} s SET
     revision = s.revision + 1,
     fence = GREATEST(s.fence, $4::bigint),
+    latest_digest = md5($2),
     expires_at = LEAST(now() + ${ttl}, s.born_at + ${maxAge})
   WHERE s.session_id = $1 AND $3::bigint > 0 AND NOT EXISTS (SELECT 1 FROM same)
     AND s.revision = $3::bigint AND ${live(7)} AND ${fenceOk}
   RETURNING s.revision, s.first_revision
 ), upserted AS (
-  INSERT INTO ${t.sessions} AS s (session_id, revision, fence, first_revision, born_at, expires_at)
-  SELECT $1, 1, $4::bigint, 1, now(), now() + ${ttl}
+  INSERT INTO ${t.sessions} AS s (session_id, revision, fence, first_revision, born_at, expires_at, latest_digest)
+  SELECT $1, 1, $4::bigint, 1, now(), now() + ${ttl}, md5($2)
   WHERE ($3::bigint IS NULL OR $3::bigint = 0) AND NOT EXISTS (SELECT 1 FROM same)
   ON CONFLICT (session_id) DO UPDATE SET
+    latest_digest = md5($2),
     revision = CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END,
     fence = CASE WHEN ${expired} THEN $4::bigint ELSE GREATEST(s.fence, $4::bigint) END,
     first_revision = CASE WHEN ${expired} THEN 1 ELSE s.first_revision END,
     born_at = CASE WHEN ${expired} THEN now() ELSE s.born_at END,
     expires_at = CASE WHEN ${expired} THEN now() + ${ttl} ELSE LEAST(now() + ${ttl}, s.born_at + ${maxAge}) END
-  WHERE ${expired} OR ($3::bigint IS NULL AND ${fenceOk})
+  WHERE ${expired} OR ($3::bigint IS NULL AND ${fenceOk} AND s.latest_digest IS DISTINCT FROM md5($2))
   RETURNING s.revision, s.first_revision
 ), up AS (
   SELECT revision, first_revision, floor(extract(epoch FROM now()) * 1000)::bigint AS saved_at
@@ -130,11 +144,16 @@ SELECT revision, saved_at FROM up UNION ALL SELECT revision, saved_at FROM same`
 }
 
 /**
- * Why a save wrote nothing, read after the fact: the fence only grows, so a stale one stays stale.
- * This and the reads below (not delete and sweep) take the store's max age in ms last, for `live`.
+ * Why a save wrote nothing, read after the fact: the fence only grows, so a stale one stays stale; a
+ * latest checkpoint that is this save ($3, its envelope body) means a concurrent run of it committed,
+ * answered with its revision and savedAt. This and the reads below (not delete and sweep) take the
+ * store's max age in ms as $2, for `live`.
  */
-export const stateSql = (t: Tables) =>
-  `SELECT s.revision, s.fence FROM ${t.sessions} s WHERE s.session_id = $1 AND ${live(2)}`;
+export const stateSql = (t: Tables) => `
+  SELECT s.revision, s.fence, s.latest_digest = md5($3) AS same,
+    (SELECT substring(r.payload FROM '${savedAtPattern}')::bigint FROM ${t.records} r
+     WHERE r.session_id = s.session_id AND r.revision = s.revision) AS saved_at
+  FROM ${t.sessions} s WHERE s.session_id = $1 AND ${live(2)}`;
 
 /** Rows of a live session inside its retention window ($2 history, $4 max age). */
 const retained = (t: Tables) => `
