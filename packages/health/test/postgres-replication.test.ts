@@ -66,6 +66,27 @@ describe('postgresReplicationCheck on a primary with a streaming standby', () =>
     await monitor.close();
   });
 
+  it('counts physical standbys only: a logical replication (CDC) connection is no standby', async () => {
+    // What Debezium or a subscription opens: a walsender connected to a database.
+    // `replication` is a connection parameter node-postgres passes on (missing from its types).
+    const cdc = new pg.Client({
+      connectionString: repl.primary.url,
+      replication: 'database',
+    } as pg.ClientConfig);
+    await cdc.connect();
+    try {
+      const { rows } = await primary.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM pg_stat_replication',
+      );
+      expect(rows[0]!.n).toBe(2);
+      const check = postgresReplicationCheck({ db: primary, maxLagMs: 5_000, minStandbys: 1 });
+      const result = await check.check(AbortSignal.timeout(5_000));
+      expect(result.standbys).toEqual([expect.objectContaining({ state: 'streaming' })]);
+    } finally {
+      await cdc.end();
+    }
+  });
+
   it('pausing replay on the standby while the primary writes pushes lag over maxLagMs -> unhealthy', async () => {
     const maxLagMs = 300;
     const monitor = new HealthMonitor({

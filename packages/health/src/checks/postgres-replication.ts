@@ -29,11 +29,15 @@ export type PostgresReplicationCheckOptions = z.input<typeof schema>;
 const ROLE_SQL = `SELECT pg_is_in_recovery() AS standby, current_setting('synchronous_standby_names') AS sync_names`;
 
 // replay_lag keeps growing for a stuck replay (the walsender interpolates), and is NULL once a
-// standby has caught up and gone idle, which is no lag at all.
-const PRIMARY_SQL = `SELECT application_name, client_addr::text AS client_addr, state, sync_state,
-  COALESCE(EXTRACT(EPOCH FROM replay_lag) * 1000, 0)::float8 AS replay_lag_ms,
-  COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn), 0)::float8 AS replay_lag_bytes
-FROM pg_stat_replication ORDER BY application_name`;
+// standby has caught up and gone idle, which is no lag at all. Standbys only: a logical replication
+// consumer (CDC: Debezium, a subscription) is connected to a database and reports its own flush pace,
+// and a base backup is no standby either.
+const PRIMARY_SQL = `SELECT r.application_name, r.client_addr::text AS client_addr, r.state, r.sync_state,
+  COALESCE(EXTRACT(EPOCH FROM r.replay_lag) * 1000, 0)::float8 AS replay_lag_ms,
+  COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), r.replay_lsn), 0)::float8 AS replay_lag_bytes
+FROM pg_stat_replication r JOIN pg_stat_activity a ON a.pid = r.pid
+WHERE a.datname IS NULL AND r.state <> 'backup'
+ORDER BY r.application_name`;
 
 // now() - last replay timestamp alone reports lag on an idle primary; when everything received is
 // replayed the standby is current, whatever the clock says.
