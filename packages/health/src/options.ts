@@ -114,7 +114,11 @@ export function resolveMonitorOptions(input: HealthMonitorOptions): ResolvedMoni
     });
   }
   // A snapshot is stale once about three rounds were missed: long enough to ride out one slow round.
-  const maxStalenessMs = o.maxStalenessMs ?? 3 * (o.intervalMs + o.timeoutMs);
+  // A round lasts as long as its slowest check may (its own timeout plus the abort grace), so one
+  // check with a long timeout lengthens every round and must not make snapshots look stale.
+  const longestRoundMs =
+    Math.max(...[...checks.values()].map((c) => c.timeoutMs), o.timeoutMs) + o.abortGraceMs;
+  const maxStalenessMs = o.maxStalenessMs ?? 3 * (o.intervalMs + longestRoundMs);
   if (maxStalenessMs <= o.intervalMs) {
     throw new ConfigError(
       'maxStalenessMs',

@@ -125,6 +125,20 @@ describe('FailoverCoordinator', () => {
     await monitor.close();
   });
 
+  it('a draining monitor does not vote the primary down (its own shutdown is not the primary failing)', async () => {
+    const [, west, south] = regions();
+    const monitor = new HealthMonitor({ checks: { primary_region: () => ({ status: 'healthy' }) } });
+    const off = west!.publishFrom(monitor, 'us-east-1');
+    monitor.drain();
+    await monitor.check();
+    await south!.vote('us-east-1', false);
+    await sleep(50);
+    // Only south's vote is down (west did not vote): no majority, no failover.
+    expect(await south!.decide('us-east-1')).toMatchObject({ failover: false, votes: { down: 1, up: 0 } });
+    off();
+    await monitor.close();
+  });
+
   it('validates regions before writing anything', async () => {
     const [east] = regions();
     const before = await clients[0]!.dbsize();

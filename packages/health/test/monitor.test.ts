@@ -220,6 +220,33 @@ describe('HealthMonitor policy and groups', () => {
   });
 });
 
+describe('HealthMonitor staleness default', () => {
+  it("a check with a longer timeout than the monitor's lengthens rounds without making snapshots stale", async () => {
+    // Each round waits for this check's own 600 ms timeout: snapshots come about 650 ms apart, more
+    // than three times (intervalMs + the monitor's timeoutMs).
+    const slow = {
+      timeoutMs: 600,
+      critical: false,
+      check: (signal: AbortSignal) =>
+        new Promise<CheckResult>((resolve) =>
+          signal.addEventListener('abort', () => resolve({ status: 'unhealthy' }), { once: true }),
+        ),
+    };
+    const monitor = new HealthMonitor({ checks: { db: pass, slow }, intervalMs: 50, timeoutMs: 100 });
+    monitor.start();
+    await monitor.check();
+    const reasons = new Set<string>();
+    const until = performance.now() + 2_500;
+    while (performance.now() < until) {
+      const reason = monitor.report().reason;
+      if (reason) reasons.add(reason);
+      await sleep(20);
+    }
+    expect([...reasons].filter((r) => /old/.test(r))).toEqual([]);
+    await monitor.close();
+  });
+});
+
 describe('HealthMonitor lifecycle and events', () => {
   it('start() runs rounds in the background and close() stops them', async () => {
     let calls = 0;

@@ -161,11 +161,14 @@ export class FailoverCoordinator {
 
   /**
    * Votes on every round of `monitor`: down when its report (or the named component) is not
-   * healthy. The monitor should check the primary as this region sees it.
+   * healthy. The monitor should check the primary as this region sees it. A draining monitor (this
+   * instance shutting down) does not vote: its report is unhealthy for its own sake, not the primary's,
+   * and its last vote expires instead.
    */
   publishFrom(monitor: HealthMonitor, primary: string, options: { component?: string } = {}): Unsubscribe {
     this.#primary(primary);
     return monitor.on('round', ({ report }) => {
+      if (monitor.draining) return;
       const status = options.component ? report.components[options.component]?.status : report.status;
       this.vote(primary, status === 'healthy').catch((err: unknown) =>
         this.#o.logger?.warn?.({ err, primary }, 'failover: vote not published'),
