@@ -24,6 +24,8 @@ export class Lease {
   readonly previousOwner: string | undefined;
   #expiresAt: number;
   #state: LeaseState = 'held';
+  /** Server time of this lease's own completion, once completed. */
+  #completedAt: number | undefined;
   /** Local monotonic time at which the lease was last proven (request send time of a successful write). */
   #provenAt: number;
   #leaseMs: number;
@@ -82,6 +84,10 @@ export class Lease {
    * and `ResultTooLargeError` thrown. Throws `LeaseLostError` if another claimer took the message over.
    */
   async complete(result?: unknown): Promise<{ completedAt: number }> {
+    // Completed already (by the handler itself): the marker stands, nothing is written or counted twice.
+    if (this.#state === 'completed') return { completedAt: this.#completedAt! };
+    // Given back: another consumer may be running the message, and a done marker would stop every retry.
+    if (this.#state === 'released') throw new LeaseLostError(this.id, undefined);
     const { redis, keys, options } = this.core;
     // Refused rather than stored changed: a Map, NaN or a function would reach the losers as {}, null
     // or nothing, so they would see a different result than the winner returned.
@@ -113,6 +119,7 @@ export class Lease {
     }
     const completedAt = reply[1] as number;
     this.#state = 'completed';
+    this.#completedAt = completedAt;
     this.core.stats.done++;
     this.core.events.emit('done', { id: this.id, owner: this.owner, completedAt, resultBytes: bytes });
     return { completedAt };

@@ -53,6 +53,37 @@ describe('process: failures and redelivery', () => {
     });
   });
 
+  it('a handler that gives its lease back is not marked done; one that completes it is done once', async () => {
+    const a = pod('p-own', 'pod-a');
+    const b = pod('p-own', 'pod-b');
+    const done: DedupEvents['done'][] = [];
+    a.on('done', (e) => done.push(e));
+    // Handed to another consumer: the next delivery must run it.
+    expect(
+      await a.process('handed', async ({ lease }) => {
+        await lease.release();
+        return 'not mine';
+      }),
+    ).toMatchObject({ status: 'processed', completedAt: undefined });
+    expect(await redis.exists('p-own:handed')).toBe(0);
+    expect(await b.process('handed', () => 'run again')).toMatchObject({
+      status: 'processed',
+      result: 'run again',
+    });
+    // Completed by the handler itself: one done marker and one event, its own result kept.
+    const completed = await a.process('self', async ({ lease }) => {
+      await lease.complete('from the handler');
+      return 'returned';
+    });
+    expect(completed).toMatchObject({ status: 'processed', completedAt: expect.any(Number) });
+    expect(done.filter((e) => e.id === 'self')).toHaveLength(1);
+    expect(await b.process('self', () => 'never')).toMatchObject({
+      status: 'duplicate',
+      state: 'done',
+      result: 'from the handler',
+    });
+  });
+
   it('a done message is never re-run within the window; after the window it may run again', async () => {
     const a = pod('p2', 'pod-a', { windowMs: 600 });
     const b = pod('p2', 'pod-b', { windowMs: 600 });
