@@ -29,8 +29,11 @@ export interface CheckpointBackend {
   get(sessionId: string, revision: number): Promise<RawCheckpoint | undefined>;
   /** Newest first, at most `limit`, the session's first checkpoint included while it is kept. */
   history(sessionId: string, limit: number): Promise<RawCheckpoint[]>;
-  /** Replaces the payload of `revision` only while it is still the latest; false otherwise. */
-  rewrite(sessionId: string, revision: number, raw: string): Promise<boolean>;
+  /**
+   * Replaces the payload of `revision` with `raw` only while it is still the latest and still exactly
+   * `read` (revisions restart at 1 in a new session); false otherwise.
+   */
+  rewrite(sessionId: string, revision: number, read: string, raw: string): Promise<boolean>;
   /** Keeps an entry aside (idempotent per revision, bounded per session); false when not kept. */
   quarantine(sessionId: string, entry: QuarantineEntry): Promise<boolean>;
   quarantined(sessionId: string): Promise<string[]>;

@@ -181,6 +181,7 @@ export abstract class BaseCheckpointStore<V, I> {
         writtenBack = await this.backend.rewrite(
           sessionId,
           checkpoint.revision,
+          found.raw,
           encodeMigrated(checkpoint, fromVersion),
         );
       } catch (err) {

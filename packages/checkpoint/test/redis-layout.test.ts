@@ -133,4 +133,40 @@ describe('Redis layout: one hash per session, every kept revision in its own fie
     expect(JSON.parse(cur!)).toMatchObject({ revision: 1, schemaVersion: 3, migratedFrom: 1 });
     expect((await writing.get(id, 1)).status).toBe('restored');
   });
+
+  it('a write-back never replaces a new session whose first checkpoint took the same revision', async () => {
+    const id = sid();
+    const old = new CheckpointStore({ redis: client, schema: v1, namespace });
+    await old.save(id, {
+      region: 'eu-west-1',
+      flowVersion: '1',
+      variables: { queue: 'billing', crm: 'cust_1', authenticated: true },
+    });
+    // Between the write-back's read and its write, the session is deleted and starts over at revision 1.
+    let armed = true;
+    const racing = new Proxy(client, {
+      get(target, prop) {
+        if (prop === 'pipeline') return undefined; // calls go out one by one, through hmget below
+        if (prop === 'hmget') {
+          return async (...args: Parameters<Redis['hmget']>) => {
+            const read = await target.hmget(...args);
+            if (armed) {
+              armed = false;
+              await store().delete(id);
+              await store().save(id, { ...base, checkpointId: 'chk_new_session' });
+            }
+            return read;
+          };
+        }
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const writing = new CheckpointStore({ redis: racing, schema: v3, namespace, writeBackMigrated: true });
+    expect(await writing.latest(id)).toMatchObject({ status: 'migrated', writtenBack: false });
+    expect(await store().latest(id)).toMatchObject({
+      status: 'restored',
+      checkpoint: { revision: 1, checkpointId: 'chk_new_session' },
+    });
+  });
 });

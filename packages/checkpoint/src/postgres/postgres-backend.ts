@@ -129,8 +129,8 @@ export class PostgresBackend implements CheckpointBackend {
     return rows.map((row) => ({ revision: Number(row.revision), raw: String(row.payload) }));
   }
 
-  async rewrite(sessionId: string, revision: number, raw: string): Promise<boolean> {
-    const result = await this.#query('rewrite', [sessionId, revision, raw, this.settings.maxAgeMs]);
+  async rewrite(sessionId: string, revision: number, read: string, raw: string): Promise<boolean> {
+    const result = await this.#query('rewrite', [sessionId, revision, raw, this.settings.maxAgeMs, read]);
     return (result.rowCount ?? 0) > 0;
   }
 

@@ -172,9 +172,10 @@ export const getSql = (t: Tables) =>
 export const historySql = (t: Tables) =>
   `SELECT r.revision, r.payload ${retained(t)} ORDER BY r.revision DESC LIMIT $3::int`;
 
+/** Write-back of an upcast latest ($3), only while it is still exactly the payload read ($5). */
 export const rewriteSql = (t: Tables) => `
   UPDATE ${t.records} r SET payload = $3 FROM ${t.sessions} s
-  WHERE r.session_id = $1 AND r.revision = $2::bigint
+  WHERE r.session_id = $1 AND r.revision = $2::bigint AND r.payload = $5
     AND s.session_id = $1 AND s.revision = $2::bigint AND ${live(4)}`;
 
 export const quarantineSql = (t: Tables) => `

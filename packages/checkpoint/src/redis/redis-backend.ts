@@ -3,7 +3,7 @@ import type { PreparedSave } from '../encode.js';
 import type { RedisClientLike } from './client.js';
 import historyLua from './history-1.lua';
 import quarantineLua from './quarantine-1.lua';
-import rewriteLua from './rewrite-1.lua';
+import rewriteLua from './rewrite-2.lua';
 import { saveScript } from './save-script.js';
 import { Script } from './scripts.js';
 import { TickPipeline } from './tick-pipeline.js';
@@ -83,8 +83,9 @@ export class RedisBackend implements CheckpointBackend {
     return out;
   }
 
-  async rewrite(sessionId: string, revision: number, raw: string): Promise<boolean> {
-    return (await this.#redis.script(scripts.rewrite, [this.key(sessionId)], [String(revision), raw])) === 1;
+  async rewrite(sessionId: string, revision: number, read: string, raw: string): Promise<boolean> {
+    const args = [String(revision), raw, read];
+    return (await this.#redis.script(scripts.rewrite, [this.key(sessionId)], args)) === 1;
   }
 
   async quarantine(sessionId: string, entry: QuarantineEntry): Promise<boolean> {

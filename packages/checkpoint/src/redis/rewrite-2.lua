@@ -1,15 +1,17 @@
 --[[
   Replaces the latest payload in place (write-back of an upcast checkpoint), only while it is still
-  the latest: a save that happened in between wins.
+  exactly the payload that was read and upcast: a save in between wins, and so does a new session
+  whose first revision carries the same number (after delete(), expiry or the maximum age).
 
   KEYS[1] session hash (see save-1.lua)
   ARGV[1] revision the payload belongs to
   ARGV[2] new payload
+  ARGV[3] the payload as read
 
   Returns 1 when replaced, 0 when the session moved on or is gone.
 ]]
-local m = redis.call('HGET', KEYS[1], 'm')
-if not m or string.match(m, '^%d+') ~= ARGV[1] then
+local found = redis.call('HMGET', KEYS[1], 'm', 'cur')
+if not found[1] or string.match(found[1], '^%d+') ~= ARGV[1] or found[2] ~= ARGV[3] then
   return 0
 end
 -- The latest lives in two fields (see save-1.lua); both change together.
