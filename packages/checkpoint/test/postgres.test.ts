@@ -114,6 +114,23 @@ describe('PostgreSQL specifics', () => {
     expect((await store.history(id)).map((h) => h.revision)).toEqual([3, 2, 1]);
   });
 
+  it('a migrate() that fails leaves its connection usable: no transaction stays open', async () => {
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const broken = `broken_${Math.random().toString(36).slice(2)}`;
+    try {
+      // A view where the sessions table should be: its expiry index cannot be created.
+      await client.query(`CREATE VIEW "${broken}_sessions" AS SELECT 'x'::text AS session_id`);
+      await expect(
+        new PostgresCheckpointStore({ db: client, schema: v3, table: broken }).migrate(),
+      ).rejects.toThrow();
+      expect((await client.query('SELECT 1 AS ok')).rows[0].ok).toBe(1);
+    } finally {
+      await client.query(`DROP VIEW IF EXISTS "${broken}_sessions"`).catch(() => {});
+      await client.end();
+    }
+  });
+
   it('migrate() is idempotent under concurrency and sweep() removes expired sessions with their rows', async () => {
     const store = new PostgresCheckpointStore({
       db: pool,

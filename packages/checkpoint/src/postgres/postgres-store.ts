@@ -63,7 +63,15 @@ export class PostgresCheckpointStore<V = Record<string, unknown>, I = V> extends
 
   /** Creates the tables and the expiry index if missing (idempotent, safe to run from many processes). */
   async migrate(): Promise<void> {
-    await this.#db.query(ddl(tablesFor(this.#table), this.#table));
+    try {
+      await this.#db.query(ddl(tablesFor(this.#table), this.#table));
+    } catch (err) {
+      // The script stopped between its BEGIN and COMMIT: on one connection (a pg.Client) the
+      // transaction would stay open and aborted, failing every later call and holding the migration
+      // lock. (A pool drops a client that failed; there this ROLLBACK finds nothing to end.)
+      await this.#db.query('ROLLBACK').catch(() => {});
+      throw err;
+    }
   }
 
   /** Deletes up to `limit` expired sessions with their checkpoints; resolves how many went. */
