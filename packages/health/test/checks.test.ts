@@ -106,4 +106,16 @@ describe('applicationCheck', () => {
     expect(app.groups).toEqual(['liveness', 'readiness']);
     await app.close?.();
   });
+
+  it('reports only the delay beyond its sampling interval: an idle loop reads about 0, not the resolution', async () => {
+    // A coarse sampling interval: counted in, every idle sample would read 200 ms or more.
+    const app = applicationCheck({ maxEventLoopDelayMs: 150, resolutionMs: 200 });
+    const signal = new AbortController().signal;
+    await app.check(signal);
+    await sleep(1_100);
+    const idle = await app.check(signal);
+    expect(idle.status).toBe('healthy');
+    expect(idle.event_loop_delay_p99_ms as number).toBeLessThan(100);
+    await app.close?.();
+  });
 });
