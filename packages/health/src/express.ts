@@ -1,5 +1,11 @@
 import express, { type Router } from 'express';
-import { HEALTH_ROUTES, type HealthHttpOptions, healthResponse, resolveHttpOptions } from './http/respond.js';
+import {
+  HEALTH_ROUTES,
+  type HealthHttpOptions,
+  healthResponse,
+  resolveHttpOptions,
+  routeOf,
+} from './http/respond.js';
 import type { HealthMonitor } from './monitor.js';
 
 export type { HealthHttpOptions } from './http/respond.js';
@@ -12,7 +18,7 @@ export function healthRouter(monitor: HealthMonitor, options?: HealthHttpOptions
   const o = resolveHttpOptions(options);
   const router = express.Router();
   for (const suffix of HEALTH_ROUTES) {
-    router.get(`${o.path}${suffix}`, (req, res) => {
+    router.get(routeOf(o.path, suffix), (req, res) => {
       const answer = healthResponse(monitor, suffix, req.headers.accept, o);
       if (!answer) return;
       res.status(answer.statusCode).set(answer.headers);

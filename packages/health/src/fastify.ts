@@ -1,5 +1,11 @@
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { HEALTH_ROUTES, type HealthHttpOptions, healthResponse, resolveHttpOptions } from './http/respond.js';
+import {
+  HEALTH_ROUTES,
+  type HealthHttpOptions,
+  healthResponse,
+  resolveHttpOptions,
+  routeOf,
+} from './http/respond.js';
 import type { HealthMonitor } from './monitor.js';
 
 export type { HealthHttpOptions } from './http/respond.js';
@@ -17,7 +23,7 @@ const plugin = async (app: FastifyInstance, options: HealthPluginOptions): Promi
   const { monitor, ...rest } = options;
   const o = resolveHttpOptions(rest);
   for (const suffix of HEALTH_ROUTES) {
-    app.get(`${o.path}${suffix}`, async (req, reply) => {
+    app.get(routeOf(o.path, suffix), async (req, reply) => {
       const answer = healthResponse(monitor, suffix, req.headers.accept, o);
       if (!answer) return reply.callNotFound();
       return reply.code(answer.statusCode).headers(answer.headers).send(Buffer.from(answer.body));

@@ -201,6 +201,21 @@ describe('node:http handler routing', () => {
     } finally {
       await bare.stop();
     }
+    // Mounted at the root: '/', '/live', '/ready', '/startup'.
+    const root = await listen(createServer(healthHandler(monitor, { path: '/' })));
+    try {
+      expect((await fetch(`${root.base}/`)).status).toBe(200);
+      expect((await fetch(`${root.base}/live`)).status).toBe(200);
+      expect((await fetch(`${root.base}/ready`)).status).toBe(200);
+      expect((await fetch(`${root.base}/nope`)).status).toBe(404);
+    } finally {
+      await root.stop();
+    }
+    const rooted: FastifyInstance = Fastify();
+    await rooted.register(healthPlugin, { monitor, path: '/' });
+    expect((await rooted.inject({ url: '/live' })).statusCode).toBe(200);
+    expect((await rooted.inject({ url: '/' })).statusCode).toBe(200);
+    await rooted.close();
     expect(() => healthHandler(monitor, { path: 'health' })).toThrow(/http\.path/);
     await monitor.close();
   });

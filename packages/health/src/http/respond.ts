@@ -85,6 +85,12 @@ export function healthResponse(
 export function suffixOf(pathname: string, base: string): string | undefined {
   const path = pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname;
   if (path === base) return '';
+  if (base === '/') return path;
   if (path.startsWith(`${base}/`)) return path.slice(base.length);
   return undefined;
+}
+
+/** The route of `suffix` ('' or '/live', ...) below `base`, without doubling the slash of base '/'. */
+export function routeOf(base: string, suffix: string): string {
+  return base === '/' ? suffix || '/' : `${base}${suffix}`;
 }
