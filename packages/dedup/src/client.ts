@@ -1,7 +1,9 @@
 /** What `@cxkit/dedup` needs from a waiting-for-results subscriber connection (`redis.duplicate()`). */
 export interface DedupSubscriber {
-  readonly status: string;
-  once(event: 'ready', listener: () => void): unknown;
+  /** ioredis connection status; with `once` and `connect`, lets a wait subscribe once connected. */
+  readonly status?: string;
+  once?(event: 'ready' | 'end', listener: () => void): unknown;
+  connect?(): Promise<unknown>;
   subscribe(...channels: string[]): Promise<unknown>;
   on(event: 'message', listener: (channel: string, message: string) => void): unknown;
   on(event: 'error', listener: (err: Error) => void): unknown;

@@ -149,10 +149,14 @@ export class ResultWaiters {
       // offline queue (`enableOfflineQueue: false` is copied by duplicate()): wait for it to be ready.
       // A wait that outlasts the connection attempt ends by its own timeout.
       const ready =
-        subscriber.status === 'ready'
+        subscriber.status === 'ready' || !subscriber.once
           ? Promise.resolve()
-          : new Promise<void>((resolve) => {
-              subscriber.once('ready', () => resolve());
+          : new Promise<void>((resolve, reject) => {
+              subscriber.once?.('ready', () => resolve());
+              // Ended before it was ever ready (its retries gave up): the next wait starts over.
+              subscriber.once?.('end', () => reject(new Error('dedup subscriber connection ended')));
+              // A lazily connecting client (`lazyConnect`, copied by duplicate()) connects only when asked.
+              if (subscriber.status === 'wait') subscriber.connect?.().catch(() => {});
             });
       this.#subscribed = ready
         .then(() => subscriber.subscribe(this.core.keys.channel))

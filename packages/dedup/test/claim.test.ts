@@ -98,10 +98,11 @@ describe('claim', () => {
     await taker.close();
   });
 
-  it('waits for results on a client without an offline queue (its subscriber connects first)', async () => {
-    const strict = () => new Redis(env.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-    const [ra, rb] = [strict(), strict()];
-    await Promise.all([ra, rb].map((r) => (r.status === 'ready' ? undefined : once(r, 'ready'))));
+  it('waits for results on a client without an offline queue, or a lazily connecting one', async () => {
+    // One without an offline queue, one that connects lazily (its duplicate too).
+    const ra = new Redis(env.url, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const rb = new Redis(env.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    if (ra.status !== 'ready') await once(ra, 'ready');
     const a = new Deduplicator({ redis: ra, namespace: 'strict', owner: 'pod-a' });
     const b = new Deduplicator({ redis: rb, namespace: 'strict', owner: 'pod-b' });
     const gate = deferred();

@@ -68,8 +68,8 @@ describe('events, counters and lifecycle', () => {
   });
 
   it('close() while a handler runs: no more heartbeats, and its signal aborts once the lease lapses', async () => {
-    const a = new Deduplicator({ redis, namespace: 'ev4', owner: 'pod-a', leaseMs: 400 });
-    const b = new Deduplicator({ redis, namespace: 'ev4', owner: 'pod-b', leaseMs: 400 });
+    const a = new Deduplicator({ redis, namespace: 'ev4', owner: 'pod-a', leaseMs: 1_000 });
+    const b = new Deduplicator({ redis, namespace: 'ev4', owner: 'pod-b', leaseMs: 1_000 });
     const began = deferred();
     let abortedAt = 0;
     const gate = deferred();
@@ -84,9 +84,9 @@ describe('events, counters and lifecycle', () => {
     await began.promise;
     const closedAt = performance.now();
     await a.close(); // SIGTERM: the pod drains while the handler still runs
-    await sleep(600);
+    await sleep(1_500);
     expect(abortedAt).toBeGreaterThan(closedAt);
-    expect(abortedAt - closedAt).toBeLessThan(600);
+    expect(abortedAt - closedAt).toBeLessThan(1_500);
     // Another consumer takes it over, as it may once the lease lapsed.
     expect(await b.process('m', () => 'taken over')).toMatchObject({
       status: 'processed',
