@@ -41,7 +41,7 @@ console.log(JSON.stringify({ msg: 'worker pool ready', queues: workers.map((w) =
 // A note acknowledged to the platform must reach the CRM even if its job ran out of attempts during a
 // long cloud outage: nothing else would send it again.
 const resyncQueue = new CrmSyncQueue(queueConnection(redisUrl, 5_000));
-await resyncQueue.ready();
+await resyncQueue.ready(5_000);
 let resyncing = false;
 const resync = setInterval(() => {
   if (resyncing) return;

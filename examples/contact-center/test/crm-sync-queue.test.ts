@@ -22,7 +22,7 @@ it("ready() waits for BullMQ's start-up commands, so closing the queue and then 
     // Stopped as the connection turns ready, before BullMQ sends its start-up INFO.
     connection.once('ready', () => void node.pause());
     let ready = false;
-    const readiness = queue.ready().then(() => {
+    const readiness = queue.ready(10_000).then(() => {
       ready = true;
     });
     await new Promise((r) => setTimeout(r, 300));
@@ -39,4 +39,22 @@ it("ready() waits for BullMQ's start-up commands, so closing the queue and then 
     connection.disconnect();
   }
   expect(rejections).toEqual([]);
+}, 30_000);
+
+it('ready() gives up after its bound while the node does not answer, so a region still starts', async () => {
+  const node = redis.nodes[0]!;
+  await node.pause();
+  const connection = queueConnection(redis.urls[0]!, 5_000);
+  try {
+    const queue = new CrmSyncQueue(connection);
+    const started = performance.now();
+    await queue.ready(300);
+    expect(performance.now() - started).toBeLessThan(2_000);
+    await node.resume();
+    await queue.ready(10_000); // answered now: BullMQ finished starting on its own
+    await queue.close();
+  } finally {
+    if (node.paused) await node.resume();
+    connection.disconnect();
+  }
 }, 30_000);

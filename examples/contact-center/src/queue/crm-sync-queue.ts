@@ -37,10 +37,19 @@ export class CrmSyncQueue {
   /**
    * Resolves once BullMQ has finished its start-up commands on the connection. On a shared connection
    * its close() does not wait for them, and a connection closed under them would fail them where nobody
-   * listens (an unhandled rejection): wait for this before the queue can be closed.
+   * listens (an unhandled rejection): wait for this before the queue can be closed, at most `withinMs`.
    */
-  async ready(): Promise<void> {
-    await this.queue.waitUntilReady();
+  async ready(withinMs: number): Promise<void> {
+    // Bounded: a region still starts (degraded) while its queue node is down or slow; the queue then
+    // finishes starting on its own, as before.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.queue.waitUntilReady().catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, withinMs);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** The event id is the job id, so a redelivery that reaches this point still enqueues once. */

@@ -124,7 +124,7 @@ async function build(
   closers.push(async () => queueRedis.disconnect());
   const crmSync = new CrmSyncQueue(queueRedis);
   closers.push(() => crmSync.close());
-  await crmSync.ready();
+  await crmSync.ready(config.REDIS_COMMAND_TIMEOUT_MS);
 
   const health = createHealthMonitor(config, redisNodes, db, logger);
   closers.push(() => health.close());
