@@ -114,6 +114,21 @@ describe('PostgreSQL specifics', () => {
     expect((await store.history(id)).map((h) => h.revision)).toEqual([3, 2, 1]);
   });
 
+  it('a save written by an earlier version (no digest) in between: the repeat of an older save is saved anew', async () => {
+    const store = new PostgresCheckpointStore({ db: pool, schema: v3, table });
+    const id = `mixed_${Math.random().toString(36).slice(2)}`;
+    const a = { region: 'eu-west-1', flowVersion: 1, checkpointId: 'chk_a', variables: seedVariables };
+    expect((await store.save(id, a)).revision).toBe(1);
+    // What a process of the earlier version writes: revision 2, its session digest left as it was.
+    await pool.query(`UPDATE ${table}_sessions SET revision = 2 WHERE session_id = $1`, [id]);
+    await pool.query(
+      `INSERT INTO ${table} (session_id, revision, payload)
+       SELECT session_id, 2, replace(payload, 'chk_a', 'chk_b') FROM ${table} WHERE session_id = $1 AND revision = 1`,
+      [id],
+    );
+    expect((await store.save(id, a)).revision).toBe(3);
+  });
+
   it('a migrate() that fails leaves its connection usable: no transaction stays open', async () => {
     const client = new pg.Client({ connectionString: database.url });
     await client.connect();

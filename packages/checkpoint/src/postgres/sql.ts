@@ -23,8 +23,10 @@ export function ddl(t: Tables, table: string): string {
       born_at timestamptz NOT NULL,
       expires_at timestamptz NOT NULL
     )`,
-    // md5 of the latest save's envelope body: checked on the locked row, so a repeat that overlaps the
-    // first run (sent before it committed) is still recognised. Added to tables of earlier versions.
+    // "<revision>:<md5 of the latest save's envelope body>": checked on the locked row, so a repeat that
+    // overlaps the first run (sent before it committed) is still recognised. The revision keeps it
+    // honest while processes of an earlier version (which do not write it) still save. Added to tables
+    // of earlier versions.
     // Only when missing: ALTER TABLE takes an exclusive lock even when IF NOT EXISTS finds the column.
     `DO $$ BEGIN
       IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
@@ -101,23 +103,23 @@ WITH same AS (
   UPDATE ${t.sessions} s SET
     revision = s.revision + 1,
     fence = GREATEST(s.fence, $4::bigint),
-    latest_digest = md5($2),
+    latest_digest = (s.revision + 1) || ':' || md5($2),
     expires_at = LEAST(now() + ${ttl}, s.born_at + ${maxAge})
   WHERE s.session_id = $1 AND $3::bigint > 0 AND NOT EXISTS (SELECT 1 FROM same)
     AND s.revision = $3::bigint AND ${live(7)} AND ${fenceOk}
   RETURNING s.revision, s.first_revision
 ), upserted AS (
   INSERT INTO ${t.sessions} AS s (session_id, revision, fence, first_revision, born_at, expires_at, latest_digest)
-  SELECT $1, 1, $4::bigint, 1, now(), now() + ${ttl}, md5($2)
+  SELECT $1, 1, $4::bigint, 1, now(), now() + ${ttl}, '1:' || md5($2)
   WHERE ($3::bigint IS NULL OR $3::bigint = 0) AND NOT EXISTS (SELECT 1 FROM same)
   ON CONFLICT (session_id) DO UPDATE SET
-    latest_digest = md5($2),
+    latest_digest = (CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END) || ':' || md5($2),
     revision = CASE WHEN ${expired} THEN 1 ELSE s.revision + 1 END,
     fence = CASE WHEN ${expired} THEN $4::bigint ELSE GREATEST(s.fence, $4::bigint) END,
     first_revision = CASE WHEN ${expired} THEN 1 ELSE s.first_revision END,
     born_at = CASE WHEN ${expired} THEN now() ELSE s.born_at END,
     expires_at = CASE WHEN ${expired} THEN now() + ${ttl} ELSE LEAST(now() + ${ttl}, s.born_at + ${maxAge}) END
-  WHERE ${expired} OR ($3::bigint IS NULL AND ${fenceOk} AND s.latest_digest IS DISTINCT FROM md5($2))
+  WHERE ${expired} OR ($3::bigint IS NULL AND ${fenceOk} AND s.latest_digest IS DISTINCT FROM s.revision || ':' || md5($2))
   RETURNING s.revision, s.first_revision
 ), up AS (
   SELECT revision, first_revision, floor(extract(epoch FROM now()) * 1000)::bigint AS saved_at
@@ -150,7 +152,7 @@ SELECT revision, saved_at FROM up UNION ALL SELECT revision, saved_at FROM same`
  * store's max age in ms as $2, for `live`.
  */
 export const stateSql = (t: Tables) => `
-  SELECT s.revision, s.fence, s.latest_digest = md5($3) AS same,
+  SELECT s.revision, s.fence, s.latest_digest = s.revision || ':' || md5($3) AS same,
     (SELECT substring(r.payload FROM '${savedAtPattern}')::bigint FROM ${t.records} r
      WHERE r.session_id = s.session_id AND r.revision = s.revision) AS saved_at
   FROM ${t.sessions} s WHERE s.session_id = $1 AND ${live(2)}`;
