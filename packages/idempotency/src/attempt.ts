@@ -120,9 +120,7 @@ export async function attempt(
 /** Turns an existing record into a replay or the error the caller needs; undefined = claim again. */
 function classify(core: Core, input: AttemptInput, row: RecordRow, sentAt: number): Outcome | undefined {
   const { key } = input;
-  // An existing record's rows always carry its remaining lifetime, as of the server's now(), which is
-  // no earlier than when the statement was sent: the LRU copy must not outlive the row.
-  const ms = (row.ms ?? 0) - (performance.now() - sentAt);
+  const ms = row.ms ?? 0; // an existing record's rows always carry it (remaining lifetime or lease)
   if (row.verdict === 'reused') {
     core.events.emit('mismatch', { key });
     throw new IdempotencyKeyReusedError(key);
@@ -131,7 +129,10 @@ function classify(core: Core, input: AttemptInput, row: RecordRow, sentAt: numbe
     const response = deserializeResponse(row.status ?? null, row.headers ?? null, row.body ?? null);
     if (!input.client && core.cache.enabled) {
       const bytes = (row.headers?.length ?? 0) + (row.body?.length ?? 0) + 16;
-      core.cache.set(key, frozenRecord(input, response), ms, bytes + input.canonical.length);
+      // `ms` is as of the server's now(), no earlier than when the statement was sent: the LRU copy
+      // must not outlive the row by the statement's latency.
+      const left = ms - (performance.now() - sentAt);
+      core.cache.set(key, frozenRecord(input, response), left, bytes + input.canonical.length);
     }
     input.span?.setAttribute(ATTR_OUTCOME, 'replay');
     if (core.events.has('replay')) core.events.emit('replay', { key, source: 'database' });
