@@ -60,6 +60,7 @@ export class Recovery<T> {
     try {
       loaded = await this.d.loadSnapshot(markers.seqs);
     } catch (err) {
+      this.d.emit('error', { error: err as Error });
       this.d.options.logger?.warn(
         { err, namespace: this.d.options.namespace },
         'state-cache snapshot load failed',
