@@ -62,7 +62,7 @@ export interface HealthMonitorOptions {
   recoverAfter?: number;
   /** Consecutive failed rounds before a healthy component counts as failing. @default 1 */
   failAfter?: number;
-  /** A snapshot older than this reports unhealthy. @default 3 * (intervalMs + timeoutMs) */
+  /** A snapshot older than this reports unhealthy. @default 3 * (intervalMs + longest check timeout + abortGraceMs) */
   maxStalenessMs?: number;
   /** Grace after a timeout for a check to return partial details. @default 100 */
   abortGraceMs?: number;
