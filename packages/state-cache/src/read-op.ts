@@ -28,8 +28,8 @@ export async function readKeys(redis: StateCacheRedis, keys: KeySpace, wanted: s
   for (const [p, ks] of groups) {
     const k = keys.keysOf(p);
     calls.push({
-      name: 'cxkit_sc_v1_read',
-      args: [k.data, k.tombstones, k.meta, ...ks],
+      name: 'cxkit_sc_v2_read',
+      args: [k.data, k.tombstones, k.meta, k.expiries, ...ks],
       partition: p,
       keys: ks,
     });

@@ -3,7 +3,7 @@ import extendLua from './lua/lease-extend-1.lua';
 import releaseLua from './lua/lease-release-1.lua';
 import markLua from './lua/mark-1.lua';
 import progressLua from './lua/progress-2.lua';
-import readLua from './lua/read-3.lua';
+import readLua from './lua/read-4.lua';
 import type { StateCacheRedis } from './types.js';
 
 /**
@@ -12,7 +12,8 @@ import type { StateCacheRedis } from './types.js';
  */
 const definitions = {
   cxkit_sc_v1_apply: { numberOfKeys: 4, lua: applyLua },
-  cxkit_sc_v1_read: { numberOfKeys: 3, lua: readLua },
+  // v2: also reads the tombstone expiries (KEYS[4]).
+  cxkit_sc_v2_read: { numberOfKeys: 4, lua: readLua },
   cxkit_sc_v1_lease_extend: { numberOfKeys: 1, lua: extendLua },
   cxkit_sc_v1_lease_release: { numberOfKeys: 1, lua: releaseLua },
   cxkit_sc_v1_progress: { numberOfKeys: 2, lua: progressLua },

@@ -85,6 +85,32 @@ describe('apply: versioned, atomic per key', () => {
     ).toBe('applied');
   });
 
+  it('an expired tombstone reads as absent, so a reader that read it is told of an older event applied next', async () => {
+    const ns = namespace('tomb-read');
+    const writer = cache<Agent>(redis, ns, { tombstoneTtlMs: 50 });
+    caches.push(writer);
+    await writer.start();
+    await writer.ready(AbortSignal.timeout(10_000));
+    await writer.apply({ key: 'k', version: 7, type: 'DELETED' });
+    await new Promise((r) => setTimeout(r, 120)); // expired, not purged (only a write purges)
+    // A reader that starts now (it never heard of the delete) reads the key and caches what it read.
+    const reader = cache<Agent>(redis, ns, { tombstoneTtlMs: 50 });
+    caches.push(reader);
+    await reader.start();
+    await reader.ready(AbortSignal.timeout(10_000));
+    expect((await reader.get('k')).found).toBe(false);
+    expect(
+      (await writer.apply({ key: 'k', version: 1, type: 'CREATED', value: { state: 'back', n: 1 } })).outcome,
+    ).toBe('applied');
+    // The invalidation of version 1 must replace what the reader cached.
+    let read = await reader.get('k');
+    for (let i = 0; i < 50 && !read.found; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      read = await reader.get('k');
+    }
+    expect(read).toMatchObject({ found: true, version: 1, value: { state: 'back', n: 1 }, stale: false });
+  });
+
   it('applies a batch in one round trip and reports each event, duplicates within the batch included', async () => {
     const c = await make();
     const events = Array.from({ length: 300 }, (_, i) => ({
