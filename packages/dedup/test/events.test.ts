@@ -1,10 +1,9 @@
 import diagnostics from 'node:diagnostics_channel';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { Deduplicator, diagnosticsChannels, isDedupClosedError } from '../src/index.js';
 import { deferred, type Env, suiteEnv } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let env: Env;
 let redis: Redis;
