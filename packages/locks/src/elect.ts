@@ -70,27 +70,26 @@ export function campaign(
         break;
       }
       current = lock;
+      // Stopping ends the term at once: the release aborts `lock.signal`, so an `onElected` that leads
+      // until that signal aborts returns. Removed after the term: the campaign's signal outlives it.
+      let released: Promise<unknown> | undefined;
+      const release = () => (released ??= lock.release());
+      signal.addEventListener('abort', release, { once: true });
       try {
         await options.onElected(lock);
       } catch (err) {
         logger?.error({ err, name }, 'onElected threw');
       }
-      // Lead until the lock is lost or the campaign is stopped.
+      // Lead until the lock is lost (or released by a stop).
       await new Promise<void>((resolve) => {
-        if (lock.signal.aborted || signal.aborted) return resolve();
-        // Both listeners go when either fires: the campaign's signal outlives every term.
-        const done = () => {
-          lock.signal.removeEventListener('abort', done);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        lock.signal.addEventListener('abort', done, { once: true });
-        signal.addEventListener('abort', done, { once: true });
+        if (lock.signal.aborted) return resolve();
+        lock.signal.addEventListener('abort', () => resolve(), { once: true });
       });
+      signal.removeEventListener('abort', release);
       current = undefined;
       // Demoted now, not after the release: a release that waits for a silent node would keep this
       // instance acting as leader for up to requestTimeoutMs past the end of its lock's validity.
-      const released = lock.release();
+      release();
       try {
         await options.onDemoted?.(lock.signal.reason);
       } catch (err) {

@@ -1,4 +1,4 @@
-import { startLostReplyProxy } from '@cxkit/testkit';
+import { startLostReplyProxy, waitUntil } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
@@ -250,6 +250,28 @@ describe('elect', () => {
     await ea.stop();
     await a.close();
     await b.close();
+  });
+
+  it('stop() ends a term whose onElected leads until lock.signal aborts', async () => {
+    const m = new LockManager({ nodes: env.clients[0]!, heartbeatIntervalMs: 100, staleAfterMs: 600 });
+    const log: string[] = [];
+    const election = m.elect('until-stopped', {
+      // Leads for as long as it holds leadership, as a leader loop would.
+      onElected: async (lock) => {
+        log.push('elected');
+        await new Promise((resolve) => lock.signal.addEventListener('abort', resolve, { once: true }));
+        log.push('signal aborted');
+      },
+      onDemoted: () => void log.push('demoted'),
+      ttlMs: 1_000,
+    });
+    await waitUntil('leader', async () => election.isLeader, 2_000, 20);
+    const stopped = await Promise.race([election.stop().then(() => true), sleep(2_000).then(() => false)]);
+    expect(stopped).toBe(true);
+    expect(log).toEqual(['elected', 'signal aborted', 'demoted']);
+    expect(election.isLeader).toBe(false);
+    expect((await m.inspect('elect:until-stopped')).holder).toBeUndefined();
+    await m.close();
   });
 
   it('calls onDemoted as soon as the lock is lost, not after its release has timed out', async () => {
