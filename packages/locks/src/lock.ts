@@ -131,6 +131,25 @@ export class HeldLock implements Lock {
     return true;
   }
 
+  /**
+   * Called as a round that writes `ttlMs` starts: when that TTL ends the records before the current
+   * validity would, validity drops now, whatever the round's outcome (a round that fails or times out
+   * may still have written the shorter TTL).
+   */
+  bound(startedAt: number, ttlMs: number): void {
+    if (this.state !== 'held') return;
+    const until = startedAt + effectiveTtl(this.ctx, ttlMs) - driftMs(this.ctx, ttlMs);
+    if (until >= this.#validUntilMono) return;
+    this.#validUntilMono = until;
+    this.#arm();
+  }
+
+  /** Drops a lock that was granted but never handed out (the manager closed): no timer, no events. */
+  discard(): void {
+    this.state = 'closed';
+    clearTimeout(this.#timer);
+  }
+
   // One timer per lock: the signal aborts a little before validity ends (so the holder can stop before
   // anyone else may enter), or at the max hold time, whichever comes first.
   #arm(): void {

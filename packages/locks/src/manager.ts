@@ -243,7 +243,8 @@ export class LockManager {
     });
     if (this.#closed) {
       // Granted while the manager closed: give it back (close() waits for that) rather than hand out a
-      // lock that nothing heartbeats.
+      // lock that nothing heartbeats. It was never handed out: no expiry timer, no 'lost' event.
+      lock.discard();
       this.#ctx.track(host.releaseRecords(lock));
       throw managerClosed(resource);
     }
