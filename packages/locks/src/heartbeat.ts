@@ -3,6 +3,7 @@ import { QuorumUnavailableError } from './errors.js';
 import type { HeldLock, LockHost } from './lock.js';
 import type { LockNode } from './node.js';
 import { asArray, toNumber } from './parse.js';
+import { releaseOn } from './release.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { NodeOutcome } from './types.js';
@@ -49,6 +50,21 @@ function decided(ctx: LockContext, replies: readonly (NodeReply | undefined)[], 
   return votes >= ctx.quorum || taken > ctx.nodes.length - ctx.quorum;
 }
 
+/**
+ * A round's writes for locks that ended while it was in flight: a re-claim can land after the lock's
+ * release (a call retried after NOSCRIPT runs behind calls written later), and an extension of a lock
+ * that expired here keeps its record alive with nobody to heartbeat it. Either would block contenders
+ * for a whole TTL, so the record is released again on that node (by token: never another owner's).
+ */
+function releaseLeftovers(ctx: LockContext, batch: readonly HeldLock[], index: number, results: number[]) {
+  batch.forEach((lock, j) => {
+    const r = results[j];
+    if (r === 2 ? lock.state !== 'held' : r === 1 && lock.state === 'expired') {
+      ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
+    }
+  });
+}
+
 function batches(ctx: LockContext, locks: readonly HeldLock[]): HeldLock[][] {
   // A Cluster cannot run one script across slots, so there every lock is its own call.
   if (ctx.topology === 'cluster') return locks.map((l) => [l]);
@@ -69,8 +85,11 @@ export async function extendLocks(
   const startedAt = performance.now();
   // The TTL each lock's records get in this round, fixed now: validity is judged by what was written.
   const ttls = new Map(locks.map((l) => [l, l.ttlMs]));
-  // Every node is asked and may re-claim the record: from now on a release must reach them all.
-  for (const l of locks) l.nodes = undefined;
+  for (const l of locks) {
+    // Every node is asked and may re-claim the record: from now on a release must reach them all.
+    l.nodes = undefined;
+    l.bound(startedAt, ttls.get(l)!);
+  }
   const tallies = new Map<HeldLock, Tally>(locks.map((l) => [l, { votes: 0, taken: 0, outcomes: [] }]));
   await Promise.all(
     batches(ctx, locks).map((batch) =>
@@ -81,8 +100,12 @@ export async function extendLocks(
         // paused minority node must not hold the round, and with it the next heartbeat, until the
         // timeout. Its late answer still extends there.
         settled: (rs) => batch.every((_, j) => decided(ctx, rs, j)),
+        onLate: (i, late) => {
+          if (late.ok) releaseLeftovers(ctx, batch, i, late.value.results);
+        },
       }).then((replies) => {
         replies.forEach((reply, i) => {
+          if (reply?.ok) releaseLeftovers(ctx, batch, i, reply.value.results);
           const node = ctx.nodes[i]!.label;
           batch.forEach((lock, j) => {
             const t = tallies.get(lock)!;

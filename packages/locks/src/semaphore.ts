@@ -198,6 +198,7 @@ export class Semaphore {
       args.push(p.token, effectiveTtl(ctx, ttls[i]!), p.fence, p.region, p.operation, p.correlationId);
     });
     const startedAt = performance.now();
+    for (let i = 0; i < permits.length; i++) permits[i]!.bound(startedAt, ttls[i]!);
     const [reply] = await round(
       ctx.nodes,
       (node) => node.run(scripts.semHeartbeat, [k.holders, k.records, k.fence], args, true),
