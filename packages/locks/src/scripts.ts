@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import acquireLua from './lua/acquire.lua';
+import acquireHeadLua from './lua/acquire-head.lua';
 import commonLua from './lua/common.lua';
 import grantLua from './lua/grant.lua';
 import handoffLua from './lua/handoff.lua';
@@ -14,7 +15,7 @@ import semHeartbeatLua from './lua/sem-heartbeat-3.lua';
 import semReleaseLua from './lua/sem-release-2.lua';
 
 /** Bumped whenever a script or the record layout changes, so two versions on one server never mix. */
-export const SCRIPT_VERSION = 9;
+export const SCRIPT_VERSION = 10;
 
 /** One Lua script, identified by a versioned name and called by SHA. */
 export interface LockScript {
@@ -31,7 +32,7 @@ function script(operation: string, ...parts: string[]): LockScript {
 }
 
 export const scripts = Object.freeze({
-  acquire: script('acquire', commonLua, grantLua, overrideLua, acquireLua),
+  acquire: script('acquire', grantLua, acquireHeadLua, commonLua, overrideLua, acquireLua),
   heartbeat: script('heartbeat', commonLua, heartbeatLua),
   release: script('release', releaseLua),
   handoff: script(
@@ -41,7 +42,7 @@ export const scripts = Object.freeze({
       .replace('--[[release]]', () => releaseLua)
       .replace('--[[common]]', () => commonLua)
       .replace('--[[override]]', () => overrideLua)
-      .replace('--[[acquire]]', () => acquireLua),
+      .replace('--[[acquire]]', () => `${acquireHeadLua}\n${acquireLua}`),
     handoffLua,
   ),
   raise: script('raise', commonLua, raiseLua),

@@ -16,17 +16,10 @@
 -- The fence is the record's high-water fence + 1, or this node's second x 10^6 if larger. Locks are
 -- taken in list order, so a resource listed twice is granted to the first entry only. A new record
 -- lives the lock's TTL plus the retention (a release keeps that TTL).
-local now, t = cx_time()
--- With the guard on, the marker and the first record are read by one MGET.
-local first, epoch, age
-if ARGV[1] == '1' then
-  local m = redis.call('MGET', KEYS[2], KEYS[3])
-  first = m[2]
-  epoch, age = cx_epoch_of(m[1], KEYS[2], '1', now, t)
-else
-  first = redis.call('GET', KEYS[3])
-  epoch, age = '', -1
-end
+-- TIME, the marker and the first record as acquire-head.lua read them (one MGET with the guard on).
+local now, t, first = cx_head_now, cx_head_t, cx_head_first
+local epoch, age = '', -1
+if ARGV[1] == '1' then epoch, age = cx_epoch_of(cx_head_marker, KEYS[2], '1', now, t) end
 local stale_after = tonumber(ARGV[2])
 local region = ARGV[3]
 local retention = tonumber(ARGV[5])
