@@ -141,6 +141,9 @@ export class HeldLock implements Lock {
     const until = startedAt + effectiveTtl(this.ctx, ttlMs) - driftMs(this.ctx, ttlMs);
     if (until >= this.#validUntilMono) return;
     this.#validUntilMono = until;
+    // A round that started earlier (with the longer TTL) may confirm later: its records may be
+    // overwritten by this round's, so it must not raise validity again.
+    this.#lastRound = Math.max(this.#lastRound, startedAt);
     this.#arm();
   }
 
@@ -212,7 +215,11 @@ export class HeldLock implements Lock {
     const wasLost = this.state;
     const started = performance.now();
     if (this.state === 'held') this.lose('released');
-    else this.state = 'released';
+    else {
+      // The signal, if read only later, still tells why the lock ended (e.g. expired), not 'released'.
+      this.#lostReason();
+      this.state = 'released';
+    }
     const result = await this.host.releaseRecords(this);
     // A lock that was already lost is reported as such even if its records were still there to delete.
     const final: ReleaseResult =

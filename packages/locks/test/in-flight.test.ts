@@ -3,7 +3,8 @@
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isLockConflictError, LockManager, type LockManagerOptions } from '../src/index.js';
+import { isLockConflictError, isLockLostError, LockManager, type LockManagerOptions } from '../src/index.js';
+import type { HeldLock } from '../src/lock.js';
 import { scripts } from '../src/scripts.js';
 import { client, quit, sleep } from './helpers.js';
 
@@ -67,6 +68,53 @@ describe('work in flight', () => {
     const next = await other.acquire('noscript').catch((err: unknown) => err);
     expect(isLockConflictError(next)).toBe(false);
     await (next as { release(): Promise<unknown> }).release();
+  });
+
+  it('a semaphore heartbeat retried after NOSCRIPT that runs after the release gives the permit back', async () => {
+    const { manager: m, client: c } = manager();
+    const permits = m.semaphore('noscript-sem', { limit: 1 });
+    const permit = await permits.acquire({ ttlMs: 10_000 });
+    await c.script('FLUSH');
+    await c.script('LOAD', scripts.semRelease.source);
+    const extending = permit.extend().catch((err: unknown) => err);
+    expect(await permit.release()).toEqual({ released: true });
+    await extending;
+    // The only slot is free again: another manager gets it without waiting (before: held for the TTL).
+    const other = manager().manager.semaphore('noscript-sem', { limit: 1 });
+    await waitUntil(
+      'slot free',
+      async () => {
+        const next = await other.acquire().catch(() => undefined);
+        await next?.release();
+        return next !== undefined;
+      },
+      2_000,
+      50,
+    );
+  });
+
+  it('a round that started before a shorter TTL was written cannot raise validity again', async () => {
+    const { manager: m } = manager();
+    const lock = (await m.acquire('bounded', { ttlMs: 10_000, heartbeat: false })) as HeldLock;
+    const earlier = performance.now();
+    const later = earlier + 1;
+    lock.bound(later, 1_000);
+    const bounded = lock.validUntil;
+    expect(bounded).toBeLessThanOrEqual(Date.now() + 1_000);
+    // The earlier round (the 10 s TTL) confirms after the shorter one was written: validity stays.
+    lock.confirmed(earlier, 10_000);
+    expect(lock.validUntil).toBeLessThanOrEqual(bounded + 5);
+    await lock.release();
+  });
+
+  it("a lock that expired and is released later still reports 'expired' through its signal", async () => {
+    const { manager: m } = manager();
+    const lock = await m.acquire('expired-then-released', { ttlMs: 300, heartbeat: false });
+    await sleep(400);
+    expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
+    // The signal is read only now (as an election does after its term): the reason is the expiry.
+    const reason = lock.signal.reason;
+    expect(isLockLostError(reason) && reason.reason).toBe('expired');
   });
 
   it('an extension to a shorter TTL that gets no reply still shortens validity', async () => {
