@@ -199,11 +199,26 @@ export class Semaphore {
     });
     const startedAt = performance.now();
     for (let i = 0; i < permits.length; i++) permits[i]!.bound(startedAt, ttls[i]!);
+    // A permit that ended while this call was in flight and that it re-claimed (or extended after it
+    // expired here) is given back: nothing heartbeats it, and it would hold a slot (as in extendLocks).
+    const leftovers = (value: unknown) => {
+      const rs = Array.isArray(value) ? value.map(toNumber) : [];
+      permits.forEach((p, i) => {
+        if (rs[i] === 2 ? p.state !== 'held' : rs[i] === 1 && p.state === 'expired')
+          ctx.track(this.#release(p.token));
+      });
+    };
     const [reply] = await round(
       ctx.nodes,
       (node) => node.run(scripts.semHeartbeat, [k.holders, k.records, k.fence], args, true),
-      { timeoutMs: ctx.options.requestTimeoutMs },
+      {
+        timeoutMs: ctx.options.requestTimeoutMs,
+        onLate: (_i, late) => {
+          if (late.ok) leftovers(late.value);
+        },
+      },
     );
+    if (reply?.ok) leftovers(reply.value);
     const latencyMs = performance.now() - startedAt;
     const results = reply?.ok ? asArray(reply.value).map(toNumber) : [];
     permits.forEach((p, i) => {
