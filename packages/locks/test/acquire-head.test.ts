@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import acquireHeadLua from '../src/lua/acquire-head.lua';
+import grantLua from '../src/lua/grant.lua';
 import { LockNode } from '../src/node.js';
 import { scripts } from '../src/scripts.js';
 import { oneMaster } from './helpers.js';
@@ -94,4 +96,43 @@ describe('acquire: the head grants as the loop does', () => {
       expect(head.ttl).toBeGreaterThan(600_000);
     });
   }
+});
+
+describe('acquire: the head alone', () => {
+  // grant.lua and the head, with the loop replaced by `return false`: which states the head grants.
+  const headOnly = `${grantLua}\n${acquireHeadLua}\nreturn false`;
+  const granted = async (
+    record: string | undefined,
+    guard: string,
+    marker: string | undefined,
+    locks = 1,
+  ) => {
+    await state('head-only', record);
+    await env.clients[1]!.del(MARKER);
+    if (marker !== undefined) await env.clients[1]!.set(MARKER, marker);
+    const keys = ['cxkit:locks:audit', MARKER];
+    const args = [guard, '10000', 'default', '10000', '600000', '0'];
+    for (let i = 0; i < locks; i++) {
+      keys.push(key(`head-only${i || ''}`), `${key(`head-only${i || ''}`)}:waiters`);
+      args.push('token-h', '10000', '7 4 0 defaultHEAD', 'head-only');
+    }
+    return (await env.clients[1]!.eval(headOnly, keys.length, ...keys, ...args)) !== null;
+  };
+
+  it('grants one lock whose record is absent or released, with a marker or the guard off', async () => {
+    expect(await granted(undefined, '0', undefined)).toBe(true);
+    expect(await granted(undefined, '1', '7.7 1000')).toBe(true);
+    expect(await granted('0 1700000000000005', '1', '7.7 1000')).toBe(true);
+  });
+
+  it('leaves every other state to the loop', async () => {
+    expect(await granted(undefined, '1', undefined)).toBe(false);
+    expect(await granted(undefined, '1', 'damaged')).toBe(false);
+    expect(await granted('1 5 other 5 1 1 10000 7 0 0 default', '0', undefined)).toBe(false);
+    expect(await granted(`${Date.now() + 60_000} 5 other 5 1 1 10000 7 0 0 default`, '0', undefined)).toBe(
+      false,
+    );
+    expect(await granted('a permit of another layout', '0', undefined)).toBe(false);
+    expect(await granted(undefined, '0', undefined, 2)).toBe(false);
+  });
 });
