@@ -49,6 +49,11 @@ export class LockManager {
   #closed = false;
   /** Acquisitions in flight: they count against `maxHeldLocks` until they settle. */
   #acquiring = 0;
+  /** Resolves close()'s wait once no acquisition is in flight. */
+  #idle: (() => void) | undefined;
+  readonly #settled = (): void => {
+    if (--this.#acquiring === 0) this.#idle?.();
+  };
   /** The live lock of each resource this manager holds (not semaphore permits): see `heldHere`. */
   readonly #mine = new Map<string, HeldLock>();
 
@@ -155,11 +160,9 @@ export class LockManager {
     }
     this.#acquiring++;
     const work = start();
-    const settled = () => {
-      this.#acquiring--;
-    };
-    work.then(settled, settled);
-    this.#ctx.track(work);
+    // Counted, not tracked in `#background`: one handler pair per acquisition instead of three promises
+    // and two set operations; close() waits for the count to drop to zero.
+    work.then(this.#settled, this.#settled);
     return work;
   }
 
@@ -291,8 +294,11 @@ export class LockManager {
     // Acquisitions in flight end (a grant is released again) and add their cleanup to the set while
     // earlier work finishes: wait until nothing is left, for at most two request timeouts.
     const deadline = sleep(this.#o.requestTimeoutMs * 2, true, { ref: false });
-    while (this.#background.size > 0) {
-      const timedOut = await Promise.race([Promise.all(this.#background).then(() => false), deadline]);
+    const idle = () =>
+      this.#acquiring === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));
+    while (this.#background.size > 0 || this.#acquiring > 0) {
+      const all = Promise.all([...this.#background, idle()]);
+      const timedOut = await Promise.race([all.then(() => false), deadline]);
       if (timedOut) break;
     }
   }
