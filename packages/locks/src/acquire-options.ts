@@ -1,6 +1,7 @@
 import { ConfigError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { AcquireOptions } from './types.js';
+import { abortsAfterMs } from './validity.js';
 
 const ACQUIRE_KEYS = new Set([
   'ttlMs',
@@ -87,6 +88,7 @@ export function parseAcquire(
   const ttlMs = int('ttlMs', a.ttlMs, o.defaultTtlMs, 1);
   if (ttlMs > o.maxTtlMs) throw new ConfigError('ttlMs', `must be <= maxTtlMs (${o.maxTtlMs})`);
   if (heartbeat && ttlMs < o.minHeartbeatTtlMs) throw shortForHeartbeat(o);
+  leavesValidity(o, ttlMs);
   const operation = text('operation', a.operation);
   const correlationId = text('correlationId', a.correlationId);
   return {
@@ -100,4 +102,13 @@ export function parseAcquire(
     // Infinity: no max hold (an election leads until it loses); a finite one must fit a timer.
     maxHoldMs: a.maxHoldMs === Infinity ? Infinity : int('maxHoldMs', a.maxHoldMs, o.maxHoldMs, 1),
   };
+}
+
+/**
+ * Throws unless a lock of `ttlMs` is still valid for a moment after the clock-drift allowance and the
+ * signal margin: shorter, every grant would be given back as too late (or its signal abort at once).
+ */
+export function leavesValidity(o: ResolvedOptions, ttlMs: number): void {
+  if (abortsAfterMs(o, ttlMs) > 0) return;
+  throw new ConfigError('ttlMs', `too short: nothing is left after the clock-drift allowance (${ttlMs} ms)`);
 }

@@ -1,4 +1,4 @@
-import { shortForHeartbeat } from './acquire-options.js';
+import { leavesValidity, shortForHeartbeat } from './acquire-options.js';
 import { driftMs, effectiveTtl, type LockContext } from './context.js';
 import { ConfigError, LockLostError, type LostReason } from './errors.js';
 import type { ReleaseResult } from './types.js';
@@ -204,6 +204,7 @@ export class HeldLock implements Lock {
       // As at acquire: a shorter TTL would lose the lock before the next heartbeat lands.
       if (this.heartbeat && ttlMs < this.ctx.options.minHeartbeatTtlMs)
         throw shortForHeartbeat(this.ctx.options);
+      leavesValidity(this.ctx.options, ttlMs);
     }
     if (this.state !== 'held') throw new LockLostError(this.resource, this.fence, this.state);
     if (ttlMs !== undefined) this.ttlMs = ttlMs;

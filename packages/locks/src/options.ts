@@ -100,7 +100,13 @@ const managerSchema = z.strictObject({
   recordRetentionMs: ms()
     .min(5_000, 'must be at least 5000 ms (fences restart from the server clock once a record is gone)')
     .default(defaults.recordRetentionMs),
-  prefix: z.string().max(128).default(defaults.prefix),
+  // Braces would change which part of a key a Cluster hashes: a lock's keys must share one slot.
+  prefix: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine((p) => !/[{}]/.test(p), 'must not contain { or }')
+    .default(defaults.prefix),
   auditMaxLen: z.number().int().positive().default(defaults.auditMaxLen),
   auditRetentionMs: z
     .number()
@@ -142,6 +148,16 @@ export function parseManagerOptions(input: LockManagerOptions): ResolvedOptions 
     if (nodes.length === 0) throw new ConfigError('nodes', 'needs at least one client');
     const bad = nodes.findIndex((n) => !looksLikeClient(n));
     if (bad >= 0) throw new ConfigError(`nodes.${bad}`, 'expected an ioredis client');
+    // A quorum's keys carry no Cluster hash tag, and one server listed twice would cast two votes.
+    const cluster = nodes.findIndex((n) => (n as { isCluster?: unknown }).isCluster === true);
+    if (cluster >= 0) {
+      throw new ConfigError(
+        `nodes.${cluster}`,
+        'a Cluster cannot be one node of a quorum: pass it on its own',
+      );
+    }
+    const again = nodes.findIndex((n, i) => nodes.indexOf(n) !== i);
+    if (again >= 0) throw new ConfigError(`nodes.${again}`, 'the same client is listed twice');
     if (o.quorum !== undefined && (o.quorum <= nodes.length / 2 || o.quorum > nodes.length)) {
       throw new ConfigError('quorum', `must be a majority of ${nodes.length} nodes (> ${nodes.length / 2})`);
     }

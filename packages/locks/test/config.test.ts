@@ -48,6 +48,11 @@ describe('bad input', () => {
     expect(await fieldOf(() => manager.acquire('r', { ttlMs: 60_001 }))).toBe('ttlMs');
     expect(await fieldOf(() => manager.acquire('r', { ttlMs: 1.5 }))).toBe('ttlMs');
     expect(await fieldOf(() => manager.acquire('r', { ttlMs: 4_000 }))).toBe('ttlMs'); // not above the heartbeat
+    // Without heartbeats: a TTL that the clock-drift allowance (ttl * driftFactor + 2 ms) uses up.
+    expect(await fieldOf(() => manager.acquire('r', { ttlMs: 2, heartbeat: false }))).toBe('ttlMs');
+    expect(
+      await fieldOf(() => manager.semaphore('s', { limit: 2 }).acquire({ ttlMs: 3, heartbeat: false })),
+    ).toBe('ttlMs');
     // Above the 5 s heartbeat, but its signal would abort (at 4.9 s) before the first heartbeat lands.
     await expect(manager.acquire('r', { ttlMs: 5_500 })).rejects.toThrow(
       'must be >= 6743 while heartbeating',
@@ -104,7 +109,21 @@ describe('bad input', () => {
     }
     expect(await fieldOf(() => new LockManager({ nodes: [] }))).toBe('nodes');
     expect(await fieldOf(() => new LockManager({ nodes: [clients[0]!, {} as Redis] }))).toBe('nodes.1');
-    expect(await fieldOf(() => new LockManager({ nodes: [nodes, nodes, nodes], quorum: 1 }))).toBe('quorum');
+    const other = () => {
+      const c = client(redis.urls[0]!);
+      clients.push(c);
+      return c;
+    };
+    expect(await fieldOf(() => new LockManager({ nodes: [nodes, other(), other()], quorum: 1 }))).toBe(
+      'quorum',
+    );
+    // One client listed twice would vote twice; a Cluster's keys need hash tags a quorum does not use.
+    expect(await fieldOf(() => new LockManager({ nodes: [nodes, other(), nodes] }))).toBe('nodes.2');
+    const cluster = Object.assign(Object.create(other()), { isCluster: true }) as Redis;
+    expect(await fieldOf(() => new LockManager({ nodes: [nodes, cluster, other()] }))).toBe('nodes.1');
+    // Braces in the prefix would move the Cluster hash tag; an empty one would name keys like the app's.
+    expect(await fieldOf(() => new LockManager({ nodes, prefix: 'x{}' }))).toBe('prefix');
+    expect(await fieldOf(() => new LockManager({ nodes, prefix: '' }))).toBe('prefix');
     expect(await fieldOf(() => new LockManager({ nodes: 'redis://x' as never }))).toBe('nodes');
     // A misspelt option is named before the required one it leaves missing.
     expect(() => new LockManager({ clients: [nodes] } as never)).toThrow('clients: is not an option');

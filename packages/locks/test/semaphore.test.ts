@@ -198,8 +198,10 @@ describe('Semaphore', () => {
   it('is refused on a quorum of masters and with a bad limit', () => {
     expect(() => env.manager.semaphore('x', { limit: 0 })).toThrow(ConfigError);
     expect(() => env.manager.semaphore('', { limit: 1 })).toThrow(ConfigError);
-    const quorum = new LockManager({ nodes: [env.clients[0]!, env.clients[1]!, env.clients[0]!] });
+    const third = new Redis(env.redis.urls[0]!, { lazyConnect: true });
+    const quorum = new LockManager({ nodes: [env.clients[0]!, env.clients[1]!, third] });
     expect(() => quorum.semaphore('x', { limit: 2 })).toThrow(/quorum/);
+    third.disconnect();
   });
 });
 
