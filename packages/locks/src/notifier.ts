@@ -19,6 +19,8 @@ interface Channel {
   refs: number;
   /** Whether a node confirmed the subscription: from then on every release on it is heard. */
   subscribed: boolean;
+  /** A SUBSCRIBE is in flight (one that every node refused is sent again: see `#resubscribe`). */
+  subscribing: boolean;
   /** Changes with every release message heard (see `mark`); unique across channels. */
   releases: number;
   /** Until then (monotonic ms) a waiter of another manager is known to wait: no hand-off inside this one. */
@@ -74,6 +76,7 @@ export class ReleaseNotifier {
       channel = {
         refs: 0,
         subscribed: false,
+        subscribing: false,
         releases: ++sequence,
         othersUntil: 0,
         announcedAt: -Infinity,
@@ -81,12 +84,9 @@ export class ReleaseNotifier {
         wakers: new Set(),
         linger: undefined,
       };
-      const ch = channel;
-      ch.ready = this.#subscribe(name, () => {
-        ch.subscribed = true;
-      });
       this.#channels.set(name, channel);
     }
+    if (!channel.subscribed && !channel.subscribing) channel.ready = this.#subscribe(name, channel);
     clearTimeout(channel.linger);
     channel.linger = undefined;
     channel.refs++;
@@ -116,7 +116,8 @@ export class ReleaseNotifier {
    */
   handOff(name: string): boolean {
     const ch = this.#channels.get(name);
-    if (!ch || performance.now() < ch.othersUntil) return false;
+    // Not subscribed: another manager's waiters could not be heard, so the release publishes instead.
+    if (!ch?.subscribed || performance.now() < ch.othersUntil) return false;
     const first = ch.wakers.values().next();
     if (first.done) return false;
     first.value(true);
@@ -197,8 +198,11 @@ export class ReleaseNotifier {
       // ioredis subscribes again after a reconnect, but a release published while the connection was
       // down is lost: once the new subscription is in place (the PING is answered after it), every
       // channel counts as released, so its first waiter looks again instead of waiting out its poll.
+      // Channels every node refused (e.g. subscribed before this connection was up, with the offline
+      // queue off) are asked again whenever a connection becomes ready.
       let connected = false;
       sub.on('ready', () => {
+        this.#resubscribe();
         if (!connected) {
           connected = true;
           return;
@@ -225,21 +229,30 @@ export class ReleaseNotifier {
     for (const ch of this.#channels.values()) this.#heard(ch);
   }
 
-  // Ready when any node confirms the subscription: a release on that node will wake us.
-  #subscribe(name: string, onConfirmed: () => void): Promise<void> {
+  #resubscribe(): void {
+    for (const [name, ch] of this.#channels) {
+      if (!ch.subscribed && !ch.subscribing) ch.ready = this.#subscribe(name, ch);
+    }
+  }
+
+  // Ready when any node confirms the subscription (a release on that node will wake us), when every
+  // node refused it (waiters poll until it is asked again), or after `timeoutMs`.
+  #subscribe(name: string, ch: Channel): Promise<void> {
+    ch.subscribing = true;
     const subs = this.#connect().map((s) => s.subscribe(name));
     for (const p of subs) p.catch(() => {});
     return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.timeoutMs);
       timer.unref();
-      Promise.any(subs).then(
-        () => {
-          clearTimeout(timer);
-          onConfirmed();
-          resolve();
-        },
-        () => {},
-      );
+      const settle = () => {
+        ch.subscribing = false;
+        clearTimeout(timer);
+        resolve();
+      };
+      Promise.any(subs).then(() => {
+        ch.subscribed = true;
+        settle();
+      }, settle);
     });
   }
 

@@ -214,3 +214,27 @@ describe('a waiter whose subscriber connection drops', () => {
     await (got as Lock).release();
   });
 });
+
+describe('a waiter whose release channel could not be subscribed at first', () => {
+  it('subscribes once its connection is up and is woken by another manager’s release', async () => {
+    // The offline queue off: the subscriber connection (a duplicate) refuses SUBSCRIBE until it is ready.
+    const { Redis } = await import('ioredis');
+    const strict = new Redis(env.redis.urls[0]!, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    extra.push(strict);
+    await new Promise((resolve) => strict.once('ready', resolve));
+    const waiting = new LockManager({ nodes: strict, retry: SLOW_POLL });
+    managers.push(waiting);
+    const holder = manager();
+    const held = await holder.acquire('edge:offline-queue', { heartbeat: false });
+    const granted = settle(waiting.acquire('edge:offline-queue', { waitMs: 6_000, heartbeat: false }));
+    // Past the first subscription's timeout (requestTimeoutMs, 1 s): the waiter then waits on its poll.
+    await sleep(1_500);
+    const released = performance.now();
+    await held.release();
+    const lock = await granted;
+    // Woken by the release, not by its 8-10 s poll (nor the 6 s deadline).
+    expect(lock).not.toBeInstanceOf(Error);
+    expect(performance.now() - released).toBeLessThan(2_000);
+    await (lock as Lock).release();
+  });
+});
