@@ -45,6 +45,30 @@ function delay(ctx: LockContext, attempt: number): number {
   return base / 2 + Math.random() * (base / 2);
 }
 
+/** Resolves with `ready`, or once `ms` have passed; rejects with the signal's reason on abort. */
+function until(ready: Promise<void>, ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = () => {
+      done();
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      done();
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    ready.then(() => {
+      done();
+      resolve();
+    });
+  });
+}
+
 /**
  * Attempts until granted; with `waitMs`, waits between attempts for a release message on `channel` or a
  * jittered delay, bounded by `waitMs`, `retry.retries` and the caller's signal. A release between a
@@ -98,7 +122,7 @@ export async function acquireLoop<T, S>(
       if (!subscribed) {
         subscribed = true;
         if (mark === undefined) {
-          await watch.ready;
+          await until(watch.ready, left, a.signal);
           continue;
         }
       }

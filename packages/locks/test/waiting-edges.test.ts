@@ -238,3 +238,39 @@ describe('a waiter whose release channel could not be subscribed at first', () =
     await (lock as Lock).release();
   });
 });
+
+describe('a waiter whose subscription is not answered', () => {
+  /** A client whose subscriber connection never answers SUBSCRIBE (e.g. a node that stalls). */
+  function stalledSubscriber(): Redis {
+    const c = client(env.redis.urls[0]!);
+    extra.push(c);
+    const duplicate = c.duplicate.bind(c);
+    c.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+      const sub = duplicate(...args);
+      extra.push(sub);
+      sub.subscribe = (() => new Promise(() => {})) as never;
+      return sub;
+    }) as Redis['duplicate'];
+    return c;
+  }
+
+  it('still gives up at its waitMs, and at once on abort', async () => {
+    const holder = manager();
+    const held = await holder.acquire('edge:stalled-sub', { heartbeat: false });
+    const m = new LockManager({ nodes: stalledSubscriber(), retry: SLOW_POLL, requestTimeoutMs: 2_000 });
+    managers.push(m);
+    let started = performance.now();
+    const timedOut = await settle(m.acquire('edge:stalled-sub', { waitMs: 200, heartbeat: false }));
+    expect(timedOut).toBeInstanceOf(LockError);
+    expect((timedOut as LockError).code).toBe('LOCK_ACQUIRE_TIMEOUT');
+    // Not the 2 s the subscription may take before the waiter stops waiting for it.
+    expect(performance.now() - started).toBeLessThan(1_000);
+    started = performance.now();
+    const aborted = await settle(
+      m.acquire('edge:stalled-sub', { waitMs: 5_000, heartbeat: false, signal: AbortSignal.timeout(200) }),
+    );
+    expect(aborted).toBeInstanceOf(Error);
+    expect(performance.now() - started).toBeLessThan(1_000);
+    await held.release();
+  });
+});
