@@ -48,12 +48,16 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
     await (await m.acquire('fan:first', { heartbeat: false })).release();
     await resetStats();
     for (let i = 0; i < 40; i++) await (await m.acquire(`fan:one:${i}`, { heartbeat: false })).release();
-    // Every acquire and release ran on the first three; the other two see calls only when a wave is
-    // widened (a hedge after a scheduling stall: 4 calls) or a fence raised (grants on either side of a
-    // second). Asking every node would put 160 calls on those two.
+    // Every acquire and release ran on three nodes, the first three while they answer in time: the
+    // other two see calls only when a wave is widened (a hedge after a scheduling stall, which also
+    // leaves the lagging node out of first waves for a second) or a fence raised (grants on either side
+    // of a second). Asking every node would put 400 calls on the five, 160 of them on the last two.
     const calls = await callsPerNode();
-    expect(calls.slice(0, 3).every((c) => c >= 80)).toBe(true);
-    expect(calls[3]! + calls[4]!).toBeLessThanOrEqual(40);
+    expect(sum(calls)).toBeGreaterThanOrEqual(240);
+    expect(sum(calls)).toBeLessThanOrEqual(240 + 40);
+    // Healthy, the first three carry all 240; one of them left out for a while moves its share to node 4.
+    expect(sum(calls.slice(0, 3))).toBeGreaterThanOrEqual(160);
+    expect(calls[3]! + calls[4]!).toBeLessThanOrEqual(120);
   });
 
   it("fanout 'all' asks every node, as Redlock does", async () => {
