@@ -99,9 +99,10 @@ export async function acquireLoop<T, S>(
       handedOff = await watch.wait(Math.min(a.waitMs, delay(ctx, 1)), a.signal, mark);
     }
     for (let attempt = 1; ; attempt++) {
-      // A caller that gave up, or a manager closed, while this caller waited makes no further attempt.
+      // A caller that gave up, or a manager closed, while this caller waited (queued behind others, too)
+      // makes no further attempt.
       a.signal?.throwIfAborted();
-      if (attempt > 1 && driver.closed()) throw managerClosed(resource);
+      if (driver.closed()) throw managerClosed(resource);
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
       const token = randomUUID();
       // Releases heard so far, if this manager already listens on the channel (e.g. another waiter).

@@ -106,6 +106,27 @@ describe('a manager that closes, a caller that gives up', () => {
     expect((await watcher.inspect('edge:close')).holder).toBeUndefined();
   });
 
+  it('close() wakes a caller queued behind another without an attempt of its own', async () => {
+    const m = manager();
+    const held = await m.acquire('edge:queued', { heartbeat: false });
+    const first = settle(m.acquire('edge:queued', { waitMs: 20_000, heartbeat: false }));
+    await sleep(300);
+    // The lock is held here and a caller of this manager already waits: this one queues behind it.
+    const second = settle(m.acquire('edge:queued', { waitMs: 20_000, heartbeat: false }));
+    await sleep(100);
+    const calls = async () =>
+      Number(/cmdstat_evalsha:calls=(\d+)/.exec(await env.clients[1]!.info('commandstats'))?.[1] ?? 0);
+    const before = await calls();
+    await m.close();
+    for (const got of [await first, await second]) {
+      expect((got as LockError).code).toBe('LOCK_MANAGER_CLOSED');
+    }
+    await sleep(100);
+    // One script call: the release of the held lock. No attempt (and no release of its grant) after it.
+    expect((await calls()) - before).toBe(1);
+    expect(held.signal.aborted).toBe(true);
+  });
+
   it('close() while an attempt is in flight: the grant is released before close() resolves, and nothing heartbeats after', async () => {
     const m = manager({ heartbeatIntervalMs: 100 });
     const watcher = manager();
