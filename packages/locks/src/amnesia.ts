@@ -20,7 +20,8 @@ interface NodeState {
  * so a node that came back empty is recognised in the same round trip. Its votes are ignored until the
  * longest TTL it may have forgotten (`windowMs`) has passed since the marker was created. Whether a vote
  * counts is judged by the marker age the node reports with it (its own clock): a step of the client's
- * wall clock (NTP, a resumed VM) can never make a recovering node count early.
+ * wall clock (NTP, a resumed VM) can never make a recovering node count early; once a marker was seen
+ * young, the client's monotonic clock must agree too, so a step of the node's clock cannot either.
  */
 export class AmnesiaGuard {
   readonly #nodes = new Map<number, NodeState>();
@@ -44,15 +45,20 @@ export class AmnesiaGuard {
     const age = Number(ageMs);
     // An unreadable age counts as a fresh marker: untrusted for the whole window.
     const left = Math.max(0, this.windowMs - (Number.isFinite(age) ? age : 0));
+    const now = performance.now();
     const before = this.#nodes.get(index);
-    this.#nodes.set(index, { epoch: id, trustedFromMono: performance.now() + left });
-    if (left === 0) return true;
+    // For a marker seen before, this manager's own clock also has to agree: a node whose clock steps
+    // forward (NTP after a restart) makes its marker look old, but does not count before its window
+    // has passed here too.
+    const from = before?.epoch === id ? Math.max(before.trustedFromMono, now + left) : now + left;
+    this.#nodes.set(index, { epoch: id, trustedFromMono: from });
+    if (now >= from) return true;
     if (!before || before.epoch !== id) {
       this.onRecovering({
         node: this.labels[index] ?? `node${index}`,
         epoch: id,
         previousEpoch: before?.epoch,
-        trustedFrom: Date.now() + left,
+        trustedFrom: Date.now() + (from - now),
       });
     }
     return false;

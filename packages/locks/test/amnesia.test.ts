@@ -1,5 +1,6 @@
 import { waitUntil } from '@cxkit/testkit';
 import { expect, it } from 'vitest';
+import { AmnesiaGuard } from '../src/amnesia.js';
 import {
   isLockConflictError,
   isQuorumUnavailableError,
@@ -66,4 +67,21 @@ it('amnesia: 2 of the 3 nodes holding a lock restart empty; a second manager is 
   expect(secondOwner.token).not.toBe(lock.token);
   await secondOwner.release();
   await lock.release();
+});
+
+it("a node whose clock steps forward after a restart still waits out the window on the manager's clock", async () => {
+  const events: unknown[] = [];
+  const guard = new AmnesiaGuard(true, 300, ['n0'], (e) => events.push(e));
+  // The node restarted: its marker is new.
+  expect(guard.observe(0, 'e1', 0)).toBe(false);
+  expect(events).toHaveLength(1);
+  // Its clock then steps forward by an hour: the same marker now looks old, yet it does not count yet.
+  expect(guard.observe(0, 'e1', 3_600_000)).toBe(false);
+  expect(guard.trustedNow(0)).toBe(false);
+  await new Promise((resolve) => setTimeout(resolve, 320));
+  expect(guard.observe(0, 'e1', 3_600_320)).toBe(true);
+  // A node first seen with an old marker counts at once; a new marker starts over.
+  expect(guard.observe(1, 'e9', 1_000)).toBe(true);
+  expect(guard.observe(1, 'e10', 0)).toBe(false);
+  expect(events).toHaveLength(2);
 });
