@@ -49,6 +49,8 @@ async function scriptCalls(): Promise<Record<string, number>> {
   return { evalsha: n('cmdstat_evalsha'), eval: n('cmdstat_eval') };
 }
 
+let baseSecond: number | undefined;
+
 /**
  * A record of `token` whose high-water fence is `ahead` above the node's second x 10^6 (far above by
  * default, so fences are predictable; negative: a grant of an earlier second).
@@ -59,8 +61,10 @@ async function holdRecord(
   ttlMs = 10_000,
   ahead = 3_600_000_000,
 ): Promise<number> {
-  const [seconds] = await env.clients[1]!.time();
-  const hw = Number(seconds) * 1_000_000 + ahead;
+  // One base second per file: both records of a side-by-side pair get the same high-water fence even
+  // when the node's second ticks between writing them.
+  baseSecond ??= Number((await env.clients[1]!.time())[0]);
+  const hw = baseSecond * 1_000_000 + ahead;
   const now = Date.now();
   await env.clients[1]!.set(
     key(resource),
