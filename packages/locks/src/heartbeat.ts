@@ -50,18 +50,11 @@ function decided(ctx: LockContext, replies: readonly (NodeReply | undefined)[], 
   return votes >= ctx.quorum || taken > ctx.nodes.length - ctx.quorum;
 }
 
-/**
- * A round's writes for locks that ended while it was in flight: a re-claim can land after the lock's
- * release (a call retried after NOSCRIPT runs behind calls written later), and an extension of a lock
- * that expired here keeps its record alive with nobody to heartbeat it. Either would block contenders
- * for a whole TTL, so the record is released again on that node (by token: never another owner's).
- */
+/** Releases again, on node `index`, every lock of `batch` whose record this round's reply left behind. */
 function releaseLeftovers(ctx: LockContext, batch: readonly HeldLock[], index: number, results: number[]) {
   batch.forEach((lock, j) => {
-    const r = results[j];
-    if (r === 2 ? lock.state !== 'held' : r === 1 && lock.state === 'expired') {
+    if (lock.leftBehind(results[j]))
       ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
-    }
   });
 }
 

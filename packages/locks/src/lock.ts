@@ -147,6 +147,16 @@ export class HeldLock implements Lock {
     this.#arm();
   }
 
+  /**
+   * Whether a heartbeat's write on a node (`result` 1: extended, 2: re-claimed) left a record that
+   * nothing keeps or releases: the lock ended while the call was in flight. A re-claim can land after
+   * the release (a call retried after NOSCRIPT runs behind calls written later); an extension of a lock
+   * that expired here keeps its record alive with nobody to heartbeat it.
+   */
+  leftBehind(result: number | undefined): boolean {
+    return result === 2 ? this.state !== 'held' : result === 1 && this.state === 'expired';
+  }
+
   /** Drops a lock that was granted but never handed out (the manager closed): no timer, no events. */
   discard(): void {
     this.state = 'closed';

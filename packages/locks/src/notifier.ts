@@ -86,7 +86,7 @@ export class ReleaseNotifier {
       };
       this.#channels.set(name, channel);
     }
-    if (!channel.subscribed && !channel.subscribing) channel.ready = this.#subscribe(name, channel);
+    this.#subscribe(name, channel);
     clearTimeout(channel.linger);
     channel.linger = undefined;
     channel.refs++;
@@ -230,18 +230,18 @@ export class ReleaseNotifier {
   }
 
   #resubscribe(): void {
-    for (const [name, ch] of this.#channels) {
-      if (!ch.subscribed && !ch.subscribing) ch.ready = this.#subscribe(name, ch);
-    }
+    for (const [name, ch] of this.#channels) this.#subscribe(name, ch);
   }
 
-  // Ready when any node confirms the subscription (a release on that node will wake us), when every
-  // node refused it (waiters poll until it is asked again), or after `timeoutMs`.
-  #subscribe(name: string, ch: Channel): Promise<void> {
+  // Subscribes `ch` unless it is subscribed or a SUBSCRIBE is in flight. Its `ready` settles when any
+  // node confirms (a release on that node will wake us), when every node refused (waiters poll until it
+  // is asked again), or after `timeoutMs`.
+  #subscribe(name: string, ch: Channel): void {
+    if (ch.subscribed || ch.subscribing) return;
     ch.subscribing = true;
     const subs = this.#connect().map((s) => s.subscribe(name));
     for (const p of subs) p.catch(() => {});
-    return new Promise<void>((resolve) => {
+    ch.ready = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.timeoutMs);
       timer.unref();
       const settle = () => {

@@ -199,13 +199,11 @@ export class Semaphore {
     });
     const startedAt = performance.now();
     for (let i = 0; i < permits.length; i++) permits[i]!.bound(startedAt, ttls[i]!);
-    // A permit that ended while this call was in flight and that it re-claimed (or extended after it
-    // expired here) is given back: nothing heartbeats it, and it would hold a slot (as in extendLocks).
+    // A permit whose record this call left behind (see `HeldLock.leftBehind`) is given back.
     const leftovers = (value: unknown) => {
       const rs = Array.isArray(value) ? value.map(toNumber) : [];
       permits.forEach((p, i) => {
-        if (rs[i] === 2 ? p.state !== 'held' : rs[i] === 1 && p.state === 'expired')
-          ctx.track(this.#release(p.token));
+        if (p.leftBehind(rs[i])) ctx.track(this.#release(p.token));
       });
     };
     const [reply] = await round(
