@@ -24,6 +24,8 @@ export interface ScriptClient {
   isCluster?: boolean;
   /** ioredis `Cluster` only: reloads the slot map. */
   refreshSlotsCache?(callback: (err?: Error | null) => void): void;
+  /** ioredis `Cluster` only: the masters' own connections (an ASK names one). */
+  nodes?(role: 'master'): { options?: { host?: string; port?: number }; pipeline(): PipelineLike }[];
   options?: { host?: string; port?: number };
   /** ioredis `Redis` only: its socket, corked around a batch of calls so they leave in one write. */
   stream?: { cork?(): void; uncork?(): void };

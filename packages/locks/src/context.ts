@@ -79,7 +79,9 @@ export function createContext(
 ): { ctx: LockContext; clients: ScriptClient[] } {
   const { topology, clients } = topologyOf(o.nodes);
   const quorum = o.quorum ?? Math.floor(clients.length / 2) + 1;
-  const nodes = clients.map((c, i) => new LockNode(labelOf(c, i), c, o.replicaAcks, o.replicaAckTimeoutMs));
+  const nodes = clients.map(
+    (c, i) => new LockNode(labelOf(c, i), c, o.replicaAcks, o.replicaAckTimeoutMs, o.requestTimeoutMs),
+  );
   // The guard only makes sense where a quorum can outvote one forgetful node.
   const window = o.maxTtlMs + Math.round(o.maxTtlMs * o.driftFactor) + 2;
   const labels = nodes.map((n) => n.label);

@@ -1,7 +1,9 @@
 import { nodeCalls } from './calls.js';
 import type { PipelineLike, ScriptClient } from './client.js';
 import { joinHandOffs, type QueuedCall } from './handoff-call.js';
+import { isNoScript } from './redis-errors.js';
 import type { LockScript } from './scripts.js';
+import { sendWaited } from './waited-write.js';
 
 type Arg = string | number;
 
@@ -26,10 +28,6 @@ export class ReplicaAcksError extends Error {
   }
 }
 
-const isNoScript = (err: unknown) => err instanceof Error && err.message.startsWith('NOSCRIPT');
-const isRedirect = (err: unknown) =>
-  err instanceof Error && /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN)\b/.test(err.message);
-
 /** Most script calls written to one node in one write; more wait for the next flush. */
 const MAX_BATCH = 256;
 
@@ -49,6 +47,8 @@ export class LockNode {
     readonly client: ScriptClient,
     private readonly replicaAcks: number,
     private readonly replicaAckTimeoutMs: number,
+    /** How long a write with `WAIT` follows Cluster redirections (a slot that moves) before it fails. */
+    private readonly redirectBudgetMs = 1_000,
   ) {
     this.#batching = client.isCluster !== true;
     this.calls = nodeCalls(
@@ -166,27 +166,11 @@ export class LockNode {
 
   // The write and its WAIT travel in one pipeline: one round trip, and WAIT covers exactly this write.
   async #runWaited(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
-    const send = (p: PipelineLike, bySha: boolean) =>
-      (bySha
-        ? p.evalsha(script.sha, keys.length, ...keys, ...args)
-        : p.eval(script.source, keys.length, ...keys, ...args)
-      )
-        .call('WAIT', this.replicaAcks, this.replicaAckTimeoutMs)
-        .exec();
-    let replies = await send(this.client.pipeline(), true);
-    if (replies?.[0]?.[0] && isNoScript(replies[0][0])) replies = await send(this.client.pipeline(), false);
-    // A Cluster pipeline does not follow a MOVED on its own (e.g. right after a failover): refresh the
-    // slot map and send it again, a bounded number of times.
-    for (let retry = 0; retry < 3 && isRedirect(replies?.[0]?.[0]); retry++) {
-      await new Promise<void>((resolve) =>
-        this.client.refreshSlotsCache ? this.client.refreshSlotsCache(() => resolve()) : resolve(),
-      );
-      replies = await send(this.client.pipeline(), true);
-      if (replies?.[0]?.[0] && isNoScript(replies[0][0])) replies = await send(this.client.pipeline(), false);
-    }
-    const [scriptErr, reply] = replies?.[0] ?? [new Error('empty pipeline reply'), undefined];
+    const wait: [number, number] = [this.replicaAcks, this.replicaAckTimeoutMs];
+    const replies = await sendWaited(this.client, script, keys, args, wait, this.redirectBudgetMs);
+    const [scriptErr, reply] = replies[0] ?? [new Error('empty pipeline reply'), undefined];
     if (scriptErr) throw scriptErr;
-    const [waitErr, acked] = replies?.[1] ?? [new Error('missing WAIT reply'), undefined];
+    const [waitErr, acked] = replies[1] ?? [new Error('missing WAIT reply'), undefined];
     if (waitErr) throw new WaitUnsupportedError(`WAIT failed: ${waitErr.message}`, { cause: waitErr });
     if (Number(acked) < this.replicaAcks) throw new ReplicaAcksError(Number(acked), this.replicaAcks);
     return reply;
