@@ -17,10 +17,13 @@ export interface Watch extends Disposable {
 
 interface Channel {
   refs: number;
-  /** Whether a node confirmed the subscription: from then on every release on it is heard. */
+  /** Whether a node confirmed the subscription: from then on every release published there is heard. */
   subscribed: boolean;
-  /** A SUBSCRIBE is in flight (one that every node refused is sent again: see `#resubscribe`). */
-  subscribing: boolean;
+  /**
+   * Per node, whether a SUBSCRIBE is confirmed or in flight. A quorum's release publishes on one node
+   * only, so a node that refused (its connection was not ready) is asked again once it is.
+   */
+  nodes: ('pending' | 'on' | undefined)[];
   /** Changes with every release message heard (see `mark`); unique across channels. */
   releases: number;
   /** Until then (monotonic ms) a waiter of another manager is known to wait: no hand-off inside this one. */
@@ -76,7 +79,7 @@ export class ReleaseNotifier {
       channel = {
         refs: 0,
         subscribed: false,
-        subscribing: false,
+        nodes: [],
         releases: ++sequence,
         othersUntil: 0,
         announcedAt: -Infinity,
@@ -179,7 +182,7 @@ export class ReleaseNotifier {
 
   #connect(): SubscriberClient[] {
     if (this.#subscribers) return this.#subscribers;
-    this.#subscribers = this.clients.map((client) => {
+    this.#subscribers = this.clients.map((client, index) => {
       const sub = client.duplicate();
       // One release frees one lock: wake the longest-waiting caller only, not a herd that would race
       // (the others keep their jittered poll as the fallback).
@@ -202,7 +205,7 @@ export class ReleaseNotifier {
       // queue off) are asked again whenever a connection becomes ready.
       let connected = false;
       sub.on('ready', () => {
-        this.#resubscribe();
+        this.#resubscribe(index);
         if (!connected) {
           connected = true;
           return;
@@ -229,27 +232,40 @@ export class ReleaseNotifier {
     for (const ch of this.#channels.values()) this.#heard(ch);
   }
 
-  #resubscribe(): void {
-    for (const [name, ch] of this.#channels) this.#subscribe(name, ch);
+  /** Node `index`'s subscriber connection is ready: every channel it has not confirmed is asked again. */
+  #resubscribe(index: number): void {
+    for (const [name, ch] of this.#channels) this.#subscribe(name, ch, index);
   }
 
-  // Subscribes `ch` unless it is subscribed or a SUBSCRIBE is in flight. Its `ready` settles when any
-  // node confirms (a release on that node will wake us), when every node refused (waiters poll until it
-  // is asked again), or after `timeoutMs`.
-  #subscribe(name: string, ch: Channel): void {
-    if (ch.subscribed || ch.subscribing) return;
-    ch.subscribing = true;
-    const subs = this.#connect().map((s) => s.subscribe(name));
-    for (const p of subs) p.catch(() => {});
+  // Subscribes `ch` on every node (or node `only`) where it is neither confirmed nor in flight. Until a
+  // node has confirmed, a new `ready` settles when one does (a release published there will wake us),
+  // when every node asked refused (waiters poll until a connection is ready), or after `timeoutMs`.
+  #subscribe(name: string, ch: Channel, only?: number): void {
+    const sent: Promise<unknown>[] = [];
+    this.#connect().forEach((sub, i) => {
+      if ((only !== undefined && i !== only) || ch.nodes[i]) return;
+      ch.nodes[i] = 'pending';
+      const p = sub.subscribe(name).then(
+        () => {
+          ch.nodes[i] = 'on';
+        },
+        (err: unknown) => {
+          ch.nodes[i] = undefined;
+          throw err;
+        },
+      );
+      p.catch(() => {});
+      sent.push(p);
+    });
+    if (sent.length === 0 || ch.subscribed) return;
     ch.ready = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.timeoutMs);
       timer.unref();
       const settle = () => {
-        ch.subscribing = false;
         clearTimeout(timer);
         resolve();
       };
-      Promise.any(subs).then(() => {
+      Promise.any(sent).then(() => {
         ch.subscribed = true;
         settle();
       }, settle);
