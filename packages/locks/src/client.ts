@@ -24,8 +24,10 @@ export interface ScriptClient {
   isCluster?: boolean;
   /** ioredis `Cluster` only: reloads the slot map. */
   refreshSlotsCache?(callback: (err?: Error | null) => void): void;
-  /** ioredis `Cluster` only: the masters' own connections (an ASK names one). */
-  nodes?(role: 'master'): { options?: { host?: string; port?: number }; pipeline(): PipelineLike }[];
+  /** ioredis `Cluster` only: its connections by node (a MOVED or ASK names the node to ask). */
+  connectionPool?: { findOrCreate(node: { host: string; port: number }): { pipeline(): PipelineLike } };
+  /** ioredis `Cluster` only: maps a node's announced `host:port` to the address to connect to (`natMap`). */
+  natMapper?(address: string): { host: string; port: number };
   options?: { host?: string; port?: number };
   /** ioredis `Redis` only: its socket, corked around a batch of calls so they leave in one write. */
   stream?: { cork?(): void; uncork?(): void };

@@ -79,8 +79,10 @@ export function createContext(
 ): { ctx: LockContext; clients: ScriptClient[] } {
   const { topology, clients } = topologyOf(o.nodes);
   const quorum = o.quorum ?? Math.floor(clients.length / 2) + 1;
+  // A write with WAIT is sent again after redirections only in the first half of a request's time, so
+  // the last one is answered before the caller gives up on it (and cleans up after it).
   const nodes = clients.map(
-    (c, i) => new LockNode(labelOf(c, i), c, o.replicaAcks, o.replicaAckTimeoutMs, o.requestTimeoutMs),
+    (c, i) => new LockNode(labelOf(c, i), c, o.replicaAcks, o.replicaAckTimeoutMs, o.requestTimeoutMs / 2),
   );
   // The guard only makes sense where a quorum can outvote one forgetful node.
   const window = o.maxTtlMs + Math.round(o.maxTtlMs * o.driftFactor) + 2;

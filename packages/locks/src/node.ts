@@ -47,8 +47,8 @@ export class LockNode {
     readonly client: ScriptClient,
     private readonly replicaAcks: number,
     private readonly replicaAckTimeoutMs: number,
-    /** How long a write with `WAIT` follows Cluster redirections (a slot that moves) before it fails. */
-    private readonly redirectBudgetMs = 1_000,
+    /** For how long a write with `WAIT` is sent again after Cluster redirections (a slot that moves). */
+    private readonly redirectBudgetMs = 500,
   ) {
     this.#batching = client.isCluster !== true;
     this.calls = nodeCalls(

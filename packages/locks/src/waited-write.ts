@@ -8,21 +8,22 @@ type Replies = [Error | null, unknown][];
 
 /** ioredis' own pause before it sends a call again after TRYAGAIN or CLUSTERDOWN (`retryDelayOnTryAgain`). */
 const RETRY_DELAY_MS = 100;
-/** ioredis' own bound on the redirections of one call (`maxRedirections`). */
-const MAX_REDIRECTIONS = 16;
+/** Bounds the round trips of redirections that do not pause (MOVED, ASK) if nodes disagree for long. */
+const MAX_REDIRECTIONS = 32;
 
-/** A Cluster master's own connection, as ioredis' `Cluster.nodes()` lists it. */
+/** A Cluster master's own connection, as ioredis' connection pool holds it. */
 interface NodeClient {
-  options?: { host?: string; port?: number };
   pipeline(): PipelineLike;
 }
 
 /**
  * Sends a write and its `WAIT` in one pipeline (one round trip; WAIT covers exactly this write) and
  * returns both replies. ioredis does not follow a redirection of such a pipeline on its own (WAIT is
- * not read-only), so on a Cluster this does: MOVED refreshes the slot map, ASK sends the call to the
- * importing node after ASKING, TRYAGAIN (a multi-key call while the slot's keys move) and CLUSTERDOWN
- * wait a little. It stops after `budgetMs` or MAX_REDIRECTIONS and returns the last replies.
+ * not read-only), so on a Cluster this does, as ioredis does for a single command: MOVED and ASK send
+ * the call to the node they name (ASK after `ASKING`, for this call only) and refresh the slot map,
+ * TRYAGAIN (a migration has moved some of the call's keys) and CLUSTERDOWN ask again after a pause.
+ * No call is sent after `budgetMs`, so the last one has the rest of the caller's timeout to answer:
+ * a write that lands after the caller gave up would hold a lock nobody knows of.
  */
 export async function sendWaited(
   client: ScriptClient,
@@ -37,16 +38,15 @@ export async function sendWaited(
   let asking = false;
   for (let redirections = 0; ; redirections++) {
     const replies = await once(target, asking, script, keys, args, wait);
-    const redirect = redirectOf(replies[0]?.[0]);
-    if (!redirect || redirections >= MAX_REDIRECTIONS || performance.now() >= deadline) return replies;
-    const importing = redirect.kind === 'ASK' && nodeAt(client, redirect.address);
-    if (importing) {
-      [target, asking] = [importing, true];
-      continue;
-    }
-    [target, asking] = [client, false];
-    if (redirect.kind !== 'MOVED') await sleep(Math.min(RETRY_DELAY_MS, deadline - performance.now()));
-    if (redirect.kind !== 'TRYAGAIN') await refresh(client);
+    const redirect = client.isCluster ? redirectOf(replies[0]?.[0]) : undefined;
+    if (!redirect || redirections >= MAX_REDIRECTIONS) return replies;
+    const named =
+      redirect.kind === 'MOVED' || redirect.kind === 'ASK' ? nodeAt(client, redirect.address) : undefined;
+    if (redirect.kind !== 'ASK') refresh(client);
+    [target, asking] = named ? [named, redirect.kind === 'ASK'] : [client, false];
+    const pause = named ? 0 : RETRY_DELAY_MS;
+    if (performance.now() + pause >= deadline) return replies;
+    if (pause > 0) await sleep(pause);
   }
 }
 
@@ -72,14 +72,19 @@ async function once(
   return isNoScript(replies[0]?.[0]) ? send(false) : replies;
 }
 
-/** The connection of the master at `address` (`host:port`), if the Cluster client knows it. */
+/** The connection to `address` (`host:port`, as a redirection names it) from the Cluster's own pool. */
 function nodeAt(client: ScriptClient, address: string | undefined): NodeClient | undefined {
-  if (!address || !client.nodes) return undefined;
-  return client.nodes('master').find((n) => `${n.options?.host}:${n.options?.port}` === address);
+  const pool = client.connectionPool;
+  if (!address || !pool) return undefined;
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
+  // The address a node announces may differ from the one to connect to (`natMap`).
+  return pool.findOrCreate(client.natMapper ? client.natMapper(address) : { host, port });
 }
 
-function refresh(client: ScriptClient): Promise<void> {
-  return new Promise<void>((resolve) =>
-    client.refreshSlotsCache ? client.refreshSlotsCache(() => resolve()) : resolve(),
-  );
+/** Reloads the slot map in the background (ioredis coalesces refreshes already running). */
+function refresh(client: ScriptClient): void {
+  client.refreshSlotsCache?.(() => {});
 }
