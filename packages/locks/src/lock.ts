@@ -72,6 +72,8 @@ export class HeldLock implements Lock {
   #controller: AbortController | undefined;
   #reason: unknown;
   #timer: NodeJS.Timeout | undefined;
+  /** When the timer fires (monotonic ms): the signal's margin before validity ends, or the max hold time. */
+  #dueAt = Number.POSITIVE_INFINITY;
   readonly #maxHoldAt: number;
 
   constructor(
@@ -113,6 +115,8 @@ export class HeldLock implements Lock {
 
   /** The `LockLostError` of a lost lock, undefined while held; unlike `signal`, builds nothing while held. */
   get lost(): unknown {
+    // A busy event loop delays the expiry timer: a lock whose timer is overdue counts as lost now.
+    if (this.state === 'held' && performance.now() >= this.#dueAt) this.#due();
     return this.state === 'held' ? undefined : this.#lostReason();
   }
 
@@ -167,13 +171,17 @@ export class HeldLock implements Lock {
   // anyone else may enter), or at the max hold time, whichever comes first.
   #arm(): void {
     clearTimeout(this.#timer);
-    const expiresAt = this.#validUntilMono - signalMarginOf(this.ctx.options, this.ttlMs);
-    const maxHold = this.#maxHoldAt <= expiresAt;
-    this.#timer = setTimeout(
-      () => (maxHold ? this.#expire('max-hold') : this.lose('expired')),
-      Math.max(0, (maxHold ? this.#maxHoldAt : expiresAt) - performance.now()),
+    this.#dueAt = Math.min(
+      this.#validUntilMono - signalMarginOf(this.ctx.options, this.ttlMs),
+      this.#maxHoldAt,
     );
+    this.#timer = setTimeout(() => this.#due(), Math.max(0, this.#dueAt - performance.now()));
     this.#timer.unref();
+  }
+
+  #due(): void {
+    if (this.#dueAt === this.#maxHoldAt) this.#expire('max-hold');
+    else this.lose('expired');
   }
 
   #expire(reason: LostReason): void {

@@ -192,4 +192,21 @@ describe('LockManager on one master', () => {
     ).rejects.toThrow('boom');
     expect((await env.manager.inspect('with')).holder).toBeUndefined();
   });
+
+  it('withLock rejects with LockLostError when fn kept the event loop busy past the lock validity', async () => {
+    const started = performance.now();
+    const err = await env.manager
+      .withLock(
+        'with:busy',
+        async () => {
+          // Synchronous work: no timer (expiry, heartbeat) can run until fn returns.
+          while (performance.now() - started < 700);
+          return 'done';
+        },
+        { ttlMs: 400, heartbeat: false },
+      )
+      .catch((e: unknown) => e);
+    expect(isLockLostError(err) && err.reason).toBe('expired');
+    expect((await env.manager.inspect('with:busy')).holder).toBeUndefined();
+  });
 });
