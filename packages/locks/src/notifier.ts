@@ -20,10 +20,11 @@ interface Channel {
   /** Whether a node confirmed the subscription: from then on every release published there is heard. */
   subscribed: boolean;
   /**
-   * Per node, whether a SUBSCRIBE is confirmed or in flight. A quorum's release publishes on one node
-   * only, so a node that refused (its connection was not ready) is asked again once it is.
+   * Per node: `true` once a SUBSCRIBE is confirmed, its promise while one is in flight. A quorum's
+   * release publishes on one node only, so a node that refused (its connection was not ready) is asked
+   * again once it is.
    */
-  nodes: ('pending' | 'on' | undefined)[];
+  nodes: (Promise<unknown> | true | undefined)[];
   /** Changes with every release message heard (see `mark`); unique across channels. */
   releases: number;
   /** Until then (monotonic ms) a waiter of another manager is known to wait: no hand-off inside this one. */
@@ -205,6 +206,9 @@ export class ReleaseNotifier {
       // queue off) are asked again whenever a connection becomes ready.
       let connected = false;
       sub.on('ready', () => {
+        // After a reconnect, subscribe again without relying on the client's own resubscription (which
+        // `autoResubscribe: false` turns off): SUBSCRIBE to a subscribed channel changes nothing.
+        if (connected) for (const ch of this.#channels.values()) ch.nodes[index] = undefined;
         this.#resubscribe(index);
         if (!connected) {
           connected = true;
@@ -241,23 +245,26 @@ export class ReleaseNotifier {
   // node has confirmed, a new `ready` settles when one does (a release published there will wake us),
   // when every node asked refused (waiters poll until a connection is ready), or after `timeoutMs`.
   #subscribe(name: string, ch: Channel, only?: number): void {
-    const sent: Promise<unknown>[] = [];
+    let sent = false;
     this.#connect().forEach((sub, i) => {
       if ((only !== undefined && i !== only) || ch.nodes[i]) return;
-      ch.nodes[i] = 'pending';
-      const p = sub.subscribe(name).then(
+      sent = true;
+      const p: Promise<unknown> = sub.subscribe(name).then(
         () => {
-          ch.nodes[i] = 'on';
+          if (ch.nodes[i] === p) ch.nodes[i] = true;
         },
         (err: unknown) => {
-          ch.nodes[i] = undefined;
+          if (ch.nodes[i] === p) ch.nodes[i] = undefined;
           throw err;
         },
       );
       p.catch(() => {});
-      sent.push(p);
+      ch.nodes[i] = p;
     });
-    if (sent.length === 0 || ch.subscribed) return;
+    if (!sent || ch.subscribed) return;
+    // Every SUBSCRIBE in flight counts, not only those sent now: one node refusing at once must not
+    // settle `ready` while another may still confirm.
+    const inFlight = ch.nodes.filter((p): p is Promise<unknown> => p instanceof Promise);
     ch.ready = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, this.timeoutMs);
       timer.unref();
@@ -265,7 +272,7 @@ export class ReleaseNotifier {
         clearTimeout(timer);
         resolve();
       };
-      Promise.any(sent).then(() => {
+      Promise.any(inFlight).then(() => {
         ch.subscribed = true;
         settle();
       }, settle);

@@ -1,11 +1,14 @@
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScriptClient } from '../src/client.js';
 import { type Lock, LockManager } from '../src/index.js';
+import { ReleaseNotifier } from '../src/notifier.js';
 import { client, quit, sleep } from './helpers.js';
 
-// A quorum's release publishes on one node only (the first that reports a waiter), so a waiter must be
-// subscribed on every node, including those whose connection was not ready when it started waiting.
+// Release channels: a quorum's release publishes on one node only (the first that reports a waiter), so
+// a waiter must be subscribed on every node, including those whose connection was not ready when it
+// started waiting, and again after a reconnect whatever the client's own resubscription does.
 let redis: RedisNodes;
 const clients: Redis[] = [];
 const managers: LockManager[] = [];
@@ -23,11 +26,11 @@ afterAll(async () => {
 
 const channel = 'cxkit:locks:released:q:late-node';
 const flag = 'cxkit:locks:{q:late-node}:waiters';
-/** Subscribers of the release channel on node `i`. */
-async function numsub(i: number): Promise<number> {
+/** Subscribers of release channel `name` on node `i`. */
+async function numsub(i: number, name = channel): Promise<number> {
   const c = client(redis.urls[i]!);
   try {
-    const [, count] = (await c.pubsub('NUMSUB', channel)) as [string, number];
+    const [, count] = (await c.pubsub('NUMSUB', name)) as [string, number];
     return count;
   } finally {
     c.disconnect();
@@ -85,5 +88,63 @@ describe('a quorum waiter whose subscription some nodes refused at first', () =>
     expect(lock).not.toBeInstanceOf(Error);
     expect(performance.now() - released).toBeLessThan(2_000);
     await (lock as Lock).release();
+  });
+});
+
+describe('a release channel', () => {
+  it('is subscribed again after a reconnect when the client does not resubscribe (autoResubscribe: false)', async () => {
+    const own = new Redis(redis.urls[0]!, { autoResubscribe: false, retryStrategy: () => 50 });
+    own.on('error', () => {});
+    const holderClients = redis.urls.map(client);
+    clients.push(own, ...holderClients);
+    const options = { amnesiaGuard: false, retry: { minDelayMs: 8_000, maxDelayMs: 10_000 } } as const;
+    const holder = new LockManager({ nodes: holderClients[0]!, ...options });
+    const waiting = new LockManager({ nodes: own, ...options });
+    managers.push(holder, waiting);
+    const name = 'cxkit:locks:released:resubscribe';
+    const held = await holder.acquire('resubscribe', { heartbeat: false });
+    const granted = waiting
+      .acquire('resubscribe', { waitMs: 8_000, heartbeat: false })
+      .catch((e: Error) => e);
+    await waitUntil('subscribed', async () => (await numsub(0, name)) === 1, 5_000, 50);
+    await redis.nodes[0]!.command('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await waitUntil('subscribed again', async () => (await numsub(0, name)) === 1, 5_000, 50);
+    const released = performance.now();
+    await held.release();
+    const lock = await granted;
+    expect(lock).not.toBeInstanceOf(Error);
+    expect(performance.now() - released).toBeLessThan(2_000);
+    await (lock as Lock).release();
+  });
+
+  it("is not ready while a node's SUBSCRIBE is in flight, though another node refused a second one at once", async () => {
+    // Node 0's subscriber never answers SUBSCRIBE (a stalled node), node 1's refuses at once.
+    const patched = (url: string, subscribe: () => Promise<unknown>) => {
+      const c = client(url);
+      clients.push(c);
+      const duplicate = c.duplicate.bind(c);
+      c.duplicate = ((...args: Parameters<Redis['duplicate']>) => {
+        const sub = duplicate(...args);
+        clients.push(sub);
+        sub.subscribe = subscribe as never;
+        return sub;
+      }) as Redis['duplicate'];
+      return c as unknown as ScriptClient;
+    };
+    const stalled = patched(redis.urls[0]!, () => new Promise(() => {}));
+    const refusing = patched(redis.urls[1]!, () => Promise.reject(new Error('not ready')));
+    const notifier = new ReleaseNotifier([stalled, refusing], 10, 1_000, undefined);
+    try {
+      const first = notifier.watch('edge:ready');
+      await first.ready; // the timeout: node 0 never answered
+      const start = performance.now();
+      const second = notifier.watch('edge:ready'); // asks node 1 again, which refuses at once
+      await second.ready;
+      expect(performance.now() - start).toBeGreaterThanOrEqual(900);
+      first[Symbol.dispose]();
+      second[Symbol.dispose]();
+    } finally {
+      notifier.close();
+    }
   });
 });
