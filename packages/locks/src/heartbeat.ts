@@ -17,8 +17,8 @@ interface Tally {
   outcomes: NodeOutcome[];
 }
 
-/** Runs the heartbeat script for `locks` on every node (one call per node per batch of 100). */
-async function extendOnNode(
+/** Runs the heartbeat script for `locks` on one node (one call per node per batch of 100). */
+export async function extendOnNode(
   ctx: LockContext,
   node: LockNode,
   index: number,
@@ -51,7 +51,12 @@ function decided(ctx: LockContext, replies: readonly (NodeReply | undefined)[], 
 }
 
 /** Releases again, on node `index`, every lock of `batch` whose record this round's reply left behind. */
-function releaseLeftovers(ctx: LockContext, batch: readonly HeldLock[], index: number, results: number[]) {
+export function releaseLeftovers(
+  ctx: LockContext,
+  batch: readonly HeldLock[],
+  index: number,
+  results: number[],
+) {
   batch.forEach((lock, j) => {
     if (lock.leftBehind(results[j]))
       ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));

@@ -9,6 +9,7 @@ import { campaign, type Election, type ElectOptions } from './elect.js';
 import { ConfigError, LockLimitError, managerClosed } from './errors.js';
 import { DIAGNOSTICS_CHANNEL_PREFIX, type LockEvents, type Unsubscribe } from './events.js';
 import { checkEvictionPolicies } from './eviction.js';
+import { Fill } from './fill.js';
 import { extendLocks, Heartbeat } from './heartbeat.js';
 import { inspectResource } from './inspect.js';
 import { HeldLock, type Lock, type LockHost } from './lock.js';
@@ -42,6 +43,7 @@ export class LockManager {
   readonly #ctx: LockContext;
   readonly #events: Emitter<LockEvents>;
   readonly #heartbeat: Heartbeat;
+  readonly #fill: Fill;
   readonly #host: LockHost;
   readonly #notifier: ReleaseNotifier;
   readonly #driver: LoopDriver<HeldLock, SpanLike | undefined>;
@@ -73,6 +75,7 @@ export class LockManager {
     this.topology = ctx.topology;
     this.quorum = ctx.quorum;
     this.#heartbeat = new Heartbeat(this.#ctx);
+    this.#fill = new Fill(this.#ctx);
     this.#host = {
       extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),
       extendNow: (lock) => this.#heartbeat.extendOne(lock),
@@ -252,6 +255,7 @@ export class LockManager {
       throw managerClosed(resource);
     }
     this.#heartbeat.add(lock);
+    this.#fill.add(lock);
     if (host === this.#host) this.#mine.set(resource, lock);
     for (const { previous, nodes } of result.overridden) {
       const ref = { resource, token, fence: result.fence, region: this.#o.region };
@@ -287,6 +291,7 @@ export class LockManager {
     if (this.#closed) return;
     this.#closed = true;
     this.#heartbeat.stop();
+    this.#fill.stop();
     const held = [...this.#heartbeat.held];
     for (const lock of held) lock.lose('closed');
     await Promise.all(held.map((lock) => lock.release()));

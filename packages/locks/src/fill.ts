@@ -1,0 +1,62 @@
+import type { LockContext } from './context.js';
+import { extendOnNode, releaseLeftovers } from './heartbeat.js';
+import type { HeldLock } from './lock.js';
+
+/**
+ * How long after its grant a lock waits to be written to the nodes its first wave did not ask. Locks
+ * held for less are released before and cost nothing more; the rest are batched per node.
+ */
+const FILL_DELAY_MS = 10;
+/** Most locks in one fill call. */
+const BATCH = 100;
+
+/**
+ * Writes a lock granted by a first wave (`fanout: 'quorum'`: 3 of 5 nodes) to the nodes that wave did
+ * not ask, with the heartbeat script (it re-claims only where no one else holds the record), soon after
+ * the grant instead of at the first heartbeat. Until then one node of the wave that loses the record
+ * (a failover to a lagging replica, an eviction, a clock step) would free a quorum for another owner;
+ * with the record on every node, as Redlock writes it, that takes as many such nodes as it does there.
+ * Best effort: a node that fails is re-claimed by the lock's next heartbeat.
+ */
+export class Fill {
+  #pending: HeldLock[] = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: LockContext) {}
+
+  /** Queues `lock` if its acquisition asked only some of the nodes. */
+  add(lock: HeldLock): void {
+    if (!lock.nodes || lock.nodes.size >= this.ctx.nodes.length) return;
+    this.#pending.push(lock);
+    if (this.#timer) return;
+    this.#timer = setTimeout(() => this.#flush(), FILL_DELAY_MS);
+    this.#timer.unref();
+  }
+
+  #flush(): void {
+    this.#timer = undefined;
+    const locks = this.#pending.filter((l) => l.state === 'held' && l.nodes);
+    this.#pending = [];
+    this.ctx.nodes.forEach((node, i) => {
+      const missing = locks.filter((l) => !l.nodes!.has(i));
+      for (let j = 0; j < missing.length; j += BATCH) {
+        const batch = missing.slice(j, j + BATCH);
+        const ttls = new Map(batch.map((l) => [l, l.ttlMs]));
+        this.ctx.track(
+          extendOnNode(this.ctx, node, i, batch, ttls).then(
+            ({ results }) => releaseLeftovers(this.ctx, batch, i, results),
+            () => {},
+          ),
+        );
+      }
+    });
+    // From now on a release must reach every node (written after the fill on each connection).
+    for (const l of locks) l.nodes = undefined;
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#pending = [];
+  }
+}
