@@ -4,9 +4,10 @@ import type { HeldLock } from './lock.js';
 
 /**
  * How long after its grant a lock waits to be written to the nodes its first wave did not ask. Locks
- * held for less are released before and cost nothing more; the rest are batched per node.
+ * held for less are released before and cost nothing more; the rest are batched per node. (10 ms cost
+ * a hand-off chain of 1 ms sections about 10% per hand-off, 100 ms about 2%.)
  */
-const FILL_DELAY_MS = 10;
+const FILL_DELAY_MS = 100;
 /** Most locks in one fill call. */
 const BATCH = 100;
 

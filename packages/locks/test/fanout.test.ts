@@ -79,7 +79,7 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
     const m = manager('us-east-1');
     await (await m.acquire('fan:spread:first', { heartbeat: false })).release();
     const lock = await m.acquire('fan:spread', { heartbeat: false });
-    await sleep(100);
+    await sleep(300);
     expect(await holding(m, 'fan:spread', lock.token)).toBe(5);
     expect(await lock.release()).toEqual({ released: true });
     expect((await m.inspect('fan:spread')).nodes.every((n) => n.holder === undefined)).toBe(true);
@@ -89,7 +89,7 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
     const [x, y] = [manager('us-east-1'), manager('eu-west-1')];
     for (const m of [x, y]) await (await m.acquire('fan:lost:first', { heartbeat: false })).release();
     const lock = await x.acquire('fan:lost', { heartbeat: false });
-    await sleep(100);
+    await sleep(300);
     // Node 0 is in every first wave: the record is gone there, on one node of five.
     await clients[0]!.del('cxkit:locks:{fan:lost}');
     const err = await y.acquire('fan:lost').catch((e: unknown) => e);
