@@ -20,7 +20,8 @@ const BATCH = 100;
  * Best effort: a node that fails is re-claimed by the lock's next heartbeat.
  */
 export class Fill {
-  #pending: HeldLock[] = [];
+  /** Locks in grant order, so the ones due come first. */
+  #pending: { lock: HeldLock; dueAt: number }[] = [];
   #timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly ctx: LockContext) {}
@@ -28,21 +29,32 @@ export class Fill {
   /** Queues `lock` if its acquisition asked only some of the nodes. */
   add(lock: HeldLock): void {
     if (!lock.nodes || lock.nodes.size >= this.ctx.nodes.length) return;
-    this.#pending.push(lock);
-    if (this.#timer) return;
-    this.#timer = setTimeout(() => this.#flush(), FILL_DELAY_MS);
+    this.#pending.push({ lock, dueAt: performance.now() + FILL_DELAY_MS });
+    if (!this.#timer) this.#arm(FILL_DELAY_MS);
+  }
+
+  #arm(ms: number): void {
+    this.#timer = setTimeout(() => this.#flush(), ms);
     this.#timer.unref();
   }
 
   #flush(): void {
+    const now = performance.now();
+    const due = this.#pending.findIndex((p) => p.dueAt > now);
+    const ready = due === -1 ? this.#pending : this.#pending.slice(0, due);
+    this.#pending = due === -1 ? [] : this.#pending.slice(due);
     this.#timer = undefined;
-    const locks = this.#pending.filter((l) => l.state === 'held' && l.nodes);
-    this.#pending = [];
+    if (this.#pending.length > 0) this.#arm(this.#pending[0]!.dueAt - now);
+    // Not a lock released, spread by a heartbeat or `extend()` (`nodes` cleared), or past its validity.
+    const locks = ready
+      .map((p) => p.lock)
+      .filter((l) => l.state === 'held' && l.nodes && l.validUntilMono > now);
     this.ctx.nodes.forEach((node, i) => {
       const missing = locks.filter((l) => !l.nodes!.has(i));
       for (let j = 0; j < missing.length; j += BATCH) {
         const batch = missing.slice(j, j + BATCH);
-        const ttls = new Map(batch.map((l) => [l, l.ttlMs]));
+        // What is left of the TTL its wave records got: these expire with them, not a TTL later.
+        const ttls = new Map(batch.map((l) => [l, Math.max(1, Math.ceil(l.acquiredAtMono + l.ttlMs - now))]));
         this.ctx.track(
           extendOnNode(this.ctx, node, i, batch, ttls).then(
             ({ results }) => releaseLeftovers(this.ctx, batch, i, results),

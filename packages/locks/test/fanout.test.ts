@@ -85,6 +85,19 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
     expect((await m.inspect('fan:spread')).nodes.every((n) => n.holder === undefined)).toBe(true);
   });
 
+  it('the spread records of a lock without heartbeat expire with those of its wave, not a TTL after the spread', async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:spread-ttl:first', { heartbeat: false })).release();
+    const lock = await m.acquire('fan:spread-ttl', { heartbeat: false, ttlMs: 2_000 });
+    await sleep(300);
+    expect(await holding(m, 'fan:spread-ttl', lock.token)).toBe(5);
+    // Record: "<expires (server ms)> ...", node 0 from the wave, node 4 from the spread.
+    const expires = async (i: number) =>
+      Number((await clients[i]!.get('cxkit:locks:{fan:spread-ttl}'))!.split(' ')[0]);
+    expect(Math.abs((await expires(4)) - (await expires(0)))).toBeLessThan(60);
+    await lock.release();
+  });
+
   it('a wave node that loses the record (eviction, failover to a lagging replica) does not free a quorum for another owner', async () => {
     const [x, y] = [manager('us-east-1'), manager('eu-west-1')];
     for (const m of [x, y]) await (await m.acquire('fan:lost:first', { heartbeat: false })).release();
