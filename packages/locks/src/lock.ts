@@ -74,6 +74,8 @@ export class HeldLock implements Lock {
   #timer: NodeJS.Timeout | undefined;
   /** When the timer fires (monotonic ms): the signal's margin before validity ends, or the max hold time. */
   #dueAt = Number.POSITIVE_INFINITY;
+  /** The release that dropping the lock at its max hold time started. */
+  #releasing: Promise<ReleaseResult> | undefined;
   readonly #maxHoldAt: number;
 
   constructor(
@@ -187,7 +189,8 @@ export class HeldLock implements Lock {
   #expire(reason: LostReason): void {
     if (this.state !== 'held') return;
     this.lose(reason);
-    this.ctx.track(this.host.releaseRecords(this));
+    this.#releasing = this.host.releaseRecords(this);
+    this.ctx.track(this.#releasing);
   }
 
   #lostReason(): unknown {
@@ -239,7 +242,8 @@ export class HeldLock implements Lock {
       this.#lostReason();
       this.state = 'released';
     }
-    const result = await this.host.releaseRecords(this);
+    // A lock dropped at its max hold time was released then: that call's answer, not a second call.
+    const result = await (this.#releasing ?? this.host.releaseRecords(this));
     // A lock that was already lost is reported as such even if its records were still there to delete.
     const final: ReleaseResult =
       wasLost === 'taken-over'

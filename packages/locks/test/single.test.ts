@@ -157,6 +157,27 @@ describe('LockManager on one master', () => {
     expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
   });
 
+  it('a lock dropped at maxHoldMs is released once, also when its holder releases it afterwards', async () => {
+    const lock = await env.manager.acquire('runaway:once', {
+      ttlMs: 1_000,
+      maxHoldMs: 300,
+      heartbeat: false,
+    });
+    await env.clients[1]!.config('RESETSTAT');
+    await new Promise((resolve) => lock.signal.addEventListener('abort', resolve));
+    expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
+    await sleep(50);
+    const stats = parseInfo(await env.clients[1]!.info('commandstats'));
+    const count = (name: string, field: string) =>
+      Number(new RegExp(`\\b${field}=(\\d+)`).exec(stats[name] ?? '')?.[1] ?? 0);
+    // A call by SHA that the node refused (NOSCRIPT: not loaded yet) is sent again as EVAL.
+    const scriptCalls =
+      count('cmdstat_evalsha', 'calls') -
+      count('cmdstat_evalsha', 'failed_calls') +
+      count('cmdstat_eval', 'calls');
+    expect(scriptCalls).toBe(1);
+  });
+
   it('an election leads with no max hold: its lock is asked with maxHoldMs Infinity, which acquire() accepts', async () => {
     // A finite stand-in (the largest timer delay) would demote every leader after 24.8 days.
     const acquire = vi.spyOn(env.manager, 'acquire');
