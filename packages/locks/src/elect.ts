@@ -4,7 +4,10 @@ import type { Lock } from './lock.js';
 import type { Logger } from './types.js';
 
 export interface ElectOptions {
-  /** Called when this instance becomes leader; `lock.signal` aborts when leadership ends. */
+  /**
+   * Called when this instance becomes leader; `lock.signal` aborts when leadership ends. Leadership
+   * lasts until then, not until this returns; if it throws, leadership is given up.
+   */
   onElected(lock: Lock): void | Promise<void>;
   /** Called once leadership ended (lost, `stop()`, or `close()`), with the reason (a `LockLostError`). */
   onDemoted?(reason: unknown): void | Promise<void>;
@@ -25,7 +28,7 @@ export interface Election extends AsyncDisposable {
   readonly isLeader: boolean;
   /** The leadership lock while leader. */
   readonly lock: Lock | undefined;
-  /** Stops campaigning; a leader releases leadership (and `onDemoted` runs). */
+  /** Stops campaigning; a leader releases leadership and `onDemoted` runs (an `onElected` still running is not awaited). */
   stop(): Promise<void>;
 }
 
@@ -45,6 +48,9 @@ export function campaign(
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let current: Lock | undefined;
+  const stopped = new Promise<void>((resolve) =>
+    signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true }),
+  );
   const loop = (async () => {
     while (!signal.aborted) {
       let lock: Lock;
@@ -75,12 +81,20 @@ export function campaign(
       let released: Promise<unknown> | undefined;
       const release = () => (released ??= lock.release());
       signal.addEventListener('abort', release, { once: true });
-      try {
-        await options.onElected(lock);
-      } catch (err) {
-        logger?.error({ err, name }, 'onElected threw');
-      }
-      // Lead until the lock is lost (or released by a stop).
+      // A leader whose set-up failed gives leadership up (another instance may lead) and waits before
+      // it campaigns again.
+      let failed = false;
+      const elected = (async () => {
+        try {
+          await options.onElected(lock);
+        } catch (err) {
+          failed = true;
+          logger?.error({ err, name }, 'onElected threw: leadership given up');
+          release();
+        }
+      })();
+      // Lead until the lock is lost (or released by a stop or a failed onElected), whether or not
+      // onElected has returned: demotion does not wait for it.
       await new Promise<void>((resolve) => {
         if (lock.signal.aborted) return resolve();
         lock.signal.addEventListener('abort', () => resolve(), { once: true });
@@ -96,12 +110,18 @@ export function campaign(
         logger?.error({ err, name }, 'onDemoted threw');
       }
       await released;
+      // A next term starts only once this onElected returned, so two never run at once; stopping does
+      // not wait for one that ignores the signal.
+      await Promise.race([elected, stopped]);
+      if (signal.aborted) break;
+      if (failed) await sleep(retryMs * (0.5 + Math.random()), undefined, { signal }).catch(() => {});
     }
   })();
   const election: Election = {
     name,
     get isLeader() {
-      return current !== undefined && !current.signal.aborted;
+      // Also past the lock's validity when a busy event loop kept its signal from aborting yet.
+      return current !== undefined && !current.signal.aborted && current.validUntil > Date.now();
     },
     get lock() {
       return current;
