@@ -44,6 +44,7 @@ export class LockManager {
   readonly #events: Emitter<LockEvents>;
   readonly #heartbeat: Heartbeat;
   readonly #fill: Fill;
+  #closing: Promise<void> | undefined;
   readonly #host: LockHost;
   readonly #notifier: ReleaseNotifier;
   readonly #driver: LoopDriver<HeldLock, SpanLike | undefined>;
@@ -286,9 +287,17 @@ export class LockManager {
     return inspectResource(this.#ctx, resource);
   }
 
-  /** Stops heartbeats, releases held locks (their signals abort with reason `closed`), closes subscribers. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Stops heartbeats, releases held locks (their signals abort with reason `closed`), closes subscribers.
+   * Every call resolves when that work is done (a second call, e.g. a shutdown hook and `await using`,
+   * does not resolve early).
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     this.#heartbeat.stop();
     this.#fill.stop();

@@ -32,6 +32,22 @@ afterAll(async () => {
 });
 
 describe('work in flight', () => {
+  it('a second close() resolves when the first is done, not at once', async () => {
+    const { manager: m } = manager({ requestTimeoutMs: 500 });
+    await m.acquire('in-flight:close-twice', { heartbeat: false });
+    await redis.nodes[0]!.pause(); // the release of the held lock waits for its timeout
+    try {
+      const first = m.close();
+      const second = m.close();
+      const early = await Promise.race([second.then(() => true), sleep(200).then(() => false)]);
+      expect(early).toBe(false);
+      await redis.nodes[0]!.resume();
+      await Promise.all([first, second]);
+    } finally {
+      await redis.nodes[0]!.resume();
+    }
+  });
+
   it('a grant that lands while the manager closes is given back without a timer, event or log', async () => {
     const warn = vi.fn();
     const logger = { debug() {}, info() {}, warn, error() {} };
