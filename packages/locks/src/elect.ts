@@ -44,7 +44,7 @@ export function campaign(
   acquire: AcquireFn,
   retryMs: number,
   logger?: Logger,
-): Election {
+): { election: Election; ended: Promise<void> } {
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
   let current: Lock | undefined;
@@ -66,7 +66,12 @@ export function campaign(
       } catch (err) {
         // A closed manager grants nothing again: the campaign ends with it.
         if (signal.aborted || (err instanceof LockError && err.code === 'LOCK_MANAGER_CLOSED')) break;
-        logger?.debug({ err, name }, 'election round without leadership');
+        // Another leader is the normal outcome; anything else (no quorum, a limit, a server error) may
+        // keep this instance from ever leading, so it is a warning.
+        const normal =
+          err instanceof LockError && (err.code === 'LOCK_CONFLICT' || err.code === 'LOCK_ACQUIRE_TIMEOUT');
+        if (normal) logger?.debug({ err, name }, 'election round without leadership');
+        else logger?.warn({ err, name }, 'election round failed');
         await sleep(retryMs * (0.5 + Math.random()), undefined, { signal }).catch(() => {});
         continue;
       }
@@ -132,5 +137,5 @@ export function campaign(
     },
     [Symbol.asyncDispose]: () => election.stop(),
   };
-  return election;
+  return { election, ended: loop };
 }

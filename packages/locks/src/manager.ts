@@ -45,6 +45,8 @@ export class LockManager {
   readonly #heartbeat: Heartbeat;
   readonly #fill: Fill;
   #closing: Promise<void> | undefined;
+  /** Campaigns still running: close() waits for their demotion (`onDemoted`) too. */
+  readonly #elections = new Set<Election>();
   readonly #host: LockHost;
   readonly #notifier: ReleaseNotifier;
   readonly #driver: LoopDriver<HeldLock, SpanLike | undefined>;
@@ -223,7 +225,16 @@ export class LockManager {
     // otherwise fail each round quietly and the campaign would never lead.
     const { ttlMs, operation, correlationId, signal } = options;
     parseAcquire(`elect:${name}`, { ttlMs, operation, correlationId, signal }, this.#o);
-    return campaign(name, options, (r, o) => this.acquire(r, o), this.#o.retry.maxDelayMs, this.#o.logger);
+    const { election, ended } = campaign(
+      name,
+      options,
+      (r, o) => this.acquire(r, o),
+      this.#o.retry.maxDelayMs,
+      this.#o.logger,
+    );
+    this.#elections.add(election);
+    void ended.then(() => this.#elections.delete(election));
+    return election;
   }
 
   #granted(
@@ -305,9 +316,11 @@ export class LockManager {
     for (const lock of held) lock.lose('closed');
     await Promise.all(held.map((lock) => lock.release()));
     this.#notifier.close();
-    // Acquisitions in flight end (a grant is released again) and add their cleanup to the set while
-    // earlier work finishes: wait until nothing is left, for at most two request timeouts.
     const deadline = sleep(this.#o.requestTimeoutMs * 2, true, { ref: false });
+    // Elections were demoted with their locks (reason `closed`): their campaigns end once `onDemoted` returned.
+    await Promise.race([Promise.all([...this.#elections].map((e) => e.stop())), deadline]);
+    // Acquisitions in flight end (a grant is released again) and add their cleanup to the set while
+    // earlier work finishes: wait until nothing is left, for at most two request timeouts in all.
     const idle = () =>
       this.#acquiring === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));
     while (this.#background.size > 0 || this.#acquiring > 0) {

@@ -64,4 +64,22 @@ describe('elect', () => {
       await a.close();
     }
   });
+
+  it("close() resolves after the demotion of the manager's elections (onDemoted) has run", async () => {
+    const [a] = managers();
+    let demotedDone = false;
+    const ea = a.elect('closing', {
+      onElected: () => {},
+      onDemoted: async () => {
+        await sleep(200);
+        demotedDone = true;
+      },
+      ttlMs: 1_000,
+    });
+    await sleep(200);
+    expect(ea.isLeader).toBe(true);
+    await a.close();
+    expect(demotedDone).toBe(true);
+    expect(ea.isLeader).toBe(false);
+  });
 });
