@@ -93,6 +93,8 @@ export function campaign(
         try {
           await options.onElected(lock);
         } catch (err) {
+          // Rejecting with the abort reason once demoted is how signal-aware code ends a term.
+          if (lock.signal.aborted) return;
           failed = true;
           logger?.error({ err, name }, 'onElected threw: leadership given up');
           release();

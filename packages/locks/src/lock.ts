@@ -47,6 +47,11 @@ export interface LockHost {
   extendNow(lock: HeldLock): Promise<number>;
   releaseRecords(lock: HeldLock): Promise<ReleaseResult>;
   forget(lock: HeldLock): void;
+  /**
+   * Whether a release's `expired` proves the records expired while held: not where a release repeated
+   * after a lost reply reads its own earlier run as gone (a quorum, a semaphore permit).
+   */
+  readonly expiredIsProof: boolean;
 }
 
 /** The manager-side state of a held lock; exposed to users through the `Lock` interface only. */

@@ -95,6 +95,7 @@ export class LockManager {
           lock.fence,
         ).then((replies) => releaseResult(this.#ctx, replies));
       },
+      expiredIsProof: ctx.topology !== 'quorum',
       forget: (lock) => {
         this.#heartbeat.delete(lock);
         if (this.#mine.get(lock.resource) === lock) this.#mine.delete(lock.resource);
@@ -316,17 +317,20 @@ export class LockManager {
     for (const lock of held) lock.lose('closed');
     await Promise.all(held.map((lock) => lock.release()));
     this.#notifier.close();
+    // At most two request timeouts in all, for two things at once: elections were demoted with their
+    // locks (reason `closed`) and end once `onDemoted` returned (one that awaits this close() meets the
+    // deadline, and the cleanup below still runs meanwhile); acquisitions in flight end (a grant is
+    // released again) and add their cleanup to the set while earlier work finishes.
     const deadline = sleep(this.#o.requestTimeoutMs * 2, true, { ref: false });
-    // Elections were demoted with their locks (reason `closed`): their campaigns end once `onDemoted` returned.
-    await Promise.race([Promise.all([...this.#elections].map((e) => e.stop())), deadline]);
-    // Acquisitions in flight end (a grant is released again) and add their cleanup to the set while
-    // earlier work finishes: wait until nothing is left, for at most two request timeouts in all.
+    const demoted = Promise.all([...this.#elections].map((e) => e.stop()));
     const idle = () =>
       this.#acquiring === 0 ? undefined : new Promise<void>((resolve) => (this.#idle = resolve));
-    while (this.#background.size > 0 || this.#acquiring > 0) {
-      const all = Promise.all([...this.#background, idle()]);
-      const timedOut = await Promise.race([all.then(() => false), deadline]);
-      if (timedOut) break;
-    }
+    const drained = (async () => {
+      while (this.#background.size > 0 || this.#acquiring > 0) {
+        const all = Promise.all([...this.#background, idle()]);
+        if (await Promise.race([all.then(() => false), deadline])) return;
+      }
+    })();
+    await Promise.race([Promise.all([demoted, drained]), deadline]);
   }
 }

@@ -64,6 +64,7 @@ export class Semaphore {
       },
       releaseRecords: (lock) => this.#release(lock.token),
       forget: (lock) => deps.forget(lock),
+      expiredIsProof: false,
     };
     this.#driver = {
       notifier: deps.notifier,

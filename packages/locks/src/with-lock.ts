@@ -15,9 +15,9 @@ export async function runHeld<T>(lock: HeldLock, fn: (lock: Lock) => Promise<T> 
   const lost = lock.lost;
   const { reason } = await lock.release();
   if (lost instanceof LockLostError && lost.reason !== 'released') throw lost;
-  // A quorum of nodes found another owner's record: the section may not have been exclusive. ('expired'
-  // is not proof: a quorum's release repeated after a lost reply finds its own record gone.)
-  if (reason === 'taken-over') throw new LockLostError(lock.resource, lock.fence, reason);
+  // The nodes found another owner's record, or ours expired: the section may not have been exclusive.
+  if (reason === 'taken-over' || (reason === 'expired' && lock.host.expiredIsProof))
+    throw new LockLostError(lock.resource, lock.fence, reason);
   if (!outcome.ok) throw outcome.error;
   return outcome.value;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isLockLostError, LockManager } from '../src/index.js';
 import { oneMaster, sleep } from './helpers.js';
 
@@ -60,6 +60,32 @@ describe('elect', () => {
       expect(isLockLostError(demoted[0]) && demoted[0].reason).toBe('taken-over');
       const stopped = await Promise.race([ea.stop().then(() => true), sleep(2_000).then(() => false)]);
       expect(stopped).toBe(true);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('an onElected that rejects with the abort reason once demoted ends its term normally (no error, no delay)', async () => {
+    const error = vi.fn();
+    const logger = { debug() {}, info() {}, warn() {}, error };
+    const a = new LockManager({
+      nodes: env.clients[0]!,
+      heartbeatIntervalMs: 100,
+      staleAfterMs: 600,
+      logger,
+    });
+    try {
+      const ea = a.elect('signal-aware', {
+        onElected: (lock) =>
+          new Promise<void>((_, reject) =>
+            lock.signal.addEventListener('abort', () => reject(lock.signal.reason)),
+          ),
+        ttlMs: 1_000,
+      });
+      await sleep(300);
+      expect(ea.isLeader).toBe(true);
+      await ea.stop();
+      expect(error).not.toHaveBeenCalled();
     } finally {
       await a.close();
     }

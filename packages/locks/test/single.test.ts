@@ -214,6 +214,15 @@ describe('LockManager on one master', () => {
     expect((await env.manager.inspect('with')).holder).toBeUndefined();
   });
 
+  it('withLock rejects with LockLostError when the record vanished while held (an eviction, a failover)', async () => {
+    const err = await env.manager
+      .withLock('with:vanished', () => env.clients[1]!.del('cxkit:locks:{with:vanished}'), {
+        heartbeat: false,
+      })
+      .catch((e: unknown) => e);
+    expect(isLockLostError(err) && err.reason).toBe('expired');
+  });
+
   it('withLock rejects with LockLostError when fn kept the event loop busy past the lock validity', async () => {
     const started = performance.now();
     const err = await env.manager
