@@ -27,7 +27,12 @@ describe('elect', () => {
       });
       await sleep(200);
       let bLeads = false;
-      const eb = b.elect('failing-setup', { onElected: () => void (bLeads = true), ttlMs: 1_000 });
+      const eb = b.elect('failing-setup', {
+        onElected: () => {
+          bLeads = true;
+        },
+        ttlMs: 1_000,
+      });
       await sleep(1_000);
       expect(bLeads).toBe(true);
       expect(eb.isLeader).toBe(true);
