@@ -76,12 +76,10 @@ async function once(
 function nodeAt(client: ScriptClient, address: string | undefined): NodeClient | undefined {
   const pool = client.connectionPool;
   if (!address || !pool) return undefined;
-  const [host, port] = [
-    address.slice(0, address.lastIndexOf(':')),
-    Number(address.slice(address.lastIndexOf(':') + 1)),
-  ];
   // The address a node announces may differ from the one to connect to (`natMap`).
-  return pool.findOrCreate(client.natMapper ? client.natMapper(address) : { host, port });
+  if (client.natMapper) return pool.findOrCreate(client.natMapper(address));
+  const colon = address.lastIndexOf(':');
+  return pool.findOrCreate({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
 }
 
 /** Reloads the slot map in the background (ioredis coalesces refreshes already running). */

@@ -57,14 +57,13 @@ async function migrate(key: string) {
   };
 }
 
+/** A manager whose writes wait for one replica, with time to ride out a short migration. */
+const waitingForReplica = () =>
+  new LockManager({ nodes: ioCluster, replicaAcks: 1, replicaAckTimeoutMs: 1_000, requestTimeoutMs: 3_000 });
+
 describe('Cluster slot migration with replicaAcks', () => {
   it('an acquire while the slot migrates waits for the move (TRYAGAIN) and lands on the new master and its replica', async () => {
-    const manager = new LockManager({
-      nodes: ioCluster,
-      replicaAcks: 1,
-      replicaAckTimeoutMs: 1_000,
-      requestTimeoutMs: 3_000,
-    });
+    const manager = waitingForReplica();
     try {
       const key = 'cxkit:locks:{moving:a}';
       const slot = await migrate(key);
@@ -84,12 +83,7 @@ describe('Cluster slot migration with replicaAcks', () => {
   });
 
   it('a heartbeat whose record already moved to the importing master waits out the migration (ASK, then TRYAGAIN)', async () => {
-    const manager = new LockManager({
-      nodes: ioCluster,
-      replicaAcks: 1,
-      replicaAckTimeoutMs: 1_000,
-      requestTimeoutMs: 3_000,
-    });
+    const manager = waitingForReplica();
     try {
       const key = 'cxkit:locks:{moving:b}';
       const lock = await manager.acquire('moving:b', { heartbeat: false, ttlMs: 20_000 });
@@ -110,7 +104,7 @@ describe('Cluster slot migration with replicaAcks', () => {
   });
 
   it('a heartbeat whose keys all moved is run by the importing master after ASKING', async () => {
-    const manager = new LockManager({ nodes: ioCluster, replicaAcks: 1, replicaAckTimeoutMs: 1_000 });
+    const manager = waitingForReplica();
     try {
       const [key, marker] = ['cxkit:locks:{moving:c}', 'cxkit:locks:{moving:c}:marker'];
       // The heartbeat names the record and the marker (unused in a Cluster, so absent): with one key
