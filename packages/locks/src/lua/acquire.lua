@@ -14,7 +14,8 @@
 --   status 0: held by a live owner (holder = current one, fence 0)
 --   status -2: the record is in another layout (fence 0, no holder); left as it is, the batch goes on
 -- The fence is the record's high-water fence + 1, or this node's second x 10^6 if larger. Locks are
--- taken in list order, so a resource listed twice is granted to the first entry only. A new record
+-- taken in list order, so a resource listed twice is granted to the first entry only (the records of
+-- locks 2..n are read in one MGET, a record written since from this call's own writes). A new record
 -- lives the lock's TTL plus the retention (a release keeps that TTL).
 -- TIME, the marker and the first record as acquire-head.lua read them (one MGET with the guard on).
 local now, t, first = cx_head_now, cx_head_t, cx_head_first
@@ -27,12 +28,24 @@ local retention = tonumber(ARGV[5])
 local now_digits = tostring(now)
 local expiry_of = {}
 local out = { epoch, age }
-for i = 1, (#KEYS - 2) / 2 do
+local count = (#KEYS - 2) / 2
+-- The other records in one read; a record this call wrote since (the same resource listed twice) is
+-- read from `written`, so a later entry sees the earlier grant.
+local rest, written = {}, {}
+if count > 1 then
+  local names = {}
+  for i = 2, count do names[i - 1] = KEYS[2 * i + 1] end
+  rest = redis.call('MGET', unpack(names))
+end
+for i = 1, count do
   local lock = KEYS[2 * i + 1]
   local b = 4 * i + 3
   local token, ttl, meta = ARGV[b], ARGV[b + 1], ARGV[b + 2]
   local s = first
-  if i > 1 then s = redis.call('GET', lock) end
+  if i > 1 then
+    s = written[lock]
+    if s == nil then s = rest[i - 1] or nil end
+  end
   local holder, hw = nil, 0
   local foreign = s and not cx_is_record(s)
   if s and not foreign then holder, hw = cx_lock_holder(s, now, true) end
@@ -52,7 +65,9 @@ for i = 1, (#KEYS - 2) / 2 do
       expiry = { tostring(now + ttl), ttl + retention }
       expiry_of[ttl] = expiry
     end
-    redis.call('SET', lock, cx_grant_record(expiry[1], digits, token, now_digits, ARGV[2], meta), 'PX', expiry[2])
+    local record = cx_grant_record(expiry[1], digits, token, now_digits, ARGV[2], meta)
+    redis.call('SET', lock, record, 'PX', expiry[2])
+    written[lock] = record
     if holder and holder[1] ~= token then
       local _, operation, cid = cx_meta(meta)
       local stale_ms = math.max(stale_after, holder[10])
