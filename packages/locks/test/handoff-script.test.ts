@@ -226,3 +226,23 @@ describe('hand-off script', () => {
     expect((await scriptCalls()).evalsha).toBe(2);
   });
 });
+
+describe('a release batch', () => {
+  it('that lists one lock twice answers as two releases in order (the second sees the first one’s write)', async () => {
+    const fence = await holdRecord('release:twice', 'owner-a');
+    const keys = [key('release:twice'), `${key('release:twice')}:waiters`];
+    const reply = await env.clients[1]!.eval(
+      scripts.release.source,
+      4,
+      ...keys,
+      ...keys,
+      '1',
+      '600000',
+      ...['owner-a', '', 'release:twice', String(fence)],
+      ...['owner-b', '', 'release:twice', ''],
+    );
+    // Released by owner-a; owner-b then finds it released (0), not owner-a's live record (-1).
+    expect(reply).toEqual([1, 0]);
+    expect(await env.clients[1]!.get(key('release:twice'))).toBe(`0 ${fence}`);
+  });
+});

@@ -25,13 +25,16 @@ local function clock()
   return now
 end
 local out = {}
+-- Every record and waiters flag in one read: an uncontended release is TIME, one MGET for the batch and
+-- one SET per lock. A record this call wrote since (a lock listed twice) is read from `written`.
+local m = redis.call('MGET', unpack(KEYS))
+local written = {}
 for i = 1, #KEYS / 2 do
-  local lock, waiters = KEYS[2 * i - 1], KEYS[2 * i]
+  local lock = KEYS[2 * i - 1]
   local b = 4 * i - 1
   local token, channel, fence = ARGV[b], ARGV[b + 1], ARGV[b + 3]
-  -- The record and the waiters flag in one read: an uncontended release is TIME, one MGET and one SET.
-  local m = redis.call('MGET', lock, waiters)
-  local s = m[1]
+  local s = written[lock]
+  if s == nil then s = m[2 * i - 1] end
   -- "<expires> <high-water> <token> ...": p1, p2 are the first two spaces.
   local p1 = s and string.find(s, ' ', 1, true)
   local p2 = p1 and string.find(s, ' ', p1 + 1, true)
@@ -55,12 +58,13 @@ for i = 1, #KEYS / 2 do
   else
     -- The released record keeps the fence until Redis removes it: the key's TTL, the rest of the lock's
     -- TTL plus the retention, stays (KEEPTTL costs less than setting a new one).
-    redis.call('SET', lock, '0 ' .. string.sub(s, p1 + 1, p2 - 1), 'KEEPTTL')
+    written[lock] = '0 ' .. string.sub(s, p1 + 1, p2 - 1)
+    redis.call('SET', lock, written[lock], 'KEEPTTL')
     -- A release publishes only while the flag lives (a contender met this lock within its TTL); the
     -- flag is not consumed, so every waiter queued behind the next holder is woken by its release too.
     if exp <= clock() then
       out[i] = 0
-    elseif channel == '' or not m[2] then
+    elseif channel == '' or not m[2 * i] then
       out[i] = 1
     else
       if ARGV[1] == '1' then redis.call('PUBLISH', channel, ARGV[b + 2]) end
