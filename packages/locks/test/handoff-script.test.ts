@@ -7,6 +7,8 @@ import { oneMaster } from './helpers.js';
 // A release followed in the same write by an acquire of the same lock runs as one hand-off script. It
 // must end exactly as the two scripts in order would (record, replies), whatever the record holds: the
 // plain case (the releasing owner's live record) by its own short path, any other by running both.
+// Also the batch scripts that read every record in one MGET: a lock listed twice must still see the
+// first entry's write.
 
 const env = oneMaster(1_000);
 const key = (resource: string) => `cxkit:locks:{${resource}}`;
@@ -244,5 +246,29 @@ describe('a release batch', () => {
     // Released by owner-a; owner-b then finds it released (0), not owner-a's live record (-1).
     expect(reply).toEqual([1, 0]);
     expect(await env.clients[1]!.get(key('release:twice'))).toBe(`0 ${fence}`);
+  });
+});
+
+describe('a heartbeat batch', () => {
+  it('that lists one lock twice answers as two heartbeats in order (the second sees the first one’s write)', async () => {
+    const fence = await holdRecord('heartbeat:twice', 'owner-x', -1_000); // expired a second ago
+    const lock = key('heartbeat:twice');
+    const entry = (token: string) => [token, '10000', String(fence), 'default', 'HB', ''];
+    const reply = await env.clients[1]!.eval(
+      scripts.heartbeat.source,
+      3,
+      'cxkit:locks:marker',
+      lock,
+      lock,
+      '0',
+      '600000',
+      '10000',
+      ...entry('owner-a'),
+      ...entry('owner-b'),
+    );
+    // owner-a re-claims the expired record; owner-b then meets owner-a's live record (0), not the
+    // expired one it would re-claim over owner-a.
+    expect((reply as unknown[]).slice(2)).toEqual([2, 0]);
+    expect((await env.clients[1]!.get(lock))!.split(' ')[2]).toBe('owner-a');
   });
 });

@@ -13,11 +13,15 @@ local now, t = cx_time()
 local epoch, age = cx_epoch(KEYS[1], ARGV[1], now, t)
 local retention = tonumber(ARGV[2])
 local out = { epoch, age }
+-- Every record in one read; a record this call wrote since (a lock listed twice) from `written`.
+local records = #KEYS > 1 and redis.call('MGET', unpack(KEYS, 2)) or {}
+local written = {}
 for i = 1, #KEYS - 1 do
   local lock = KEYS[i + 1]
   local b = 4 + (i - 1) * 6
   local token, ttl = ARGV[b], ARGV[b + 1]
-  local s = redis.call('GET', lock)
+  local s = written[lock]
+  if s == nil then s = records[i] end
   local exp, hw, p = cx_lock_of(s)
   if exp > now and cx_owns_at(s, p, token) then
     -- Keep high-water, token, fence and acquired-at; move expiry and heartbeat.
@@ -25,14 +29,14 @@ for i = 1, #KEYS - 1 do
     if hw < tonumber(ARGV[b + 2]) then
       head = ARGV[b + 2] .. ' ' .. token .. ' ' .. ARGV[b + 2] .. string.match(head, '^%d+ %S+ %d+( %d+ )$')
     end
-    redis.call('SET', lock, (now + ttl) .. ' ' .. head .. now .. tail, 'PX', ttl + retention)
+    written[lock] = (now + ttl) .. ' ' .. head .. now .. tail
+    redis.call('SET', lock, written[lock], 'PX', ttl + retention)
     out[#out + 1] = 1
   elseif exp <= now then
     local fence = tonumber(ARGV[b + 2])
-    redis.call('SET', lock,
-      cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[3], ARGV[b + 3],
-        ARGV[b + 4], ARGV[b + 5]),
-      'PX', ttl + retention)
+    written[lock] = cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[3],
+      ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
+    redis.call('SET', lock, written[lock], 'PX', ttl + retention)
     out[#out + 1] = 2
   else
     out[#out + 1] = 0
