@@ -181,15 +181,16 @@ describe('hand-off script', () => {
     await env.clients[1]!.del('cxkit:locks:marker');
   });
 
-  it('a key of another type: the release reads it as absent and the acquire fails, as with the two scripts', async () => {
+  it('a key of another type: the release reads it as absent, the acquire reports another layout and the key is left as it is, as with the two scripts', async () => {
     const { joined, apart } = await sideBySide('hs:type', async (r) => {
       await env.clients[1]!.del(key(r));
       await env.clients[1]!.sadd(key(r), 'x');
     });
-    expect(joined[0]).toEqual([0]);
-    // The same error (the script's own reply adds where in which script it was raised).
-    expect(joined[1]).toMatch(/^error: WRONGTYPE/);
-    expect(apart).toEqual([[0], expect.stringMatching(/^error: WRONGTYPE/)]);
+    // Acquire reply: epoch '' and age -1 (guard off), then status -2 (another layout), fence 0, no holder.
+    expect(joined).toEqual([[0], ['', -1, -2, 0, 0]]);
+    expect(apart).toEqual(joined);
+    for (const r of ['hs:type:joined', 'hs:type:apart'])
+      expect(await env.clients[1]!.smembers(key(r))).toEqual(['x']);
   });
 
   it('a call written after the hand-off never runs before its acquire (the expired case runs both parts in the call)', async () => {
@@ -270,5 +271,65 @@ describe('a heartbeat batch', () => {
     // expired one it would re-claim over owner-a.
     expect((reply as unknown[]).slice(2)).toEqual([2, 0]);
     expect((await env.clients[1]!.get(lock))!.split(' ')[2]).toBe('owner-a');
+  });
+});
+
+describe('a key of another type at a lock record', () => {
+  const acquireArgs = (guard: string, ...locks: string[]) => [
+    guard,
+    '10000',
+    'default',
+    '10000',
+    '600000',
+    '0',
+    ...locks.flatMap((r) => [`tok-${r}`, '10000', '7 4 0 defaultTYPE', r]),
+  ];
+  const keysOf = (...locks: string[]) => locks.flatMap((r) => [key(r), `${key(r)}:waiters`]);
+  const aSet = async (r: string) => {
+    await env.clients[1]!.del(key(r));
+    await env.clients[1]!.sadd(key(r), 'x');
+  };
+
+  it('is reported as another layout by a batched acquire and left as it is, while the batch goes on', async () => {
+    await aSet('type:second');
+    await env.clients[1]!.del(key('type:first'));
+    const locks = ['type:first', 'type:second'];
+    const reply = (await env.clients[1]!.eval(
+      scripts.acquire.source,
+      6,
+      'cxkit:locks:audit',
+      'cxkit:locks:marker',
+      ...keysOf(...locks),
+      ...acquireArgs('0', ...locks),
+    )) as unknown[];
+    expect(reply[2]).toBe(1); // the first lock granted
+    expect(reply.slice(5)).toEqual([-2, 0, 0]);
+    expect(await env.clients[1]!.smembers(key('type:second'))).toEqual(['x']);
+  });
+
+  it('is not overwritten by a single acquire with the amnesia guard on, nor by a heartbeat re-claim', async () => {
+    await aSet('type:single');
+    const acquired = (await env.clients[1]!.eval(
+      scripts.acquire.source,
+      4,
+      'cxkit:locks:audit',
+      'cxkit:locks:marker',
+      ...keysOf('type:single'),
+      ...acquireArgs('1', 'type:single'),
+    )) as unknown[];
+    expect(acquired.slice(2)).toEqual([-2, 0, 0]);
+    const beat = (await env.clients[1]!.eval(
+      scripts.heartbeat.source,
+      2,
+      'cxkit:locks:marker',
+      key('type:single'),
+      '0',
+      '600000',
+      '10000',
+      ...['tok-type:single', '10000', '1', 'default', 'TYPE', ''],
+    )) as unknown[];
+    expect(beat.slice(2)).toEqual([0]);
+    expect(await env.clients[1]!.smembers(key('type:single'))).toEqual(['x']);
+    await env.clients[1]!.del('cxkit:locks:marker');
   });
 });

@@ -10,7 +10,9 @@ if ARGV[1] == '1' then
   local m = redis.call('MGET', KEYS[2], KEYS[3])
   cx_head_marker, cx_head_first = m[1], m[2]
 else
-  cx_head_first = redis.call('GET', KEYS[3])
+  -- MGET, not GET: a key of another type reads as absent (false) instead of failing the whole batch;
+  -- every write over a record read as absent is then `NX`, so such a key is never overwritten.
+  cx_head_first = redis.call('MGET', KEYS[3])[1]
 end
 if #KEYS == 4 then
   -- Absent: high-water 0. Released ("0 <high-water>"): its high-water. Anything else: the loop.
@@ -22,9 +24,15 @@ if #KEYS == 4 then
     local fence, digits = cx_grant_fence(hw, cx_head_t)
     local ttl = tonumber(ARGV[8])
     local now_digits = tostring(cx_head_now)
-    redis.call('SET', KEYS[3],
-      cx_grant_record(tostring(cx_head_now + ttl), digits, ARGV[7], now_digits, ARGV[2], ARGV[9]),
-      'PX', ttl + tonumber(ARGV[5]))
-    return { epoch, created and cx_head_now - tonumber(created) or -1, 1, fence, 0 }
+    local record = cx_grant_record(tostring(cx_head_now + ttl), digits, ARGV[7], now_digits, ARGV[2], ARGV[9])
+    local px = ttl + tonumber(ARGV[5])
+    local set
+    if cx_head_first then
+      set = redis.call('SET', KEYS[3], record, 'PX', px)
+    else
+      set = redis.call('SET', KEYS[3], record, 'PX', px, 'NX')
+    end
+    -- Not set: a key of another type (the loop reports it as another layout).
+    if set then return { epoch, created and cx_head_now - tonumber(created) or -1, 1, fence, 0 } end
   end
 end

@@ -66,9 +66,17 @@ for i = 1, count do
       expiry_of[ttl] = expiry
     end
     local record = cx_grant_record(expiry[1], digits, token, now_digits, ARGV[2], meta)
-    redis.call('SET', lock, record, 'PX', expiry[2])
-    written[lock] = record
-    if holder and holder[1] ~= token then
+    -- Over a record read as absent, only if the key is absent: one of another type reads as absent too.
+    local set
+    if s then
+      set = redis.call('SET', lock, record, 'PX', expiry[2])
+    else
+      set = redis.call('SET', lock, record, 'PX', expiry[2], 'NX')
+    end
+    if set then written[lock] = record end
+    if not set then
+      out[n + 1], out[n + 2], out[n + 3] = -2, 0, 0
+    elseif holder and holder[1] ~= token then
       local _, operation, cid = cx_meta(meta)
       local stale_ms = math.max(stale_after, holder[10])
       cx_audit(KEYS[1], ARGV[4], ARGV[6], ARGV[b + 3], holder, stale_ms, token, region, operation, cid, fence, now)

@@ -34,10 +34,18 @@ for i = 1, #KEYS - 1 do
     out[#out + 1] = 1
   elseif exp <= now then
     local fence = tonumber(ARGV[b + 2])
-    written[lock] = cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[3],
+    local record = cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[3],
       ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
-    redis.call('SET', lock, written[lock], 'PX', ttl + retention)
-    out[#out + 1] = 2
+    -- Over a record read as absent, only if the key is absent: one of another type reads as absent too,
+    -- and is not ours.
+    local set
+    if s then
+      set = redis.call('SET', lock, record, 'PX', ttl + retention)
+    else
+      set = redis.call('SET', lock, record, 'PX', ttl + retention, 'NX')
+    end
+    if set then written[lock] = record end
+    out[#out + 1] = set and 2 or 0
   else
     out[#out + 1] = 0
   end
