@@ -25,14 +25,10 @@ if #KEYS == 4 then
     local ttl = tonumber(ARGV[8])
     local now_digits = tostring(cx_head_now)
     local record = cx_grant_record(tostring(cx_head_now + ttl), digits, ARGV[7], now_digits, ARGV[2], ARGV[9])
-    local px = ttl + tonumber(ARGV[5])
-    local set
-    if cx_head_first then
-      set = redis.call('SET', KEYS[3], record, 'PX', px)
-    else
-      set = redis.call('SET', KEYS[3], record, 'PX', px, 'NX')
+    -- XX over the record read, NX over one read as absent (not set: a key of another type, which the
+    -- loop reports as another layout).
+    if redis.call('SET', KEYS[3], record, 'PX', ttl + tonumber(ARGV[5]), cx_head_first and 'XX' or 'NX') then
+      return { epoch, created and cx_head_now - tonumber(created) or -1, 1, fence, 0 }
     end
-    -- Not set: a key of another type (the loop reports it as another layout).
-    if set then return { epoch, created and cx_head_now - tonumber(created) or -1, 1, fence, 0 } end
   end
 end

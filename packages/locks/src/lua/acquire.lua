@@ -66,13 +66,9 @@ for i = 1, count do
       expiry_of[ttl] = expiry
     end
     local record = cx_grant_record(expiry[1], digits, token, now_digits, ARGV[2], meta)
-    -- Over a record read as absent, only if the key is absent: one of another type reads as absent too.
-    local set
-    if s then
-      set = redis.call('SET', lock, record, 'PX', expiry[2])
-    else
-      set = redis.call('SET', lock, record, 'PX', expiry[2], 'NX')
-    end
+    -- XX over the record read (it exists), NX over one read as absent: a key of another type reads as
+    -- absent too, and NX leaves it alone.
+    local set = redis.call('SET', lock, record, 'PX', expiry[2], s and 'XX' or 'NX')
     if set then written[lock] = record end
     if not set then
       out[n + 1], out[n + 2], out[n + 3] = -2, 0, 0

@@ -36,14 +36,9 @@ for i = 1, #KEYS - 1 do
     local fence = tonumber(ARGV[b + 2])
     local record = cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[3],
       ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
-    -- Over a record read as absent, only if the key is absent: one of another type reads as absent too,
-    -- and is not ours.
-    local set
-    if s then
-      set = redis.call('SET', lock, record, 'PX', ttl + retention)
-    else
-      set = redis.call('SET', lock, record, 'PX', ttl + retention, 'NX')
-    end
+    -- XX over the record read, NX over one read as absent: a key of another type reads as absent too,
+    -- is not ours, and NX leaves it alone.
+    local set = redis.call('SET', lock, record, 'PX', ttl + retention, s and 'XX' or 'NX')
     if set then written[lock] = record end
     out[#out + 1] = set and 2 or 0
   else
