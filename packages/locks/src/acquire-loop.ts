@@ -3,7 +3,7 @@ import type { Attempt } from './acquire.js';
 import type { ResolvedAcquire } from './acquire-options.js';
 import type { LockContext } from './context.js';
 import { AcquireTimeoutError, managerClosed } from './errors.js';
-import type { ReleaseNotifier, Watch } from './notifier.js';
+import type { ReleaseNotifier, Wake, Watch } from './notifier.js';
 
 /**
  * What a kind of lock (mutex, semaphore permit) plugs into the loop; one object per manager or semaphore,
@@ -87,7 +87,8 @@ export async function acquireLoop<T, S>(
   const deadline = started + a.waitMs;
   let watch: Watch | undefined;
   let subscribed = false;
-  let handedOff = false;
+  /** What ended the wait before this attempt (undefined before the first wait). */
+  let woken: Wake | undefined;
   const channel = driver.channel(resource);
   try {
     // This manager holds the lock and callers of its own wait for it: queue behind them rather than
@@ -96,12 +97,18 @@ export async function acquireLoop<T, S>(
       const mark = driver.notifier.mark(channel);
       watch = driver.notifier.watch(channel);
       subscribed = true;
-      handedOff = await watch.wait(Math.min(a.waitMs, delay(ctx, 1)), a.signal, mark);
+      woken = await watch.wait(Math.min(a.waitMs, delay(ctx, 1)), a.signal, mark);
     }
     for (let attempt = 1; ; attempt++) {
+      const wake = woken;
+      woken = undefined;
       // A caller that gave up, or a manager closed, while this caller waited (queued behind others, too)
-      // makes no further attempt.
-      a.signal?.throwIfAborted();
+      // makes no further attempt. One that gave up after a release woke it passes the wake-up on: a
+      // hand-off's release was not published, and a heard one woke this caller alone.
+      if (a.signal?.aborted) {
+        if (wake === 'hand-off' || wake === 'release') driver.notifier.pass(channel);
+        throw a.signal.reason;
+      }
       if (driver.closed()) throw managerClosed(resource);
       // A fresh token per attempt: a late cleanup of a failed attempt can never delete a later grant.
       const token = randomUUID();
@@ -128,8 +135,8 @@ export async function acquireLoop<T, S>(
         }
       }
       if (driver.announce) driver.notifier.announce(channel);
-      const ms = handedOff ? AFTER_HAND_OFF_MS : delay(ctx, attempt);
-      handedOff = await watch.wait(Math.min(left, ms), a.signal, mark);
+      const ms = wake === 'hand-off' ? AFTER_HAND_OFF_MS : delay(ctx, attempt);
+      woken = await watch.wait(Math.min(left, ms), a.signal, mark);
     }
   } finally {
     watch?.[Symbol.dispose]();

@@ -260,12 +260,14 @@ export class LockManager {
       validUntilMono: result.validUntilMono,
       nodes: result.nodes,
     });
-    if (this.#closed) {
-      // Granted while the manager closed: give it back (close() waits for that) rather than hand out a
-      // lock that nothing heartbeats. It was never handed out: no expiry timer, no 'lost' event.
+    if (this.#closed || a.signal?.aborted) {
+      // Granted while the manager closed, or after the caller gave up (its signal aborted while the
+      // attempt was in flight): give it back (close() waits for that; a waiter here is handed it) rather
+      // than hand out a lock that nothing heartbeats or nobody wants. It was never handed out: no expiry
+      // timer, no 'lost' event.
       lock.discard();
       this.#ctx.track(host.releaseRecords(lock));
-      throw managerClosed(resource);
+      throw this.#closed ? managerClosed(resource) : a.signal!.reason;
     }
     this.#heartbeat.add(lock);
     this.#fill.add(lock);

@@ -3,16 +3,23 @@ import type { ScriptClient, SubscriberClient } from './client.js';
 import { LockLimitError } from './errors.js';
 import type { Logger } from './types.js';
 
+/**
+ * What ended a wait: this manager handed the lock to the waiter ('hand-off', see
+ * `ReleaseNotifier.handOff`), a release was heard (or may have gone unheard: 'release'), or its time ran
+ * out ('timeout'; also when the notifier closed).
+ */
+export type Wake = 'hand-off' | 'release' | 'timeout';
+
 /** A waiter's interest in one resource's release channel. */
 export interface Watch extends Disposable {
   /** Settles once the channel is subscribed on at least one node (or after `timeoutMs`). */
   readonly ready: Promise<void>;
   /**
-   * Resolves on a release of the resource or after `ms`: true when this manager handed the lock over
-   * (see `ReleaseNotifier.handOff`); rejects with `signal.reason` on abort. With `since` (a `mark` taken
-   * before the failed attempt), resolves at once if a release was heard after it: nobody waited then.
+   * Resolves on a release of the resource or after `ms`, with what ended the wait; rejects with
+   * `signal.reason` on abort. With `since` (a `mark` taken before the failed attempt), resolves at once
+   * ('release') if a release was heard after it: nobody waited then.
    */
-  wait(ms: number, signal?: AbortSignal, since?: number): Promise<boolean>;
+  wait(ms: number, signal?: AbortSignal, since?: number): Promise<Wake>;
 }
 
 interface Channel {
@@ -32,7 +39,7 @@ interface Channel {
   /** When this manager last announced a waiter on the channel (monotonic ms). */
   announcedAt: number;
   ready: Promise<void>;
-  wakers: Set<(handedOff: boolean) => void>;
+  wakers: Set<(why: Wake) => void>;
   linger: NodeJS.Timeout | undefined;
 }
 
@@ -124,7 +131,7 @@ export class ReleaseNotifier {
     if (!ch?.subscribed || performance.now() < ch.othersUntil) return false;
     const first = ch.wakers.values().next();
     if (first.done) return false;
-    first.value(true);
+    first.value('hand-off');
     return true;
   }
 
@@ -159,22 +166,31 @@ export class ReleaseNotifier {
     for (const client of this.clients) client.publish(name, this.#announcement).catch(() => {});
   }
 
-  #wait(ch: Channel, ms: number, signal?: AbortSignal, since?: number): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
+  /**
+   * Wakes the longest-waiting caller on channel `name` as a release would: a caller that was woken and
+   * then gave up before its attempt passes its turn on, so the next one does not sleep out its poll.
+   */
+  pass(name: string): void {
+    const ch = this.#channels.get(name);
+    if (ch) this.#heard(ch);
+  }
+
+  #wait(ch: Channel, ms: number, signal?: AbortSignal, since?: number): Promise<Wake> {
+    return new Promise<Wake>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
-      if (since !== undefined && since !== ch.releases) return resolve(false);
-      const done = (handedOff = false) => {
+      if (since !== undefined && since !== ch.releases) return resolve('release');
+      const done = (why: Wake) => {
         clearTimeout(timer);
         ch.wakers.delete(done);
         signal?.removeEventListener('abort', onAbort);
-        resolve(handedOff);
+        resolve(why);
       };
       const onAbort = () => {
         clearTimeout(timer);
         ch.wakers.delete(done);
         reject(signal?.reason);
       };
-      const timer = setTimeout(() => done(), Math.max(0, ms));
+      const timer = setTimeout(() => done('timeout'), Math.max(0, ms));
       timer.unref();
       ch.wakers.add(done);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -228,7 +244,7 @@ export class ReleaseNotifier {
   #heard(ch: Channel): void {
     ch.releases = ++sequence;
     const first = ch.wakers.values().next();
-    if (!first.done) first.value(false);
+    if (!first.done) first.value('release');
   }
 
   /** After a subscriber reconnected: a release may have gone unheard on any channel. */
@@ -288,7 +304,7 @@ export class ReleaseNotifier {
   close(): void {
     for (const ch of this.#channels.values()) {
       clearTimeout(ch.linger);
-      for (const wake of [...ch.wakers]) wake(false);
+      for (const wake of [...ch.wakers]) wake('timeout');
     }
     this.#channels.clear();
     for (const sub of this.#subscribers ?? []) sub.disconnect();

@@ -190,6 +190,67 @@ describe('a manager that closes, a caller that gives up', () => {
   });
 });
 
+describe('a caller that gives up around its hand-off', () => {
+  it('a waiter that gives up after a hand-off woke it passes the wake-up on: the next waiter does not sleep out its poll', async () => {
+    const m = manager();
+    await (await m.acquire('edge:pass:warm', { heartbeat: false })).release(); // scripts loaded
+    const holder = await m.acquire('edge:pass', { ttlMs: 5_000, heartbeat: false });
+    const ac = new AbortController();
+    const first = settle(m.acquire('edge:pass', { waitMs: 20_000, signal: ac.signal }));
+    await sleep(300);
+    const second = settle(m.acquire('edge:pass', { waitMs: 20_000 })); // queued behind the first
+    await sleep(300);
+    const released = holder.release(); // hands the lock to the first waiter; its attempt is not written yet
+    ac.abort(new Error('caller gave up'));
+    expect(await released).toEqual({ released: true });
+    const start = performance.now();
+    const lock = await second;
+    if (lock instanceof Error) throw lock;
+    // Its own poll is 4-10 s away (SLOW_POLL).
+    expect(performance.now() - start).toBeLessThan(1_000);
+    expect(await first).toEqual(new Error('caller gave up'));
+    expect(await lock.release()).toEqual({ released: true });
+  });
+
+  it('a waiter whose signal aborts while its attempt is in flight gets no lock: the grant is given back', async () => {
+    const c = client(env.redis.urls[0]!);
+    extra.push(c);
+    const m = new LockManager({ nodes: c, retry: SLOW_POLL });
+    managers.push(m);
+    await (await m.acquire('edge:inflight:warm', { heartbeat: false })).release(); // scripts loaded
+    const holder = await m.acquire('edge:inflight', { ttlMs: 5_000, heartbeat: false });
+    const ac = new AbortController();
+    let ran = false;
+    const waiting = settle(
+      m.withLock(
+        'edge:inflight',
+        () => {
+          ran = true;
+        },
+        { waitMs: 20_000, signal: ac.signal },
+      ),
+    );
+    await sleep(300);
+    // The caller gives up right after the hand-off (the release and its attempt, in one call) is
+    // written, before the node answers.
+    const evalsha = c.evalsha.bind(c);
+    c.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      const sent = evalsha(...args);
+      c.evalsha = evalsha;
+      ac.abort(new Error('caller gave up'));
+      return sent;
+    }) as typeof c.evalsha;
+    expect(await holder.release()).toEqual({ released: true });
+    expect(await waiting).toEqual(new Error('caller gave up'));
+    expect(ran).toBe(false);
+    await sleep(200); // the grant's release is written after its reply
+    expect((await m.inspect('edge:inflight')).holder).toBeUndefined();
+    const next = await m.acquire('edge:inflight');
+    expect(next.fence).toBeGreaterThan(holder.fence);
+    await next.release();
+  });
+});
+
 describe('a channel dropped while a caller was attempting', () => {
   it('a mark taken on the dropped channel never matches the new one: the wait returns at once', async () => {
     const c = client(env.redis.urls[0]!);
@@ -208,7 +269,7 @@ describe('a channel dropped while a caller was attempting', () => {
       const again = notifier.watch('edge:drop:x');
       const start = performance.now();
       // A release heard by the old channel, if any, is not counted by the new one: look again at once.
-      expect(await again.wait(5_000, undefined, mark)).toBe(false);
+      expect(await again.wait(5_000, undefined, mark)).toBe('release');
       expect(performance.now() - start).toBeLessThan(1_000);
       again[Symbol.dispose]();
     } finally {
