@@ -143,7 +143,14 @@ export class Semaphore {
           ],
           true,
         ),
-      { timeoutMs: o.requestTimeoutMs },
+      {
+        timeoutMs: o.requestTimeoutMs,
+        // A grant that lands after the round timed out (the release below went first: e.g. this call's
+        // NOSCRIPT retry) is given back too, instead of blocking a slot until its deadline.
+        onLate: (_i, late) => {
+          if (late.ok && toNumber(asArray(late.value)[0]) === 1) ctx.track(this.#release(token));
+        },
+      },
     );
     const label = this.#node.label;
     if (!reply?.ok) {

@@ -109,6 +109,34 @@ describe('work in flight', () => {
     );
   });
 
+  it('a semaphore grant that lands after its round timed out (a NOSCRIPT retry behind the cleanup) is given back', async () => {
+    const { manager: m, client: c } = manager({ requestTimeoutMs: 300 });
+    const permits = m.semaphore('late-sem', { limit: 1 });
+    await (await permits.acquire()).release();
+    // Only the release script is cached: the acquire gets NOSCRIPT and runs again after the cleanup
+    // release that its timeout sent (which finds nothing to give back).
+    await c.script('FLUSH');
+    await c.script('LOAD', scripts.semRelease.source);
+    await redis.nodes[0]!.pause();
+    try {
+      const attempt = permits.acquire({ ttlMs: 10_000 }).catch((err: unknown) => err);
+      expect(await attempt).toMatchObject({ code: 'QUORUM_UNAVAILABLE' });
+    } finally {
+      await redis.nodes[0]!.resume();
+    }
+    const other = manager().manager.semaphore('late-sem', { limit: 1 });
+    await waitUntil(
+      'slot free',
+      async () => {
+        const next = await other.acquire().catch(() => undefined);
+        await next?.release();
+        return next !== undefined;
+      },
+      2_000,
+      50,
+    );
+  });
+
   it('a round that started before a shorter TTL was written cannot raise validity again', async () => {
     const { manager: m } = manager();
     const lock = (await m.acquire('bounded', { ttlMs: 10_000, heartbeat: false })) as HeldLock;
