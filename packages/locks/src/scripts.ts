@@ -15,7 +15,7 @@ import semHeartbeatLua from './lua/sem-heartbeat-3.lua';
 import semReleaseLua from './lua/sem-release-2.lua';
 
 /** Bumped whenever a script or the record layout changes, so two versions on one server never mix. */
-export const SCRIPT_VERSION = 12;
+export const SCRIPT_VERSION = 11;
 
 /** One Lua script, identified by a versioned name and called by SHA. */
 export interface LockScript {

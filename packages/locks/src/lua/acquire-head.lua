@@ -23,11 +23,11 @@ if #KEYS == 4 then
   if hw and epoch then
     local fence, digits = cx_grant_fence(hw, cx_head_t)
     local ttl = tonumber(ARGV[8])
-    local now_digits = string.format('%d', cx_head_now)
-    local record = cx_grant_record(string.format('%d', cx_head_now + ttl), digits, ARGV[7], now_digits, ARGV[2], ARGV[9])
+    local now_digits = tostring(cx_head_now)
+    local record = cx_grant_record(tostring(cx_head_now + ttl), digits, ARGV[7], now_digits, ARGV[2], ARGV[9])
     -- XX over the record read, NX over one read as absent (not set: a key of another type, which the
     -- loop reports as another layout).
-    if redis.call('SET', KEYS[3], record, 'PX', string.format('%d', ttl + tonumber(ARGV[5])), cx_head_first and 'XX' or 'NX') then
+    if redis.call('SET', KEYS[3], record, 'PX', ttl + tonumber(ARGV[5]), cx_head_first and 'XX' or 'NX') then
       return { epoch, created and cx_head_now - tonumber(created) or -1, 1, fence, 0 }
     end
   end

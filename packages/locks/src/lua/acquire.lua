@@ -25,7 +25,7 @@ local stale_after = tonumber(ARGV[2])
 local region = ARGV[3]
 local retention = tonumber(ARGV[5])
 -- Numbers become strings once per call, not per lock: Lua formats each with sprintf.
-local now_digits = string.format('%d', now)
+local now_digits = tostring(now)
 local expiry_of = {}
 local out = { epoch, age }
 local count = (#KEYS - 2) / 2
@@ -55,14 +55,14 @@ for i = 1, count do
   elseif holder and holder[1] ~= token and not cx_is_stale(holder, stale_after) then
     -- The flag lives as long as the holder's lock may (or the contender's TTL, if longer): a waiter that
     -- polls less often than its own TTL is still woken by the release.
-    redis.call('SET', KEYS[2 * i + 2], '1', 'PX', string.format('%d', math.max(tonumber(ttl), holder[9])))
+    redis.call('SET', KEYS[2 * i + 2], '1', 'PX', math.max(tonumber(ttl), holder[9]))
     out[n + 1], out[n + 2], out[n + 3] = 0, 0, CX_HOLDER
     cx_append(out, holder)
   else
     local fence, digits = cx_grant_fence(hw, t)
     local expiry = expiry_of[ttl]
     if not expiry then
-      expiry = { string.format('%d', now + ttl), string.format('%d', ttl + retention) }
+      expiry = { tostring(now + ttl), ttl + retention }
       expiry_of[ttl] = expiry
     end
     local record = cx_grant_record(expiry[1], digits, token, now_digits, ARGV[2], meta)

@@ -39,9 +39,9 @@ local function cx_epoch(key, guard, now, t)
   return cx_epoch_of(redis.call('GET', key), key, guard, now, t)
 end
 
--- An integer as digits (see grant.lua on '%d').
+-- An integer as digits: Lua's own formatting ('%.14g') would shorten a fence of 16 digits.
 local function cx_int(n)
-  return string.format('%d', n)
+  return string.format('%.0f', n)
 end
 
 -- `fence` (and `hw` below) as digits: cx_int of a number, or a fence as the client sent it.

@@ -35,7 +35,6 @@ if not p or tonumber(exp) <= now or not (again or owner(ARGV[13])) then return c
 -- The grant as acquire.lua writes it.
 local fence, digits = cx_grant_fence(tonumber(hw), t)
 local ttl = tonumber(ARGV[8])
-redis.call('SET', KEYS[3],
-  cx_grant_record(string.format('%d', now + ttl), digits, ARGV[7], string.format('%d', now), ARGV[2], ARGV[9]),
-  'PX', string.format('%d', ttl + tonumber(ARGV[5])))
+redis.call('SET', KEYS[3], cx_grant_record(tostring(now + ttl), digits, ARGV[7], tostring(now), ARGV[2], ARGV[9]),
+  'PX', ttl + tonumber(ARGV[5]))
 return { { again and -3 or 1 }, { epoch, created and now - tonumber(created) or -1, 1, fence, 0 } }

@@ -12,7 +12,6 @@
 local now, t = cx_time()
 local epoch, age = cx_epoch(KEYS[1], ARGV[1], now, t)
 local retention = tonumber(ARGV[2])
-local now_digits = string.format('%d', now)
 local out = { epoch, age }
 -- Every record in one read; a record this call wrote since (a lock listed twice) from `written`.
 local records = #KEYS > 1 and redis.call('MGET', unpack(KEYS, 2)) or {}
@@ -30,16 +29,16 @@ for i = 1, #KEYS - 1 do
     if hw < tonumber(ARGV[b + 2]) then
       head = ARGV[b + 2] .. ' ' .. token .. ' ' .. ARGV[b + 2] .. string.match(head, '^%d+ %S+ %d+( %d+ )$')
     end
-    written[lock] = string.format('%d', now + ttl) .. ' ' .. head .. now_digits .. tail
-    redis.call('SET', lock, written[lock], 'PX', string.format('%d', ttl + retention))
+    written[lock] = (now + ttl) .. ' ' .. head .. now .. tail
+    redis.call('SET', lock, written[lock], 'PX', ttl + retention)
     out[#out + 1] = 1
   elseif exp <= now then
     local fence = tonumber(ARGV[b + 2])
-    local record = cx_lock_pack(cx_int(now + ttl), cx_int(math.max(hw, fence)), token, ARGV[b + 2], now_digits, now_digits, ARGV[3],
+    local record = cx_lock_pack(now + ttl, cx_int(math.max(hw, fence)), token, ARGV[b + 2], now, now, ARGV[3],
       ARGV[b + 3], ARGV[b + 4], ARGV[b + 5])
     -- XX over the record read, NX over one read as absent: a key of another type reads as absent too,
     -- is not ours, and NX leaves it alone.
-    local set = redis.call('SET', lock, record, 'PX', cx_int(ttl + retention), s and 'XX' or 'NX')
+    local set = redis.call('SET', lock, record, 'PX', ttl + retention, s and 'XX' or 'NX')
     if set then written[lock] = record end
     out[#out + 1] = set and 2 or 0
   else
