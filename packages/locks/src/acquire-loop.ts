@@ -104,9 +104,10 @@ export async function acquireLoop<T, S>(
       woken = undefined;
       // A caller that gave up, or a manager closed, while this caller waited (queued behind others, too)
       // makes no further attempt. One that gave up after a release woke it passes the wake-up on: a
-      // hand-off's release was not published, and a heard one woke this caller alone.
+      // heard release woke this caller alone, and a hand-off's release was not published at all.
       if (a.signal?.aborted) {
-        if (wake === 'hand-off' || wake === 'release') driver.notifier.pass(channel);
+        if (wake === 'release') driver.notifier.pass(channel);
+        else if (wake === 'hand-off') driver.notifier.pass(channel, resource);
         throw a.signal.reason;
       }
       if (driver.closed()) throw managerClosed(resource);

@@ -44,6 +44,8 @@ export function campaign(
   acquire: AcquireFn,
   retryMs: number,
   logger?: Logger,
+  /** The release of a grant the manager gave back because the campaign stopped while it was in flight. */
+  givenBack?: (resource: string) => Promise<void> | undefined,
 ): { election: Election; ended: Promise<void> } {
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -64,8 +66,13 @@ export function campaign(
           ...(options.ttlMs ? { ttlMs: options.ttlMs } : {}),
         });
       } catch (err) {
-        // A closed manager grants nothing again: the campaign ends with it.
-        if (signal.aborted || (err instanceof LockError && err.code === 'LOCK_MANAGER_CLOSED')) break;
+        // Stopped while this round was in flight: a grant is given back by the manager, and stop()
+        // resolves once that release is done. A closed manager grants nothing again: the campaign ends.
+        if (signal.aborted) {
+          await givenBack?.(`elect:${name}`);
+          break;
+        }
+        if (err instanceof LockError && err.code === 'LOCK_MANAGER_CLOSED') break;
         // Another leader is the normal outcome; anything else (no quorum, a limit, a server error) may
         // keep this instance from ever leading, so it is a warning.
         const normal =

@@ -59,6 +59,8 @@ export class LockManager {
   readonly #settled = (): void => {
     if (--this.#acquiring === 0) this.#idle?.();
   };
+  /** Releases of grants given back (see `#granted`), by resource: a stopped election waits for its own. */
+  readonly #givingBack = new Map<string, Promise<void>>();
   /** The live lock of each resource this manager holds (not semaphore permits): see `heldHere`. */
   readonly #mine = new Map<string, HeldLock>();
 
@@ -114,8 +116,9 @@ export class LockManager {
       announce: true,
       attempt: (resource, token, a) => attemptAcquire(ctx, resource, token, a),
       granted: (resource, token, a, result, attempts, started, span) => {
+        const lock = this.#granted(resource, token, a, result, attempts, started);
         span?.setAttributes({ 'cxkit.lock.fence': result.fence, 'cxkit.lock.attempts': attempts });
-        return this.#granted(resource, token, a, result, attempts, started);
+        return lock;
       },
     };
     checkEvictionPolicies(ctx, () => this.#closed);
@@ -232,6 +235,7 @@ export class LockManager {
       (r, o) => this.acquire(r, o),
       this.#o.retry.maxDelayMs,
       this.#o.logger,
+      (r) => this.#givingBack.get(r),
     );
     this.#elections.add(election);
     void ended.then(() => this.#elections.delete(election));
@@ -260,24 +264,33 @@ export class LockManager {
       validUntilMono: result.validUntilMono,
       nodes: result.nodes,
     });
-    if (this.#closed || a.signal?.aborted) {
-      // Granted while the manager closed, or after the caller gave up (its signal aborted while the
-      // attempt was in flight): give it back (close() waits for that; a waiter here is handed it) rather
-      // than hand out a lock that nothing heartbeats or nobody wants. It was never handed out: no expiry
-      // timer, no 'lost' event.
-      lock.discard();
-      this.#ctx.track(host.releaseRecords(lock));
-      throw this.#closed ? managerClosed(resource) : a.signal!.reason;
-    }
-    this.#heartbeat.add(lock);
-    this.#fill.add(lock);
-    if (host === this.#host) this.#mine.set(resource, lock);
+    // The stale holders were replaced on the nodes (and audited) whether or not this grant is kept.
     for (const { previous, nodes } of result.overridden) {
       const ref = { resource, token, fence: result.fence, region: this.#o.region };
       this.#events.emit('stale', { resource, holder: previous, nodes });
       this.#events.emit('override', { ...ref, previous, nodes });
       this.#o.logger?.warn({ ...ref, previous, nodes }, 'stale lock overridden');
     }
+    if (this.#closed || a.signal?.aborted) {
+      // Granted while the manager closed, or after the caller gave up (its signal aborted while the
+      // attempt was in flight): give it back (close() waits for that; a waiter here is handed it) rather
+      // than hand out a lock that nothing heartbeats or nobody wants. It was never handed out: no expiry
+      // timer, no 'lost' event.
+      lock.discard();
+      const back = host.releaseRecords(lock).then(
+        () => {},
+        () => {},
+      );
+      this.#ctx.track(back);
+      this.#givingBack.set(resource, back);
+      void back.then(() => {
+        if (this.#givingBack.get(resource) === back) this.#givingBack.delete(resource);
+      });
+      throw this.#closed ? managerClosed(resource) : a.signal!.reason;
+    }
+    this.#heartbeat.add(lock);
+    this.#fill.add(lock);
+    if (host === this.#host) this.#mine.set(resource, lock);
     if (this.#events.has('acquired'))
       this.#events.emit('acquired', {
         resource,

@@ -169,10 +169,14 @@ export class ReleaseNotifier {
   /**
    * Wakes the longest-waiting caller on channel `name` as a release would: a caller that was woken and
    * then gave up before its attempt passes its turn on, so the next one does not sleep out its poll.
+   * With `release` (the message a release publishes) and no caller here to wake, it is published: a
+   * hand-off's release was not, and other managers' waiters would otherwise sleep out theirs.
    */
-  pass(name: string): void {
+  pass(name: string, release?: string): void {
     const ch = this.#channels.get(name);
-    if (ch) this.#heard(ch);
+    if (ch?.wakers.size) this.#heard(ch);
+    else if (release !== undefined)
+      for (const client of this.clients) client.publish(name, release).catch(() => {});
   }
 
   #wait(ch: Channel, ms: number, signal?: AbortSignal, since?: number): Promise<Wake> {

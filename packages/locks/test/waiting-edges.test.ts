@@ -1,8 +1,10 @@
+import { waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { ScriptClient } from '../src/client.js';
 import { type Lock, LockError, LockManager, type LockManagerOptions } from '../src/index.js';
 import { ReleaseNotifier } from '../src/notifier.js';
+import { scripts } from '../src/scripts.js';
 import { client, oneMaster, quit, sleep } from './helpers.js';
 
 // Edges of waiting: a caller never queues behind others on a lock that is free, and nothing is granted
@@ -25,6 +27,19 @@ function manager(options: Partial<LockManagerOptions> = {}): LockManager {
   const m = new LockManager({ nodes: c, retry: SLOW_POLL, ...options });
   managers.push(m);
   return m;
+}
+
+/** Runs `then` right after the next script call naming `key` is written to `c`, before its reply. */
+function afterNextCall(c: Redis, key: string, then: () => void): void {
+  const evalsha = c.evalsha.bind(c);
+  c.evalsha = ((...args: Parameters<typeof evalsha>) => {
+    const sent = evalsha(...args);
+    if (args.some((arg) => typeof arg === 'string' && arg.includes(key))) {
+      c.evalsha = evalsha;
+      then();
+    }
+    return sent;
+  }) as typeof c.evalsha;
 }
 
 const settle = <T>(p: Promise<T>) =>
@@ -217,13 +232,13 @@ describe('a caller that gives up around its hand-off', () => {
     extra.push(c);
     const m = new LockManager({ nodes: c, retry: SLOW_POLL });
     managers.push(m);
-    await (await m.acquire('edge:inflight:warm', { heartbeat: false })).release(); // scripts loaded
-    const holder = await m.acquire('edge:inflight', { ttlMs: 5_000, heartbeat: false });
+    await (await m.acquire('edge:abort-in-flight:warm', { heartbeat: false })).release(); // scripts loaded
+    const holder = await m.acquire('edge:abort-in-flight', { ttlMs: 5_000, heartbeat: false });
     const ac = new AbortController();
     let ran = false;
     const waiting = settle(
       m.withLock(
-        'edge:inflight',
+        'edge:abort-in-flight',
         () => {
           ran = true;
         },
@@ -233,21 +248,93 @@ describe('a caller that gives up around its hand-off', () => {
     await sleep(300);
     // The caller gives up right after the hand-off (the release and its attempt, in one call) is
     // written, before the node answers.
-    const evalsha = c.evalsha.bind(c);
-    c.evalsha = ((...args: Parameters<typeof evalsha>) => {
-      const sent = evalsha(...args);
-      c.evalsha = evalsha;
-      ac.abort(new Error('caller gave up'));
-      return sent;
-    }) as typeof c.evalsha;
+    afterNextCall(c, 'edge:abort-in-flight', () => ac.abort(new Error('caller gave up')));
     expect(await holder.release()).toEqual({ released: true });
     expect(await waiting).toEqual(new Error('caller gave up'));
     expect(ran).toBe(false);
-    await sleep(200); // the grant's release is written after its reply
-    expect((await m.inspect('edge:inflight')).holder).toBeUndefined();
-    const next = await m.acquire('edge:inflight');
+    // The grant's release is written after its reply.
+    await waitUntil(
+      'grant given back',
+      async () => (await m.inspect('edge:abort-in-flight')).holder === undefined,
+      2_000,
+      20,
+    );
+    const next = await m.acquire('edge:abort-in-flight');
     expect(next.fence).toBeGreaterThan(holder.fence);
     await next.release();
+  });
+  it('a grant given back after an abort still reports the stale holder it replaced', async () => {
+    const c = client(env.redis.urls[0]!);
+    extra.push(c);
+    const fast = { staleAfterMs: 1_000, heartbeatIntervalMs: 300 };
+    const m = new LockManager({ nodes: c, retry: SLOW_POLL, ...fast });
+    managers.push(m);
+    await (await m.acquire('edge:abort-stale:warm', { heartbeat: false })).release();
+    // A holder that stopped heartbeating: stale after 1 s.
+    await manager(fast).acquire('edge:abort-stale', { ttlMs: 10_000, heartbeat: false });
+    await sleep(1_200);
+    const overridden = vi.fn();
+    m.on('override', overridden);
+    const ac = new AbortController();
+    afterNextCall(c, 'edge:abort-stale', () => ac.abort(new Error('caller gave up')));
+    expect(await settle(m.acquire('edge:abort-stale', { signal: ac.signal }))).toEqual(
+      new Error('caller gave up'),
+    );
+    // The nodes replaced (and audited) the stale holder: the event says so although the grant went back.
+    expect(overridden).toHaveBeenCalledTimes(1);
+  });
+
+  it('a waiter that gives up after a hand-off, with nobody else waiting here, publishes the release for other managers', async () => {
+    const m = manager();
+    const remote = manager();
+    for (const x of [m, remote])
+      await (await x.acquire('edge:pass-remote:warm', { heartbeat: false })).release();
+    const holder = await m.acquire('edge:pass-remote', { ttlMs: 10_000, heartbeat: false });
+    const theirs = settle(remote.acquire('edge:pass-remote', { waitMs: 20_000 }));
+    // Its attempt failed and it announced itself; past 2 s the announcement has lapsed, so the holder's
+    // manager hands the lock to its own waiter again (silently). It polls only every 4-10 s.
+    await sleep(2_200);
+    const ac = new AbortController();
+    const ours = settle(m.acquire('edge:pass-remote', { waitMs: 20_000, signal: ac.signal }));
+    await sleep(300);
+    const released = holder.release(); // hands the lock to our waiter; its attempt is not written yet
+    ac.abort(new Error('caller gave up'));
+    expect(await released).toEqual({ released: true });
+    const start = performance.now();
+    const lock = await theirs;
+    if (lock instanceof Error) throw lock;
+    expect(performance.now() - start).toBeLessThan(1_000);
+    expect(await ours).toEqual(new Error('caller gave up'));
+    await lock.release();
+  });
+
+  it('an election stopped while its attempt is in flight resolves stop() once the grant was given back', async () => {
+    const c = client(env.redis.urls[0]!);
+    extra.push(c);
+    const m = new LockManager({ nodes: c, retry: SLOW_POLL });
+    managers.push(m);
+    await (await m.acquire('edge:stop-in-flight:warm', { heartbeat: false })).release();
+    // Replies to release calls on this connection, counted as they arrive.
+    let releases = 0;
+    const evalsha = c.evalsha.bind(c);
+    c.evalsha = ((...args: Parameters<typeof evalsha>) => {
+      const sent = evalsha(...args);
+      if (args[0] === scripts.release.sha)
+        void sent.then(
+          () => releases++,
+          () => {},
+        );
+      return sent;
+    }) as typeof c.evalsha;
+    const onElected = vi.fn();
+    const election = m.elect('edge:stop-in-flight', { onElected });
+    // Not polled for: the check below must run as soon as stop() resolves.
+    const stopping = new Promise<Promise<void>>((resolve) =>
+      afterNextCall(c, 'elect:edge:stop-in-flight', () => resolve(election.stop())),
+    );
+    await await stopping;
+    expect(releases).toBe(1);
+    expect(onElected).not.toHaveBeenCalled();
   });
 });
 

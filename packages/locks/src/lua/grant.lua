@@ -11,7 +11,8 @@ local function cx_fence_floor(t)
 end
 
 -- The fence of a grant over high-water fence `hw` (a number) at TIME `t`, as a number and as digits
--- ('%.0f': Lua's own '%.14g' would shorten a fence of 16 digits).
+-- ('%.0f': Lua's own '%.14g' would shorten a fence of 16 digits; not '%d', which casts to a C long,
+-- 32 bits on some builds).
 local function cx_grant_fence(hw, t)
   local floor, floor_digits = cx_fence_floor(t)
   if hw >= floor then return hw + 1, string.format('%.0f', hw + 1) end
