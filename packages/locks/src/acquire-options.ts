@@ -35,10 +35,18 @@ function int(field: string, value: unknown, fallback: number, min: number): numb
   return value;
 }
 
+/**
+ * False for a string with a lone surrogate: it is sent as U+FFFD, so two such names would share a key,
+ * and a release message would not match its channel.
+ */
+export const wellFormed = (s: string): boolean =>
+  (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
 function text(field: string, value: unknown): string {
   if (value === undefined) return '';
   if (typeof value !== 'string' || value.length > 128)
     throw new ConfigError(field, 'must be a string of at most 128 characters');
+  if (!wellFormed(value)) throw new ConfigError(field, 'must be well-formed UTF-16 (a lone surrogate)');
   return value;
 }
 
@@ -62,6 +70,25 @@ export function ownerMeta(region: string, operation: string, correlationId: stri
   return `${bytes(region)} ${bytes(operation)} ${bytes(correlationId)} ${region}${operation}${correlationId}`;
 }
 
+/**
+ * Checks `resource` (a semaphore's or an election's name, as the resource it becomes) with `parseAcquire`,
+ * reporting a bad one as `field`.
+ */
+export function checkName(field: string, resource: unknown, o: ResolvedOptions): void {
+  try {
+    parseAcquire(resource, { heartbeat: false }, o);
+  } catch (err) {
+    if (err instanceof ConfigError && err.field === 'resource')
+      throw new ConfigError(field, err.message.slice('resource: '.length));
+    throw err;
+  }
+}
+
+/** Rejects options outside `allowed`, naming the first unknown one (a misspelt option is never ignored). */
+export function knownKeys(options: object, allowed: ReadonlySet<string>, what: string): void {
+  for (const key in options) if (!allowed.has(key)) throw new ConfigError(key, `unknown ${what} option`);
+}
+
 /** Validates a resource name and acquire options against the manager's limits; no Redis call is made. */
 export function parseAcquire(
   resource: unknown,
@@ -76,10 +103,12 @@ export function parseAcquire(
   // Keys are `<prefix>{<resource>}...`: a leading '}' would close the Cluster hash tag at once, and a
   // lock's keys would land in different slots.
   if (resource.charCodeAt(0) === 0x7d) throw new ConfigError('resource', "must not start with '}'");
+  if (!wellFormed(resource))
+    throw new ConfigError('resource', 'must be well-formed UTF-16 (a lone surrogate)');
   // Per-call options are checked by hand: this runs on every acquire (zod validates the constructor).
   const a = (input ?? {}) as Record<string, unknown>;
   if (typeof a !== 'object') throw new ConfigError('options', 'expected an object');
-  for (const key in a) if (!ACQUIRE_KEYS.has(key)) throw new ConfigError(key, 'unknown acquire option');
+  knownKeys(a, ACQUIRE_KEYS, 'acquire');
   if (a.signal !== undefined && !(a.signal instanceof AbortSignal))
     throw new ConfigError('signal', 'expected an AbortSignal');
   if (a.heartbeat !== undefined && typeof a.heartbeat !== 'boolean')

@@ -29,6 +29,21 @@ export interface LockEvents {
   'eviction-policy': { node: string; policy: string };
 }
 
+/** The names `LockManager.on()` accepts (checked at run time: a misspelt name would never fire). */
+export const EVENT_NAMES: ReadonlySet<string> = new Set<keyof LockEvents>([
+  'acquired',
+  'contended',
+  'extended',
+  'extend-failed',
+  'lost',
+  'released',
+  'stale',
+  'override',
+  'node-recovering',
+  'replica-acks-unsupported',
+  'eviction-policy',
+]);
+
 /** An unsubscribe function that is also `Disposable` (works with `using`). */
 export type Unsubscribe = (() => void) & Disposable;
 

@@ -2,12 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createTracing, Emitter } from '@cxkit/internal';
 import { type Attempt, attemptAcquire } from './acquire.js';
 import { acquireLoop, type LoopDriver } from './acquire-loop.js';
-import { parseAcquire, type ResolvedAcquire } from './acquire-options.js';
+import { checkName, knownKeys, parseAcquire, type ResolvedAcquire } from './acquire-options.js';
 import type { Topology } from './client.js';
 import { createContext, type LockContext } from './context.js';
 import { campaign, type Election, type ElectOptions } from './elect.js';
 import { ConfigError, LockLimitError, managerClosed } from './errors.js';
-import { DIAGNOSTICS_CHANNEL_PREFIX, type LockEvents, type Unsubscribe } from './events.js';
+import { DIAGNOSTICS_CHANNEL_PREFIX, EVENT_NAMES, type LockEvents, type Unsubscribe } from './events.js';
 import { checkEvictionPolicies } from './eviction.js';
 import { Fill } from './fill.js';
 import { extendLocks, Heartbeat } from './heartbeat.js';
@@ -20,6 +20,16 @@ import { Semaphore } from './semaphore.js';
 import type { AcquireOptions, Inspection } from './types.js';
 import { runHeld } from './with-lock.js';
 
+/** Options `elect()` and `semaphore()` accept: any other key is a mistake, not ignored. */
+const ELECT_KEYS: ReadonlySet<string> = new Set([
+  'onElected',
+  'onDemoted',
+  'signal',
+  'ttlMs',
+  'operation',
+  'correlationId',
+]);
+const SEMAPHORE_KEYS: ReadonlySet<string> = new Set(['limit']);
 const tracing = createTracing('@cxkit/locks');
 
 /** A release that wakes waiters (a contended one publishes). */
@@ -126,6 +136,8 @@ export class LockManager {
 
   /** Subscribes to a typed event; the returned function (also `Disposable`) unsubscribes. */
   on<K extends keyof LockEvents>(event: K, listener: (payload: LockEvents[K]) => void): Unsubscribe {
+    if (!EVENT_NAMES.has(event)) throw new ConfigError('event', `unknown event ${JSON.stringify(event)}`);
+    if (typeof listener !== 'function') throw new ConfigError('listener', 'expected a function');
     return this.#events.on(event, listener);
   }
 
@@ -185,6 +197,7 @@ export class LockManager {
     fn: (lock: Lock) => Promise<T> | T,
     options?: AcquireOptions,
   ): Promise<T> {
+    if (typeof fn !== 'function') throw new ConfigError('fn', 'expected a function');
     return runHeld(await this.#acquire(resource, options), fn);
   }
 
@@ -193,8 +206,11 @@ export class LockManager {
    * and events. One master or a Cluster only: a Redlock quorum cannot bound a count above one.
    */
   semaphore(name: string, options: { limit: number }): Semaphore {
-    parseAcquire(name, { heartbeat: false }, this.#o);
-    const limit = options?.limit;
+    checkName('name', name, this.#o);
+    if (typeof options !== 'object' || options === null)
+      throw new ConfigError('options', 'expected an object');
+    knownKeys(options, SEMAPHORE_KEYS, 'semaphore');
+    const limit = options.limit;
     if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > 100_000) {
       throw new ConfigError('limit', 'must be an integer from 1 to 100000');
     }
@@ -224,7 +240,13 @@ export class LockManager {
   elect(name: string, options: ElectOptions): Election {
     if (typeof name !== 'string' || name.length === 0)
       throw new ConfigError('name', 'expected a non-empty string');
-    if (typeof options?.onElected !== 'function') throw new ConfigError('onElected', 'expected a function');
+    checkName('name', `elect:${name}`, this.#o);
+    if (typeof options !== 'object' || options === null)
+      throw new ConfigError('options', 'expected an object');
+    knownKeys(options, ELECT_KEYS, 'elect');
+    if (typeof options.onElected !== 'function') throw new ConfigError('onElected', 'expected a function');
+    if (options.onDemoted !== undefined && typeof options.onDemoted !== 'function')
+      throw new ConfigError('onDemoted', 'expected a function');
     // Every option the campaign passes to its acquisitions, checked once here: a bad one would
     // otherwise fail each round quietly and the campaign would never lead.
     const { ttlMs, operation, correlationId, signal } = options;

@@ -1,5 +1,6 @@
 import { configErrorMap, describeConfigIssue } from '@cxkit/internal';
 import { z } from 'zod';
+import { wellFormed } from './acquire-options.js';
 import type { LockNodes } from './client.js';
 import { defaults } from './defaults.js';
 import { ConfigError } from './errors.js';
@@ -71,6 +72,8 @@ export interface LockManagerOptions {
   logger?: Logger;
 }
 
+const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+
 const ms = (max = 2_147_483_647) => z.number().int().positive().max(max);
 const count = () => z.number().int().nonnegative();
 
@@ -79,17 +82,23 @@ const managerSchema = z.strictObject({
   quorum: z.number().int().positive().optional(),
   replicaAcks: count().max(16).default(defaults.replicaAcks),
   replicaAckTimeoutMs: ms().default(defaults.replicaAckTimeoutMs),
-  region: z.string().min(1).max(64).default(defaults.region),
+  region: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine(wellFormed, 'must be well-formed UTF-16 (a lone surrogate)')
+    .default(defaults.region),
   defaultTtlMs: ms().default(defaults.defaultTtlMs),
   maxTtlMs: ms().default(defaults.maxTtlMs),
   heartbeatIntervalMs: ms().default(defaults.heartbeatIntervalMs),
   staleAfterMs: ms().default(defaults.staleAfterMs),
   driftFactor: z.number().min(0).max(0.5).default(defaults.driftFactor),
-  requestTimeoutMs: ms().default(defaults.requestTimeoutMs),
+  // close() waits up to twice this: it must fit a timer (2^31 - 1 ms).
+  requestTimeoutMs: ms(2 ** 30 - 1).default(defaults.requestTimeoutMs),
   maxHoldMs: ms().default(defaults.maxHoldMs),
   retry: z
     .strictObject({
-      retries: count().default(defaults.retry.retries),
+      retries: count().max(1_000_000).default(defaults.retry.retries),
       minDelayMs: ms().default(defaults.retry.minDelayMs),
       maxDelayMs: ms().default(defaults.retry.maxDelayMs),
     })
@@ -107,7 +116,7 @@ const managerSchema = z.strictObject({
     .max(128)
     .refine((p) => !/[{}]/.test(p), 'must not contain { or }')
     .default(defaults.prefix),
-  auditMaxLen: z.number().int().positive().default(defaults.auditMaxLen),
+  auditMaxLen: z.number().int().positive().max(1_000_000).default(defaults.auditMaxLen),
   auditRetentionMs: z
     .number()
     .int()
@@ -115,10 +124,17 @@ const managerSchema = z.strictObject({
     .max(Number.MAX_SAFE_INTEGER)
     .default(defaults.auditRetentionMs),
   maxResourceLength: z.number().int().positive().max(65_536).default(defaults.maxResourceLength),
-  maxHeldLocks: z.number().int().positive().default(defaults.maxHeldLocks),
-  maxWaiters: z.number().int().positive().default(defaults.maxWaiters),
+  maxHeldLocks: z.number().int().positive().max(1_000_000).default(defaults.maxHeldLocks),
+  maxWaiters: z.number().int().positive().max(1_000_000).default(defaults.maxWaiters),
+  // Every level is called somewhere (a subscriber error logs at debug, from an event handler).
   logger: z
-    .custom<Logger>((v) => typeof v === 'object' && v !== null && typeof (v as Logger).warn === 'function')
+    .custom<Logger>(
+      (v) =>
+        typeof v === 'object' &&
+        v !== null &&
+        LOG_LEVELS.every((level) => typeof (v as Record<string, unknown>)[level] === 'function'),
+      'expected an object with debug, info, warn and error methods',
+    )
     .optional(),
 });
 
@@ -132,6 +148,14 @@ export type ResolvedOptions = Omit<z.output<typeof managerSchema>, 'nodes' | 'qu
 function firstIssue(error: z.ZodError, root?: string): ConfigError {
   const { field, message } = describeConfigIssue(error.issues, root);
   return new ConfigError(field, message, { cause: error });
+}
+
+/** `host:port` a client connects to, when its options say (not for a Unix socket or a custom connector). */
+function addressOf(client: unknown): string | undefined {
+  const o = (client as { options?: { host?: unknown; port?: unknown } }).options;
+  if (typeof o?.port !== 'number') return undefined;
+  const host = typeof o.host === 'string' ? o.host : '127.0.0.1';
+  return `${host === 'localhost' ? '127.0.0.1' : host}:${o.port}`;
 }
 
 const looksLikeClient = (v: unknown) =>
@@ -161,6 +185,15 @@ export function parseManagerOptions(input: LockManagerOptions): ResolvedOptions 
     if (o.quorum !== undefined && (o.quorum <= nodes.length / 2 || o.quorum > nodes.length)) {
       throw new ConfigError('quorum', `must be a majority of ${nodes.length} nodes (> ${nodes.length / 2})`);
     }
+    // Two clients of one server (any database) are one failure domain: its votes would count twice.
+    const addresses = nodes.map((n) => addressOf(n));
+    const shared = addresses.findIndex((a, i) => a !== undefined && addresses.indexOf(a) !== i);
+    if (shared >= 0) {
+      throw new ConfigError(
+        `nodes.${shared}`,
+        `${addresses[shared]} is listed twice (one server, two votes)`,
+      );
+    }
   } else if (!looksLikeClient(nodes)) {
     throw new ConfigError('nodes', 'expected an ioredis client, an ioredis Cluster or an array of clients');
   } else if (o.quorum !== undefined && o.quorum !== 1) {
@@ -183,6 +216,14 @@ export function parseManagerOptions(input: LockManagerOptions): ResolvedOptions 
     throw new ConfigError(
       'defaultTtlMs',
       `must be >= ${minHeartbeatTtlMs} with heartbeatIntervalMs ${o.heartbeatIntervalMs}: a lock must outlive its first heartbeat`,
+    );
+  }
+  // A write and its WAIT are sent again after redirections only in the first half of the request
+  // timeout; WAIT must be answered in the other half, or a lagging replica times out every write.
+  if (o.replicaAcks > 0 && o.replicaAckTimeoutMs >= o.requestTimeoutMs / 2) {
+    throw new ConfigError(
+      'replicaAckTimeoutMs',
+      `must be < requestTimeoutMs / 2 (${o.requestTimeoutMs / 2}) with replicaAcks: WAIT is answered within a write's request timeout`,
     );
   }
   if (o.retry.minDelayMs > o.retry.maxDelayMs) {

@@ -2,7 +2,7 @@ import type { Attempt } from './acquire.js';
 import { acquireLoop, type LoopDriver } from './acquire-loop.js';
 import type { ResolvedAcquire } from './acquire-options.js';
 import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './context.js';
-import { LockConflictError, QuorumUnavailableError } from './errors.js';
+import { ConfigError, LockConflictError, QuorumUnavailableError } from './errors.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
@@ -113,6 +113,7 @@ export class Semaphore {
 
   /** Runs `fn` holding a permit (heartbeated), always gives it back; like `LockManager.withLock`. */
   async withPermit<T>(fn: (permit: Lock) => Promise<T> | T, options?: AcquireOptions): Promise<T> {
+    if (typeof fn !== 'function') throw new ConfigError('fn', 'expected a function');
     return runHeld(await this.#acquire(options), fn);
   }
 

@@ -77,7 +77,12 @@ describe('Cluster mode with replicaAcks', () => {
   });
 
   it('a Semaphore works on the Cluster (all its keys in one slot)', async () => {
-    const manager = new LockManager({ nodes: ioCluster, replicaAcks: 1, replicaAckTimeoutMs: 1_000 });
+    const manager = new LockManager({
+      nodes: ioCluster,
+      replicaAcks: 1,
+      replicaAckTimeoutMs: 1_000,
+      requestTimeoutMs: 3_000,
+    });
     try {
       const seats = manager.semaphore('cluster:seats', { limit: 2 });
       const [a, b] = [await seats.acquire(), await seats.acquire()];

@@ -79,6 +79,21 @@ describe('bad input', () => {
       'operation',
     );
     expect(await fieldOf(() => manager.elect('', { onElected }))).toBe('name');
+    expect(await fieldOf(() => manager.elect('n'.repeat(600), { onElected }))).toBe('name');
+    expect(await fieldOf(() => manager.elect('x', { onElected, ttl: 30_000 } as never))).toBe('ttl');
+    expect(await fieldOf(() => manager.elect('x', { onElected, onDemoted: 1 } as never))).toBe('onDemoted');
+    // A semaphore's name and options.
+    expect(await fieldOf(() => manager.semaphore('n'.repeat(600), { limit: 2 }))).toBe('name');
+    expect(await fieldOf(() => manager.semaphore('s', { limit: 2, ttlMs: 5 } as never))).toBe('ttlMs');
+    // A function that is not one is refused before the lock is taken.
+    expect(await fieldOf(() => manager.withLock('r', 'run' as never))).toBe('fn');
+    expect(await fieldOf(() => manager.semaphore('s', { limit: 2 }).withPermit(null as never))).toBe('fn');
+    // A lone surrogate is sent as U+FFFD: two such names would share one lock.
+    expect(await fieldOf(() => manager.acquire('call-\uD800'))).toBe('resource');
+    expect(await fieldOf(() => manager.acquire('r', { correlationId: '\uDC00' }))).toBe('correlationId');
+    // A misspelt event would never fire.
+    expect(await fieldOf(() => manager.on('aquired' as never, () => {}))).toBe('event');
+    expect(await fieldOf(() => manager.on('acquired', 'log' as never))).toBe('listener');
     // Nothing reached the server: no script ran and no key exists.
     const stats = parseInfo(await redis.nodes[0]!.command('INFO', 'commandstats'));
     expect(Object.keys(stats).filter((k) => /evalsha|cmdstat_eval\b|hset|incr/.test(k))).toEqual([]);
@@ -103,6 +118,17 @@ describe('bad input', () => {
       [{ recordRetentionMs: 1_000 }, 'recordRetentionMs'],
       [{ recordRetentionMs: 60_000.5 }, 'recordRetentionMs'],
       [{ auditRetentionMs: 0 }, 'auditRetentionMs'],
+      // Bounded: the audit stream never expires, close() waits twice the request timeout in one timer.
+      [{ auditMaxLen: 2_000_000 }, 'auditMaxLen'],
+      [{ maxWaiters: 2_000_000 }, 'maxWaiters'],
+      [{ maxHeldLocks: 2_000_000 }, 'maxHeldLocks'],
+      [{ retry: { retries: 2_000_000 } }, 'retry.retries'],
+      [{ requestTimeoutMs: 2 ** 30 }, 'requestTimeoutMs'],
+      [{ region: 'eu-\uD800' }, 'region'],
+      // A logger is called at every level.
+      [{ logger: { warn() {}, error() {} } as never }, 'logger'],
+      // WAIT must be answered within the second half of a write's request timeout.
+      [{ replicaAcks: 1, replicaAckTimeoutMs: 500 }, 'replicaAckTimeoutMs'],
     ];
     for (const [options, field] of bad) {
       expect(await fieldOf(() => new LockManager({ nodes, ...options }))).toBe(field);
@@ -117,8 +143,10 @@ describe('bad input', () => {
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, other(), other()], quorum: 1 }))).toBe(
       'quorum',
     );
-    // One client listed twice would vote twice; a Cluster's keys need hash tags a quorum does not use.
+    // One client listed twice would vote twice, and so would two clients of one server; a Cluster's keys
+    // need hash tags a quorum does not use.
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, other(), nodes] }))).toBe('nodes.2');
+    expect(await fieldOf(() => new LockManager({ nodes: [nodes, other(), other()] }))).toBe('nodes.1');
     const cluster = Object.assign(Object.create(other()), { isCluster: true }) as Redis;
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, cluster, other()] }))).toBe('nodes.1');
     // Braces in the prefix would move the Cluster hash tag; an empty one would name keys like the app's.

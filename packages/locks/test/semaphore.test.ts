@@ -1,4 +1,4 @@
-import { startLostReplyProxy, waitUntil } from '@cxkit/testkit';
+import { freePort, startLostReplyProxy, waitUntil } from '@cxkit/testkit';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import {
@@ -195,13 +195,22 @@ describe('Semaphore', () => {
     expect(await env.clients[1]!.zcard('cxkit:locks:sem:{pumps}:holders')).toBe(0);
   });
 
-  it('is refused on a quorum of masters and with a bad limit', () => {
+  it('is refused on a quorum of masters and with a bad limit', async () => {
     expect(() => env.manager.semaphore('x', { limit: 0 })).toThrow(ConfigError);
     expect(() => env.manager.semaphore('', { limit: 1 })).toThrow(ConfigError);
-    const third = new Redis(env.redis.urls[0]!, { lazyConnect: true });
-    const quorum = new LockManager({ nodes: [env.clients[0]!, env.clients[1]!, third] });
-    expect(() => quorum.semaphore('x', { limit: 2 })).toThrow(/quorum/);
-    third.disconnect();
+    // Three distinct servers (two of them never answer: the refusal needs no call).
+    const others = [await freePort(), await freePort()].map((port) => {
+      const c = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0 });
+      c.on('error', () => {});
+      return c;
+    });
+    const quorum = new LockManager({ nodes: [env.clients[0]!, ...others] });
+    try {
+      expect(() => quorum.semaphore('x', { limit: 2 })).toThrow(/quorum/);
+    } finally {
+      await quorum.close();
+      for (const c of others) c.disconnect();
+    }
   });
 });
 
