@@ -52,6 +52,9 @@ const WAITING = 'cxkit:waiting:';
 /** How long one such message keeps hand-offs off; a manager with a waiter repeats it every half of it. */
 const OTHERS_WAIT_MS = 2_000;
 
+/** How often a waiting caller says it waits (see `announce`): twice within one message's effect. */
+export const ANNOUNCE_EVERY_MS = OTHERS_WAIT_MS / 2;
+
 /**
  * Source of `Channel.releases` values, shared by all channels: a channel dropped and created again
  * never repeats a count, so a `mark` taken on the old one never matches the new one.
@@ -159,7 +162,7 @@ export class ReleaseNotifier {
   announce(name: string): void {
     const ch = this.#channels.get(name);
     const now = performance.now();
-    if (!ch || now - ch.announcedAt < OTHERS_WAIT_MS / 2) return;
+    if (!ch || now - ch.announcedAt < ANNOUNCE_EVERY_MS) return;
     ch.announcedAt = now;
     // Every node in quorum mode (any may be down, and a holder's manager hears it on whichever node it
     // is subscribed); a Cluster forwards one PUBLISH to all its nodes.

@@ -338,6 +338,47 @@ describe('a caller that gives up around its hand-off', () => {
   });
 });
 
+describe('a waiter of another manager that polls slowly', () => {
+  it('keeps announcing itself while it waits: the holder manager publishes every release instead of handing off silently', async () => {
+    const holder = manager();
+    const remote = manager();
+    for (const x of [holder, remote])
+      await (await x.acquire('edge:announce:warm', { heartbeat: false })).release();
+    const first = await holder.acquire('edge:announce', { ttlMs: 10_000, heartbeat: false });
+    // Its attempt fails and it announces itself; its poll is 4-8 s away, its deadline 4 s.
+    let releasedAt = Number.POSITIVE_INFINITY;
+    let woken = 0; // attempts after the first release: each one follows a release it heard
+    remote.on('contended', (e) => {
+      if (e.resource === 'edge:announce' && performance.now() > releasedAt) woken++;
+    });
+    const theirs = settle(remote.acquire('edge:announce', { waitMs: 4_000 }));
+    let done = false;
+    void theirs.then(() => {
+      done = true;
+    });
+    // The holder's callers keep the lock busy from well after one announcement lapsed (2 s): each
+    // release goes to one of them (in this one process its own subscriber hears a release first, so it
+    // wins every race), silently unless it is published, which wakes the remote waiter.
+    const workers = Array.from({ length: 3 }, async () => {
+      while (!done) {
+        await holder
+          .withLock('edge:announce', () => sleep(50), { waitMs: 10_000 })
+          .catch((err: unknown) => err);
+        await sleep(20);
+      }
+    });
+    await sleep(2_500);
+    releasedAt = performance.now();
+    await first.release();
+    const result = await theirs;
+    await Promise.all(workers);
+    if (!(result instanceof Error)) await result.release();
+    // About one release every 50 ms for 1.5 s; heard only while it keeps announcing itself (a single
+    // attempt at its deadline otherwise).
+    expect(woken).toBeGreaterThanOrEqual(10);
+  });
+});
+
 describe('a channel dropped while a caller was attempting', () => {
   it('a mark taken on the dropped channel never matches the new one: the wait returns at once', async () => {
     const c = client(env.redis.urls[0]!);
