@@ -3,7 +3,7 @@ import type { Attempt } from './acquire.js';
 import type { ResolvedAcquire } from './acquire-options.js';
 import type { LockContext } from './context.js';
 import { AcquireTimeoutError, managerClosed } from './errors.js';
-import { ANNOUNCE_EVERY_MS, type ReleaseNotifier, type Wake, type Watch } from './notifier.js';
+import type { ReleaseNotifier, Wake, Watch } from './notifier.js';
 
 /**
  * What a kind of lock (mutex, semaphore permit) plugs into the loop; one object per manager or semaphore,
@@ -67,29 +67,6 @@ function until(ready: Promise<void>, ms: number, signal: AbortSignal | undefined
       resolve();
     });
   });
-}
-
-/**
- * Waits as `watch.wait` does; a caller that announces itself repeats the announcement while it waits,
- * so a holder's manager keeps publishing its releases (instead of handing off silently) for as long as
- * this caller waits, however long its poll.
- */
-async function announcedWait<T, S>(
-  driver: LoopDriver<T, S>,
-  channel: string,
-  watch: Watch,
-  ms: number,
-  signal: AbortSignal | undefined,
-  mark: number | undefined,
-): Promise<Wake> {
-  if (!driver.announce) return watch.wait(ms, signal, mark);
-  const end = performance.now() + ms;
-  for (;;) {
-    driver.notifier.announce(channel);
-    const left = end - performance.now();
-    const woken = await watch.wait(Math.min(left, ANNOUNCE_EVERY_MS), signal, mark);
-    if (woken !== 'timeout' || left <= ANNOUNCE_EVERY_MS) return woken;
-  }
 }
 
 /**
@@ -159,7 +136,7 @@ export async function acquireLoop<T, S>(
         }
       }
       const ms = wake === 'hand-off' ? AFTER_HAND_OFF_MS : delay(ctx, attempt);
-      woken = await announcedWait(driver, channel, watch, Math.min(left, ms), a.signal, mark);
+      woken = await watch.wait(Math.min(left, ms), a.signal, mark, driver.announce);
     }
   } finally {
     watch?.[Symbol.dispose]();

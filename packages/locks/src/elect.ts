@@ -44,8 +44,8 @@ export function campaign(
   acquire: AcquireFn,
   retryMs: number,
   logger?: Logger,
-  /** The release of a grant the manager gave back because the campaign stopped while it was in flight. */
-  givenBack?: (resource: string) => Promise<void> | undefined,
+  /** The release of a grant the manager gave back because the campaign's signal aborted while it was in flight. */
+  givenBack?: (signal: AbortSignal) => Promise<void> | undefined,
 ): { election: Election; ended: Promise<void> } {
   const stop = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
@@ -69,7 +69,7 @@ export function campaign(
         // Stopped while this round was in flight: a grant is given back by the manager, and stop()
         // resolves once that release is done. A closed manager grants nothing again: the campaign ends.
         if (signal.aborted) {
-          await givenBack?.(`elect:${name}`);
+          await givenBack?.(signal);
           break;
         }
         if (err instanceof LockError && err.code === 'LOCK_MANAGER_CLOSED') break;

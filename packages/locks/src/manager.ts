@@ -69,8 +69,8 @@ export class LockManager {
   readonly #settled = (): void => {
     if (--this.#acquiring === 0) this.#idle?.();
   };
-  /** Releases of grants given back (see `#granted`), by resource: a stopped election waits for its own. */
-  readonly #givingBack = new Map<string, Promise<void>>();
+  /** Releases of grants given back after their caller's signal aborted (see `#granted`): a stopped election waits for its own. */
+  readonly #givingBack = new WeakMap<AbortSignal, Promise<void>>();
   /** The live lock of each resource this manager holds (not semaphore permits): see `heldHere`. */
   readonly #mine = new Map<string, HeldLock>();
 
@@ -257,7 +257,7 @@ export class LockManager {
       (r, o) => this.acquire(r, o),
       this.#o.retry.maxDelayMs,
       this.#o.logger,
-      (r) => this.#givingBack.get(r),
+      (signal) => this.#givingBack.get(signal),
     );
     this.#elections.add(election);
     void ended.then(() => this.#elections.delete(election));
@@ -304,10 +304,7 @@ export class LockManager {
         () => {},
       );
       this.#ctx.track(back);
-      this.#givingBack.set(resource, back);
-      void back.then(() => {
-        if (this.#givingBack.get(resource) === back) this.#givingBack.delete(resource);
-      });
+      if (a.signal) this.#givingBack.set(a.signal, back);
       throw this.#closed ? managerClosed(resource) : a.signal!.reason;
     }
     this.#heartbeat.add(lock);

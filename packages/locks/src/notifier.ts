@@ -17,9 +17,12 @@ export interface Watch extends Disposable {
   /**
    * Resolves on a release of the resource or after `ms`, with what ended the wait; rejects with
    * `signal.reason` on abort. With `since` (a `mark` taken before the failed attempt), resolves at once
-   * ('release') if a release was heard after it: nobody waited then.
+   * ('release') if a release was heard after it: nobody waited then. With `announce`, the caller tells
+   * the other managers that it waits (see `ReleaseNotifier.announce`), at once and every
+   * `ANNOUNCE_EVERY_MS` while it waits, so a holder's manager keeps publishing its releases to it
+   * however long its poll.
    */
-  wait(ms: number, signal?: AbortSignal, since?: number): Promise<Wake>;
+  wait(ms: number, signal?: AbortSignal, since?: number, announce?: boolean): Promise<Wake>;
 }
 
 interface Channel {
@@ -53,7 +56,7 @@ const WAITING = 'cxkit:waiting:';
 const OTHERS_WAIT_MS = 2_000;
 
 /** How often a waiting caller says it waits (see `announce`): twice within one message's effect. */
-export const ANNOUNCE_EVERY_MS = OTHERS_WAIT_MS / 2;
+const ANNOUNCE_EVERY_MS = OTHERS_WAIT_MS / 2;
 
 /**
  * Source of `Channel.releases` values, shared by all channels: a channel dropped and created again
@@ -108,7 +111,7 @@ export class ReleaseNotifier {
     let disposed = false;
     return {
       ready: ch.ready,
-      wait: (ms, signal, since) => this.#wait(ch, ms, signal, since),
+      wait: (ms, signal, since, announce) => this.#wait(ch, ms, signal, since, announce ? name : undefined),
       [Symbol.dispose]: () => {
         if (disposed) return;
         disposed = true;
@@ -162,11 +165,18 @@ export class ReleaseNotifier {
   announce(name: string): void {
     const ch = this.#channels.get(name);
     const now = performance.now();
-    if (!ch || now - ch.announcedAt < ANNOUNCE_EVERY_MS) return;
+    // A little under the period: a waiter's repeat timer must not find the last one too recent.
+    if (!ch || now - ch.announcedAt < ANNOUNCE_EVERY_MS - 100) return;
     ch.announcedAt = now;
     // Every node in quorum mode (any may be down, and a holder's manager hears it on whichever node it
     // is subscribed); a Cluster forwards one PUBLISH to all its nodes.
     for (const client of this.clients) client.publish(name, this.#announcement).catch(() => {});
+  }
+
+  /** Publishes `message` once: on the first node that takes it (as a release publishes on one node). */
+  #publishOnce(name: string, message: string, from = 0): void {
+    const client = this.clients[from];
+    client?.publish(name, message).catch(() => this.#publishOnce(name, message, from + 1));
   }
 
   /**
@@ -178,22 +188,31 @@ export class ReleaseNotifier {
   pass(name: string, release?: string): void {
     const ch = this.#channels.get(name);
     if (ch?.wakers.size) this.#heard(ch);
-    else if (release !== undefined)
-      for (const client of this.clients) client.publish(name, release).catch(() => {});
+    else if (release !== undefined) this.#publishOnce(name, release);
   }
 
-  #wait(ch: Channel, ms: number, signal?: AbortSignal, since?: number): Promise<Wake> {
+  #wait(ch: Channel, ms: number, signal?: AbortSignal, since?: number, announceOn?: string): Promise<Wake> {
     return new Promise<Wake>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       if (since !== undefined && since !== ch.releases) return resolve('release');
+      // One timer for the repeats: the caller keeps its place among the waiters.
+      let repeat: NodeJS.Timeout | undefined;
+      if (announceOn !== undefined) {
+        const say = () => this.announce(announceOn);
+        say();
+        repeat = setInterval(say, ANNOUNCE_EVERY_MS);
+        repeat.unref();
+      }
       const done = (why: Wake) => {
         clearTimeout(timer);
+        clearInterval(repeat);
         ch.wakers.delete(done);
         signal?.removeEventListener('abort', onAbort);
         resolve(why);
       };
       const onAbort = () => {
         clearTimeout(timer);
+        clearInterval(repeat);
         ch.wakers.delete(done);
         reject(signal?.reason);
       };

@@ -150,10 +150,14 @@ function firstIssue(error: z.ZodError, root?: string): ConfigError {
   return new ConfigError(field, message, { cause: error });
 }
 
-/** `host:port` a client connects to, when its options say (not for a Unix socket or a custom connector). */
+/**
+ * `host:port` a client connects to, when its options say so: not for a Unix socket, a Sentinel-managed
+ * or a custom-connector client, whose host and port are ioredis' placeholders (localhost:6379).
+ */
 function addressOf(client: unknown): string | undefined {
-  const o = (client as { options?: { host?: unknown; port?: unknown } }).options;
-  if (typeof o?.port !== 'number') return undefined;
+  const o = (client as { options?: Record<string, unknown> }).options;
+  if (!o || typeof o.port !== 'number' || o.path || o.Connector) return undefined;
+  if (Array.isArray(o.sentinels) && o.sentinels.length > 0) return undefined;
   const host = typeof o.host === 'string' ? o.host : '127.0.0.1';
   return `${host === 'localhost' ? '127.0.0.1' : host}:${o.port}`;
 }

@@ -1,5 +1,5 @@
 import { parseInfo, type RedisNodes, startRedisNodes } from '@cxkit/testkit';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
@@ -147,6 +147,15 @@ describe('bad input', () => {
     // need hash tags a quorum does not use.
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, other(), nodes] }))).toBe('nodes.2');
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, other(), other()] }))).toBe('nodes.1');
+    // Unix sockets (and Sentinel clients) carry ioredis' placeholder host and port: not compared.
+    const sockets = ['/tmp/cxkit-test-a.sock', '/tmp/cxkit-test-b.sock'].map((path) => {
+      const c = new Redis({ path, lazyConnect: true, retryStrategy: () => null });
+      c.on('error', () => {});
+      return c;
+    });
+    const viaSockets = new LockManager({ nodes: [nodes, ...sockets] });
+    await viaSockets.close();
+    for (const c of sockets) c.disconnect();
     const cluster = Object.assign(Object.create(other()), { isCluster: true }) as Redis;
     expect(await fieldOf(() => new LockManager({ nodes: [nodes, cluster, other()] }))).toBe('nodes.1');
     // Braces in the prefix would move the Cluster hash tag; an empty one would name keys like the app's.

@@ -286,26 +286,24 @@ describe('a caller that gives up around its hand-off', () => {
 
   it('a waiter that gives up after a hand-off, with nobody else waiting here, publishes the release for other managers', async () => {
     const m = manager();
-    const remote = manager();
-    for (const x of [m, remote])
-      await (await x.acquire('edge:pass-remote:warm', { heartbeat: false })).release();
+    await (await m.acquire('edge:pass-remote:warm', { heartbeat: false })).release();
+    // Another manager's subscriber, as a raw connection: it sees what is published on the channel.
+    const heard: string[] = [];
+    const listener = client(env.redis.urls[0]!);
+    extra.push(listener);
+    listener.on('message', (_channel: string, message: string) => heard.push(message));
+    await listener.subscribe('cxkit:locks:released:edge:pass-remote');
     const holder = await m.acquire('edge:pass-remote', { ttlMs: 10_000, heartbeat: false });
-    const theirs = settle(remote.acquire('edge:pass-remote', { waitMs: 20_000 }));
-    // Its attempt failed and it announced itself; past 2 s the announcement has lapsed, so the holder's
-    // manager hands the lock to its own waiter again (silently). It polls only every 4-10 s.
-    await sleep(2_200);
     const ac = new AbortController();
     const ours = settle(m.acquire('edge:pass-remote', { waitMs: 20_000, signal: ac.signal }));
     await sleep(300);
-    const released = holder.release(); // hands the lock to our waiter; its attempt is not written yet
+    const released = holder.release(); // hands the lock to our waiter, silently; its attempt is not written yet
     ac.abort(new Error('caller gave up'));
     expect(await released).toEqual({ released: true });
-    const start = performance.now();
-    const lock = await theirs;
-    if (lock instanceof Error) throw lock;
-    expect(performance.now() - start).toBeLessThan(1_000);
     expect(await ours).toEqual(new Error('caller gave up'));
-    await lock.release();
+    await waitUntil('release published', async () => heard.includes('edge:pass-remote'), 2_000, 10);
+    // Once, as a release publishes (the others are our waiter's announcements).
+    expect(heard.filter((m) => m === 'edge:pass-remote')).toHaveLength(1);
   });
 
   it('an election stopped while its attempt is in flight resolves stop() once the grant was given back', async () => {
@@ -339,26 +337,27 @@ describe('a caller that gives up around its hand-off', () => {
 });
 
 describe('a waiter of another manager that polls slowly', () => {
-  it('keeps announcing itself while it waits: the holder manager publishes every release instead of handing off silently', async () => {
+  it('keeps announcing itself while it waits: the holder manager publishes its releases instead of handing off silently', async () => {
     const holder = manager();
     const remote = manager();
     for (const x of [holder, remote])
       await (await x.acquire('edge:announce:warm', { heartbeat: false })).release();
+    let published = 0; // releases published on the channel after the first hold ends
+    const listener = client(env.redis.urls[0]!);
+    extra.push(listener);
+    listener.on('message', (_channel: string, message: string) => {
+      if (message === 'edge:announce') published++;
+    });
+    await listener.subscribe('cxkit:locks:released:edge:announce');
     const first = await holder.acquire('edge:announce', { ttlMs: 10_000, heartbeat: false });
     // Its attempt fails and it announces itself; its poll is 4-8 s away, its deadline 4 s.
-    let releasedAt = Number.POSITIVE_INFINITY;
-    let woken = 0; // attempts after the first release: each one follows a release it heard
-    remote.on('contended', (e) => {
-      if (e.resource === 'edge:announce' && performance.now() > releasedAt) woken++;
-    });
     const theirs = settle(remote.acquire('edge:announce', { waitMs: 4_000 }));
     let done = false;
     void theirs.then(() => {
       done = true;
     });
     // The holder's callers keep the lock busy from well after one announcement lapsed (2 s): each
-    // release goes to one of them (in this one process its own subscriber hears a release first, so it
-    // wins every race), silently unless it is published, which wakes the remote waiter.
+    // release goes to one of them, silently, unless the remote waiter still announces itself.
     const workers = Array.from({ length: 3 }, async () => {
       while (!done) {
         await holder
@@ -368,14 +367,13 @@ describe('a waiter of another manager that polls slowly', () => {
       }
     });
     await sleep(2_500);
-    releasedAt = performance.now();
     await first.release();
     const result = await theirs;
     await Promise.all(workers);
     if (!(result instanceof Error)) await result.release();
-    // About one release every 50 ms for 1.5 s; heard only while it keeps announcing itself (a single
-    // attempt at its deadline otherwise).
-    expect(woken).toBeGreaterThanOrEqual(10);
+    // Either the remote waiter won a published release, or it lost them all (in this one process the
+    // holder's own subscriber may hear each first), but they were published: about one every 70 ms.
+    expect(!(result instanceof Error) || published >= 5).toBe(true);
   });
 });
 
