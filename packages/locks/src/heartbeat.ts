@@ -12,8 +12,13 @@ import type { NodeOutcome } from './types.js';
 const BATCH = 100;
 
 interface Tally {
+  /** Trusted nodes that found the live record and extended it. */
   votes: number;
   taken: number;
+  /** Trusted nodes whose record was gone (absent, released, expired) and that wrote it again. */
+  reclaimed: number;
+  /** Every node that wrote the record again, trusted or not. */
+  reclaimedOn: Set<number>;
   outcomes: NodeOutcome[];
 }
 
@@ -38,14 +43,18 @@ export async function extendOnNode(
 
 type NodeReply = Reply<Awaited<ReturnType<typeof extendOnNode>>>;
 
-/** Whether the replies so far decide lock `j` of a batch: a quorum of trusted extensions, or taken over. */
+/**
+ * Whether the replies so far decide lock `j` of a batch: a quorum of trusted extensions, or taken over.
+ * A re-claim is not an extension: the record was gone there, so it proves nothing about the time since.
+ */
 function decided(ctx: LockContext, replies: readonly (NodeReply | undefined)[], j: number): boolean {
   let votes = 0;
   let taken = 0;
   for (const reply of replies) {
     if (!reply?.ok) continue;
-    if (reply.value.results[j] === 0) taken++;
-    else if (reply.value.trusted) votes++;
+    const r = reply.value.results[j];
+    if (r === 0) taken++;
+    else if (r === 1 && reply.value.trusted) votes++;
   }
   return votes >= ctx.quorum || taken > ctx.nodes.length - ctx.quorum;
 }
@@ -73,8 +82,9 @@ function batches(ctx: LockContext, locks: readonly HeldLock[]): HeldLock[][] {
 
 /**
  * Extends `locks` in one round and settles each: a quorum of trusted extensions confirms it, a
- * majority of other owners means it was taken over, anything else is a failed extension (the lock's
- * deadline then aborts its signal before validity runs out).
+ * majority of other owners means it was taken over, records gone on enough nodes to have let another
+ * owner in mean it expired, anything else is a failed extension (the lock's deadline then aborts its
+ * signal before validity runs out).
  */
 export async function extendLocks(
   ctx: LockContext,
@@ -88,7 +98,9 @@ export async function extendLocks(
     l.nodes = undefined;
     l.bound(startedAt, ttls.get(l)!);
   }
-  const tallies = new Map<HeldLock, Tally>(locks.map((l) => [l, { votes: 0, taken: 0, outcomes: [] }]));
+  const tallies = new Map<HeldLock, Tally>(
+    locks.map((l) => [l, { votes: 0, taken: 0, reclaimed: 0, reclaimedOn: new Set(), outcomes: [] }]),
+  );
   await Promise.all(
     batches(ctx, locks).map((batch) =>
       round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch, ttls), {
@@ -117,7 +129,11 @@ export async function extendLocks(
             }
             const r = reply.value.results[j];
             if (r === 0) t.taken++;
-            else if (reply.value.trusted) t.votes++;
+            else if (r === 1 && reply.value.trusted) t.votes++;
+            if (r === 2) {
+              t.reclaimedOn.add(i);
+              if (reply.value.trusted) t.reclaimed++;
+            }
             const outcome =
               r === 0 ? 'conflict' : !reply.value.trusted ? 'recovering' : r === 2 ? 'reclaimed' : 'extended';
             t.outcomes.push({ node, outcome });
@@ -133,6 +149,12 @@ export async function extendLocks(
       ctx.events.emit('extended', { ...ref, validUntil: lock.validUntil });
     } else if (t.taken > ctx.nodes.length - ctx.quorum) {
       lock.lose('taken-over');
+    } else if (lock.state === 'held' && t.reclaimed > 0 && t.votes + t.reclaimed >= ctx.quorum) {
+      // The record was gone on enough nodes (evicted, a failover to a replica without it) that another
+      // owner could have held a quorum meanwhile: exclusivity is no longer proven. The records written
+      // again are released, keeping their high-water fences.
+      lock.lose('expired');
+      ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: t.reclaimedOn }));
     } else if (lock.state === 'held') {
       ctx.events.emit('extend-failed', { ...ref, nodes: t.outcomes });
       ctx.options.logger?.warn(

@@ -231,10 +231,15 @@ export class Semaphore {
     permits.forEach((p, i) => {
       const ref = { resource: p.resource, token: p.token, fence: p.fence, latencyMs };
       const r = results[i];
-      if ((r === 1 || r === 2) && p.confirmed(startedAt, ttls[i]!))
+      if (r === 1 && p.confirmed(startedAt, ttls[i]!))
         ctx.events.emit('extended', { ...ref, validUntil: p.validUntil });
       else if (r === 0) p.lose('taken-over');
-      else if (p.state === 'held') {
+      else if (r === 2 && p.state === 'held') {
+        // The permit was gone (evicted, a failover to a replica without it): another holder may have had
+        // its slot meanwhile. The permit written again is given back.
+        p.lose('expired');
+        ctx.track(this.#release(p.token));
+      } else if (p.state === 'held') {
         const outcome = reply && !reply.ok ? failureOutcome(ctx, 0, reply.error) : 'error';
         ctx.events.emit('extend-failed', { ...ref, nodes: [{ node: this.#node.label, outcome }] });
       }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { waitUntil } from '@cxkit/testkit';
 import { describe, expect, it, vi } from 'vitest';
-import type { Lock, LockManagerOptions } from '../src/index.js';
+import { isLockLostError, type Lock, type LockManagerOptions } from '../src/index.js';
 import { scripts } from '../src/scripts.js';
 import { client, fiveMasters, quit, sleep } from './helpers.js';
 
@@ -15,7 +15,7 @@ const base = {
   staleAfterMs: 3_000,
   requestTimeoutMs: 400,
 } satisfies Partial<LockManagerOptions>;
-const { manager, nodes } = fiveMasters(base, { warm: true });
+const { manager, nodes, clients } = fiveMasters(base, { warm: true });
 
 const busy = (ms: number) => {
   const end = performance.now() + ms;
@@ -26,6 +26,33 @@ const busy = (ms: number) => {
 const tick = () => new Promise<void>((r) => process.nextTick(r));
 
 describe('judged by the nodes', () => {
+  it('a heartbeat that finds the record gone on a majority loses the lock; gone on a minority, it writes it there again', async () => {
+    const m = manager('us-east-1', { fanout: 'all' });
+    const minority = await m.acquire('judged:gone-minority');
+    const majority = await m.acquire('judged:gone-majority');
+    // Evicted (or lost in a failover): on 2 of 5 nodes the quorum still proves the lock; on 3 another
+    // owner could have held a quorum meanwhile.
+    for (const i of [0, 1]) await clients[i]!.del('cxkit:locks:{judged:gone-minority}');
+    for (const i of [0, 1, 2]) await clients[i]!.del('cxkit:locks:{judged:gone-majority}');
+    await waitUntil('majority lock lost', async () => majority.signal.aborted, 2_000, 20);
+    expect(isLockLostError(majority.signal.reason) && majority.signal.reason.reason).toBe('expired');
+    await waitUntil(
+      'minority records written again',
+      async () =>
+        (await Promise.all([0, 1].map((i) => clients[i]!.get('cxkit:locks:{judged:gone-minority}')))).every(
+          (record) => record?.includes(` ${minority.token} `),
+        ),
+      2_000,
+      20,
+    );
+    expect(minority.signal.aborted).toBe(false);
+    expect(await minority.release()).toEqual({ released: true });
+    // The majority lock's records written again were released: the resource is free.
+    const next = await m.acquire('judged:gone-majority', { heartbeat: false });
+    expect(next.fence).toBeGreaterThan(majority.fence);
+    await next.release();
+  });
+
   it('extend(ttl) while an earlier round is in flight: that round counts with the TTL it wrote, not the new one', async () => {
     // The event loop is blocked below while the nodes run R1: R1 must not time out meanwhile, and
     // its TTL leaves room for the blocked time (redis-cli calls are slow on a loaded machine). Its

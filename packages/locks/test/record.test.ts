@@ -1,5 +1,6 @@
+import { waitUntil } from '@cxkit/testkit';
 import { describe, expect, it } from 'vitest';
-import { isQuorumUnavailableError, type Lock } from '../src/index.js';
+import { isLockLostError, isQuorumUnavailableError, type Lock } from '../src/index.js';
 import { oneMaster } from './helpers.js';
 
 const RETENTION_MS = 60_000;
@@ -86,20 +87,35 @@ describe('lock record layout', () => {
     expect(await next.release()).toEqual({ released: true });
   });
 
-  it('a heartbeat re-claims a record the node lost without lowering its high-water fence', async () => {
+  it('a heartbeat that finds the record gone (another owner came and went) loses the lock, and the fence continues', async () => {
     const lock = await env.manager.acquire('rec:reclaim', { ttlMs: 2_000 });
-    // The node forgot the holder but saw a later fence (e.g. a failed contender's grant, then cleanup).
+    // The node forgot the holder (eviction, failover to a replica without it) and another owner took
+    // the lock and released it meanwhile: its record is "released" with a later fence.
     const later = (await futureFence()) + 5;
     await env.clients[1]!.set(key('rec:reclaim'), `0 ${later}`);
-    await new Promise((r) => setTimeout(r, 300));
-    const fields = (await env.clients[1]!.get(key('rec:reclaim')))!.split(' ');
-    expect(fields.slice(1, 4)).toEqual([String(later), lock.token, String(lock.fence)]);
-    expect(await env.clients[1]!.pttl(key('rec:reclaim'))).toBeGreaterThan(RETENTION_MS);
-    expect(lock.signal.aborted).toBe(false);
-    expect(await lock.release()).toEqual({ released: true });
+    await waitUntil('lock lost', async () => lock.signal.aborted, 2_000, 20);
+    expect(isLockLostError(lock.signal.reason) && lock.signal.reason.reason).toBe('expired');
+    // What the heartbeat wrote again is released, keeping the later high-water fence.
+    await waitUntil(
+      'record released again',
+      async () => (await env.clients[1]!.get(key('rec:reclaim'))) === `0 ${later}`,
+      2_000,
+      20,
+    );
+    expect(await lock.release()).toEqual({ released: false, reason: 'expired' });
     const next = await env.manager.acquire('rec:reclaim', { heartbeat: false });
     expect(next.fence).toBe(later + 1);
     await next.release();
+  });
+
+  it('withLock rejects when a heartbeat found the record gone: the section may not have been exclusive', async () => {
+    const running = env.manager.withLock('rec:reclaim-with', async (lock) => {
+      await env.clients[1]!.del(key('rec:reclaim-with'));
+      await waitUntil('heartbeat', async () => lock.signal.aborted, 2_000, 20);
+      return 'done';
+    });
+    await expect(running).rejects.toMatchObject({ code: 'LOCK_LOST', reason: 'expired' });
+    expect(await env.clients[1]!.get(key('rec:reclaim-with'))).toMatch(/^0 \d+$/);
   });
 
   it("a heartbeat moves the record's removal along with its expiry", async () => {

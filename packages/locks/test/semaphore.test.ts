@@ -151,6 +151,22 @@ describe('Semaphore', () => {
     await other.release();
   });
 
+  it('a permit that vanished (eviction, a failover) is lost at its next heartbeat, not re-claimed, and its slot given back', async () => {
+    const lanes = env.manager.semaphore('vanish', { limit: 1 });
+    const permit = await lanes.acquire();
+    // Another holder may have had the slot meanwhile: the heartbeat cannot prove this one kept it.
+    await env.clients[1]!.zrem('cxkit:locks:sem:{vanish}:holders', permit.token);
+    await env.clients[1]!.hdel('cxkit:locks:sem:{vanish}:records', permit.token);
+    await waitUntil('permit lost', async () => permit.signal.aborted, 3_000, 20);
+    expect(isLockLostError(permit.signal.reason) && permit.signal.reason.reason).toBe('expired');
+    await waitUntil(
+      'slot given back',
+      async () => (await env.clients[1]!.zcard('cxkit:locks:sem:{vanish}:holders')) === 0,
+      2_000,
+      20,
+    );
+  });
+
   it('a permit whose grant reply was lost (ioredis re-sends the call) is granted once, not a conflict with itself', async () => {
     const proxy = await startLostReplyProxy(Number(new URL(env.redis.urls[0]!).port));
     // ioredis defaults: after the reconnect it re-sends the commands left unanswered.
