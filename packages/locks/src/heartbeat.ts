@@ -72,7 +72,8 @@ export function releaseLeftovers(
   });
 }
 
-function batches(ctx: LockContext, locks: readonly HeldLock[]): HeldLock[][] {
+/** Locks in the groups one heartbeat script call extends on each node. */
+export function heartbeatBatches(ctx: LockContext, locks: readonly HeldLock[]): HeldLock[][] {
   // A Cluster cannot run one script across slots, so there every lock is its own call.
   if (ctx.topology === 'cluster') return locks.map((l) => [l]);
   const out: HeldLock[][] = [];
@@ -102,7 +103,7 @@ export async function extendLocks(
     locks.map((l) => [l, { votes: 0, taken: 0, reclaimed: 0, reclaimedOn: new Set(), outcomes: [] }]),
   );
   await Promise.all(
-    batches(ctx, locks).map((batch) =>
+    heartbeatBatches(ctx, locks).map((batch) =>
       round(ctx.nodes, (node, i) => extendOnNode(ctx, node, i, batch, ttls), {
         timeoutMs: ctx.options.requestTimeoutMs,
         health: ctx.health,
@@ -170,7 +171,8 @@ export async function extendLocks(
 export class Heartbeat {
   readonly held = new Set<HeldLock>();
   #timer: NodeJS.Timeout | undefined;
-  #running = false;
+  /** Locks whose round has not settled yet: skipped by the next tick, the others still go. */
+  readonly #inFlight = new Set<HeldLock>();
 
   constructor(private readonly ctx: LockContext) {}
 
@@ -186,7 +188,11 @@ export class Heartbeat {
     this.held.delete(lock);
   }
 
-  /** One heartbeat round for every held, heartbeating lock (skipped while the previous one runs). */
+  /**
+   * One heartbeat round for every held, heartbeating lock, in the batches of one script call each
+   * (see `LockHost.split`): a lock whose previous round has not settled (e.g. on a stalled Cluster shard) is
+   * skipped, and does not hold back the locks of the other batches.
+   */
   async tick(): Promise<void> {
     // The timer stops at the first tick with nothing held, not at every release: short holds one
     // after another would otherwise create and clear an interval each.
@@ -194,24 +200,29 @@ export class Heartbeat {
       this.stop();
       return;
     }
-    if (this.#running) return;
     const now = performance.now();
-    const due = [...this.held].filter((l) => l.heartbeat && l.state === 'held' && l.validUntilMono > now);
-    if (due.length === 0) return;
-    this.#running = true;
     const byHost = new Map<LockHost, HeldLock[]>();
-    for (const lock of due) {
-      const list = byHost.get(lock.host);
-      if (list) list.push(lock);
-      else byHost.set(lock.host, [lock]);
+    for (const l of this.held) {
+      if (!l.heartbeat || l.state !== 'held' || l.validUntilMono <= now || this.#inFlight.has(l)) continue;
+      const list = byHost.get(l.host);
+      if (list) list.push(l);
+      else byHost.set(l.host, [l]);
     }
-    try {
-      await Promise.all([...byHost].map(([host, locks]) => host.extendBatch(locks)));
-    } catch (err) {
-      this.ctx.options.logger?.error({ err }, 'lock heartbeat round failed');
-    } finally {
-      this.#running = false;
+    const rounds: Promise<void>[] = [];
+    for (const [host, locks] of byHost) {
+      for (const part of host.split(locks)) {
+        for (const l of part) this.#inFlight.add(l);
+        rounds.push(
+          host
+            .extendBatch(part)
+            .catch((err: unknown) => this.ctx.options.logger?.error({ err }, 'lock heartbeat round failed'))
+            .finally(() => {
+              for (const l of part) this.#inFlight.delete(l);
+            }),
+        );
+      }
     }
+    await Promise.all(rounds);
   }
 
   /** Extends one lock now (for `lock.extend()`); throws when it cannot be confirmed. */

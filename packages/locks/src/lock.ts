@@ -44,6 +44,8 @@ export interface LockInit {
  */
 export interface LockHost {
   extendBatch(locks: readonly HeldLock[]): Promise<void>;
+  /** `locks` in the groups `extendBatch` extends with one call per node (the heartbeat's unit of work). */
+  split(locks: readonly HeldLock[]): readonly HeldLock[][];
   extendNow(lock: HeldLock): Promise<number>;
   releaseRecords(lock: HeldLock): Promise<ReleaseResult>;
   forget(lock: HeldLock): void;

@@ -10,7 +10,7 @@ import { ConfigError, LockLimitError, managerClosed } from './errors.js';
 import { DIAGNOSTICS_CHANNEL_PREFIX, EVENT_NAMES, type LockEvents, type Unsubscribe } from './events.js';
 import { checkEvictionPolicies } from './eviction.js';
 import { Fill } from './fill.js';
-import { extendLocks, Heartbeat } from './heartbeat.js';
+import { extendLocks, Heartbeat, heartbeatBatches } from './heartbeat.js';
 import { inspectResource } from './inspect.js';
 import { HeldLock, type Lock, type LockHost } from './lock.js';
 import { ReleaseNotifier } from './notifier.js';
@@ -93,6 +93,7 @@ export class LockManager {
     this.#fill = new Fill(this.#ctx);
     this.#host = {
       extendBatch: (locks) => extendLocks(this.#ctx, locks).then(() => {}),
+      split: (locks) => heartbeatBatches(this.#ctx, locks),
       extendNow: (lock) => this.#heartbeat.extendOne(lock),
       releaseRecords: (lock) => {
         // A waiter of this manager is woken now; its attempt goes out with the release, right behind it.

@@ -54,6 +54,11 @@ export class Semaphore {
       extendBatch: async (locks) => {
         for (let i = 0; i < locks.length; i += BATCH) await this.#extend(locks.slice(i, i + BATCH));
       },
+      split: (locks) => {
+        const parts: HeldLock[][] = [];
+        for (let i = 0; i < locks.length; i += BATCH) parts.push(locks.slice(i, i + BATCH));
+        return parts;
+      },
       extendNow: async (lock) => {
         const answered = await this.#extend([lock]);
         // A permit found taken over (or lost meanwhile) rejects, as a lock's extend() does.

@@ -76,6 +76,43 @@ describe('Cluster mode with replicaAcks', () => {
     }
   });
 
+  it('a paused shard does not hold back the heartbeat of locks on the other shards', async () => {
+    // Two resources whose records live on different masters.
+    const masterOf = async (resource: string) => {
+      const slot = Number(await cluster.nodes[0]!.command('CLUSTER', 'KEYSLOT', `cxkit:locks:{${resource}}`));
+      return cluster.masterForSlot(slot);
+    };
+    const stalled = 'cluster:hb:stalled';
+    const stalledMaster = await masterOf(stalled);
+    let healthy = '';
+    for (let i = 0; !healthy; i++) {
+      if ((await masterOf(`cluster:hb:${i}`)).port !== stalledMaster.port) healthy = `cluster:hb:${i}`;
+    }
+    // Its round on the paused shard waits up to 3 s; the healthy lock's validity is about 0.6 s.
+    const manager = new LockManager({
+      nodes: ioCluster,
+      heartbeatIntervalMs: 300,
+      requestTimeoutMs: 3_000,
+      defaultTtlMs: 700,
+      staleAfterMs: 3_000,
+    });
+    try {
+      const ok = await manager.acquire(healthy);
+      await manager.acquire(stalled);
+      // Shorter than the cluster's node timeout (1.5 s): no failover meanwhile.
+      await stalledMaster.pause();
+      try {
+        await sleep(1_200);
+      } finally {
+        await stalledMaster.resume();
+      }
+      expect(ok.signal.aborted).toBe(false);
+      expect(await ok.release()).toEqual({ released: true });
+    } finally {
+      await manager.close();
+    }
+  });
+
   it('a Semaphore works on the Cluster (all its keys in one slot)', async () => {
     const manager = new LockManager({
       nodes: ioCluster,
