@@ -20,6 +20,21 @@ function manager(options: Partial<LockManagerOptions> = {}): { manager: LockMana
   return { manager: m, client: c };
 }
 
+/** Waits until another manager gets the only permit of semaphore `name` without waiting. */
+async function slotFree(name: string): Promise<void> {
+  const other = manager().manager.semaphore(name, { limit: 1 });
+  await waitUntil(
+    'slot free',
+    async () => {
+      const next = await other.acquire().catch(() => undefined);
+      await next?.release();
+      return next !== undefined;
+    },
+    2_000,
+    50,
+  );
+}
+
 beforeAll(async () => {
   redis = await startRedisNodes(1, { private: true });
 });
@@ -96,17 +111,7 @@ describe('work in flight', () => {
     expect(await permit.release()).toEqual({ released: true });
     await extending;
     // The only slot is free again: another manager gets it without waiting (before: held for the TTL).
-    const other = manager().manager.semaphore('noscript-sem', { limit: 1 });
-    await waitUntil(
-      'slot free',
-      async () => {
-        const next = await other.acquire().catch(() => undefined);
-        await next?.release();
-        return next !== undefined;
-      },
-      2_000,
-      50,
-    );
+    await slotFree('noscript-sem');
   });
 
   it('a semaphore grant that lands after its round timed out (a NOSCRIPT retry behind the cleanup) is given back', async () => {
@@ -124,17 +129,7 @@ describe('work in flight', () => {
     } finally {
       await redis.nodes[0]!.resume();
     }
-    const other = manager().manager.semaphore('late-sem', { limit: 1 });
-    await waitUntil(
-      'slot free',
-      async () => {
-        const next = await other.acquire().catch(() => undefined);
-        await next?.release();
-        return next !== undefined;
-      },
-      2_000,
-      50,
-    );
+    await slotFree('late-sem');
   });
 
   it('a round that started before a shorter TTL was written cannot raise validity again', async () => {
