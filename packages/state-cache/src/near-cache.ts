@@ -85,8 +85,10 @@ export class NearCache<T> {
     if (!this.#trusting) return false;
     const p = this.partitionOf(key);
     const told = this.#told.peek(key);
-    // An absence without tombstone (purged) is consistent with a told DELETE of any version.
-    const purgedDelete = told?.deleted === true && value === undefined && version < 0;
+    // An absence without tombstone (purged) is consistent with a told DELETE of any version, but only if
+    // it was read after that DELETE: an absence read before the key's first write is merely old, and
+    // cached it would hide the tombstone (and every later, lower version is ignored) until its TTL.
+    const purgedDelete = told?.deleted === true && value === undefined && version < 0 && seq >= told.seq;
     if (seq < this.#floor[p]!) return false;
     if (told && told.version > version && !purgedDelete) return false;
     const existing = this.#lru.peek(key, { allowStale: true });

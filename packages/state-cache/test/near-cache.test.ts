@@ -19,6 +19,17 @@ describe('NearCache (unit)', () => {
     expect(c.offer('k', undefined, -1, 12)).toBe(true);
   });
 
+  it('refuses an absence read before a told DELETE: it predates the key, not a purged tombstone', () => {
+    const c = near();
+    // The read (sequence 11) went out before the key's first write, a DELETE at sequence 12, whose
+    // invalidation arrived first.
+    c.invalidate('k', 5, 12, true);
+    expect(c.offer('k', undefined, -1, 11)).toBe(false);
+    expect(c.fresh('k')).toBeUndefined();
+    // Read after it, the absence is the purged tombstone.
+    expect(c.offer('k', undefined, -1, 12)).toBe(true);
+  });
+
   it('demotes a partition on a gap: entries become suspect and older reads are refused', () => {
     const c = near();
     c.offer('k', 'v1', 1, 10);
