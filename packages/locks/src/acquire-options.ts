@@ -71,17 +71,19 @@ export function ownerMeta(region: string, operation: string, correlationId: stri
 }
 
 /**
- * Checks `resource` (a semaphore's or an election's name, as the resource it becomes) with `parseAcquire`,
- * reporting a bad one as `field`.
+ * Checks a resource name (or a semaphore's or an election's name, as the resource it becomes, reported
+ * as `field`) against the manager's limits.
  */
-export function checkName(field: string, resource: unknown, o: ResolvedOptions): void {
-  try {
-    parseAcquire(resource, { heartbeat: false }, o);
-  } catch (err) {
-    if (err instanceof ConfigError && err.field === 'resource')
-      throw new ConfigError(field, err.message.slice('resource: '.length));
-    throw err;
+export function checkName(field: string, resource: unknown, o: ResolvedOptions): asserts resource is string {
+  if (typeof resource !== 'string') throw new ConfigError(field, 'expected a string');
+  if (resource.length === 0) throw new ConfigError(field, 'must not be empty');
+  if (resource.length > o.maxResourceLength) {
+    throw new ConfigError(field, `longer than maxResourceLength (${o.maxResourceLength})`);
   }
+  // Keys are `<prefix>{<resource>}...`: a leading '}' would close the Cluster hash tag at once, and a
+  // lock's keys would land in different slots.
+  if (resource.charCodeAt(0) === 0x7d) throw new ConfigError(field, "must not start with '}'");
+  if (!wellFormed(resource)) throw new ConfigError(field, 'must be well-formed UTF-16 (a lone surrogate)');
 }
 
 /** Rejects options outside `allowed`, naming the first unknown one (a misspelt option is never ignored). */
@@ -95,16 +97,7 @@ export function parseAcquire(
   input: AcquireOptions | undefined,
   o: ResolvedOptions,
 ): ResolvedAcquire {
-  if (typeof resource !== 'string') throw new ConfigError('resource', 'expected a string');
-  if (resource.length === 0) throw new ConfigError('resource', 'must not be empty');
-  if (resource.length > o.maxResourceLength) {
-    throw new ConfigError('resource', `longer than maxResourceLength (${o.maxResourceLength})`);
-  }
-  // Keys are `<prefix>{<resource>}...`: a leading '}' would close the Cluster hash tag at once, and a
-  // lock's keys would land in different slots.
-  if (resource.charCodeAt(0) === 0x7d) throw new ConfigError('resource', "must not start with '}'");
-  if (!wellFormed(resource))
-    throw new ConfigError('resource', 'must be well-formed UTF-16 (a lone surrogate)');
+  checkName('resource', resource, o);
   // Per-call options are checked by hand: this runs on every acquire (zod validates the constructor).
   const a = (input ?? {}) as Record<string, unknown>;
   if (typeof a !== 'object') throw new ConfigError('options', 'expected an object');

@@ -1,5 +1,5 @@
 import type { LockContext } from './context.js';
-import { extendOnNode, releaseLeftovers } from './heartbeat.js';
+import { extendOnNode, inBatches, releaseLeftovers } from './heartbeat.js';
 import type { HeldLock } from './lock.js';
 
 /**
@@ -8,8 +8,6 @@ import type { HeldLock } from './lock.js';
  * a hand-off chain of 1 ms sections about 10% per hand-off, 100 ms about 2%.)
  */
 const FILL_DELAY_MS = 100;
-/** Most locks in one fill call. */
-const BATCH = 100;
 
 /**
  * Writes a lock granted by a first wave (`fanout: 'quorum'`: 3 of 5 nodes) to the nodes that wave did
@@ -51,8 +49,7 @@ export class Fill {
       .filter((l) => l.state === 'held' && l.nodes && l.validUntilMono > now);
     this.ctx.nodes.forEach((node, i) => {
       const missing = locks.filter((l) => !l.nodes!.has(i));
-      for (let j = 0; j < missing.length; j += BATCH) {
-        const batch = missing.slice(j, j + BATCH);
+      for (const batch of inBatches(missing)) {
         // What is left of the TTL its wave records got: these expire with them, not a TTL later.
         const ttls = new Map(batch.map((l) => [l, Math.max(1, Math.ceil(l.acquiredAtMono + l.ttlMs - now))]));
         this.ctx.track(

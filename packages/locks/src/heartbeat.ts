@@ -8,8 +8,15 @@ import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { NodeOutcome } from './types.js';
 
-/** Most locks extended by one script call; larger sets are split into several calls per node. */
+/** Most locks (or permits) extended by one script call; larger sets are split into several calls per node. */
 const BATCH = 100;
+
+/** `list` in consecutive groups of at most `BATCH`, one script call each. */
+export function inBatches<T>(list: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += BATCH) out.push(list.slice(i, i + BATCH));
+  return out;
+}
 
 interface Tally {
   /** Trusted nodes that found the live record and extended it. */
@@ -76,9 +83,7 @@ export function releaseLeftovers(
 export function heartbeatBatches(ctx: LockContext, locks: readonly HeldLock[]): HeldLock[][] {
   // A Cluster cannot run one script across slots, so there every lock is its own call.
   if (ctx.topology === 'cluster') return locks.map((l) => [l]);
-  const out: HeldLock[][] = [];
-  for (let i = 0; i < locks.length; i += BATCH) out.push(locks.slice(i, i + BATCH));
-  return out;
+  return inBatches(locks);
 }
 
 /**

@@ -3,6 +3,7 @@ import { acquireLoop, type LoopDriver } from './acquire-loop.js';
 import type { ResolvedAcquire } from './acquire-options.js';
 import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './context.js';
 import { ConfigError, LockConflictError, QuorumUnavailableError } from './errors.js';
+import { inBatches } from './heartbeat.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
@@ -31,8 +32,6 @@ export interface SemaphoreDeps {
   forget(lock: HeldLock): void;
 }
 
-const BATCH = 100;
-
 /**
  * A counting semaphore: at most `limit` permits of `name` at a time. Permits follow the lock model:
  * each is a `Lock` handle with a fence (strictly increasing per semaphore), heartbeats that move its
@@ -52,13 +51,9 @@ export class Semaphore {
     this.#keys = deps.ctx.keys.semaphore(name);
     this.#host = {
       extendBatch: async (locks) => {
-        for (let i = 0; i < locks.length; i += BATCH) await this.#extend(locks.slice(i, i + BATCH));
+        for (const part of inBatches(locks)) await this.#extend(part);
       },
-      split: (locks) => {
-        const parts: HeldLock[][] = [];
-        for (let i = 0; i < locks.length; i += BATCH) parts.push(locks.slice(i, i + BATCH));
-        return parts;
-      },
+      split: inBatches,
       extendNow: async (lock) => {
         const answered = await this.#extend([lock]);
         // A permit found taken over (or lost meanwhile) rejects, as a lock's extend() does.
