@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import { defineBench, type Scenario } from './lib/define.js';
 import { latencies, percentile, throughput } from './lib/measure.js';
+import { bareScripts } from './locks/bare-scripts.js';
 import { type Candidate, cxkit, redlock, roundTripFloor, semaphore, sesame } from './locks/candidates.js';
 
 interface Ctx {
@@ -15,6 +16,8 @@ interface Ctx {
 const NAMES = ['cxkit', 'redlock@5.0.0-beta.2', '@sesamecare-oss/redlock', 'redis-semaphore'] as const;
 /** Hand-off rows only: the ideal hand-off, one round trip (see `roundTripFloor`). */
 const FLOOR = 'floor: one round trip per hand-off';
+/** One-node c=1 and hand-off rows only: cxkit's recorded script calls sent by a client with no library code. */
+const BARE = "cxkit's script calls, bare client";
 const SKIPPED = { 'redlock-universal': 'needs Node >= 22 (engines), the workspace runs Node 20' };
 const SEQUENTIAL = 500;
 const PARALLEL_OPS = 10_000;
@@ -40,20 +43,21 @@ function scenarios(topology: 'five' | 'one', label: string): Scenario<Ctx>[] {
     Object.fromEntries(names.map((n) => [n, (ctx: Ctx) => sample(ctx.libs[topology][n]!)]));
   const common = { baseline: 'cxkit', skipped: SKIPPED };
   const seqLatencies = (c: Candidate) => latencies(SEQUENTIAL, () => c.once(fresh()));
+  const bare = topology === 'one' ? [BARE] : [];
   return [
     {
       ...common,
       name: `${label}: acquire+release p50, c=1`,
       unit: 'ms',
       better: 'lower',
-      candidates: each(async (c) => percentile(await seqLatencies(c), 50)),
+      candidates: each(async (c) => percentile(await seqLatencies(c), 50), [...NAMES, ...bare]),
     },
     {
       ...common,
       name: `${label}: acquire+release p99, c=1`,
       unit: 'ms',
       better: 'lower',
-      candidates: each(async (c) => percentile(await seqLatencies(c), 99)),
+      candidates: each(async (c) => percentile(await seqLatencies(c), 99), [...NAMES, ...bare]),
     },
     {
       ...common,
@@ -79,7 +83,7 @@ function scenarios(topology: 'five' | 'one', label: string): Scenario<Ctx>[] {
           await handOffs(c, section);
           return (performance.now() - start - sectionMs) / (WORKERS * SECTIONS_PER_WORKER);
         },
-        [...NAMES, FLOOR],
+        [...NAMES, ...bare, FLOOR],
       ),
     },
   ];
@@ -96,7 +100,11 @@ export default defineBench<Ctx>({
     'releasing manager (all 8 here) has its attempt joined to the release: one hand-off script call in one',
     'socket write per node. The floor row is the',
     'ideal hand-off: an in-process queue that pays one round trip (PING, done at the quorum-th reply) per',
-    'hand-off and writes no lock. Before the first sample every candidate runs 300 acquire+release and then',
+    'hand-off and writes no lock. The one-node row "cxkit\'s script calls, bare client" sends the exact script calls',
+    "a LockManager sends (recorded once from the nodes' SLOWLOG, replayed with fresh names and tokens) from a",
+    "client that does nothing else: the anchors' distance to it is what cxkit's scripts cost on the server and",
+    "the wire, cxkit's distance to it is the library's own client code. Before the first sample every",
+    'candidate runs 300 acquire+release and then',
     'the hand-off pattern for 3 s (JIT warm-up).',
     'cxkit runs with its',
     'amnesia guard on (nodes are warmed past the guard window before measuring) and heartbeats every 3 s.',
@@ -136,6 +144,7 @@ export default defineBench<Ctx>({
         30_000,
         250,
       );
+      if (topology === 'one') libs[topology][BARE] = await bareScripts(nodes.urls, ours.manager);
     }
     // Warm every candidate (connections, script cache, JIT) before the first measured sample: 300
     // acquire+release, then the hand-off pattern for WARM_HAND_OFF_MS (a few samples' worth: its code
