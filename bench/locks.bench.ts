@@ -144,7 +144,7 @@ export default defineBench<Ctx>({
         30_000,
         250,
       );
-      if (topology === 'one') libs[topology][BARE] = await bareScripts(nodes.urls, ours.manager);
+      if (topology === 'one') libs[topology][BARE] = await bareScripts(nodes.urls[0]!, ours.manager);
     }
     // Warm every candidate (connections, script cache, JIT) before the first measured sample: 300
     // acquire+release, then the hand-off pattern for WARM_HAND_OFF_MS (a few samples' worth: its code

@@ -1,52 +1,41 @@
-// cxkit's own script calls with no library around them: the exact EVALSHA calls a LockManager sends
-// for one acquire+release and for one hand-off, recorded once from the nodes' SLOWLOG and replayed
+// cxkit's own script calls with no library around them: the exact EVALSHA calls a LockManager on one
+// node sends for one acquire+release and for one hand-off, recorded once from the node's SLOWLOG and replayed
 // with fresh names and tokens by a client that does nothing else. The anchors' distance to this row is
 // what the scripts cost on the server and the wire; cxkit's distance to it is its own client code.
 import type { LockManager } from '@cxkit/locks';
 import { Redis } from 'ioredis';
 import type { Candidate } from './candidates.js';
 
+/** One recorded command: `evalsha`, the SHA, the key count, keys and arguments. */
 type Call = string[];
-/** Per node: the calls it received, in order (nodes a call did not reach have none). */
-type Recorded = Call[][];
 
 interface Capture {
-  once: { resource: string; token: string; acquire: Recorded; release: Recorded };
-  handOff: { resource: string; from: string; to: string; calls: Recorded };
+  once: { resource: string; token: string; acquire: Call; release: Call };
+  handOff: { resource: string; from: string; to: string; call: Call };
 }
 
-/** Every EVALSHA each node ran (oldest first) while `work` ran; the slowlog is restored afterwards. */
-async function recordCalls(admins: Redis[], work: () => Promise<void>): Promise<Call[][]> {
-  const before = await Promise.all(admins.map((a) => a.config('GET', 'slowlog-log-slower-than')));
-  await Promise.all(
-    admins.map(async (a) => {
-      await a.config('SET', 'slowlog-log-slower-than', '0');
-      await a.slowlog('RESET');
-    }),
-  );
+/** Every EVALSHA the node ran (oldest first) while `work` ran; the slowlog setting is restored afterwards. */
+async function recordCalls(admin: Redis, work: () => Promise<void>): Promise<Call[]> {
+  const before = (await admin.config('GET', 'slowlog-log-slower-than')) as string[];
+  await admin.config('SET', 'slowlog-log-slower-than', '0');
+  await admin.slowlog('RESET');
   try {
     await work();
   } finally {
-    await Promise.all(
-      admins.map((a, i) => a.config('SET', 'slowlog-log-slower-than', (before[i] as string[])[1] ?? '10000')),
-    );
+    await admin.config('SET', 'slowlog-log-slower-than', before[1] ?? '10000');
   }
-  return Promise.all(
-    admins.map(async (a) => {
-      const entries = (await a.slowlog('GET', 1000)) as [number, number, number, string[]][];
-      return entries
-        .reverse()
-        .map((e) => e[3])
-        .filter((args) => args[0]?.toLowerCase() === 'evalsha');
-    }),
-  );
+  const entries = (await admin.slowlog('GET', 1000)) as [number, number, number, string[]][];
+  return entries
+    .reverse()
+    .map((e) => e[3])
+    .filter((args) => args[0]?.toLowerCase() === 'evalsha');
 }
 
-async function capture(admins: Redis[], manager: LockManager): Promise<Capture> {
+async function capture(admin: Redis, manager: LockManager): Promise<Capture> {
   const tag = `bare-${Date.now().toString(36)}`;
   const once = { resource: `${tag}-once`, token: '' };
   const handOff = { resource: `${tag}-handoff`, from: '', to: '' };
-  const calls = await recordCalls(admins, async () => {
+  const calls = await recordCalls(admin, async () => {
     const lock = await manager.acquire(once.resource);
     once.token = lock.token;
     await lock.release();
@@ -70,41 +59,27 @@ async function capture(admins: Redis[], manager: LockManager): Promise<Capture> 
       ),
     ]);
   });
-  const having = (node: Call[], ...parts: string[]) => node.filter((c) => parts.every((p) => c.includes(p)));
-  const onceCalls = calls.map((node) => having(node, once.token));
-  const handOffCalls = calls.map((node) => having(node, handOff.from, handOff.to));
-  if (!onceCalls.some((c) => c.length === 2) || !handOffCalls.some((c) => c.length === 1))
+  const having = (...parts: string[]) => calls.filter((c) => parts.every((p) => c.includes(p)));
+  // By key count: the acquire script takes 4 keys, the release 2.
+  const [acquire] = having(once.token).filter((c) => c[2] === '4');
+  const [release] = having(once.token).filter((c) => c[2] === '2');
+  const [call] = having(handOff.from, handOff.to);
+  if (!acquire || !release || !call)
     throw new Error('bare scripts: could not record an acquire, a release and a hand-off call');
-  return {
-    once: {
-      ...once,
-      // By key count: the acquire script takes 4 keys, the release 2 (a release also goes to nodes the
-      // acquire did not ask, where a later write may have put the record).
-      acquire: onceCalls.map((c) => c.filter((call) => call[2] === '4')),
-      release: onceCalls.map((c) => c.filter((call) => call[2] === '2')),
-    },
-    handOff: { ...handOff, calls: handOffCalls },
-  };
+  return { once: { ...once, acquire, release }, handOff: { ...handOff, call } };
 }
 
 const swap = (call: Call, pairs: [string, string][]) =>
   call.map((arg) => pairs.reduce((s, [from, to]) => s.replaceAll(from, to), arg));
 
-export async function bareScripts(urls: string[], manager: LockManager): Promise<Candidate> {
-  const clients = urls.map((url) => new Redis(url));
-  const recorded = await capture(clients, manager);
-  const quorum = Math.floor(urls.length / 2) + 1;
-  /** Sends each node its recorded call (renamed) and resolves at the quorum-th reply. */
-  const send = (calls: Recorded, pairs: [string, string][]) =>
-    new Promise<void>((resolve, reject) => {
-      let replies = 0;
-      calls.forEach((node, i) => {
-        for (const call of node) {
-          const [sha, ...rest] = swap(call, pairs).slice(1);
-          clients[i]!.call('evalsha', sha!, ...rest).then(() => ++replies === quorum && resolve(), reject);
-        }
-      });
-    });
+export async function bareScripts(url: string, manager: LockManager): Promise<Candidate> {
+  const client = new Redis(url);
+  const recorded = await capture(client, manager);
+  /** Sends the recorded call, renamed. */
+  const send = (call: Call, pairs: [string, string][]) => {
+    const [sha, ...rest] = swap(call, pairs).slice(1);
+    return client.call('evalsha', sha!, ...rest);
+  };
   const { once, handOff } = recorded;
   const tails = new Map<string, { tail: Promise<void>; turn: number; waiting: number }>();
   return {
@@ -131,7 +106,7 @@ export async function bareScripts(urls: string[], manager: LockManager): Promise
           [once.token, token(0)],
         ]);
       else
-        await send(handOff.calls, [
+        await send(handOff.call, [
           [handOff.resource, r],
           [handOff.from, token(q.turn)],
           [handOff.to, token(q.turn + 1)],
@@ -150,6 +125,6 @@ export async function bareScripts(urls: string[], manager: LockManager): Promise
         done();
       }
     },
-    close: () => Promise.all(clients.map((c) => c.quit())).then(() => {}),
+    close: () => client.quit().then(() => {}),
   };
 }
