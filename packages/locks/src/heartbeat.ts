@@ -22,7 +22,10 @@ interface Tally {
   /** Trusted nodes that found the live record and extended it. */
   votes: number;
   taken: number;
-  /** Trusted nodes whose record was gone (absent, released, expired) and that wrote it again. */
+  /**
+   * Trusted nodes that held the record before the round, found it gone (absent, released, expired) and
+   * wrote it again.
+   */
   reclaimed: number;
   /** Every node that wrote the record again, trusted or not. */
   reclaimedOn: Set<number>;
@@ -99,6 +102,9 @@ export async function extendLocks(
   const startedAt = performance.now();
   // The TTL each lock's records get in this round, fixed now: validity is judged by what was written.
   const ttls = new Map(locks.map((l) => [l, l.ttlMs]));
+  // The nodes that held each lock's record before this round (undefined: all). A re-claim elsewhere is
+  // a first write on a node its wave did not ask, not a record that went missing.
+  const asked = new Map(locks.map((l) => [l, l.nodes]));
   for (const l of locks) {
     // Every node is asked and may re-claim the record: from now on a release must reach them all.
     l.nodes = undefined;
@@ -138,7 +144,8 @@ export async function extendLocks(
             else if (r === 1 && reply.value.trusted) t.votes++;
             if (r === 2) {
               t.reclaimedOn.add(i);
-              if (reply.value.trusted) t.reclaimed++;
+              const had = asked.get(lock);
+              if (reply.value.trusted && (!had || had.has(i))) t.reclaimed++;
             }
             const outcome =
               r === 0 ? 'conflict' : !reply.value.trusted ? 'recovering' : r === 2 ? 'reclaimed' : 'extended';

@@ -1,6 +1,11 @@
 import { parseInfo } from '@cxkit/testkit';
 import { describe, expect, it } from 'vitest';
-import { isLockConflictError, type LockManager, type LockManagerOptions } from '../src/index.js';
+import {
+  isLockConflictError,
+  isQuorumUnavailableError,
+  type LockManager,
+  type LockManagerOptions,
+} from '../src/index.js';
 import { fiveMasters, sleep } from './helpers.js';
 
 // Quorum mode asks a quorum of healthy nodes first (fanout 'quorum', the default) and the others only
@@ -96,6 +101,29 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
       Number((await clients[i]!.get('cxkit:locks:{fan:spread-ttl}'))!.split(' ')[0]);
     expect(Math.abs((await expires(4)) - (await expires(0)))).toBeLessThan(60);
     await lock.release();
+  });
+
+  it('extend() before the spread, with a wave node paused: not confirmed, but not lost either (the nodes the wave did not ask never held the record)', async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:early:first', { heartbeat: false })).release();
+    const lock = await m.acquire('fan:early', { heartbeat: false });
+    const lost: unknown[] = [];
+    m.on('lost', (e) => lost.push(e));
+    const paused = nodes()[2]!;
+    await paused.pause();
+    try {
+      // Two extensions from the wave and two first writes on nodes 3 and 4: not a quorum of extensions.
+      const err = await lock.extend().catch((e: unknown) => e);
+      expect(isQuorumUnavailableError(err)).toBe(true);
+      expect(lock.signal.aborted).toBe(false);
+      expect(lost).toEqual([]);
+    } finally {
+      await paused.resume();
+    }
+    // The next round finds the record live on every node.
+    await lock.extend();
+    expect(await holding(m, 'fan:early', lock.token)).toBe(5);
+    expect(await lock.release()).toEqual({ released: true });
   });
 
   it('a wave node that loses the record (eviction, failover to a lagging replica) does not free a quorum for another owner', async () => {
