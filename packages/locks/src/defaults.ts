@@ -12,7 +12,7 @@ export const defaults = Object.freeze({
   driftFactor: 0.01,
   /** Per-node timeout of one script call; a node that does not answer in time does not vote. @default 1_000 */
   requestTimeoutMs: 1_000,
-  /** `WAIT` replica acknowledgements required after each write (0: no WAIT). @default 0 */
+  /** `WAIT` replica acknowledgements required after each write that keeps a lock (0: no WAIT). @default 0 */
   replicaAcks: 0,
   /** Timeout handed to `WAIT` when `replicaAcks > 0`. @default 200 */
   replicaAckTimeoutMs: 200,

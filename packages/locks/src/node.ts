@@ -3,6 +3,7 @@ import type { PipelineLike, ScriptClient } from './client.js';
 import { joinHandOffs, type QueuedCall } from './handoff-call.js';
 import { isNoScript } from './redis-errors.js';
 import type { LockScript } from './scripts.js';
+import { SharedWait } from './shared-wait.js';
 import { sendWaited } from './waited-write.js';
 
 type Arg = string | number;
@@ -41,6 +42,8 @@ export class LockNode {
   readonly #batching: boolean;
   /** Acquires and releases issued in the same tick share one script call (not on a Cluster). */
   readonly calls: ReturnType<typeof nodeCalls>;
+  /** With `replicaAcks`, outside a Cluster: the connection's one `WAIT` in flight. */
+  readonly #wait: SharedWait | undefined;
 
   constructor(
     readonly label: string,
@@ -51,6 +54,8 @@ export class LockNode {
     private readonly redirectBudgetMs = 500,
   ) {
     this.#batching = client.isCluster !== true;
+    if (replicaAcks > 0 && this.#batching)
+      this.#wait = new SharedWait(client, replicaAcks, replicaAckTimeoutMs);
     this.calls = nodeCalls(
       (script, keys, args, write) => this.runNow(script, keys, args, write),
       this.#batching,
@@ -164,15 +169,43 @@ export class LockNode {
     });
   }
 
-  // The write and its WAIT travel in one pipeline: one round trip, and WAIT covers exactly this write.
+  // One master: the write, then the connection's shared WAIT (sent after it, so it covers it). On a
+  // Cluster the write and its own WAIT travel in one pipeline, to the connection of the write's slot.
   async #runWaited(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
-    const wait: [number, number] = [this.replicaAcks, this.replicaAckTimeoutMs];
-    const replies = await sendWaited(this.client, script, keys, args, wait, this.redirectBudgetMs);
-    const [scriptErr, reply] = replies[0] ?? [new Error('empty pipeline reply'), undefined];
-    if (scriptErr) throw scriptErr;
-    const [waitErr, acked] = replies[1] ?? [new Error('missing WAIT reply'), undefined];
+    let reply: unknown;
+    let waited: [Error | null, unknown];
+    if (this.#wait) {
+      [reply, waited] = await this.#writeThenWait(this.#wait, script, keys, args);
+    } else {
+      const wait: [number, number] = [this.replicaAcks, this.replicaAckTimeoutMs];
+      const replies = await sendWaited(this.client, script, keys, args, wait, this.redirectBudgetMs);
+      const [scriptErr, value] = replies[0] ?? [new Error('empty pipeline reply'), undefined];
+      if (scriptErr) throw scriptErr;
+      reply = value;
+      waited = replies[1] ?? [new Error('missing WAIT reply'), undefined];
+    }
+    const [waitErr, acked] = waited;
     if (waitErr) throw new WaitUnsupportedError(`WAIT failed: ${waitErr.message}`, { cause: waitErr });
     if (Number(acked) < this.replicaAcks) throw new ReplicaAcksError(Number(acked), this.replicaAcks);
     return reply;
+  }
+
+  /** The script's reply and that of a WAIT sent after it (after its EVAL too, on NOSCRIPT). */
+  async #writeThenWait(
+    wait: SharedWait,
+    script: LockScript,
+    keys: string[],
+    args: Arg[],
+  ): Promise<[unknown, [Error | null, unknown]]> {
+    try {
+      const sent = this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      const waited = wait.after();
+      return [await sent, await waited];
+    } catch (err) {
+      if (!isNoScript(err)) throw err;
+      const sent = this.client.eval(script.source, keys.length, ...keys, ...args);
+      const waited = wait.after();
+      return [await sent, await waited];
+    }
   }
 }

@@ -21,7 +21,10 @@ export interface LockManagerOptions {
   nodes: LockNodes;
   /** Votes needed in quorum mode; must be a majority. @default floor(n / 2) + 1 */
   quorum?: number;
-  /** Replica acknowledgements (`WAIT n`) each write needs before it counts. @default 0 */
+  /**
+   * Replica acknowledgements (`WAIT n`) each write that keeps a lock needs before it counts (acquire,
+   * heartbeat, fence raise, semaphore writes; not a release). @default 0
+   */
   replicaAcks?: number;
   /** @default 200 */
   replicaAckTimeoutMs?: number;

@@ -1,0 +1,71 @@
+import type { ScriptClient } from './client.js';
+
+interface Group {
+  promise: Promise<[Error | null, unknown]>;
+  resolve(reply: [Error | null, unknown]): void;
+  reject(err: unknown): void;
+}
+
+function group(): Group {
+  let resolve!: Group['resolve'];
+  let reject!: Group['reject'];
+  const promise = new Promise<[Error | null, unknown]>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // A caller whose write failed never awaits its WAIT; a closed connection must not surface unhandled.
+  promise.catch(() => {});
+  return { promise, resolve, reject };
+}
+
+/**
+ * One `WAIT` in flight per connection, covering every write sent on it before: `WAIT` blocks the
+ * connection until it returns, so one per write would queue them behind each other (with a replica
+ * gone each takes its whole timeout, and every call behind them, releases too, waits for all of them).
+ * Writes sent while a `WAIT` is in flight share the next one, sent when it returns.
+ */
+export class SharedWait {
+  #inFlight = false;
+  #next: Group | undefined;
+
+  constructor(
+    private readonly client: ScriptClient,
+    private readonly replicas: number,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /**
+   * The reply (error, acknowledgements) of a `WAIT` sent after every write already sent on this
+   * connection: call it right after sending the write. Writes of one tick share one `WAIT`.
+   */
+  after(): Promise<[Error | null, unknown]> {
+    if (!this.#next) {
+      this.#next = group();
+      if (!this.#inFlight) process.nextTick(() => this.#send());
+    }
+    return this.#next.promise;
+  }
+
+  #send(): void {
+    const waiting = this.#next;
+    if (!waiting || this.#inFlight) return;
+    this.#next = undefined;
+    this.#inFlight = true;
+    let sent: Promise<[Error | null, unknown][] | null>;
+    try {
+      // A pipeline of one: the client types the manager accepts have no generic `call`.
+      sent = this.client.pipeline().call('WAIT', this.replicas, this.timeoutMs).exec();
+    } catch (err) {
+      sent = Promise.reject(err);
+    }
+    sent
+      .then(
+        (replies) => waiting.resolve(replies?.[0] ?? [new Error('missing WAIT reply'), undefined]),
+        waiting.reject,
+      )
+      .finally(() => {
+        this.#inFlight = false;
+        this.#send();
+      });
+  }
+}
