@@ -21,6 +21,8 @@ export type Attempt =
       nodes?: ReadonlySet<number>;
       /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
       overridden: { previous: HolderInfo; nodes: string[] }[];
+      /** The caller sets `lock` to the lock it made of this grant (see `LateGrants`; quorum rounds only). */
+      late?: LateGrants;
     }
   | {
       ok: false;
@@ -29,6 +31,15 @@ export type Attempt =
       /** Builds the error only when it is thrown: a waiting caller may fail many rounds. */
       error(): LockConflictError | QuorumUnavailableError;
     };
+
+/**
+ * A grant that reaches a node after its round was decided is released there again once the lock it
+ * was for has ended: the lock's own release may have run before it (a call retried after NOSCRIPT runs
+ * behind calls written later). Before that, the lock's release covers it.
+ */
+export interface LateGrants {
+  lock?: { readonly state: string };
+}
 
 /** What an acquisition that replaced no stale holder reports (shared: never mutated). */
 const NONE: Extract<Attempt, { ok: true }>['overridden'] = [];
@@ -60,8 +71,10 @@ export async function attemptAcquire(
   };
   const startedAt = performance.now();
   // A grant that lands after this round failed (a late reply, or a NOSCRIPT retry that overtook the
-  // cleanup) is released again right away instead of blocking others until its TTL.
+  // cleanup), or after the lock it granted ended, is released again right away instead of blocking
+  // others until its TTL.
   let failed = false;
+  const late: LateGrants = {};
   const judge = (i: number, r: Vote) => {
     r.trusted = ctx.guard.observe(i, r.epoch, r.epochAge);
   };
@@ -93,9 +106,10 @@ export async function attemptAcquire(
     // A live holder met and no quorum without the nodes that lagged the hedge: fail now (safe, and the
     // caller may try again) rather than wait requestTimeoutMs for a paused node to break the tie.
     stopWaiting: (rs) => rs.some((r) => r?.ok && r.value.status === 0),
-    onLate: (i, late) => {
-      if (late.ok) judge(i, late.value);
-      if (failed && granted(late)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
+    onLate: (i, reply) => {
+      if (reply.ok) judge(i, reply.value);
+      const ended = failed || (late.lock !== undefined && late.lock.state !== 'held');
+      if (ended && granted(reply)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
     },
   });
   // One pass: trusted votes, the largest granted fence, how many trusted grants carry it, and whether
@@ -123,7 +137,7 @@ export async function attemptAcquire(
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
-    return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, overridden };
+    return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, overridden, late };
   }
   failed = true;
   // Clean up wherever our record may exist: grants, errors and asked nodes that have not answered yet.

@@ -287,6 +287,7 @@ export class LockManager {
       validUntilMono: result.validUntilMono,
       nodes: result.nodes,
     });
+    if (result.late) result.late.lock = lock;
     // The stale holders were replaced on the nodes (and audited) whether or not this grant is kept.
     for (const { previous, nodes } of result.overridden) {
       const ref = { resource, token, fence: result.fence, region: this.#o.region };
