@@ -31,6 +31,11 @@ export interface ScriptClient {
   options?: { host?: string; port?: number };
   /** ioredis `Redis` only: its socket, corked around a batch of calls so they leave in one write. */
   stream?: { cork?(): void; uncork?(): void };
+  /** ioredis `Redis` only: `'ready'` while commands go out on the current connection. */
+  status?: string;
+  /** ioredis `Redis` only: told of each new connection (`'ready'`). */
+  on?(event: 'ready', listener: () => void): unknown;
+  removeListener?(event: 'ready', listener: () => void): unknown;
 }
 
 export interface PipelineLike {

@@ -368,5 +368,6 @@ export class LockManager {
       }
     })();
     await Promise.race([Promise.all([demoted, drained]), deadline]);
+    for (const node of this.#ctx.nodes) node.close();
   }
 }

@@ -24,8 +24,9 @@ export class ReplicaAcksError extends Error {
   constructor(
     readonly acked: number,
     readonly wanted: number,
+    message = `${acked} of ${wanted} replica acknowledgements`,
   ) {
-    super(`${acked} of ${wanted} replica acknowledgements`);
+    super(message);
   }
 }
 
@@ -197,15 +198,28 @@ export class LockNode {
     keys: string[],
     args: Arg[],
   ): Promise<[unknown, [Error | null, unknown]]> {
+    let connection = wait.connection();
+    let sent: [unknown, [Error | null, unknown]];
     try {
-      const sent = this.client.evalsha(script.sha, keys.length, ...keys, ...args);
+      const reply = this.client.evalsha(script.sha, keys.length, ...keys, ...args);
       const waited = wait.after();
-      return [await sent, await waited];
+      sent = [await reply, await waited];
     } catch (err) {
       if (!isNoScript(err)) throw err;
-      const sent = this.client.eval(script.source, keys.length, ...keys, ...args);
+      connection = wait.connection();
+      const reply = this.client.eval(script.source, keys.length, ...keys, ...args);
       const waited = wait.after();
-      return [await sent, await waited];
+      sent = [await reply, await waited];
     }
+    // A WAIT answered on another connection than its write's (ioredis sends unanswered commands again
+    // after a reconnect, the write too) does not cover it: whether a replica has the write is unknown.
+    if (!wait.still(connection))
+      throw new ReplicaAcksError(0, this.replicaAcks, 'the connection was replaced before WAIT answered');
+    return sent;
+  }
+
+  /** Stops listening to the client (it belongs to the caller and outlives the manager). */
+  close(): void {
+    this.#wait?.close();
   }
 }

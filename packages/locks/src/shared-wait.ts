@@ -27,12 +27,37 @@ function group(): Group {
 export class SharedWait {
   #inFlight = false;
   #next: Group | undefined;
+  /**
+   * Connections the client has made ready since. After a reconnect ioredis sends unanswered commands
+   * again, a WAIT included: on the new connection, which wrote nothing yet, it answers at once.
+   */
+  #connection = 0;
+  readonly #onReady = () => {
+    this.#connection++;
+  };
 
   constructor(
     private readonly client: ScriptClient,
     private readonly replicas: number,
     private readonly timeoutMs: number,
-  ) {}
+  ) {
+    client.on?.('ready', this.#onReady);
+  }
+
+  /** The connection a command written now goes out on: the current one when ready, else the next. */
+  connection(): number {
+    const status = this.client.status;
+    return status === undefined || status === 'ready' ? this.#connection : this.#connection + 1;
+  }
+
+  /** Whether a reply that arrives now comes from connection `mark` (see `connection()`). */
+  still(mark: number): boolean {
+    return this.#connection === mark;
+  }
+
+  close(): void {
+    this.client.removeListener?.('ready', this.#onReady);
+  }
 
   /**
    * The reply (error, acknowledgements) of a `WAIT` sent after every write already sent on this

@@ -77,6 +77,37 @@ describe('replicaAcks on one master', () => {
     }
   });
 
+  it('a WAIT that ioredis sends again after a reconnect does not count for a write made on the old connection', async () => {
+    // On the new connection, which wrote nothing, WAIT answers at once with every replica still
+    // listed, a paused one included: the write it stood for never reached a replica.
+    const m = new LockManager({
+      nodes: clientOf(0),
+      replicaAcks: 1,
+      replicaAckTimeoutMs: 300,
+      requestTimeoutMs: 2_000,
+    });
+    const admin = clientOf(0);
+    await (await m.acquire('reconnect:warm', { heartbeat: false })).release();
+    await nodes.nodes[1]!.pause();
+    try {
+      const attempt = m.acquire('reconnect', { heartbeat: false }).catch((e: unknown) => e);
+      await sleep(50);
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      const err = await attempt;
+      expect(outcomeOf(err)).toBe('replica-acks');
+    } finally {
+      await nodes.nodes[1]!.resume();
+      await m.close();
+    }
+  });
+
+  it("closed managers leave no listener on the caller's client", async () => {
+    const shared = clientOf(0);
+    const before = shared.listenerCount('ready');
+    for (let i = 0; i < 12; i++) await new LockManager({ nodes: shared, replicaAcks: 1 }).close();
+    expect(shared.listenerCount('ready')).toBe(before);
+  });
+
   it('a master without replicas: concurrent writes all fail as replica-acks, none as a timeout', async () => {
     const m = new LockManager({ nodes: clientOf(2), replicaAcks: 1, replicaAckTimeoutMs: 100 });
     try {
