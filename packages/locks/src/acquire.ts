@@ -19,6 +19,8 @@ export type Attempt =
       validUntilMono: number;
       /** The nodes asked (the only ones that may hold the record until a heartbeat); undefined: all. */
       nodes?: ReadonlySet<number>;
+      /** The nodes whose grant came back in time. */
+      written?: number[];
       /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
       overridden: { previous: HolderInfo; nodes: string[] }[];
       /** The caller sets `lock` to the lock it made of this grant (see `LateGrants`; quorum rounds only). */
@@ -38,7 +40,7 @@ export type Attempt =
  * behind calls written later). Before that, the lock's release covers it.
  */
 export interface LateGrants {
-  lock?: { readonly state: string };
+  lock?: { readonly state: string; readonly written: Set<number> };
 }
 
 /** What an acquisition that replaced no stale holder reports (shared: never mutated). */
@@ -108,8 +110,11 @@ export async function attemptAcquire(
     stopWaiting: (rs) => rs.some((r) => r?.ok && r.value.status === 0),
     onLate: (i, reply) => {
       if (reply.ok) judge(i, reply.value);
-      const ended = failed || (late.lock !== undefined && late.lock.state !== 'held');
-      if (ended && granted(reply)) ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
+      if (!granted(reply)) return;
+      const lock = late.lock;
+      if (failed || (lock !== undefined && lock.state !== 'held'))
+        ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
+      else lock?.written.add(i);
     },
   });
   // One pass: trusted votes, the largest granted fence, how many trusted grants carry it, and whether
@@ -118,8 +123,11 @@ export async function attemptAcquire(
   let fence = 0;
   let atMaxCount = 0;
   let replaced = false;
-  for (const r of replies) {
+  const written: number[] = [];
+  for (let i = 0; i < replies.length; i++) {
+    const r = replies[i];
     if (!granted(r)) continue;
+    written.push(i);
     const v = r.value;
     if (v.trusted) votes++;
     if (v.fence > fence) {
@@ -137,7 +145,7 @@ export async function attemptAcquire(
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
-    return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, overridden, late };
+    return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, written, overridden, late };
   }
   failed = true;
   // Clean up wherever our record may exist: grants, errors and asked nodes that have not answered yet.

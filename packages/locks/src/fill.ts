@@ -1,5 +1,5 @@
 import type { LockContext } from './context.js';
-import { extendOnNode, inBatches, releaseLeftovers } from './heartbeat.js';
+import { extendOnNode, inBatches, settleOnNode } from './heartbeat.js';
 import type { HeldLock } from './lock.js';
 
 /**
@@ -54,7 +54,7 @@ export class Fill {
         const ttls = new Map(batch.map((l) => [l, Math.max(1, Math.ceil(l.acquiredAtMono + l.ttlMs - now))]));
         this.ctx.track(
           extendOnNode(this.ctx, node, i, batch, ttls).then(
-            ({ results }) => releaseLeftovers(this.ctx, batch, i, results),
+            ({ results }) => settleOnNode(this.ctx, batch, i, results),
             () => {},
           ),
         );

@@ -23,8 +23,8 @@ interface Tally {
   votes: number;
   taken: number;
   /**
-   * Trusted nodes that held the record before the round, found it gone (absent, released, expired) and
-   * wrote it again.
+   * Trusted nodes known to have held the record (`HeldLock.written`) that found it gone (absent,
+   * released, expired) and wrote it again.
    */
   reclaimed: number;
   /** Every node that wrote the record again, trusted or not. */
@@ -69,16 +69,16 @@ function decided(ctx: LockContext, replies: readonly (NodeReply | undefined)[], 
   return votes >= ctx.quorum || taken > ctx.nodes.length - ctx.quorum;
 }
 
-/** Releases again, on node `index`, every lock of `batch` whose record this round's reply left behind. */
-export function releaseLeftovers(
-  ctx: LockContext,
-  batch: readonly HeldLock[],
-  index: number,
-  results: number[],
-) {
+/**
+ * Settles a reply of node `index` for `batch`: releases again every lock whose record it left behind
+ * (the lock ended meanwhile), and notes the node as holding the record of every other lock it extended
+ * or re-claimed.
+ */
+export function settleOnNode(ctx: LockContext, batch: readonly HeldLock[], index: number, results: number[]) {
   batch.forEach((lock, j) => {
-    if (lock.leftBehind(results[j]))
-      ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
+    const r = results[j];
+    if (lock.leftBehind(r)) ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
+    else if (r === 1 || r === 2) lock.written.add(index);
   });
 }
 
@@ -102,9 +102,12 @@ export async function extendLocks(
   const startedAt = performance.now();
   // The TTL each lock's records get in this round, fixed now: validity is judged by what was written.
   const ttls = new Map(locks.map((l) => [l, l.ttlMs]));
-  // The nodes that held each lock's record before this round (undefined: all). A re-claim elsewhere is
-  // a first write on a node its wave did not ask, not a record that went missing.
-  const asked = new Map(locks.map((l) => [l, l.nodes]));
+  // The nodes known to hold each lock's record before this round (undefined: all of them). A re-claim
+  // elsewhere is a first write (a node the wave did not ask, a fill that failed), not a lost record;
+  // a copy, as a fill that lands meanwhile adds to the lock's set.
+  const written = new Map(
+    locks.map((l) => [l, l.written.size >= ctx.nodes.length ? undefined : new Set(l.written)]),
+  );
   for (const l of locks) {
     // Every node is asked and may re-claim the record: from now on a release must reach them all.
     l.nodes = undefined;
@@ -123,11 +126,11 @@ export async function extendLocks(
         // timeout. Its late answer still extends there.
         settled: (rs) => batch.every((_, j) => decided(ctx, rs, j)),
         onLate: (i, late) => {
-          if (late.ok) releaseLeftovers(ctx, batch, i, late.value.results);
+          if (late.ok) settleOnNode(ctx, batch, i, late.value.results);
         },
       }).then((replies) => {
         replies.forEach((reply, i) => {
-          if (reply?.ok) releaseLeftovers(ctx, batch, i, reply.value.results);
+          if (reply?.ok) settleOnNode(ctx, batch, i, reply.value.results);
           const node = ctx.nodes[i]!.label;
           batch.forEach((lock, j) => {
             const t = tallies.get(lock)!;
@@ -144,7 +147,7 @@ export async function extendLocks(
             else if (r === 1 && reply.value.trusted) t.votes++;
             if (r === 2) {
               t.reclaimedOn.add(i);
-              const had = asked.get(lock);
+              const had = written.get(lock);
               if (reply.value.trusted && (!had || had.has(i))) t.reclaimed++;
             }
             const outcome =

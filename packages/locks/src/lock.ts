@@ -36,6 +36,8 @@ export interface LockInit {
   validUntilMono: number;
   /** Nodes the acquisition asked (quorum mode, first wave); undefined: every node. */
   nodes?: ReadonlySet<number>;
+  /** Nodes whose grant came back (the record was written there); undefined: every node. */
+  written?: Iterable<number>;
 }
 
 /**
@@ -73,6 +75,11 @@ export class HeldLock implements Lock {
    * (which goes to every node and re-claims where the record is missing) makes it every node.
    */
   nodes: ReadonlySet<number> | undefined;
+  /**
+   * The nodes known to have held this lock's record (a grant, extension or re-claim came back): a
+   * record gone from one of them was lost there; on any other node a re-claim is its first write.
+   */
+  readonly written: Set<number>;
   #validUntilMono: number;
   #lastRound: number;
   // Created on first read of `signal`: most short critical sections never look at it.
@@ -102,6 +109,7 @@ export class HeldLock implements Lock {
     this.#lastRound = init.startedAt;
     this.#validUntilMono = init.validUntilMono;
     this.nodes = init.nodes;
+    this.written = new Set(init.written ?? ctx.nodes.keys());
     this.#maxHoldAt = init.startedAt + init.maxHoldMs;
     this.#arm();
   }

@@ -126,6 +126,35 @@ describe("fanout 'quorum': a first wave of a quorum of nodes", () => {
     expect(await lock.release()).toEqual({ released: true });
   });
 
+  it('extend() after a spread that failed, with a wave node paused: not confirmed, but not lost', async () => {
+    const m = manager('us-east-1');
+    await (await m.acquire('fan:unspread:first', { heartbeat: false })).release();
+    const lock = await m.acquire('fan:unspread', { heartbeat: false });
+    const lost: unknown[] = [];
+    m.on('lost', (e) => lost.push(e));
+    // Nodes 3 and 4 refuse writes (out of memory) while the spread runs: the record stays on the wave's 3.
+    const limit = (bytes: string) =>
+      Promise.all([3, 4].map((i) => clients[i]!.config('SET', 'maxmemory', bytes)));
+    await limit('1');
+    try {
+      await sleep(250);
+    } finally {
+      await limit('0');
+    }
+    expect(await holding(m, 'fan:unspread', lock.token)).toBe(3);
+    const paused = nodes()[2]!;
+    await paused.pause();
+    try {
+      const err = await lock.extend().catch((e: unknown) => e);
+      expect(isQuorumUnavailableError(err)).toBe(true);
+      expect(lock.signal.aborted).toBe(false);
+      expect(lost).toEqual([]);
+    } finally {
+      await paused.resume();
+    }
+    expect(await lock.release()).toEqual({ released: true });
+  });
+
   it('a wave node that loses the record (eviction, failover to a lagging replica) does not free a quorum for another owner', async () => {
     const [x, y] = [manager('us-east-1'), manager('eu-west-1')];
     for (const m of [x, y]) await (await m.acquire('fan:lost:first', { heartbeat: false })).release();
