@@ -186,6 +186,8 @@ export class LockNode {
       waited = replies[1] ?? [new Error('missing WAIT reply'), undefined];
     }
     const [waitErr, acked] = waited;
+    // Only the server's own refusal says WAIT is unsupported; a closed connection is just a failed call.
+    if (waitErr && waitErr.name !== 'ReplyError') throw waitErr;
     if (waitErr) throw new WaitUnsupportedError(`WAIT failed: ${waitErr.message}`, { cause: waitErr });
     if (Number(acked) < this.replicaAcks) throw new ReplicaAcksError(Number(acked), this.replicaAcks);
     return reply;

@@ -7,7 +7,7 @@ import { inBatches } from './heartbeat.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
-import { round } from './round.js';
+import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { AcquireOptions, HolderInfo, ReleaseResult } from './types.js';
 import { runHeld } from './with-lock.js';
@@ -55,11 +55,15 @@ export class Semaphore {
       },
       split: inBatches,
       extendNow: async (lock) => {
-        const answered = await this.#extend([lock]);
+        const reply = await this.#extend([lock]);
         // A permit found taken over (or lost meanwhile) rejects, as a lock's extend() does.
         if (lock.state !== 'held') throw lock.signal.reason;
-        if (!answered)
-          throw new QuorumUnavailableError(name, 1, [{ node: this.#node.label, outcome: 'error' }]);
+        if (!reply.ok) {
+          const outcome = failureOutcome(deps.ctx, 0, reply.error);
+          throw new QuorumUnavailableError(name, 1, [
+            { node: this.#node.label, outcome, error: reply.error },
+          ]);
+        }
         return lock.validUntil;
       },
       releaseRecords: (lock) => this.#release(lock.token),
@@ -196,8 +200,8 @@ export class Semaphore {
     return { ok: true, fence: toNumber(raw[1]), startedAt, validUntilMono, overridden };
   }
 
-  /** One heartbeat call for `permits`; settles each. Resolves false if the node did not answer. */
-  async #extend(permits: readonly HeldLock[]): Promise<boolean> {
+  /** One heartbeat call for `permits`; settles each. Resolves with the node's reply (a failure too). */
+  async #extend(permits: readonly HeldLock[]): Promise<Reply<unknown>> {
     const ctx = this.deps.ctx;
     const k = this.#keys;
     const args: (string | number)[] = [this.limit, this.#keyLifeMs, this.#fenceLifeMs];
@@ -244,7 +248,7 @@ export class Semaphore {
         ctx.events.emit('extend-failed', { ...ref, nodes: [{ node: this.#node.label, outcome }] });
       }
     });
-    return reply?.ok === true;
+    return reply ?? { ok: false, error: new Error('no reply') };
   }
 
   async #release(token: string): Promise<ReleaseResult> {

@@ -101,6 +101,32 @@ describe('replicaAcks on one master', () => {
     }
   });
 
+  it('a connection closed while WAIT blocks is not taken for a server that rejects WAIT', async () => {
+    const own = clientOf(0);
+    const m = new LockManager({
+      nodes: own,
+      replicaAcks: 1,
+      replicaAckTimeoutMs: 1_000,
+      requestTimeoutMs: 3_000,
+    });
+    const unsupported: unknown[] = [];
+    m.on('replica-acks-unsupported', (e) => unsupported.push(e));
+    await (await m.acquire('closed:warm', { heartbeat: false })).release();
+    await nodes.nodes[1]!.pause();
+    try {
+      const attempt = m.acquire('closed', { heartbeat: false }).catch((e: unknown) => e);
+      await sleep(50);
+      own.disconnect();
+      const err = await attempt;
+      expect(isQuorumUnavailableError(err)).toBe(true);
+      expect(outcomeOf(err)).toBe('error');
+      expect(unsupported).toEqual([]);
+    } finally {
+      await nodes.nodes[1]!.resume();
+      await m.close();
+    }
+  });
+
   it("closed managers leave no listener on the caller's client", async () => {
     const shared = clientOf(0);
     const before = shared.listenerCount('ready');

@@ -193,6 +193,25 @@ describe('Semaphore', () => {
     }
   });
 
+  it('extend() that the node does not answer rejects with QuorumUnavailableError naming the timeout', async () => {
+    const m = new LockManager({ nodes: env.clients[1]!, requestTimeoutMs: 300 });
+    const permit = await m.semaphore('bays', { limit: 1 }).acquire({ heartbeat: false, ttlMs: 5_000 });
+    const node = env.redis.nodes[0]!;
+    await node.pause();
+    let err: unknown;
+    try {
+      err = await permit.extend().catch((e: unknown) => e);
+    } finally {
+      await node.resume();
+    }
+    expect(isQuorumUnavailableError(err)).toBe(true);
+    expect(isQuorumUnavailableError(err) && err.nodes[0]?.outcome).toBe('timeout');
+    expect(isQuorumUnavailableError(err) && err.nodes[0]?.error).toBeInstanceOf(Error);
+    expect(permit.signal.aborted).toBe(false);
+    await permit.release();
+    await m.close();
+  });
+
   it('a permit granted after its validity has passed is given back instead of handed out', async () => {
     const pumps = env.manager.semaphore('pumps', { limit: 1 });
     await (await pumps.acquire({ heartbeat: false, ttlMs: 1_000 })).release();
