@@ -2,6 +2,7 @@ import type { ResolvedAcquire } from './acquire-options.js';
 import type { AcquireReply } from './calls.js';
 import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
+import { ReplicaAcksError } from './node.js';
 import { majorityHolder, toNumber } from './parse.js';
 import { releaseOn } from './release.js';
 import { type Reply, round, type Wave } from './round.js';
@@ -110,7 +111,8 @@ export async function attemptAcquire(
     stopWaiting: (rs) => rs.some((r) => r?.ok && r.value.status === 0),
     onLate: (i, reply) => {
       if (reply.ok) judge(i, reply.value);
-      if (!granted(reply)) return;
+      // A write whose WAIT fell short still wrote the record there.
+      if (!granted(reply) && !(!reply.ok && reply.error instanceof ReplicaAcksError)) return;
       const lock = late.lock;
       if (failed || (lock !== undefined && lock.state !== 'held'))
         ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));

@@ -25,7 +25,7 @@ export interface RoundOptions<T> {
   timeoutMs: number;
   /** Decides the round early, e.g. at the quorum-th vote or once a quorum has become impossible. */
   settled?: (replies: readonly (Reply<T> | undefined)[]) => boolean;
-  /** Successful answers that arrive after the round was decided (they may have written). */
+  /** Answers (errors too) that arrive after the round was decided: they may have written. */
   onLate?: (index: number, reply: Reply<T>) => void;
   /** Sees each successful answer that arrives in time, before `settled` (no extra promise hop). */
   onReply?: (index: number, value: T) => void;
@@ -127,7 +127,7 @@ export function round<T>(
         },
         (error: unknown) => {
           health?.failed(index);
-          if (done) return;
+          if (done) return onLate?.(index, { ok: false, error });
           replies[index] = { ok: false, error };
           pending--;
           widen();

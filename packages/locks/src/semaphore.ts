@@ -5,6 +5,7 @@ import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './conte
 import { ConfigError, LockConflictError, QuorumUnavailableError } from './errors.js';
 import { inBatches } from './heartbeat.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
+import { ReplicaAcksError } from './node.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
 import { type Reply, round } from './round.js';
@@ -153,7 +154,11 @@ export class Semaphore {
         // A grant that lands after the round timed out (the release below went first: e.g. this call's
         // NOSCRIPT retry) is given back too, instead of blocking a slot until its deadline.
         onLate: (_i, late) => {
-          if (late.ok && toNumber(asArray(late.value)[0]) === 1) ctx.track(this.#release(token));
+          // A write whose WAIT fell short still took the permit.
+          const took = late.ok
+            ? toNumber(asArray(late.value)[0]) === 1
+            : late.error instanceof ReplicaAcksError;
+          if (took) ctx.track(this.#release(token));
         },
       },
     );
