@@ -41,7 +41,7 @@ export type Attempt =
  * behind calls written later). Before that, the lock's release covers it.
  */
 export interface LateGrants {
-  lock?: { readonly state: string; readonly written: Set<number> };
+  lock?: { readonly state: string; wrote(index: number): void };
 }
 
 /** What an acquisition that replaced no stale holder reports (shared: never mutated). */
@@ -116,7 +116,7 @@ export async function attemptAcquire(
       const lock = late.lock;
       if (failed || (lock !== undefined && lock.state !== 'held'))
         ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
-      else lock?.written.add(i);
+      else lock?.wrote(i);
     },
   });
   // One pass: trusted votes, the largest granted fence, how many trusted grants carry it, and whether

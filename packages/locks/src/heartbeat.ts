@@ -23,7 +23,7 @@ interface Tally {
   votes: number;
   taken: number;
   /**
-   * Trusted nodes known to have held the record (`HeldLock.written`) that found it gone (absent,
+   * Trusted nodes known to have held the record (`HeldLock.wrote`) that found it gone (absent,
    * released, expired) and wrote it again.
    */
   reclaimed: number;
@@ -78,7 +78,7 @@ export function settleOnNode(ctx: LockContext, batch: readonly HeldLock[], index
   batch.forEach((lock, j) => {
     const r = results[j];
     if (lock.leftBehind(r)) ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
-    else if (r === 1 || r === 2) lock.written.add(index);
+    else if (r === 1 || r === 2) lock.wrote(index);
   });
 }
 
@@ -105,9 +105,7 @@ export async function extendLocks(
   // The nodes known to hold each lock's record before this round (undefined: all of them). A re-claim
   // elsewhere is a first write (a node the wave did not ask, a fill that failed), not a lost record;
   // a copy, as a fill that lands meanwhile adds to the lock's set.
-  const written = new Map(
-    locks.map((l) => [l, l.written.size >= ctx.nodes.length ? undefined : new Set(l.written)]),
-  );
+  const written = new Map(locks.map((l) => [l, l.writtenNodes()]));
   for (const l of locks) {
     // Every node is asked and may re-claim the record: from now on a release must reach them all.
     l.nodes = undefined;

@@ -37,7 +37,7 @@ export interface LockInit {
   /** Nodes the acquisition asked (quorum mode, first wave); undefined: every node. */
   nodes?: ReadonlySet<number>;
   /** Nodes whose grant came back (the record was written there); undefined: every node. */
-  written?: Iterable<number>;
+  written?: readonly number[];
 }
 
 /**
@@ -75,11 +75,6 @@ export class HeldLock implements Lock {
    * (which goes to every node and re-claims where the record is missing) makes it every node.
    */
   nodes: ReadonlySet<number> | undefined;
-  /**
-   * The nodes known to have held this lock's record (a grant, extension or re-claim came back): a
-   * record gone from one of them was lost there; on any other node a re-claim is its first write.
-   */
-  readonly written: Set<number>;
   #validUntilMono: number;
   #lastRound: number;
   // Created on first read of `signal`: most short critical sections never look at it.
@@ -91,6 +86,12 @@ export class HeldLock implements Lock {
   /** The release that dropping the lock at its max hold time started. */
   #releasing: Promise<ReleaseResult> | undefined;
   readonly #maxHoldAt: number;
+  /**
+   * The nodes known to have held this lock's record (a grant, extension or re-claim came back), or
+   * undefined once that is every node: a record gone from one of them was lost there; on any other
+   * node a re-claim is its first write.
+   */
+  #written: Set<number> | undefined;
 
   constructor(
     private readonly ctx: LockContext,
@@ -109,7 +110,7 @@ export class HeldLock implements Lock {
     this.#lastRound = init.startedAt;
     this.#validUntilMono = init.validUntilMono;
     this.nodes = init.nodes;
-    this.written = new Set(init.written ?? ctx.nodes.keys());
+    if (init.written && init.written.length < ctx.nodes.length) this.#written = new Set(init.written);
     this.#maxHoldAt = init.startedAt + init.maxHoldMs;
     this.#arm();
   }
@@ -176,6 +177,18 @@ export class HeldLock implements Lock {
    */
   leftBehind(result: number | undefined): boolean {
     return result === 2 ? this.state !== 'held' : result === 1 && this.state === 'expired';
+  }
+
+  /** Notes that node `index` holds this lock's record (a grant, extension or re-claim came back). */
+  wrote(index: number): void {
+    if (!this.#written) return;
+    this.#written.add(index);
+    if (this.#written.size >= this.ctx.nodes.length) this.#written = undefined;
+  }
+
+  /** A copy of the nodes known to hold the record; undefined: every node. */
+  writtenNodes(): ReadonlySet<number> | undefined {
+    return this.#written && new Set(this.#written);
   }
 
   /** Drops a lock that was granted but never handed out (the manager closed): no timer, no events. */
