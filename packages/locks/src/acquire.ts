@@ -2,8 +2,8 @@ import type { ResolvedAcquire } from './acquire-options.js';
 import type { AcquireReply } from './calls.js';
 import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
-import { ReplicaAcksError } from './node.js';
 import { majorityHolder, toNumber } from './parse.js';
+import { isOutOfMemory } from './redis-errors.js';
 import { releaseOn } from './release.js';
 import { type Reply, round, type Wave } from './round.js';
 import { scripts } from './scripts.js';
@@ -20,8 +20,8 @@ export type Attempt =
       validUntilMono: number;
       /** The nodes asked (the only ones that may hold the record until a heartbeat); undefined: all. */
       nodes?: ReadonlySet<number>;
-      /** The nodes whose grant came back in time. */
-      written?: number[];
+      /** The nodes known not to hold the record: not asked, a live holder met, out of memory. */
+      absent?: number[];
       /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
       overridden: { previous: HolderInfo; nodes: string[] }[];
       /** The caller sets `lock` to the lock it made of this grant (see `LateGrants`; quorum rounds only). */
@@ -41,7 +41,7 @@ export type Attempt =
  * behind calls written later). Before that, the lock's release covers it.
  */
 export interface LateGrants {
-  lock?: { readonly state: string; wrote(index: number): void };
+  lock?: { readonly state: string };
 }
 
 /** What an acquisition that replaced no stale holder reports (shared: never mutated). */
@@ -111,12 +111,13 @@ export async function attemptAcquire(
     stopWaiting: (rs) => rs.some((r) => r?.ok && r.value.status === 0),
     onLate: (i, reply) => {
       if (reply.ok) judge(i, reply.value);
-      // A write whose WAIT fell short still wrote the record there.
-      if (!granted(reply) && !(!reply.ok && reply.error instanceof ReplicaAcksError)) return;
+      // A grant, or an error after which the write may have landed (a WAIT that fell short, a closed
+      // connection): released again once the attempt failed or its lock ended (a release of a record
+      // that is not there changes nothing).
+      if (reply.ok ? reply.value.status <= 0 : isOutOfMemory(reply.error)) return;
       const lock = late.lock;
       if (failed || (lock !== undefined && lock.state !== 'held'))
         ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
-      else lock?.wrote(i);
     },
   });
   // One pass: trusted votes, the largest granted fence, how many trusted grants carry it, and whether
@@ -125,11 +126,8 @@ export async function attemptAcquire(
   let fence = 0;
   let atMaxCount = 0;
   let replaced = false;
-  const written: number[] = [];
-  for (let i = 0; i < replies.length; i++) {
-    const r = replies[i];
+  for (const r of replies) {
     if (!granted(r)) continue;
-    written.push(i);
     const v = r.value;
     if (v.trusted) votes++;
     if (v.fence > fence) {
@@ -147,7 +145,8 @@ export async function attemptAcquire(
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
-    return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, written, overridden, late };
+    const absent = absentNodes(replies, asked);
+    return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, absent, overridden, late };
   }
   failed = true;
   // Clean up wherever our record may exist: grants, errors and asked nodes that have not answered yet.
@@ -187,6 +186,16 @@ export async function attemptAcquire(
     holder,
     error: () => new QuorumUnavailableError(resource, q, outcomes(), failure),
   };
+}
+
+/** Nodes a granted acquisition knows not to hold its record: not asked, a live holder met, out of memory. */
+function absentNodes(replies: readonly (Reply<Vote> | undefined)[], asked: (i: number) => boolean): number[] {
+  const absent: number[] = [];
+  replies.forEach((r, i) => {
+    if (!asked(i) || (r?.ok ? r.value.status === 0 : r !== undefined && isOutOfMemory(r.error)))
+      absent.push(i);
+  });
+  return absent;
 }
 
 function collectOverrides(ctx: LockContext, replies: readonly (Reply<Vote> | undefined)[]) {

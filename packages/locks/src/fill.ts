@@ -1,5 +1,5 @@
 import type { LockContext } from './context.js';
-import { extendOnNode, inBatches, settleOnNode } from './heartbeat.js';
+import { extendOnNode, inBatches, mayHoldAll, settleOnNode } from './heartbeat.js';
 import type { HeldLock } from './lock.js';
 
 /**
@@ -55,7 +55,7 @@ export class Fill {
         this.ctx.track(
           extendOnNode(this.ctx, node, i, batch, ttls).then(
             ({ results }) => settleOnNode(this.ctx, batch, i, results),
-            () => {},
+            (err: unknown) => mayHoldAll(batch, i, err),
           ),
         );
       }

@@ -3,6 +3,7 @@ import { QuorumUnavailableError } from './errors.js';
 import type { HeldLock, LockHost } from './lock.js';
 import type { LockNode } from './node.js';
 import { asArray, toNumber } from './parse.js';
+import { isOutOfMemory } from './redis-errors.js';
 import { releaseOn } from './release.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
@@ -23,7 +24,7 @@ interface Tally {
   votes: number;
   taken: number;
   /**
-   * Trusted nodes known to have held the record (`HeldLock.wrote`) that found it gone (absent,
+   * Trusted nodes that may have held the record (see `HeldLock.mayHold`), found it gone (absent,
    * released, expired) and wrote it again.
    */
   reclaimed: number;
@@ -78,8 +79,14 @@ export function settleOnNode(ctx: LockContext, batch: readonly HeldLock[], index
   batch.forEach((lock, j) => {
     const r = results[j];
     if (lock.leftBehind(r)) ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
-    else if (r === 1 || r === 2) lock.wrote(index);
+    else if (r === 1 || r === 2) lock.mayHold(index);
   });
+}
+
+/** After a call to node `index` for `batch` that failed or went unanswered (`error` undefined): it may have written. */
+export function mayHoldAll(batch: readonly HeldLock[], index: number, error?: unknown): void {
+  if (isOutOfMemory(error)) return;
+  for (const lock of batch) lock.mayHold(index);
 }
 
 /** Locks in the groups one heartbeat script call extends on each node. */
@@ -102,10 +109,10 @@ export async function extendLocks(
   const startedAt = performance.now();
   // The TTL each lock's records get in this round, fixed now: validity is judged by what was written.
   const ttls = new Map(locks.map((l) => [l, l.ttlMs]));
-  // The nodes known to hold each lock's record before this round (undefined: all of them). A re-claim
-  // elsewhere is a first write (a node the wave did not ask, a fill that failed), not a lost record;
-  // a copy, as a fill that lands meanwhile adds to the lock's set.
-  const written = new Map(locks.map((l) => [l, l.writtenNodes()]));
+  // The nodes known never to have held each lock's record before this round: a re-claim there is a
+  // first write (a node the wave did not ask, a spread refused), not a lost record. A copy, as a spread
+  // that lands meanwhile changes the lock's own.
+  const absent = new Map(locks.map((l) => [l, l.absentNodes()]));
   for (const l of locks) {
     // Every node is asked and may re-claim the record: from now on a release must reach them all.
     l.nodes = undefined;
@@ -125,10 +132,12 @@ export async function extendLocks(
         settled: (rs) => batch.every((_, j) => decided(ctx, rs, j)),
         onLate: (i, late) => {
           if (late.ok) settleOnNode(ctx, batch, i, late.value.results);
+          else mayHoldAll(batch, i, late.error);
         },
       }).then((replies) => {
         replies.forEach((reply, i) => {
           if (reply?.ok) settleOnNode(ctx, batch, i, reply.value.results);
+          else mayHoldAll(batch, i, reply?.error);
           const node = ctx.nodes[i]!.label;
           batch.forEach((lock, j) => {
             const t = tallies.get(lock)!;
@@ -145,8 +154,7 @@ export async function extendLocks(
             else if (r === 1 && reply.value.trusted) t.votes++;
             if (r === 2) {
               t.reclaimedOn.add(i);
-              const had = written.get(lock);
-              if (reply.value.trusted && (!had || had.has(i))) t.reclaimed++;
+              if (reply.value.trusted && !absent.get(lock)?.has(i)) t.reclaimed++;
             }
             const outcome =
               r === 0 ? 'conflict' : !reply.value.trusted ? 'recovering' : r === 2 ? 'reclaimed' : 'extended';

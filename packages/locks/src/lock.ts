@@ -36,8 +36,8 @@ export interface LockInit {
   validUntilMono: number;
   /** Nodes the acquisition asked (quorum mode, first wave); undefined: every node. */
   nodes?: ReadonlySet<number>;
-  /** Nodes whose grant came back (the record was written there); undefined: every node. */
-  written?: readonly number[];
+  /** Nodes known not to hold the record after the acquisition (see `HeldLock.mayHold`). */
+  absent?: readonly number[];
 }
 
 /**
@@ -87,11 +87,11 @@ export class HeldLock implements Lock {
   #releasing: Promise<ReleaseResult> | undefined;
   readonly #maxHoldAt: number;
   /**
-   * The nodes known to have held this lock's record (a grant, extension or re-claim came back), or
-   * undefined once that is every node: a record gone from one of them was lost there; on any other
-   * node a re-claim is its first write.
+   * The nodes known never to have held this lock's record (its wave did not ask them, or they refused
+   * the write: a live holder there, out of memory), undefined when none: a re-claim on one of them is
+   * a first write, anywhere else a record gone was lost there.
    */
-  #written: Set<number> | undefined;
+  #absent: Set<number> | undefined;
 
   constructor(
     private readonly ctx: LockContext,
@@ -110,7 +110,7 @@ export class HeldLock implements Lock {
     this.#lastRound = init.startedAt;
     this.#validUntilMono = init.validUntilMono;
     this.nodes = init.nodes;
-    if (init.written && init.written.length < ctx.nodes.length) this.#written = new Set(init.written);
+    if (init.absent && init.absent.length > 0) this.#absent = new Set(init.absent);
     this.#maxHoldAt = init.startedAt + init.maxHoldMs;
     this.#arm();
   }
@@ -179,16 +179,19 @@ export class HeldLock implements Lock {
     return result === 2 ? this.state !== 'held' : result === 1 && this.state === 'expired';
   }
 
-  /** Notes that node `index` holds this lock's record (a grant, extension or re-claim came back). */
-  wrote(index: number): void {
-    if (!this.#written) return;
-    this.#written.add(index);
-    if (this.#written.size >= this.ctx.nodes.length) this.#written = undefined;
+  /**
+   * Notes a write of this lock's record to node `index` that may have landed: one that came back, or
+   * whose outcome is unknown (a timeout, a WAIT that fell short, a closed connection). When in doubt a
+   * node counts as holding it, so that losing the record there is not missed.
+   */
+  mayHold(index: number): void {
+    if (!this.#absent?.delete(index)) return;
+    if (this.#absent.size === 0) this.#absent = undefined;
   }
 
-  /** A copy of the nodes known to hold the record; undefined: every node. */
-  writtenNodes(): ReadonlySet<number> | undefined {
-    return this.#written && new Set(this.#written);
+  /** A copy of the nodes known never to have held the record; undefined: none. */
+  absentNodes(): ReadonlySet<number> | undefined {
+    return this.#absent && new Set(this.#absent);
   }
 
   /** Drops a lock that was granted but never handed out (the manager closed): no timer, no events. */

@@ -286,7 +286,7 @@ export class LockManager {
       startedAt: result.startedAt,
       validUntilMono: result.validUntilMono,
       nodes: result.nodes,
-      written: result.written,
+      absent: result.absent,
     });
     if (result.late) result.late.lock = lock;
     // The stale holders were replaced on the nodes (and audited) whether or not this grant is kept.

@@ -4,6 +4,9 @@
 export const isNoScript = (err: unknown): boolean =>
   err instanceof Error && err.message.startsWith('NOSCRIPT');
 
+/** The node refused a write before running it (maxmemory reached): nothing was written. */
+export const isOutOfMemory = (err: unknown): boolean => err instanceof Error && err.message.startsWith('OOM');
+
 /** What a Cluster node said instead of running the call (slot moved, migrating, or no quorum of masters). */
 interface Redirect {
   kind: 'MOVED' | 'ASK' | 'TRYAGAIN' | 'CLUSTERDOWN';

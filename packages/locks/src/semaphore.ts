@@ -5,9 +5,9 @@ import { driftMs, effectiveTtl, failureOutcome, type LockContext } from './conte
 import { ConfigError, LockConflictError, QuorumUnavailableError } from './errors.js';
 import { inBatches } from './heartbeat.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
-import { ReplicaAcksError } from './node.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
+import { isOutOfMemory } from './redis-errors.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { AcquireOptions, HolderInfo, ReleaseResult } from './types.js';
@@ -154,10 +154,9 @@ export class Semaphore {
         // A grant that lands after the round timed out (the release below went first: e.g. this call's
         // NOSCRIPT retry) is given back too, instead of blocking a slot until its deadline.
         onLate: (_i, late) => {
-          // A write whose WAIT fell short still took the permit.
-          const took = late.ok
-            ? toNumber(asArray(late.value)[0]) === 1
-            : late.error instanceof ReplicaAcksError;
+          // An error after which the write may have landed (a WAIT that fell short, a closed connection)
+          // may have taken the permit too.
+          const took = late.ok ? toNumber(asArray(late.value)[0]) === 1 : !isOutOfMemory(late.error);
           if (took) ctx.track(this.#release(token));
         },
       },

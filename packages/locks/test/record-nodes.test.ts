@@ -1,22 +1,24 @@
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LockManager, type LockManagerOptions } from '../src/index.js';
+import { isLockLostError, LockManager, type LockManagerOptions } from '../src/index.js';
 import { scripts } from '../src/scripts.js';
 import { client, quit, sleep } from './helpers.js';
 
-// A grant that reaches a quorum node after the acquisition was decided without it, and after the lock
-// it was for has ended: nothing else would release it before its TTL.
+// Where a lock's record may be when replies come late, fall short of replicaAcks or fail: a grant that
+// lands after its lock ended must be released again, and a node whose write may have landed must
+// count as holding the record, so that losing it there is noticed.
 
 let redis: RedisNodes;
 const clients: Redis[] = [];
 
 beforeAll(async () => {
-  // Nodes 0-2 are the lock's masters; 3 and 4 replicate 0 and 1 (node 2 has no replica).
-  redis = await startRedisNodes(5, { private: true });
+  // Nodes 0-2 are the lock's masters; 3, 4 and 5 replicate 0, 1 and 2.
+  redis = await startRedisNodes(6, { private: true });
   for (const [replica, master] of [
     [3, 0],
     [4, 1],
+    [5, 2],
   ] as const) {
     const c = client(redis.urls[replica]!);
     clients.push(c);
@@ -91,14 +93,54 @@ describe('a late grant', () => {
     }
   });
 
-  it('whose WAIT fell short (replicaAcks; node 2 has no replica) is released again too', async () => {
+  it("whose WAIT fell short (replicaAcks; node 2's replica paused) is released again too", async () => {
     // Node 2's grant comes back as a ReplicaAcksError after a WAIT timeout (100-200 ms) for the
     // acquire and one for its EVAL.
     const { m, own } = manager({ replicaAcks: 1, replicaAckTimeoutMs: 100 });
+    await redis.nodes[5]!.pause();
     try {
       const token = await grantBehindRelease(m, own, 'late-acks');
       await sleep(800);
       expect(await heldOnNode2('late-acks', token)).toBe(false);
+    } finally {
+      await redis.nodes[5]!.resume();
+      await m.close();
+    }
+  });
+});
+
+describe('a node whose write may have landed', () => {
+  it("counts as holding the record: a spread whose WAIT fell short, then the record lost there and on a wave node, loses the lock as 'expired'", async () => {
+    // Quorum 2 of 3: the wave asks nodes 0 and 1, the spread writes node 2 100 ms later.
+    const { m, own } = manager({
+      fanout: 'quorum',
+      replicaAcks: 1,
+      replicaAckTimeoutMs: 100,
+      requestTimeoutMs: 600,
+    });
+    try {
+      await (await m.acquire('spread-acks:warm', { heartbeat: false })).release();
+      await redis.nodes[5]!.pause();
+      let lock: Awaited<ReturnType<LockManager['acquire']>>;
+      try {
+        lock = await m.acquire('spread-acks', { heartbeat: false, ttlMs: 10_000 });
+        // The spread's write lands on node 2; its WAIT falls short.
+        await sleep(500);
+      } finally {
+        await redis.nodes[5]!.resume();
+      }
+      expect(await heldOnNode2('spread-acks', lock.token)).toBe(true);
+      // The record is lost on nodes 0 and 2 (a failover to a lagging replica, an eviction): a quorum
+      // of nodes no longer holds it, so another owner could have taken it.
+      await Promise.all([0, 2].map((i) => own[i]!.del('cxkit:locks:{spread-acks}')));
+      await redis.nodes[1]!.pause();
+      try {
+        const err = await lock.extend().catch((e: unknown) => e);
+        expect(isLockLostError(err) && err.reason).toBe('expired');
+        expect(lock.signal.aborted).toBe(true);
+      } finally {
+        await redis.nodes[1]!.resume();
+      }
     } finally {
       await m.close();
     }
