@@ -1,5 +1,5 @@
 import type { LockContext } from './context.js';
-import { extendOnNode, inBatches, mayHoldAll, settleOnNode } from './heartbeat.js';
+import { extendOnNode, inBatches, releaseLeftovers } from './heartbeat.js';
 import type { HeldLock } from './lock.js';
 
 /**
@@ -15,7 +15,9 @@ const FILL_DELAY_MS = 100;
  * the grant instead of at the first heartbeat. Until then one node of the wave that loses the record
  * (a failover to a lagging replica, an eviction, a clock step) would free a quorum for another owner;
  * with the record on every node, as Redlock writes it, that takes as many such nodes as it does there.
- * Best effort: a node that fails is re-claimed by the lock's next heartbeat.
+ * Best effort: a node that fails is written by the lock's next heartbeat (a node that refused the write,
+ * e.g. out of memory, still counts as never having held the record; one whose write may have landed
+ * counts as holding it, see `HeldLock.sending`).
  */
 export class Fill {
   /** Locks in grant order, so the ones due come first. */
@@ -54,8 +56,8 @@ export class Fill {
         const ttls = new Map(batch.map((l) => [l, Math.max(1, Math.ceil(l.acquiredAtMono + l.ttlMs - now))]));
         this.ctx.track(
           extendOnNode(this.ctx, node, i, batch, ttls).then(
-            ({ results }) => settleOnNode(this.ctx, batch, i, results),
-            (err: unknown) => mayHoldAll(batch, i, err),
+            ({ results }) => releaseLeftovers(this.ctx, batch, i, results),
+            () => {},
           ),
         );
       }

@@ -3,7 +3,7 @@ import { QuorumUnavailableError } from './errors.js';
 import type { HeldLock, LockHost } from './lock.js';
 import type { LockNode } from './node.js';
 import { asArray, toNumber } from './parse.js';
-import { isOutOfMemory } from './redis-errors.js';
+import { refusedWrite } from './redis-errors.js';
 import { releaseOn } from './release.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
@@ -24,7 +24,7 @@ interface Tally {
   votes: number;
   taken: number;
   /**
-   * Trusted nodes that may have held the record (see `HeldLock.mayHold`), found it gone (absent,
+   * Trusted nodes that may have held the record (not `HeldLock.absentNodes`), found it gone (absent,
    * released, expired) and wrote it again.
    */
   reclaimed: number;
@@ -33,8 +33,33 @@ interface Tally {
   outcomes: NodeOutcome[];
 }
 
-/** Runs the heartbeat script for `locks` on one node (one call per node per batch of 100). */
+/**
+ * Runs the heartbeat script for `locks` on one node (one call per node per batch of 100). Each lock
+ * notes the write before it goes (`HeldLock.sending`), and takes back a node whose reply proves that
+ * nothing was written there (another owner's record, a refusal), in time or late.
+ */
 export async function extendOnNode(
+  ctx: LockContext,
+  node: LockNode,
+  index: number,
+  locks: readonly HeldLock[],
+  ttls: ReadonlyMap<HeldLock, number>,
+) {
+  const marks = locks.map((l) => l.sending(index));
+  try {
+    const reply = await heartbeatCall(ctx, node, index, locks, ttls);
+    reply.results.forEach((r, j) => {
+      if (r <= 0) locks[j]!.refused(index, marks[j]!);
+    });
+    return reply;
+  } catch (err) {
+    if (refusedWrite(err)) locks.forEach((l, j) => l.refused(index, marks[j]!));
+    throw err;
+  }
+}
+
+/** The heartbeat script call itself: per lock 1 extended, 2 re-claimed, 0 another owner's. */
+async function heartbeatCall(
   ctx: LockContext,
   node: LockNode,
   index: number,
@@ -70,23 +95,17 @@ function decided(ctx: LockContext, replies: readonly (NodeReply | undefined)[], 
   return votes >= ctx.quorum || taken > ctx.nodes.length - ctx.quorum;
 }
 
-/**
- * Settles a reply of node `index` for `batch`: releases again every lock whose record it left behind
- * (the lock ended meanwhile), and notes the node as holding the record of every other lock it extended
- * or re-claimed.
- */
-export function settleOnNode(ctx: LockContext, batch: readonly HeldLock[], index: number, results: number[]) {
+/** Releases again, on node `index`, every lock of `batch` whose record this round's reply left behind. */
+export function releaseLeftovers(
+  ctx: LockContext,
+  batch: readonly HeldLock[],
+  index: number,
+  results: number[],
+) {
   batch.forEach((lock, j) => {
-    const r = results[j];
-    if (lock.leftBehind(r)) ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
-    else if (r === 1 || r === 2) lock.mayHold(index);
+    if (lock.leftBehind(results[j]))
+      ctx.track(releaseOn(ctx, lock.resource, lock.token, { only: new Set([index]) }));
   });
-}
-
-/** After a call to node `index` for `batch` that failed or went unanswered (`error` undefined): it may have written. */
-export function mayHoldAll(batch: readonly HeldLock[], index: number, error?: unknown): void {
-  if (isOutOfMemory(error)) return;
-  for (const lock of batch) lock.mayHold(index);
 }
 
 /** Locks in the groups one heartbeat script call extends on each node. */
@@ -109,9 +128,9 @@ export async function extendLocks(
   const startedAt = performance.now();
   // The TTL each lock's records get in this round, fixed now: validity is judged by what was written.
   const ttls = new Map(locks.map((l) => [l, l.ttlMs]));
-  // The nodes known never to have held each lock's record before this round: a re-claim there is a
-  // first write (a node the wave did not ask, a spread refused), not a lost record. A copy, as a spread
-  // that lands meanwhile changes the lock's own.
+  // The nodes known never to have held each lock's record before this round, taken before its writes
+  // are sent: a re-claim there is a first write (a node the wave did not ask, a spread refused), not
+  // a lost record. A write in flight (a spread, another round) already took its node out.
   const absent = new Map(locks.map((l) => [l, l.absentNodes()]));
   for (const l of locks) {
     // Every node is asked and may re-claim the record: from now on a release must reach them all.
@@ -131,13 +150,11 @@ export async function extendLocks(
         // timeout. Its late answer still extends there.
         settled: (rs) => batch.every((_, j) => decided(ctx, rs, j)),
         onLate: (i, late) => {
-          if (late.ok) settleOnNode(ctx, batch, i, late.value.results);
-          else mayHoldAll(batch, i, late.error);
+          if (late.ok) releaseLeftovers(ctx, batch, i, late.value.results);
         },
       }).then((replies) => {
         replies.forEach((reply, i) => {
-          if (reply?.ok) settleOnNode(ctx, batch, i, reply.value.results);
-          else mayHoldAll(batch, i, reply?.error);
+          if (reply?.ok) releaseLeftovers(ctx, batch, i, reply.value.results);
           const node = ctx.nodes[i]!.label;
           batch.forEach((lock, j) => {
             const t = tallies.get(lock)!;

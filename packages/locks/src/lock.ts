@@ -36,7 +36,7 @@ export interface LockInit {
   validUntilMono: number;
   /** Nodes the acquisition asked (quorum mode, first wave); undefined: every node. */
   nodes?: ReadonlySet<number>;
-  /** Nodes known not to hold the record after the acquisition (see `HeldLock.mayHold`). */
+  /** Nodes known not to hold the record after the acquisition (see `HeldLock.absentNodes`). */
   absent?: readonly number[];
 }
 
@@ -92,6 +92,8 @@ export class HeldLock implements Lock {
    * a first write, anywhere else a record gone was lost there.
    */
   #absent: Set<number> | undefined;
+  /** Writes of the record sent to each node since the grant (quorum mode; see `sending`). */
+  readonly #sent: Map<number, number> | undefined;
 
   constructor(
     private readonly ctx: LockContext,
@@ -111,6 +113,7 @@ export class HeldLock implements Lock {
     this.#validUntilMono = init.validUntilMono;
     this.nodes = init.nodes;
     if (init.absent && init.absent.length > 0) this.#absent = new Set(init.absent);
+    if (ctx.nodes.length > 1) this.#sent = new Map();
     this.#maxHoldAt = init.startedAt + init.maxHoldMs;
     this.#arm();
   }
@@ -180,13 +183,33 @@ export class HeldLock implements Lock {
   }
 
   /**
-   * Notes a write of this lock's record to node `index` that may have landed: one that came back, or
-   * whose outcome is unknown (a timeout, a WAIT that fell short, a closed connection). When in doubt a
-   * node counts as holding it, so that losing the record there is not missed.
+   * A write of this lock's record (a heartbeat, the spread) is about to go to node `index`: from now on
+   * the node counts as holding it, whatever becomes of the write (a timeout, a WAIT that falls short
+   * may still have written), so that losing the record there is not missed. Returns the mark that
+   * `refused` needs to put the node back.
    */
-  mayHold(index: number): void {
-    if (!this.#absent?.delete(index)) return;
+  sending(index: number): number {
+    if (!this.#sent) return 0;
+    const mark = (this.#sent.get(index) ?? 0) + 1;
+    this.#sent.set(index, mark);
+    if (!this.#absent?.delete(index)) return 0;
     if (this.#absent.size === 0) this.#absent = undefined;
+    return mark;
+  }
+
+  /** The write `sending` marked was refused (nothing written): the node is absent again, unless written to since. */
+  refused(index: number, mark: number): void {
+    if (mark > 0 && this.#sent?.get(index) === mark) this.#markAbsent(index);
+  }
+
+  /** The acquisition's own write to node `index` turned out refused (a late reply): absent, unless written to since. */
+  refusedAtGrant(index: number): void {
+    if (this.#sent && !this.#sent.has(index)) this.#markAbsent(index);
+  }
+
+  #markAbsent(index: number): void {
+    if (this.#absent) this.#absent.add(index);
+    else this.#absent = new Set([index]);
   }
 
   /** A copy of the nodes known never to have held the record; undefined: none. */

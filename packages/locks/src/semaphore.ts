@@ -7,7 +7,7 @@ import { inBatches } from './heartbeat.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
-import { isOutOfMemory } from './redis-errors.js';
+import { refusedWrite } from './redis-errors.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { AcquireOptions, HolderInfo, ReleaseResult } from './types.js';
@@ -156,7 +156,7 @@ export class Semaphore {
         onLate: (_i, late) => {
           // An error after which the write may have landed (a WAIT that fell short, a closed connection)
           // may have taken the permit too.
-          const took = late.ok ? toNumber(asArray(late.value)[0]) === 1 : !isOutOfMemory(late.error);
+          const took = late.ok ? toNumber(asArray(late.value)[0]) === 1 : !refusedWrite(late.error);
           if (took) ctx.track(this.#release(token));
         },
       },

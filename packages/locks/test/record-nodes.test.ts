@@ -145,4 +145,37 @@ describe('a node whose write may have landed', () => {
       await m.close();
     }
   });
+
+  it('counts as holding the record while its write is in flight: a heartbeat that starts meanwhile notices the record lost there', async () => {
+    // The spread's write to node 2 lands, then its WAIT blocks the connection (node 2's replica is
+    // paused) while the record is lost on nodes 0 and 2 and extend() starts.
+    const { m } = manager({
+      fanout: 'quorum',
+      replicaAcks: 1,
+      replicaAckTimeoutMs: 1_000,
+      requestTimeoutMs: 2_500,
+    });
+    const raw = [0, 2].map((i) => client(redis.urls[i]!));
+    clients.push(...raw);
+    try {
+      await (await m.acquire('in-flight:warm', { heartbeat: false })).release();
+      await redis.nodes[5]!.pause();
+      let extending: Promise<unknown>;
+      try {
+        const lock = await m.acquire('in-flight', { heartbeat: false, ttlMs: 10_000 });
+        await sleep(150);
+        await Promise.all(raw.map((c) => c.del('cxkit:locks:{in-flight}')));
+        await redis.nodes[1]!.pause();
+        extending = lock.extend().catch((e: unknown) => e);
+      } finally {
+        await redis.nodes[5]!.resume();
+      }
+      const err = await extending;
+      await redis.nodes[1]!.resume();
+      expect(isLockLostError(err) && err.reason).toBe('expired');
+    } finally {
+      await Promise.all([1, 5].map((i) => redis.nodes[i]!.resume()));
+      await m.close();
+    }
+  });
 });
