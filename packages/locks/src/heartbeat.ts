@@ -53,7 +53,7 @@ export async function extendOnNode(
     });
     return reply;
   } catch (err) {
-    if (refusedWrite(err)) locks.forEach((l, j) => l.refused(index, marks[j]!));
+    if (refusedWrite(err)) for (let j = 0; j < locks.length; j++) locks[j]!.refused(index, marks[j]!);
     throw err;
   }
 }
