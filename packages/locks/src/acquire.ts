@@ -3,7 +3,6 @@ import type { AcquireReply } from './calls.js';
 import { driftMs, effectiveTtl, type LockContext, outcomeOf } from './context.js';
 import { LockConflictError, QuorumUnavailableError } from './errors.js';
 import { majorityHolder, toNumber } from './parse.js';
-import { refusedWrite } from './redis-errors.js';
 import { releaseOn } from './release.js';
 import { type Reply, round, type Wave } from './round.js';
 import { scripts } from './scripts.js';
@@ -20,7 +19,7 @@ export type Attempt =
       validUntilMono: number;
       /** The nodes asked (the only ones that may hold the record until a heartbeat); undefined: all. */
       nodes?: ReadonlySet<number>;
-      /** The nodes known not to hold the record: not asked, a live holder met, a refusal. */
+      /** The nodes the round did not ask (a first wave): no write of the record was sent there. */
       absent?: number[];
       /** Stale holders replaced by this acquisition, with the nodes they were replaced on. */
       overridden: { previous: HolderInfo; nodes: string[] }[];
@@ -36,15 +35,13 @@ export type Attempt =
     };
 
 /**
- * Replies that reach a node after the round was decided. A grant (or an error after which the write
- * may have landed) is released there again once the lock it was for has ended: the lock's own release
- * may have run before it (a call retried after NOSCRIPT runs behind calls written later); before that,
- * the lock's release covers it. A reply that proves nothing was written (a live holder, a refusal)
- * marks the node as never having held the record (`refused`, until the caller sets `lock`).
+ * A grant (or an error after which the write may have landed: a WAIT that fell short, a closed
+ * connection) that reaches a node after its round was decided is released there again once the lock
+ * it was for has ended: the lock's own release may have run before it (a call retried after NOSCRIPT
+ * runs behind calls written later). Before that, the lock's release covers it.
  */
 export interface LateGrants {
-  lock?: { readonly state: string; refusedAtGrant(index: number): void };
-  refused: number[];
+  lock?: { readonly state: string };
 }
 
 /** What an acquisition that replaced no stale holder reports (shared: never mutated). */
@@ -80,7 +77,7 @@ export async function attemptAcquire(
   // cleanup), or after the lock it granted ended, is released again right away instead of blocking
   // others until its TTL.
   let failed = false;
-  const late: LateGrants = { refused: [] };
+  const late: LateGrants = {};
   const judge = (i: number, r: Vote) => {
     r.trusted = ctx.guard.observe(i, r.epoch, r.epochAge);
   };
@@ -114,15 +111,10 @@ export async function attemptAcquire(
     stopWaiting: (rs) => rs.some((r) => r?.ok && r.value.status === 0),
     onLate: (i, reply) => {
       if (reply.ok) judge(i, reply.value);
+      // Anything but a refusal may have written (see `LateGrants`); a release of a record that is not
+      // there changes nothing.
+      if (reply.ok && reply.value.status <= 0) return;
       const lock = late.lock;
-      // A grant, or an error after which the write may have landed (a WAIT that fell short, a closed
-      // connection): released again once the attempt failed or its lock ended (a release of a record
-      // that is not there changes nothing).
-      if (reply.ok ? reply.value.status <= 0 : refusedWrite(reply.error)) {
-        if (lock) lock.refusedAtGrant(i);
-        else late.refused.push(i);
-        return;
-      }
       if (failed || (lock !== undefined && lock.state !== 'held'))
         ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
     },
@@ -152,7 +144,7 @@ export async function attemptAcquire(
   }
   const validUntilMono = startedAt + effectiveTtl(ctx, a.ttlMs) - driftMs(ctx, a.ttlMs);
   if (votes >= q && !failure && performance.now() < validUntilMono) {
-    const absent = absentNodes(replies, asked);
+    const absent = wave ? ctx.nodes.flatMap((_, i) => (wave.asked.has(i) ? [] : [i])) : undefined;
     return { ok: true, fence, startedAt, validUntilMono, nodes: wave?.asked, absent, overridden, late };
   }
   failed = true;
@@ -193,15 +185,6 @@ export async function attemptAcquire(
     holder,
     error: () => new QuorumUnavailableError(resource, q, outcomes(), failure),
   };
-}
-
-/** Nodes a granted acquisition knows not to hold its record: not asked, a live holder met, a refusal. */
-function absentNodes(replies: readonly (Reply<Vote> | undefined)[], asked: (i: number) => boolean): number[] {
-  const absent: number[] = [];
-  replies.forEach((r, i) => {
-    if (!asked(i) || (r?.ok ? r.value.status <= 0 : r !== undefined && refusedWrite(r.error))) absent.push(i);
-  });
-  return absent;
 }
 
 function collectOverrides(ctx: LockContext, replies: readonly (Reply<Vote> | undefined)[]) {

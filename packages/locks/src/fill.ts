@@ -15,9 +15,8 @@ const FILL_DELAY_MS = 100;
  * the grant instead of at the first heartbeat. Until then one node of the wave that loses the record
  * (a failover to a lagging replica, an eviction, a clock step) would free a quorum for another owner;
  * with the record on every node, as Redlock writes it, that takes as many such nodes as it does there.
- * Best effort: a node that fails is written by the lock's next heartbeat (a node that refused the write,
- * e.g. out of memory, still counts as never having held the record; one whose write may have landed
- * counts as holding it, see `HeldLock.sending`).
+ * Best effort: a node that fails is written by the lock's next heartbeat. From the moment the spread is
+ * sent, its nodes count as holding the record (`HeldLock.sending`), whatever they answer.
  */
 export class Fill {
   /** Locks in grant order, so the ones due come first. */

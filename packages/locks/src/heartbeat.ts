@@ -3,7 +3,6 @@ import { QuorumUnavailableError } from './errors.js';
 import type { HeldLock, LockHost } from './lock.js';
 import type { LockNode } from './node.js';
 import { asArray, toNumber } from './parse.js';
-import { refusedWrite } from './redis-errors.js';
 import { releaseOn } from './release.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
@@ -34,9 +33,9 @@ interface Tally {
 }
 
 /**
- * Runs the heartbeat script for `locks` on one node (one call per node per batch of 100). Each lock
- * notes the write before it goes (`HeldLock.sending`), and takes back a node whose reply proves that
- * nothing was written there (another owner's record, a refusal), in time or late.
+ * Runs the heartbeat script for `locks` on one node (one call per node per batch of 100); each lock
+ * notes the write before it goes (`HeldLock.sending`). Per lock 1 extended, 2 re-claimed, 0 another
+ * owner's.
  */
 export async function extendOnNode(
   ctx: LockContext,
@@ -45,27 +44,7 @@ export async function extendOnNode(
   locks: readonly HeldLock[],
   ttls: ReadonlyMap<HeldLock, number>,
 ) {
-  const marks = locks.map((l) => l.sending(index));
-  try {
-    const reply = await heartbeatCall(ctx, node, index, locks, ttls);
-    reply.results.forEach((r, j) => {
-      if (r <= 0) locks[j]!.refused(index, marks[j]!);
-    });
-    return reply;
-  } catch (err) {
-    if (refusedWrite(err)) for (let j = 0; j < locks.length; j++) locks[j]!.refused(index, marks[j]!);
-    throw err;
-  }
-}
-
-/** The heartbeat script call itself: per lock 1 extended, 2 re-claimed, 0 another owner's. */
-async function heartbeatCall(
-  ctx: LockContext,
-  node: LockNode,
-  index: number,
-  locks: readonly HeldLock[],
-  ttls: ReadonlyMap<HeldLock, number>,
-) {
+  for (const l of locks) l.sending(index);
   const keys = [ctx.keys.epoch(locks[0]!.resource)];
   const args: (string | number)[] = [ctx.guard.flag, ctx.options.recordRetentionMs, ctx.options.staleAfterMs];
   for (const l of locks) {
@@ -128,9 +107,9 @@ export async function extendLocks(
   const startedAt = performance.now();
   // The TTL each lock's records get in this round, fixed now: validity is judged by what was written.
   const ttls = new Map(locks.map((l) => [l, l.ttlMs]));
-  // The nodes known never to have held each lock's record before this round, taken before its writes
-  // are sent: a re-claim there is a first write (a node the wave did not ask, a spread refused), not
-  // a lost record. A write in flight (a spread, another round) already took its node out.
+  // The nodes no write of each lock's record was sent to before this round, taken before its writes
+  // go: a re-claim there is a first write (a node the wave did not ask), not a lost record. A write in
+  // flight (the spread, another round) already took its node out.
   const absent = new Map(locks.map((l) => [l, l.absentNodes()]));
   for (const l of locks) {
     // Every node is asked and may re-claim the record: from now on a release must reach them all.

@@ -36,7 +36,7 @@ export interface LockInit {
   validUntilMono: number;
   /** Nodes the acquisition asked (quorum mode, first wave); undefined: every node. */
   nodes?: ReadonlySet<number>;
-  /** Nodes known not to hold the record after the acquisition (see `HeldLock.absentNodes`). */
+  /** Nodes the acquisition did not ask (see `HeldLock.absentNodes`). */
   absent?: readonly number[];
 }
 
@@ -87,13 +87,12 @@ export class HeldLock implements Lock {
   #releasing: Promise<ReleaseResult> | undefined;
   readonly #maxHoldAt: number;
   /**
-   * The nodes known never to have held this lock's record (its wave did not ask them, or they refused
-   * the write: a live holder there, out of memory), undefined when none: a re-claim on one of them is
-   * a first write, anywhere else a record gone was lost there.
+   * The nodes no write of this lock's record was ever sent to (its wave did not ask them, and neither
+   * the spread nor a heartbeat has yet), undefined when none: a re-claim on one of them is a first
+   * write, anywhere else a record gone was lost there. Only sending counts: a reply that says nothing
+   * was written can be that of a call ioredis sent again after a reconnect, whose first run wrote.
    */
   #absent: Set<number> | undefined;
-  /** Writes of the record sent to each node since the grant (quorum mode; see `sending`). */
-  readonly #sent: Map<number, number> | undefined;
 
   constructor(
     private readonly ctx: LockContext,
@@ -113,7 +112,6 @@ export class HeldLock implements Lock {
     this.#validUntilMono = init.validUntilMono;
     this.nodes = init.nodes;
     if (init.absent && init.absent.length > 0) this.#absent = new Set(init.absent);
-    if (ctx.nodes.length > 1) this.#sent = new Map();
     this.#maxHoldAt = init.startedAt + init.maxHoldMs;
     this.#arm();
   }
@@ -184,35 +182,15 @@ export class HeldLock implements Lock {
 
   /**
    * A write of this lock's record (a heartbeat, the spread) is about to go to node `index`: from now on
-   * the node counts as holding it, whatever becomes of the write (a timeout, a WAIT that falls short
-   * may still have written), so that losing the record there is not missed. Returns the mark that
-   * `refused` needs to put the node back.
+   * the node counts as holding it, whatever becomes of the write, so that losing the record there is
+   * not missed.
    */
-  sending(index: number): number {
-    if (!this.#sent) return 0;
-    const mark = (this.#sent.get(index) ?? 0) + 1;
-    this.#sent.set(index, mark);
-    if (!this.#absent?.delete(index)) return 0;
+  sending(index: number): void {
+    if (!this.#absent?.delete(index)) return;
     if (this.#absent.size === 0) this.#absent = undefined;
-    return mark;
   }
 
-  /** The write `sending` marked was refused (nothing written): the node is absent again, unless written to since. */
-  refused(index: number, mark: number): void {
-    if (mark > 0 && this.#sent?.get(index) === mark) this.#markAbsent(index);
-  }
-
-  /** The acquisition's own write to node `index` turned out refused (a late reply): absent, unless written to since. */
-  refusedAtGrant(index: number): void {
-    if (this.#sent && !this.#sent.has(index)) this.#markAbsent(index);
-  }
-
-  #markAbsent(index: number): void {
-    if (this.#absent) this.#absent.add(index);
-    else this.#absent = new Set([index]);
-  }
-
-  /** A copy of the nodes known never to have held the record; undefined: none. */
+  /** A copy of the nodes no write of the record was sent to; undefined: none. */
   absentNodes(): ReadonlySet<number> | undefined {
     return this.#absent && new Set(this.#absent);
   }

@@ -288,10 +288,7 @@ export class LockManager {
       nodes: result.nodes,
       absent: result.absent,
     });
-    if (result.late) {
-      result.late.lock = lock;
-      for (const i of result.late.refused) lock.refusedAtGrant(i);
-    }
+    if (result.late) result.late.lock = lock;
     // The stale holders were replaced on the nodes (and audited) whether or not this grant is kept.
     for (const { previous, nodes } of result.overridden) {
       const ref = { resource, token, fence: result.fence, region: this.#o.region };

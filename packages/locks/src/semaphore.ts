@@ -7,7 +7,6 @@ import { inBatches } from './heartbeat.js';
 import type { HeldLock, Lock, LockHost } from './lock.js';
 import type { ReleaseNotifier } from './notifier.js';
 import { asArray, HOLDER_LENGTH, holderAt, toNumber } from './parse.js';
-import { refusedWrite } from './redis-errors.js';
 import { type Reply, round } from './round.js';
 import { scripts } from './scripts.js';
 import type { AcquireOptions, HolderInfo, ReleaseResult } from './types.js';
@@ -154,10 +153,9 @@ export class Semaphore {
         // A grant that lands after the round timed out (the release below went first: e.g. this call's
         // NOSCRIPT retry) is given back too, instead of blocking a slot until its deadline.
         onLate: (_i, late) => {
-          // An error after which the write may have landed (a WAIT that fell short, a closed connection)
-          // may have taken the permit too.
-          const took = late.ok ? toNumber(asArray(late.value)[0]) === 1 : !refusedWrite(late.error);
-          if (took) ctx.track(this.#release(token));
+          // An error (a WAIT that fell short, a closed connection) may have followed a grant too; a
+          // release of a permit that is not there changes nothing.
+          if (!late.ok || toNumber(asArray(late.value)[0]) === 1) ctx.track(this.#release(token));
         },
       },
     );
