@@ -200,24 +200,41 @@ export class LockNode {
     keys: string[],
     args: Arg[],
   ): Promise<[unknown, [Error | null, unknown]]> {
-    let connection = wait.connection();
-    let sent: [unknown, [Error | null, unknown]];
+    let sent = this.#writeForWait(wait, script, keys, args, true);
+    let reply: unknown;
     try {
-      const reply = this.client.evalsha(script.sha, keys.length, ...keys, ...args);
-      const waited = wait.after();
-      sent = [await reply, await waited];
+      reply = await sent.reply;
     } catch (err) {
       if (!isNoScript(err)) throw err;
-      connection = wait.connection();
-      const reply = this.client.eval(script.source, keys.length, ...keys, ...args);
-      const waited = wait.after();
-      sent = [await reply, await waited];
+      sent = this.#writeForWait(wait, script, keys, args, false);
+      reply = await sent.reply;
     }
+    const waited = await sent.waited;
     // A WAIT answered on another connection than its write's (ioredis sends unanswered commands again
     // after a reconnect, the write too) does not cover it: whether a replica has the write is unknown.
-    if (!wait.still(connection))
+    if (!wait.still(sent.connection))
       throw new ReplicaAcksError(0, this.replicaAcks, 'the connection was replaced before WAIT answered');
-    return sent;
+    return [reply, waited];
+  }
+
+  /**
+   * Sends the write, then joins the connection's next WAIT. The write goes in a pipeline of its own,
+   * which ioredis writes at once: with `enableAutoPipelining` a plain call would leave on a later
+   * tick, after the WAIT meant to cover it.
+   */
+  #writeForWait(wait: SharedWait, script: LockScript, keys: string[], args: Arg[], bySha: boolean) {
+    const connection = wait.connection();
+    const p = this.client.pipeline();
+    if (bySha) p.evalsha(script.sha, keys.length, ...keys, ...args);
+    else p.eval(script.source, keys.length, ...keys, ...args);
+    const reply = p.exec().then((replies) => {
+      const [err, value] = replies?.[0] ?? [new Error('empty pipeline reply'), undefined];
+      if (err) throw err;
+      return value;
+    });
+    // Awaited only once the reply came: a failed write must not leave its WAIT's rejection unhandled.
+    const waited = wait.after();
+    return { connection, reply, waited };
   }
 
   /** Stops listening to the client (it belongs to the caller and outlives the manager). */

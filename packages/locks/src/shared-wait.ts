@@ -32,6 +32,7 @@ export class SharedWait {
    * again, a WAIT included: on the new connection, which wrote nothing yet, it answers at once.
    */
   #connection = 0;
+  #closed = false;
   readonly #onReady = () => {
     this.#connection++;
   };
@@ -52,10 +53,12 @@ export class SharedWait {
 
   /** Whether a reply that arrives now comes from connection `mark` (see `connection()`). */
   still(mark: number): boolean {
-    return this.#connection === mark;
+    return !this.#closed && this.#connection === mark;
   }
 
+  /** Stops counting connections; writes still in flight then no longer count as acknowledged. */
   close(): void {
+    this.#closed = true;
     this.client.removeListener?.('ready', this.#onReady);
   }
 

@@ -1,5 +1,5 @@
 import { type RedisNodes, startRedisNodes, waitUntil } from '@cxkit/testkit';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isQuorumUnavailableError, LockManager } from '../src/index.js';
 import { client, quit, sleep } from './helpers.js';
@@ -97,6 +97,30 @@ describe('replicaAcks on one master', () => {
       expect(outcomeOf(err)).toBe('replica-acks');
     } finally {
       await nodes.nodes[1]!.resume();
+      await m.close();
+    }
+  });
+
+  it('a client with enableAutoPipelining: the WAIT still goes after its write', async () => {
+    // An auto-pipelined call leaves on a later tick; a WAIT sent before it would answer at once with
+    // the paused replica counted (it acknowledged everything before).
+    const auto = new Redis(nodes.urls[0]!, { enableAutoPipelining: true, maxRetriesPerRequest: 1 });
+    auto.on('error', () => {});
+    clients.push(auto);
+    const m = new LockManager({ nodes: auto, replicaAcks: 1, replicaAckTimeoutMs: 100 });
+    try {
+      await (await m.acquire('auto:warm', { heartbeat: false })).release();
+      // The replica acknowledges its offset once a second: after that the master knows it has every
+      // write so far, so a WAIT that went out before the next write would answer 1 at once.
+      await sleep(1_200);
+      await nodes.nodes[1]!.pause();
+      try {
+        const err = await m.acquire('auto', { heartbeat: false }).catch((e: unknown) => e);
+        expect(outcomeOf(err)).toBe('replica-acks');
+      } finally {
+        await nodes.nodes[1]!.resume();
+      }
+    } finally {
       await m.close();
     }
   });
