@@ -25,7 +25,12 @@ export interface ScriptClient {
   /** ioredis `Cluster` only: reloads the slot map. */
   refreshSlotsCache?(callback: (err?: Error | null) => void): void;
   /** ioredis `Cluster` only: its connections by node (a MOVED or ASK names the node to ask). */
-  connectionPool?: { findOrCreate(node: { host: string; port: number }): { pipeline(): PipelineLike } };
+  connectionPool?: {
+    findOrCreate(node: { host: string; port: number }): NodeConnection;
+    getInstanceByKey?(key: string): NodeConnection | undefined;
+  };
+  /** ioredis `Cluster` only: per slot, the `host:port` keys of its master and replicas. */
+  slots?: (string[] | undefined)[];
   /** ioredis `Cluster` only: maps a node's announced `host:port` to the address to connect to (`natMap`). */
   natMapper?(address: string): { host: string; port: number };
   options?: { host?: string; port?: number };
@@ -37,6 +42,9 @@ export interface ScriptClient {
   on?(event: 'ready', listener: () => void): unknown;
   removeListener?(event: 'ready', listener: () => void): unknown;
 }
+
+/** One node's own connection (an ioredis `Redis`), as a Cluster's pool holds it. */
+export type NodeConnection = Pick<ScriptClient, 'pipeline' | 'status' | 'on' | 'removeListener'>;
 
 export interface PipelineLike {
   evalsha(sha: string, numKeys: number, ...args: Arg[]): PipelineLike;

@@ -1,10 +1,10 @@
 import { nodeCalls } from './calls.js';
-import type { PipelineLike, ScriptClient } from './client.js';
+import type { NodeConnection, PipelineLike, ScriptClient } from './client.js';
 import { joinHandOffs, type QueuedCall } from './handoff-call.js';
 import { isNoScript } from './redis-errors.js';
 import type { LockScript } from './scripts.js';
 import { SharedWait } from './shared-wait.js';
-import { sendWaited } from './waited-write.js';
+import { sendWaited, type WaitedCluster } from './waited-write.js';
 
 type Arg = string | number;
 
@@ -45,18 +45,42 @@ export class LockNode {
   readonly calls: ReturnType<typeof nodeCalls>;
   /** With `replicaAcks`, outside a Cluster: the connection's one `WAIT` in flight. */
   readonly #wait: SharedWait | undefined;
+  /** With `replicaAcks` on a Cluster: each master connection's one `WAIT` in flight. */
+  readonly #cluster: (WaitedCluster & { waits: Map<NodeConnection, SharedWait> }) | undefined;
 
   constructor(
     readonly label: string,
     readonly client: ScriptClient,
     private readonly replicaAcks: number,
-    private readonly replicaAckTimeoutMs: number,
+    replicaAckTimeoutMs: number,
     /** For how long a write with `WAIT` is sent again after Cluster redirections (a slot that moves). */
     private readonly redirectBudgetMs = 500,
   ) {
     this.#batching = client.isCluster !== true;
     if (replicaAcks > 0 && this.#batching)
       this.#wait = new SharedWait(client, replicaAcks, replicaAckTimeoutMs);
+    if (replicaAcks > 0 && !this.#batching) {
+      const waits = new Map<NodeConnection, SharedWait>();
+      this.#cluster = {
+        client,
+        waits,
+        wait: [replicaAcks, replicaAckTimeoutMs],
+        waitOf: (connection) => {
+          let wait = waits.get(connection);
+          if (!wait) {
+            // Connections the Cluster closed (a node removed) go with their listener.
+            for (const [c, w] of waits) {
+              if (c.status !== 'end') continue;
+              w.close();
+              waits.delete(c);
+            }
+            wait = new SharedWait(connection, replicaAcks, replicaAckTimeoutMs);
+            waits.set(connection, wait);
+          }
+          return wait;
+        },
+      };
+    }
     this.calls = nodeCalls(
       (script, keys, args, write) => this.runNow(script, keys, args, write),
       this.#batching,
@@ -170,17 +194,16 @@ export class LockNode {
     });
   }
 
-  // One master: the write, then the connection's shared WAIT (sent after it, so it covers it). On a
-  // Cluster the write and its own WAIT travel in one pipeline, to the connection of the write's slot.
+  // The write, then its connection's shared WAIT (sent after it, so it covers it): on one master its
+  // connection, on a Cluster the connection of the write's slot owner (see `sendWaited`).
   async #runWaited(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
     let reply: unknown;
     let waited: [Error | null, unknown];
     if (this.#wait) {
       [reply, waited] = await this.#writeThenWait(this.#wait, script, keys, args);
     } else {
-      const wait: [number, number] = [this.replicaAcks, this.replicaAckTimeoutMs];
-      const replies = await sendWaited(this.client, script, keys, args, wait, this.redirectBudgetMs);
-      const [scriptErr, value] = replies[0] ?? [new Error('empty pipeline reply'), undefined];
+      const replies = await sendWaited(this.#cluster!, script, keys, args, this.redirectBudgetMs);
+      const [scriptErr, value] = replies[0];
       if (scriptErr) throw scriptErr;
       reply = value;
       waited = replies[1] ?? [new Error('missing WAIT reply'), undefined];
@@ -240,5 +263,6 @@ export class LockNode {
   /** Stops listening to the client (it belongs to the caller and outlives the manager). */
   close(): void {
     this.#wait?.close();
+    for (const wait of this.#cluster?.waits.values() ?? []) wait.close();
   }
 }

@@ -1,4 +1,4 @@
-import type { ScriptClient } from './client.js';
+import type { NodeConnection } from './client.js';
 
 interface Group {
   promise: Promise<[Error | null, unknown]>;
@@ -38,7 +38,7 @@ export class SharedWait {
   };
 
   constructor(
-    private readonly client: ScriptClient,
+    private readonly client: NodeConnection,
     private readonly replicas: number,
     private readonly timeoutMs: number,
   ) {

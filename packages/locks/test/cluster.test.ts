@@ -2,6 +2,7 @@ import { type RedisCluster, type RedisNodes, startRedisCluster, startRedisNodes 
 import { Cluster, type Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isLockConflictError, isQuorumUnavailableError, type LockEvents, LockManager } from '../src/index.js';
+import { keySlot } from '../src/key-slot.js';
 import { client, quit, sleep } from './helpers.js';
 
 let cluster: RedisCluster;
@@ -180,5 +181,51 @@ describe('Cluster mode with replicaAcks', () => {
       await a.close();
       await b.close();
     }
+  });
+
+  it("writes to one master share its connection's WAIT: with its replica paused, 12 writes 5 ms apart all fail as replica-acks within about two WAIT timeouts", async () => {
+    const m = new LockManager({ nodes: ioCluster, replicaAcks: 1, replicaAckTimeoutMs: 100 });
+    // Resources whose records live on the first master.
+    const master = (await cluster.masters())[0]!;
+    const [replica] = await cluster.replicasOf(master);
+    const resources: string[] = [];
+    for (let i = 0; resources.length < 13; i++) {
+      const slot = Number(await master.command('CLUSTER', 'KEYSLOT', `cxkit:locks:{burst:${i}}`));
+      if ((await cluster.masterForSlot(slot)).port === master.port) resources.push(`burst:${i}`);
+    }
+    await (await m.acquire(resources[12]!, { heartbeat: false })).release();
+    await replica!.pause();
+    try {
+      // One WAIT per write, each blocking the master's connection for 100-200 ms, would answer the 12th
+      // after 1.2 s or more.
+      const started = performance.now();
+      const pending: Promise<unknown>[] = [];
+      for (const resource of resources.slice(0, 12)) {
+        pending.push(m.acquire(resource, { heartbeat: false }).catch((e: unknown) => e));
+        await sleep(5);
+      }
+      const errors = await Promise.all(pending);
+      for (const err of errors)
+        expect(isQuorumUnavailableError(err) && err.nodes[0]?.outcome).toBe('replica-acks');
+      expect(performance.now() - started).toBeLessThan(700);
+    } finally {
+      await replica!.resume();
+      await m.close();
+    }
+  });
+
+  it("finds a key's slot as the Cluster does (hash tags, none, empty, not ASCII)", async () => {
+    const keys = [
+      'cxkit:locks:{a}',
+      'plain-key',
+      'x{}y',
+      '{}{z}',
+      'cxkit:locks:{réservé:ü}',
+      '{a}{b}',
+      'a{b',
+    ];
+    const master = (await cluster.masters())[0]!;
+    for (const key of keys)
+      expect(keySlot(key)).toBe(Number(await master.command('CLUSTER', 'KEYSLOT', key)));
   });
 });
