@@ -45,6 +45,7 @@ export class LockNode {
   readonly calls: ReturnType<typeof nodeCalls>;
   /** With `replicaAcks`, outside a Cluster: the connection's one `WAIT` in flight. */
   readonly #wait: SharedWait | undefined;
+  #closed = false;
   /** With `replicaAcks` on a Cluster: each master connection's one `WAIT` in flight. */
   readonly #cluster: (WaitedCluster & { waits: Map<NodeConnection, SharedWait> }) | undefined;
 
@@ -67,7 +68,11 @@ export class LockNode {
         wait: [replicaAcks, replicaAckTimeoutMs],
         waitOf: (connection) => {
           let wait = waits.get(connection);
-          if (!wait) {
+          if (!wait && this.#closed) {
+            // A write still redirected after close(): no listener left behind on the caller's Cluster.
+            wait = new SharedWait(connection, replicaAcks, replicaAckTimeoutMs);
+            wait.close();
+          } else if (!wait) {
             // Connections the Cluster closed (a node removed) go with their listener.
             for (const [c, w] of waits) {
               if (c.status !== 'end') continue;
@@ -262,6 +267,7 @@ export class LockNode {
 
   /** Stops listening to the client (it belongs to the caller and outlives the manager). */
   close(): void {
+    this.#closed = true;
     this.#wait?.close();
     for (const wait of this.#cluster?.waits.values() ?? []) wait.close();
   }

@@ -44,9 +44,11 @@ export async function sendWaited(
   let target = slotOwner(client, keys[0]!);
   let asking = false;
   for (let redirections = 0; ; redirections++) {
-    const replies = target
-      ? await onConnection(target, cluster.waitOf(target), asking, script, keys, args)
-      : await throughCluster(client, script, keys, args, cluster.wait);
+    const own = target && keysOn(client, target, keys);
+    const replies =
+      target && own
+        ? await onConnection(target, cluster.waitOf(target), asking, script, own, args)
+        : await throughCluster(client, script, keys, args, cluster.wait);
     const redirect = redirectOf(replies[0][0]);
     if (!redirect || redirections >= MAX_REDIRECTIONS) return replies;
     const named =
@@ -111,8 +113,21 @@ async function throughCluster(
 
 /** The connection of `key`'s slot owner from the Cluster's own pool, once the slot map is loaded. */
 function slotOwner(client: ScriptClient, key: string): NodeConnection | undefined {
-  const owner = client.slots?.[keySlot(key)]?.[0];
+  const owner = client.slots?.[keySlot((client.options?.keyPrefix ?? '') + key)]?.[0];
   return owner === undefined ? undefined : client.connectionPool?.getInstanceByKey?.(owner);
+}
+
+/**
+ * `keys` as a node's own connection must send them to reach the Cluster's keys: ioredis prefixes a
+ * call with the `keyPrefix` of the connection it goes through, and the pool's node connections do not
+ * take one set on the Cluster itself. Undefined when the two prefixes do not compose (the write then
+ * goes through the Cluster client).
+ */
+function keysOn(client: ScriptClient, target: NodeConnection, keys: string[]): string[] | undefined {
+  const cluster = client.options?.keyPrefix ?? '';
+  const node = target.options?.keyPrefix ?? '';
+  if (cluster === node) return keys;
+  return node === '' ? keys.map((k) => cluster + k) : undefined;
 }
 
 /** The connection to `address` (`host:port`, as a redirection names it) from the Cluster's own pool. */

@@ -228,4 +228,25 @@ describe('Cluster mode with replicaAcks', () => {
     for (const key of keys)
       expect(keySlot(key)).toBe(Number(await master.command('CLUSTER', 'KEYSLOT', key)));
   });
+
+  it('a keyPrefix set on the Cluster client applies to waited writes too (they go to a node connection of their own)', async () => {
+    const prefixed = new Cluster(cluster.startupNodes, {
+      keyPrefix: 'app:',
+      redisOptions: { maxRetriesPerRequest: 2 },
+    });
+    const m = new LockManager({ nodes: prefixed, replicaAcks: 1 });
+    try {
+      await (await m.acquire('prefixed:warm', { heartbeat: false })).release();
+      const lock = await m.acquire('prefixed', { heartbeat: false });
+      // Record: "<expires> <high-water fence> <token> ...", under the Cluster's prefix only.
+      expect((await ioCluster.get('app:cxkit:locks:{prefixed}'))?.split(' ')[2]).toBe(lock.token);
+      expect(await ioCluster.exists('cxkit:locks:{prefixed}')).toBe(0);
+      expect((await m.inspect('prefixed')).holder?.token).toBe(lock.token);
+      expect(await lock.extend()).toBeGreaterThan(Date.now());
+      expect(await lock.release()).toEqual({ released: true });
+    } finally {
+      await m.close();
+      await prefixed.quit().catch(() => prefixed.disconnect());
+    }
+  });
 });
