@@ -5,7 +5,8 @@ import { labelOf, type ScriptClient, type Topology, topologyOf } from './client.
 import type { LockEvents } from './events.js';
 import { NodeHealth } from './health.js';
 import { Keys } from './keys.js';
-import { LockNode, NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } from './node.js';
+import { LockNode } from './node.js';
+import { NodeTimeoutError, ReplicaAcksError, WaitUnsupportedError } from './node-errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { Reply } from './round.js';
 import type { Outcome } from './types.js';

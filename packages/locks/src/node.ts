@@ -1,34 +1,13 @@
 import { nodeCalls } from './calls.js';
 import type { NodeConnection, PipelineLike, ScriptClient } from './client.js';
 import { joinHandOffs, type QueuedCall } from './handoff-call.js';
+import { ReplicaAcksError, WaitUnsupportedError } from './node-errors.js';
 import { isNoScript } from './redis-errors.js';
 import type { LockScript } from './scripts.js';
 import { SharedWait } from './shared-wait.js';
-import { sendWaited, type WaitedCluster } from './waited-write.js';
+import { onConnection, sendWaited, type WaitedCluster } from './waited-write.js';
 
 type Arg = string | number;
-
-/** A node did not answer within `requestTimeoutMs` (it may still run the call later). */
-export class NodeTimeoutError extends Error {
-  override readonly name = 'NodeTimeoutError';
-}
-
-/** `WAIT` was answered with an error: the server (or a proxy in front of it) does not support it. */
-export class WaitUnsupportedError extends Error {
-  override readonly name = 'WaitUnsupportedError';
-}
-
-/** Fewer replicas than `replicaAcks` acknowledged the write in time. */
-export class ReplicaAcksError extends Error {
-  override readonly name = 'ReplicaAcksError';
-  constructor(
-    readonly acked: number,
-    readonly wanted: number,
-    message = `${acked} of ${wanted} replica acknowledgements`,
-  ) {
-    super(message);
-  }
-}
 
 /** Most script calls written to one node in one write; more wait for the next flush. */
 const MAX_BATCH = 256;
@@ -202,67 +181,16 @@ export class LockNode {
   // The write, then its connection's shared WAIT (sent after it, so it covers it): on one master its
   // connection, on a Cluster the connection of the write's slot owner (see `sendWaited`).
   async #runWaited(script: LockScript, keys: string[], args: Arg[]): Promise<unknown> {
-    let reply: unknown;
-    let waited: [Error | null, unknown];
-    if (this.#wait) {
-      [reply, waited] = await this.#writeThenWait(this.#wait, script, keys, args);
-    } else {
-      const replies = await sendWaited(this.#cluster!, script, keys, args, this.redirectBudgetMs);
-      const [scriptErr, value] = replies[0];
-      if (scriptErr) throw scriptErr;
-      reply = value;
-      waited = replies[1] ?? [new Error('missing WAIT reply'), undefined];
-    }
-    const [waitErr, acked] = waited;
+    const [[scriptErr, reply], waited] = this.#wait
+      ? await onConnection(this.client, this.#wait, false, script, keys, args)
+      : await sendWaited(this.#cluster!, script, keys, args, this.redirectBudgetMs);
+    if (scriptErr) throw scriptErr;
+    const [waitErr, acked] = waited ?? [new Error('missing WAIT reply'), undefined];
     // Only the server's own refusal says WAIT is unsupported; a closed connection is just a failed call.
     if (waitErr && waitErr.name !== 'ReplyError') throw waitErr;
     if (waitErr) throw new WaitUnsupportedError(`WAIT failed: ${waitErr.message}`, { cause: waitErr });
     if (Number(acked) < this.replicaAcks) throw new ReplicaAcksError(Number(acked), this.replicaAcks);
     return reply;
-  }
-
-  /** The script's reply and that of a WAIT sent after it (after its EVAL too, on NOSCRIPT). */
-  async #writeThenWait(
-    wait: SharedWait,
-    script: LockScript,
-    keys: string[],
-    args: Arg[],
-  ): Promise<[unknown, [Error | null, unknown]]> {
-    let sent = this.#writeForWait(wait, script, keys, args, true);
-    let reply: unknown;
-    try {
-      reply = await sent.reply;
-    } catch (err) {
-      if (!isNoScript(err)) throw err;
-      sent = this.#writeForWait(wait, script, keys, args, false);
-      reply = await sent.reply;
-    }
-    const waited = await sent.waited;
-    // A WAIT answered on another connection than its write's (ioredis sends unanswered commands again
-    // after a reconnect, the write too) does not cover it: whether a replica has the write is unknown.
-    if (!wait.still(sent.connection))
-      throw new ReplicaAcksError(0, this.replicaAcks, 'the connection was replaced before WAIT answered');
-    return [reply, waited];
-  }
-
-  /**
-   * Sends the write, then joins the connection's next WAIT. The write goes in a pipeline of its own,
-   * which ioredis writes at once: with `enableAutoPipelining` a plain call would leave on a later
-   * tick, after the WAIT meant to cover it.
-   */
-  #writeForWait(wait: SharedWait, script: LockScript, keys: string[], args: Arg[], bySha: boolean) {
-    const connection = wait.connection();
-    const p = this.client.pipeline();
-    if (bySha) p.evalsha(script.sha, keys.length, ...keys, ...args);
-    else p.eval(script.source, keys.length, ...keys, ...args);
-    const reply = p.exec().then((replies) => {
-      const [err, value] = replies?.[0] ?? [new Error('empty pipeline reply'), undefined];
-      if (err) throw err;
-      return value;
-    });
-    // Awaited only once the reply came: a failed write must not leave its WAIT's rejection unhandled.
-    const waited = wait.after();
-    return { connection, reply, waited };
   }
 
   /** Stops listening to the client (it belongs to the caller and outlives the manager). */

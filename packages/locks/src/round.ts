@@ -1,5 +1,6 @@
 import type { NodeHealth } from './health.js';
-import { type LockNode, NodeTimeoutError } from './node.js';
+import type { LockNode } from './node.js';
+import { NodeTimeoutError } from './node-errors.js';
 import { HEDGE_FACTOR, MIN_HEDGE_MS } from './wave.js';
 
 /** The share of `timeoutMs` after which a node that has not answered may be given up on. */

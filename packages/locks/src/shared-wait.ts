@@ -39,7 +39,7 @@ export class SharedWait {
 
   constructor(
     private readonly client: NodeConnection,
-    private readonly replicas: number,
+    readonly replicas: number,
     private readonly timeoutMs: number,
   ) {
     client.on?.('ready', this.#onReady);

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { NodeConnection, ScriptClient } from './client.js';
 import { keySlot } from './key-slot.js';
+import { ReplicaAcksError } from './node-errors.js';
 import { isNoScript, redirectOf } from './redis-errors.js';
 import type { LockScript } from './scripts.js';
 import type { SharedWait } from './shared-wait.js';
@@ -61,8 +62,12 @@ export async function sendWaited(
   }
 }
 
-/** The write on `target`'s own connection, then that connection's shared WAIT (skipped on an error). */
-async function onConnection(
+/**
+ * The write on `target`'s own connection, then that connection's shared WAIT (skipped when the script
+ * failed). The write goes in a pipeline of its own, which ioredis writes at once: with
+ * `enableAutoPipelining` a plain call would leave on a later tick, after the WAIT meant to cover it.
+ */
+export async function onConnection(
   target: NodeConnection,
   wait: SharedWait,
   asking: boolean,
@@ -86,8 +91,14 @@ async function onConnection(
   if (isNoScript(sent.reply[0])) sent = await send(false);
   if (sent.reply[0]) return [sent.reply, undefined];
   const waited = await sent.waited;
-  // A WAIT answered on another connection than its write's covers nothing (see `SharedWait`).
-  return [sent.reply, wait.still(sent.connection) ? waited : [null, 0]];
+  // A WAIT answered on another connection than its write's (ioredis sends unanswered commands again
+  // after a reconnect, the write too) does not cover it: whether a replica has the write is unknown.
+  if (!wait.still(sent.connection))
+    return [
+      sent.reply,
+      [new ReplicaAcksError(0, wait.replicas, 'the connection was replaced before WAIT answered'), undefined],
+    ];
+  return [sent.reply, waited];
 }
 
 /** The write and its own WAIT in one pipeline through the Cluster client (slot map not loaded yet). */
