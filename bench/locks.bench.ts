@@ -6,6 +6,7 @@ import { defineBench, type Scenario } from './lib/define.js';
 import { latencies, percentile, throughput } from './lib/measure.js';
 import { bareScripts } from './locks/bare-scripts.js';
 import { type Candidate, cxkit, redlock, roundTripFloor, semaphore, sesame } from './locks/candidates.js';
+import { scriptFloor } from './locks/script-floor.js';
 
 interface Ctx {
   five: RedisNodes;
@@ -18,6 +19,8 @@ const NAMES = ['cxkit', 'redlock@5.0.0-beta.2', '@sesamecare-oss/redlock', 'redi
 const FLOOR = 'floor: one round trip per hand-off';
 /** One-node c=1 and hand-off rows only: cxkit's recorded script calls sent by a client with no library code. */
 const BARE = "cxkit's script calls, bare client";
+/** One-node c=1 rows only: the smallest acquire and release scripts the issue's record asks for (see `scriptFloor`). */
+const SCRIPT_FLOOR = 'floor: smallest conforming script pair, bare client';
 const SKIPPED = { 'redlock-universal': 'needs Node >= 22 (engines), the workspace runs Node 20' };
 const SEQUENTIAL = 500;
 const PARALLEL_OPS = 10_000;
@@ -43,7 +46,7 @@ function scenarios(topology: 'five' | 'one', label: string): Scenario<Ctx>[] {
     Object.fromEntries(names.map((n) => [n, (ctx: Ctx) => sample(ctx.libs[topology][n]!)]));
   const common = { baseline: 'cxkit', skipped: SKIPPED };
   const seqLatencies = (c: Candidate) => latencies(SEQUENTIAL, () => c.once(fresh()));
-  const bare = topology === 'one' ? [BARE] : [];
+  const bare = topology === 'one' ? [BARE, SCRIPT_FLOOR] : [];
   return [
     {
       ...common,
@@ -103,7 +106,15 @@ export default defineBench<Ctx>({
     'hand-off and writes no lock. The one-node row "cxkit\'s script calls, bare client" sends the exact script calls',
     "a LockManager sends (recorded once from the nodes' SLOWLOG, replayed with fresh names and tokens) from a",
     "client that does nothing else: the anchors' distance to it is what cxkit's scripts cost on the server and",
-    "the wire, cxkit's distance to it is the library's own client code. Before the first sample every",
+    "the wire, cxkit's distance to it is the library's own client code. The one-node row",
+    '"floor: smallest conforming script pair" is the least a one-master lock as issue 3 specifies it can',
+    "send, from a bare client: an acquire script that reads TIME, the record and the node's epoch marker and",
+    "writes the owner's token, region, operation and correlation id, server-time expiry, acquired-at and",
+    'heartbeat and a fence above the high-water; a release script that checks the token and the expiry and',
+    'keeps the high-water; and a hand-off script that checks the releasing owner and writes the next grant',
+    '(no waiters flag, override, audit or batching). Its distance to the anchors (a plain SET NX PX, a',
+    'compare-and-delete script) is what any design meeting those requirements pays before its client code.',
+    'Before the first sample every',
     'candidate runs 300 acquire+release and then',
     'the hand-off pattern for 3 s (JIT warm-up).',
     'cxkit runs with its',
@@ -144,7 +155,10 @@ export default defineBench<Ctx>({
         30_000,
         250,
       );
-      if (topology === 'one') libs[topology][BARE] = await bareScripts(nodes.urls[0]!, ours.manager);
+      if (topology === 'one') {
+        libs[topology][BARE] = await bareScripts(nodes.urls[0]!, ours.manager);
+        libs[topology][SCRIPT_FLOOR] = await scriptFloor(nodes.urls[0]!);
+      }
     }
     // Warm every candidate (connections, script cache, JIT) before the first measured sample: 300
     // acquire+release, then the hand-off pattern for WARM_HAND_OFF_MS (a few samples' worth: its code

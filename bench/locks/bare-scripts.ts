@@ -5,6 +5,7 @@
 import type { LockManager } from '@cxkit/locks';
 import { Redis } from 'ioredis';
 import type { Candidate } from './candidates.js';
+import { takeTurns } from './turns.js';
 
 /** One recorded command: `evalsha`, the SHA, the key count, keys and arguments. */
 type Call = string[];
@@ -81,50 +82,30 @@ export async function bareScripts(url: string, manager: LockManager): Promise<Ca
     return client.call('evalsha', sha!, ...rest);
   };
   const { once, handOff } = recorded;
-  const tails = new Map<string, { tail: Promise<void>; turn: number; waiting: number }>();
   return {
     once: async (r) => {
       const pairs: [string, string][] = [[once.resource, r]];
       await send(once.acquire, pairs);
       await send(once.release, pairs);
     },
-    // An in-process queue per resource, as cxkit's waiters in one manager: the first caller acquires,
-    // every later one is handed the lock by one hand-off call, the last one releases.
-    exclusive: async (r, section) => {
-      const q = tails.get(r) ?? { tail: Promise.resolve(), turn: -1, waiting: 0 };
-      tails.set(r, q);
-      const previous = q.tail;
-      let done!: () => void;
-      q.tail = new Promise<void>((resolve) => (done = resolve));
-      q.waiting++;
-      await previous;
-      q.waiting--;
-      const token = (n: number) => `${r}#${n}`;
-      if (q.turn < 0)
-        await send(once.acquire, [
+    exclusive: takeTurns({
+      acquire: (r, token) =>
+        send(once.acquire, [
           [once.resource, r],
-          [once.token, token(0)],
-        ]);
-      else
-        await send(handOff.call, [
+          [once.token, token],
+        ]),
+      handOff: (r, from, to) =>
+        send(handOff.call, [
           [handOff.resource, r],
-          [handOff.from, token(q.turn)],
-          [handOff.to, token(q.turn + 1)],
-        ]);
-      q.turn++;
-      try {
-        await section();
-      } finally {
-        if (q.waiting === 0) {
-          tails.delete(r);
-          await send(once.release, [
-            [once.resource, r],
-            [once.token, token(q.turn)],
-          ]);
-        }
-        done();
-      }
-    },
+          [handOff.from, from],
+          [handOff.to, to],
+        ]),
+      release: (r, token) =>
+        send(once.release, [
+          [once.resource, r],
+          [once.token, token],
+        ]),
+    }),
     close: () => client.quit().then(() => {}),
   };
 }
