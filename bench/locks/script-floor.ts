@@ -1,4 +1,4 @@
-// The smallest script pair that does what the issue asks of one master's acquire and release, with no
+// The smallest script pair that keeps cxkit's guarantees for one master's acquire and release, with no
 // library around it. The acquire reads the node's TIME, the record and the node's epoch marker (the
 // amnesia guard, returned with the grant), and writes a record holding the owner's token, region,
 // operation and correlation id, server-time expiry, acquired-at and heartbeat, and a fence above the
