@@ -40,11 +40,10 @@ export interface ScriptClient {
   status?: string;
   /** ioredis `Redis` only: told of each new connection (`'ready'`). */
   on?(event: 'ready', listener: () => void): unknown;
-  removeListener?(event: 'ready', listener: () => void): unknown;
 }
 
 /** One node's own connection (an ioredis `Redis`), as a Cluster's pool holds it. */
-export type NodeConnection = Pick<ScriptClient, 'pipeline' | 'status' | 'on' | 'removeListener' | 'options'>;
+export type NodeConnection = Pick<ScriptClient, 'pipeline' | 'status' | 'on' | 'options'>;
 
 export interface PipelineLike {
   evalsha(sha: string, numKeys: number, ...args: Arg[]): PipelineLike;

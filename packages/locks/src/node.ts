@@ -48,11 +48,11 @@ export class LockNode {
         waitOf: (connection) => {
           let wait = waits.get(connection);
           if (!wait && this.#closed) {
-            // A write still redirected after close(): no listener left behind on the caller's Cluster.
+            // A write still redirected after close(): not kept, and not counted as acknowledged.
             wait = new SharedWait(connection, replicaAcks, replicaAckTimeoutMs);
             wait.close();
           } else if (!wait) {
-            // Connections the Cluster closed (a node removed) go with their listener.
+            // Connections the Cluster closed (a node removed) are dropped.
             for (const [c, w] of waits) {
               if (c.status !== 'end') continue;
               w.close();

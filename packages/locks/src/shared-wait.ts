@@ -19,6 +19,26 @@ function group(): Group {
 }
 
 /**
+ * How many connections each client has made ready, one counter per client object shared by every
+ * manager on it: one `ready` listener per client however many managers use it (Node warns about a
+ * leak past 10 listeners). It lives as long as the client.
+ */
+const readyCounts = new WeakMap<NodeConnection, { ready: number }>();
+
+function readyCountOf(client: NodeConnection): { ready: number } {
+  let count = readyCounts.get(client);
+  if (!count) {
+    const fresh = { ready: 0 };
+    client.on?.('ready', () => {
+      fresh.ready++;
+    });
+    readyCounts.set(client, fresh);
+    count = fresh;
+  }
+  return count;
+}
+
+/**
  * One `WAIT` in flight per connection, covering every write sent on it before: `WAIT` blocks the
  * connection until it returns, so one per write would queue them behind each other (with a replica
  * gone each takes its whole timeout, and every call behind them, releases too, waits for all of them).
@@ -28,38 +48,35 @@ export class SharedWait {
   #inFlight = false;
   #next: Group | undefined;
   /**
-   * Connections the client has made ready since. After a reconnect ioredis sends unanswered commands
-   * again, a WAIT included: on the new connection, which wrote nothing yet, it answers at once.
+   * Connections the client has made ready. After a reconnect ioredis sends unanswered commands again,
+   * a WAIT included: on the new connection, which wrote nothing yet, it answers at once.
    */
-  #connection = 0;
+  readonly #connections: { ready: number };
   #closed = false;
-  readonly #onReady = () => {
-    this.#connection++;
-  };
 
   constructor(
     private readonly client: NodeConnection,
     readonly replicas: number,
     private readonly timeoutMs: number,
   ) {
-    client.on?.('ready', this.#onReady);
+    this.#connections = readyCountOf(client);
   }
 
   /** The connection a command written now goes out on: the current one when ready, else the next. */
   connection(): number {
     const status = this.client.status;
-    return status === undefined || status === 'ready' ? this.#connection : this.#connection + 1;
+    const ready = this.#connections.ready;
+    return status === undefined || status === 'ready' ? ready : ready + 1;
   }
 
   /** Whether a reply that arrives now comes from connection `mark` (see `connection()`). */
   still(mark: number): boolean {
-    return !this.#closed && this.#connection === mark;
+    return !this.#closed && this.#connections.ready === mark;
   }
 
-  /** Stops counting connections; writes still in flight then no longer count as acknowledged. */
+  /** Writes still in flight no longer count as acknowledged. */
   close(): void {
     this.#closed = true;
-    this.client.removeListener?.('ready', this.#onReady);
   }
 
   /**

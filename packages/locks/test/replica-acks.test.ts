@@ -151,11 +151,22 @@ describe('replicaAcks on one master', () => {
     }
   });
 
-  it("closed managers leave no listener on the caller's client", async () => {
+  it('managers on one client share one ready listener on it, however many there are', async () => {
     const shared = clientOf(0);
     const before = shared.listenerCount('ready');
-    for (let i = 0; i < 12; i++) await new LockManager({ nodes: shared, replicaAcks: 1 }).close();
-    expect(shared.listenerCount('ready')).toBe(before);
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    const managers = Array.from({ length: 12 }, () => new LockManager({ nodes: shared, replicaAcks: 1 }));
+    try {
+      for (const [i, m] of managers.entries()) await (await m.acquire(`shared:${i}`)).release();
+      expect(shared.listenerCount('ready')).toBeLessThanOrEqual(before + 1);
+    } finally {
+      await Promise.all(managers.map((m) => m.close()));
+      process.off('warning', onWarning);
+    }
+    expect(shared.listenerCount('ready')).toBeLessThanOrEqual(before + 1);
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 
   it('a master without replicas: concurrent writes all fail as replica-acks, none as a timeout', async () => {
