@@ -1,6 +1,7 @@
 // The smallest script pair that keeps cxkit's guarantees for one master's acquire and release, with no
 // library around it. The acquire reads the node's TIME, the record and the node's epoch marker (the
-// amnesia guard, returned with the grant), and writes a record holding the owner's token, region,
+// amnesia guard, returned with the grant and the server time, so a client can tell the marker's age),
+// takes a record that is absent, released or expired, and writes a record holding the owner's token, region,
 // operation and correlation id, server-time expiry, acquired-at and heartbeat, and a fence above the
 // record's high-water; the release checks the token and the expiry (TIME, so an expired lock answers
 // "not released") and writes the record back as released, keeping the high-water. No waiters flag, no
@@ -16,20 +17,23 @@ import { takeTurns } from './turns.js';
 
 const ACQUIRE = `
 local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local m = redis.call('MGET', KEYS[1], KEYS[2])
 local s = m[2]
 local hw = 0
-if s then hw = tonumber(string.match(s, '^0 (%d+)$')) end
-if not hw then return 0 end
+if s then
+  local exp, high = string.match(s, '^(%d+) (%d+)')
+  if tonumber(exp) > now then return 0 end
+  hw = tonumber(high)
+end
 local epoch = m[1]
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
 if not epoch then
   epoch = t[1] .. '.' .. t[2]
   redis.call('SET', KEYS[1], epoch)
 end
 local fence = string.format('%.0f', math.max(hw + 1, t[1] * 1000000))
 local record = (now + ARGV[2]) .. ' ' .. fence .. ' ' .. ARGV[1] .. ' ' .. now .. ' ' .. now .. ' ' .. ARGV[3]
-if redis.call('SET', KEYS[2], record, 'PX', ARGV[2] + ARGV[4], s and 'XX' or 'NX') then return { epoch, fence } end
+if redis.call('SET', KEYS[2], record, 'PX', ARGV[2] + ARGV[4], s and 'XX' or 'NX') then return { epoch, now, fence } end
 return 0`;
 
 const RELEASE = `
@@ -51,7 +55,7 @@ if token ~= ARGV[1] or tonumber(exp) <= now or not m[1] then return 0 end
 local fence = string.format('%.0f', math.max(hw + 1, t[1] * 1000000))
 local record = (now + ARGV[3]) .. ' ' .. fence .. ' ' .. ARGV[2] .. ' ' .. now .. ' ' .. now .. ' ' .. ARGV[4]
 redis.call('SET', KEYS[2], record, 'PX', ARGV[3] + ARGV[5])
-return { m[1], fence }`;
+return { m[1], now, fence }`;
 
 /** Region, operation and correlation id, as a caller names its lock. */
 const META = 'eu-west crm-update call-0c1f4d2a-7b9e-4f51-9d2e-3a8c6b1e5f70';

@@ -22,17 +22,23 @@ export function takeTurns(calls: TurnCalls): Candidate['exclusive'] {
     await previous;
     q.waiting--;
     const token = (n: number) => `${r}#${n}`;
-    if (q.turn < 0) await calls.acquire(r, token(0));
-    else await calls.handOff(r, token(q.turn), token(q.turn + 1));
-    q.turn++;
+    let granted = false;
     try {
+      if (q.turn < 0) await calls.acquire(r, token(0));
+      else await calls.handOff(r, token(q.turn), token(q.turn + 1));
+      granted = true;
+      q.turn++;
       await section();
     } finally {
-      if (q.waiting === 0) {
-        queues.delete(r);
-        await calls.release(r, token(q.turn));
+      // A failed call still lets the next caller go (its own call then fails too): the run fails, not hangs.
+      try {
+        if (q.waiting === 0) {
+          queues.delete(r);
+          if (granted) await calls.release(r, token(q.turn));
+        }
+      } finally {
+        done();
       }
-      done();
     }
   };
 }
