@@ -78,8 +78,9 @@ describe('replicaAcks on one master', () => {
   });
 
   it('a WAIT that ioredis sends again after a reconnect does not count for a write made on the old connection', async () => {
-    // On the new connection, which wrote nothing, WAIT answers at once with every replica still
-    // listed, a paused one included: the write it stood for never reached a replica.
+    // The WAIT is sent again on the new connection, where it no longer stands for the write. Redis 7.0
+    // answers it by waiting (0 here); a server that answers a connection without writes at once, the
+    // paused replica counted, is caught by the connection count (shared-wait.test.ts).
     const m = new LockManager({
       nodes: clientOf(0),
       replicaAcks: 1,
