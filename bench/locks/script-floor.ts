@@ -1,11 +1,10 @@
 // The smallest script pair that keeps cxkit's guarantees for one master's acquire and release, with no
-// library around it. The acquire reads the node's TIME, the record and the node's epoch marker (the
-// amnesia guard, returned with the grant and the server time, so a client can tell the marker's age),
-// takes a record that is absent, released or expired, and writes a record holding the owner's token, region,
+// library around it. The acquire reads the node's TIME and the record, takes a record that is absent,
+// released or expired, and writes a record holding the owner's token, region,
 // operation and correlation id, server-time expiry, acquired-at and heartbeat, and a fence above the
 // record's high-water; the release checks the token and the expiry (TIME, so an expired lock answers
-// "not released") and writes the record back as released, keeping the high-water. No waiters flag, no
-// stale-holder override, no audit, no batching. Its distance to the anchors (a plain SET NX PX and a
+// "not released") and writes the record back as released, keeping the high-water. No amnesia marker
+// (cxkit reads one in quorum mode only), no waiters flag, no stale-holder override, no audit, no batching. Its distance to the anchors (a plain SET NX PX and a
 // compare-and-delete script) is what any design meeting those requirements pays on the server and the
 // wire before it runs a line of client code. Its hand-off is one script that checks the releasing owner
 // and writes the next one's grant, the least a lock handed over through its record can send.
@@ -18,22 +17,16 @@ import { takeTurns } from './turns.js';
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local m = redis.call('MGET', KEYS[1], KEYS[2])
-local s = m[2]
+local s = redis.call('GET', KEYS[1])
 local hw = 0
 if s then
   local exp, high = string.match(s, '^(%d+) (%d+)')
   if tonumber(exp) > now then return 0 end
   hw = tonumber(high)
 end
-local epoch = m[1]
-if not epoch then
-  epoch = t[1] .. '.' .. t[2]
-  redis.call('SET', KEYS[1], epoch)
-end
 local fence = string.format('%.0f', math.max(hw + 1, t[1] * 1000000))
 local record = (now + ARGV[2]) .. ' ' .. fence .. ' ' .. ARGV[1] .. ' ' .. now .. ' ' .. now .. ' ' .. ARGV[3]
-if redis.call('SET', KEYS[2], record, 'PX', ARGV[2] + ARGV[4], s and 'XX' or 'NX') then return { epoch, now, fence } end
+if redis.call('SET', KEYS[1], record, 'PX', ARGV[2] + ARGV[4], s and 'XX' or 'NX') then return fence end
 return 0`;
 
 const RELEASE = `
@@ -48,20 +41,19 @@ return 1`;
 
 const HAND_OFF = `
 local t = redis.call('TIME')
-local m = redis.call('MGET', KEYS[1], KEYS[2])
+local s = redis.call('GET', KEYS[1])
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local exp, hw, token = string.match(m[2] or '', '^(%d+) (%d+) (%S+)')
-if token ~= ARGV[1] or tonumber(exp) <= now or not m[1] then return 0 end
+local exp, hw, token = string.match(s or '', '^(%d+) (%d+) (%S+)')
+if token ~= ARGV[1] or tonumber(exp) <= now then return 0 end
 local fence = string.format('%.0f', math.max(hw + 1, t[1] * 1000000))
 local record = (now + ARGV[3]) .. ' ' .. fence .. ' ' .. ARGV[2] .. ' ' .. now .. ' ' .. now .. ' ' .. ARGV[4]
-redis.call('SET', KEYS[2], record, 'PX', ARGV[3] + ARGV[5])
-return { m[1], now, fence }`;
+redis.call('SET', KEYS[1], record, 'PX', ARGV[3] + ARGV[5])
+return fence`;
 
 /** Region, operation and correlation id, as a caller names its lock. */
 const META = 'eu-west crm-update call-0c1f4d2a-7b9e-4f51-9d2e-3a8c6b1e5f70';
 /** How long a released record keeps its high-water fence. */
 const RETENTION_MS = 600_000;
-const MARKER = 'floor:marker';
 
 export async function scriptFloor(url: string): Promise<Candidate> {
   const client = new Redis(url);
@@ -69,7 +61,7 @@ export async function scriptFloor(url: string): Promise<Candidate> {
     [ACQUIRE, RELEASE, HAND_OFF].map((lua) => client.script('LOAD', lua)),
   )) as [string, string, string];
   const grant = async (r: string, token: string) => {
-    const granted = await client.evalsha(acquire, 2, MARKER, r, token, TTL_MS, META, RETENTION_MS);
+    const granted = await client.evalsha(acquire, 1, r, token, TTL_MS, META, RETENTION_MS);
     if (granted === 0) throw new Error(`script floor: ${r} is held`);
   };
   const ungrant = async (r: string, token: string) => {
@@ -85,7 +77,7 @@ export async function scriptFloor(url: string): Promise<Candidate> {
     exclusive: takeTurns({
       acquire: grant,
       handOff: async (r, from, to) => {
-        const granted = await client.evalsha(handOff, 2, MARKER, r, from, to, TTL_MS, META, RETENTION_MS);
+        const granted = await client.evalsha(handOff, 1, r, from, to, TTL_MS, META, RETENTION_MS);
         if (granted === 0) throw new Error(`script floor: ${r} was not handed over`);
       },
       release: ungrant,
