@@ -1,13 +1,14 @@
 // The smallest script pair that keeps cxkit's guarantees for one master's acquire and release, with no
 // library around it. The acquire reads the node's TIME and the record, takes a record that is absent,
-// released or expired, and writes a record holding the owner's token, region,
-// operation and correlation id, server-time expiry, acquired-at and heartbeat, and a fence above the
-// record's high-water; the release checks the token and the expiry (TIME, so an expired lock answers
-// "not released") and writes the record back as released, keeping the high-water. No amnesia marker
-// (cxkit reads one in quorum mode only), no waiters flag, no stale-holder override, no audit, no batching. Its distance to the anchors (a plain SET NX PX and a
-// compare-and-delete script) is what any design meeting those requirements pays on the server and the
-// wire before it runs a line of client code. Its hand-off is one script that checks the releasing owner
-// and writes the next one's grant, the least a lock handed over through its record can send.
+// released or expired, and writes a record holding the owner's token, region, operation and
+// correlation id, server-time expiry, acquired-at and heartbeat, and a fence above the record's
+// high-water; the release checks the token and the expiry (TIME, so an expired lock answers "not
+// released") and writes the record back as released, keeping the high-water. No amnesia marker (cxkit
+// reads one in quorum mode only), no waiters flag, no stale-holder override, no audit, no batching.
+// Its distance to the anchors (a plain SET NX PX and a compare-and-delete script) is what any design
+// meeting those requirements pays on the server and the wire before it runs a line of client code. Its
+// hand-off is one script that checks the releasing owner and writes the next one's grant, the least a
+// lock handed over through its record can send.
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Candidate } from './candidates.js';

@@ -26,15 +26,13 @@ function group(): Group {
 const readyCounts = new WeakMap<NodeConnection, { ready: number }>();
 
 function readyCountOf(client: NodeConnection): { ready: number } {
-  let count = readyCounts.get(client);
-  if (!count) {
-    const fresh = { ready: 0 };
-    client.on?.('ready', () => {
-      fresh.ready++;
-    });
-    readyCounts.set(client, fresh);
-    count = fresh;
-  }
+  const known = readyCounts.get(client);
+  if (known) return known;
+  const count = { ready: 0 };
+  client.on?.('ready', () => {
+    count.ready++;
+  });
+  readyCounts.set(client, count);
   return count;
 }
 
@@ -49,7 +47,8 @@ export class SharedWait {
   #next: Group | undefined;
   /**
    * Connections the client has made ready. After a reconnect ioredis sends unanswered commands again,
-   * a WAIT included: on the new connection, which wrote nothing yet, it answers at once.
+   * a WAIT included, on the new connection, where it no longer stands for the write (a server may
+   * answer it at once there).
    */
   readonly #connections: { ready: number };
   #closed = false;
