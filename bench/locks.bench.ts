@@ -19,7 +19,7 @@ const NAMES = ['cxkit', 'redlock@5.0.0-beta.2', '@sesamecare-oss/redlock', 'redi
 const FLOOR = 'floor: one round trip per hand-off';
 /** One-node c=1 and hand-off rows only: cxkit's recorded script calls sent by a client with no library code. */
 const BARE = "cxkit's script calls, bare client";
-/** One-node rows only: the smallest acquire, release and hand-off scripts with cxkit's record, marker and fence (see `scriptFloor`). */
+/** One-node rows only: the smallest acquire, release and hand-off scripts with cxkit's record and fence (see `scriptFloor`). */
 const SCRIPT_FLOOR = 'floor: smallest conforming script pair, bare client';
 const SKIPPED = { 'redlock-universal': 'needs Node >= 22 (engines), the workspace runs Node 20' };
 const SEQUENTIAL = 500;
@@ -108,12 +108,13 @@ export default defineBench<Ctx>({
     "client that does nothing else: the anchors' distance to it is what cxkit's scripts cost on the server and",
     "the wire, cxkit's distance to it is the library's own client code. The one-node row",
     '"floor: smallest conforming script pair" is the least a one-master lock with these guarantees can',
-    "send, from a bare client: an acquire script that reads TIME and the record and writes the owner's token, region, operation and correlation id, server-time expiry, acquired-at and",
-    'heartbeat and a fence above the high-water; a release script that checks the token and the expiry and',
-    'keeps the high-water; and a hand-off script that checks the releasing owner and writes the next grant',
-    '(no waiters flag, override, audit or batching; no amnesia marker, which cxkit reads in quorum mode',
-    'only). Its distance to the anchors (a plain SET NX PX, a',
-    'compare-and-delete script) is what any design meeting those requirements pays before its client code.',
+    "send, from a bare client: an acquire script that reads TIME and the record and writes the owner's",
+    'token, region, operation and correlation id, server-time expiry, acquired-at and heartbeat and a fence',
+    'above the high-water; a release script that checks the token and the expiry and keeps the high-water;',
+    'and a hand-off script that checks the releasing owner and writes the next grant (no waiters flag,',
+    'override, audit or batching; no amnesia marker, which cxkit reads in quorum mode only). Its distance',
+    'to the anchors (a plain SET NX PX, a compare-and-delete script) is what any design meeting those',
+    'requirements pays before its client code.',
     'Before the first sample every',
     'candidate runs 300 acquire+release and then',
     'the hand-off pattern for 3 s (JIT warm-up).',
