@@ -46,21 +46,21 @@ export class LockNode {
         waits,
         wait: [replicaAcks, replicaAckTimeoutMs],
         waitOf: (connection) => {
-          let wait = waits.get(connection);
-          if (!wait && this.#closed) {
-            // A write still redirected after close(): not kept, and not counted as acknowledged.
-            wait = new SharedWait(connection, replicaAcks, replicaAckTimeoutMs);
+          const known = waits.get(connection);
+          if (known) return known;
+          const wait = new SharedWait(connection, replicaAcks, replicaAckTimeoutMs);
+          // A write still redirected after close(): not kept, and not counted as acknowledged.
+          if (this.#closed) {
             wait.close();
-          } else if (!wait) {
-            // Connections the Cluster closed (a node removed) are dropped.
-            for (const [c, w] of waits) {
-              if (c.status !== 'end') continue;
-              w.close();
-              waits.delete(c);
-            }
-            wait = new SharedWait(connection, replicaAcks, replicaAckTimeoutMs);
-            waits.set(connection, wait);
+            return wait;
           }
+          // Connections the Cluster closed (a node removed) are dropped.
+          for (const [c, w] of waits) {
+            if (c.status !== 'end') continue;
+            w.close();
+            waits.delete(c);
+          }
+          waits.set(connection, wait);
           return wait;
         },
       };
