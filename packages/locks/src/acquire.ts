@@ -37,8 +37,9 @@ export type Attempt =
 /**
  * A grant (or an error after which the write may have landed: a WAIT that fell short, a closed
  * connection) that reaches a node after its round was decided is released there again once the lock
- * it was for has ended: the lock's own release may have run before it (a call retried after NOSCRIPT
- * runs behind calls written later). Before that, the lock's release covers it.
+ * it was for has ended, if the lock's own release may have run before it (a call retried after
+ * NOSCRIPT runs behind calls written later; see `LockNode.inOrderSince`). Otherwise the lock's release,
+ * written to that node after it, covers it, and a second release would only cost a call.
  */
 export interface LateGrants {
   lock?: { readonly state: string };
@@ -78,6 +79,7 @@ export async function attemptAcquire(
   // others until its TTL.
   let failed = false;
   const late: LateGrants = {};
+  const marks = ctx.nodes.map((node) => node.resendMark());
   const judge = (i: number, r: Vote) => {
     r.trusted = ctx.guard.observe(i, r.epoch, r.epochAge);
   };
@@ -115,8 +117,11 @@ export async function attemptAcquire(
       // there changes nothing.
       if (reply.ok && reply.value.status <= 0) return;
       const lock = late.lock;
-      if (failed || (lock !== undefined && lock.state !== 'held'))
-        ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
+      if (!failed && (lock === undefined || lock.state === 'held')) return;
+      // A lock released by its owner: its release went to this node after this call, and covers the
+      // grant unless this call may have run after it (sent again after NOSCRIPT, say).
+      if (!failed && lock?.state === 'released' && ctx.nodes[i]!.inOrderSince(marks[i]!)) return;
+      ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
     },
   });
   // One pass: trusted votes, the largest granted fence, how many trusted grants carry it, and whether

@@ -25,6 +25,8 @@ export class LockNode {
   /** With `replicaAcks`, outside a Cluster: the connection's one `WAIT` in flight. */
   readonly #wait: SharedWait | undefined;
   #closed = false;
+  /** Calls sent again as EVAL after NOSCRIPT: each runs after calls written since its first send. */
+  #resends = 0;
   /** With `replicaAcks` on a Cluster: each master connection's one `WAIT` in flight. */
   readonly #cluster: (WaitedCluster & { waits: Map<NodeConnection, SharedWait> }) | undefined;
 
@@ -153,9 +155,10 @@ export class LockNode {
         queue.forEach((c, i) => {
           const [err, value] = replies?.[i] ?? [new Error('empty pipeline reply'), undefined];
           if (!err) c.resolve(value);
-          else if (isNoScript(err))
+          else if (isNoScript(err)) {
+            this.#resends++;
             this.client.eval(c.script.source, c.keys.length, ...c.keys, ...c.args).then(c.resolve, c.reject);
-          else c.reject(err);
+          } else c.reject(err);
         });
       },
       (err: unknown) => {
@@ -174,6 +177,7 @@ export class LockNode {
     // No async wrapper: the reply reaches the caller without an extra promise hop.
     return sent.catch((err: unknown) => {
       if (!isNoScript(err)) throw err;
+      this.#resends++;
       return this.client.eval(script.source, keys.length, ...keys, ...args);
     });
   }
@@ -191,6 +195,20 @@ export class LockNode {
     if (waitErr) throw new WaitUnsupportedError(`WAIT failed: ${waitErr.message}`, { cause: waitErr });
     if (Number(acked) < this.replicaAcks) throw new ReplicaAcksError(Number(acked), this.replicaAcks);
     return reply;
+  }
+
+  /** A mark to give `inOrderSince` later. */
+  resendMark(): number {
+    return this.#resends;
+  }
+
+  /**
+   * Whether every call written to this node since `mark` (see `resendMark`) has run in the order it
+   * was written: none was sent again after NOSCRIPT, and no `replicaAcks` write or Cluster redirection
+   * (which may send a call again) is involved.
+   */
+  inOrderSince(mark: number): boolean {
+    return this.#resends === mark && this.replicaAcks === 0 && this.#batching;
   }
 
   /** Stops listening to the client (it belongs to the caller and outlives the manager). */
