@@ -120,7 +120,8 @@ export async function attemptAcquire(
       if (!failed && (lock === undefined || lock.state === 'held')) return;
       // A lock released by its owner: its release went to this node after this call, and covers the
       // grant unless this call may have run after it (sent again after NOSCRIPT, say).
-      if (!failed && lock?.state === 'released' && ctx.nodes[i]!.inOrderSince(marks[i]!)) return;
+      // (Not a late error: a closed connection fails the release queued behind it too.)
+      if (reply.ok && !failed && lock?.state === 'released' && ctx.nodes[i]!.inOrderSince(marks[i]!)) return;
       ctx.track(releaseOn(ctx, resource, token, { only: new Set([i]) }));
     },
   });

@@ -33,7 +33,7 @@ export interface ScriptClient {
   slots?: (string[] | undefined)[];
   /** ioredis `Cluster` only: maps a node's announced `host:port` to the address to connect to (`natMap`). */
   natMapper?(address: string): { host: string; port: number };
-  options?: { host?: string; port?: number; keyPrefix?: string };
+  options?: { host?: string; port?: number; keyPrefix?: string; enableAutoPipelining?: boolean };
   /** ioredis `Redis` only: its socket, corked around a batch of calls so they leave in one write. */
   stream?: { cork?(): void; uncork?(): void };
   /** ioredis `Redis` only: `'ready'` while commands go out on the current connection. */

@@ -2,6 +2,7 @@ import { nodeCalls } from './calls.js';
 import type { NodeConnection, PipelineLike, ScriptClient } from './client.js';
 import { joinHandOffs, type QueuedCall } from './handoff-call.js';
 import { ReplicaAcksError, WaitUnsupportedError } from './node-errors.js';
+import { readyCountOf } from './ready-count.js';
 import { isNoScript } from './redis-errors.js';
 import type { LockScript } from './scripts.js';
 import { SharedWait } from './shared-wait.js';
@@ -27,6 +28,8 @@ export class LockNode {
   #closed = false;
   /** Calls sent again as EVAL after NOSCRIPT: each runs after calls written since its first send. */
   #resends = 0;
+  /** Connections the client has made ready (ioredis sends unanswered calls again after a reconnect). */
+  readonly #connections: { ready: number };
   /** With `replicaAcks` on a Cluster: each master connection's one `WAIT` in flight. */
   readonly #cluster: (WaitedCluster & { waits: Map<NodeConnection, SharedWait> }) | undefined;
 
@@ -39,6 +42,7 @@ export class LockNode {
     private readonly redirectBudgetMs = 500,
   ) {
     this.#batching = client.isCluster !== true;
+    this.#connections = readyCountOf(client);
     if (replicaAcks > 0 && this.#batching)
       this.#wait = new SharedWait(client, replicaAcks, replicaAckTimeoutMs);
     if (replicaAcks > 0 && !this.#batching) {
@@ -197,18 +201,24 @@ export class LockNode {
     return reply;
   }
 
-  /** A mark to give `inOrderSince` later. */
+  /** A mark to give `inOrderSince` later (both counts only grow, so their sum changes with either). */
   resendMark(): number {
-    return this.#resends;
+    return this.#resends + this.#connections.ready;
   }
 
   /**
    * Whether every call written to this node since `mark` (see `resendMark`) has run in the order it
-   * was written: none was sent again after NOSCRIPT, and no `replicaAcks` write or Cluster redirection
-   * (which may send a call again) is involved.
+   * was written: none was sent again (after NOSCRIPT, or by ioredis after a reconnect), and no
+   * `replicaAcks` write, Cluster redirection or auto-pipelining (which holds a lone call back a tick)
+   * is involved.
    */
   inOrderSince(mark: number): boolean {
-    return this.#resends === mark && this.replicaAcks === 0 && this.#batching;
+    return (
+      this.resendMark() === mark &&
+      this.replicaAcks === 0 &&
+      this.#batching &&
+      this.client.options?.enableAutoPipelining !== true
+    );
   }
 
   /** Stops listening to the client (it belongs to the caller and outlives the manager). */

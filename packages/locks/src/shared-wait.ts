@@ -1,4 +1,5 @@
 import type { NodeConnection } from './client.js';
+import { readyCountOf } from './ready-count.js';
 
 interface Group {
   promise: Promise<[Error | null, unknown]>;
@@ -16,24 +17,6 @@ function group(): Group {
   // A caller whose write failed never awaits its WAIT; a closed connection must not surface unhandled.
   promise.catch(() => {});
   return { promise, resolve, reject };
-}
-
-/**
- * How many connections each client has made ready, one counter per client object shared by every
- * manager on it: one `ready` listener per client however many managers use it (Node warns about a
- * leak past 10 listeners). It lives as long as the client.
- */
-const readyCounts = new WeakMap<NodeConnection, { ready: number }>();
-
-function readyCountOf(client: NodeConnection): { ready: number } {
-  const known = readyCounts.get(client);
-  if (known) return known;
-  const count = { ready: 0 };
-  client.on?.('ready', () => {
-    count.ready++;
-  });
-  readyCounts.set(client, count);
-  return count;
 }
 
 /**

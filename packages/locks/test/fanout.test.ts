@@ -40,7 +40,8 @@ async function callsPerNode(): Promise<number[]> {
 const resetStats = () =>
   Promise.all(
     [0, 1, 2, 3, 4].map(async (i) => {
-      await clients[i]!.config('SET', 'slowlog-log-slower-than', '0', 'slowlog-max-len', '10000');
+      await clients[i]!.config('SET', 'slowlog-log-slower-than', '0');
+      await clients[i]!.config('SET', 'slowlog-max-len', '10000');
       await clients[i]!.slowlog('RESET');
     }),
   );
